@@ -1,0 +1,56 @@
+"""Settings: one pydantic-settings class, every value from an XUEJI_ environment variable."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="XUEJI_", extra="ignore")
+
+    # SQLite under ./var/ by default; postgresql+psycopg://… for production.
+    database_url: str = ""
+    data_dir: Path = Path("var")
+    # Signing key of access tokens. Unset: a random key is kept in <data_dir>/secret_key
+    # so that it is never in the repository and survives restarts.
+    secret_key: str = ""
+    access_token_minutes: int = 8 * 60
+    processes_dir: Path = PROJECT_ROOT / "processes"
+    forms_dir: Path = PROJECT_ROOT / "forms"
+    demo: bool = False
+    # Wall-clock limit of one script task or condition from a diagram.
+    script_time_limit: float = 1.0
+    # Largest accepted upload of one diagram or form file.
+    max_upload_bytes: int = 5 * 1024 * 1024
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Worker: run one in-process with `xueji serve` unless disabled.
+    run_worker: bool = True
+    worker_poll_seconds: float = 5.0
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.data_dir / 'xueji.sqlite3').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,74 @@
+"""One error base carrying its HTTP status; one subclass per case the API reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class XuejiError(Exception):
+    status_code = 500
+    error = "InternalError"
+
+    def __init__(self, detail: Any = None):
+        self.detail = detail if detail is not None else self.__doc__
+        super().__init__(str(self.detail))
+
+
+class BadRequest(XuejiError):
+    """The request is malformed."""
+
+    status_code = 400
+    error = "BadRequest"
+
+
+class NotAuthenticated(XuejiError):
+    """Missing or invalid credentials."""
+
+    status_code = 401
+    error = "NotAuthenticated"
+
+
+class Forbidden(XuejiError):
+    """You may not do this."""
+
+    status_code = 403
+    error = "Forbidden"
+
+
+class NotFound(XuejiError):
+    """No such object, or it is not yours to see."""
+
+    status_code = 404
+    error = "NotFound"
+
+
+class Conflict(XuejiError):
+    """The object changed under you (completed, claimed or moved on)."""
+
+    status_code = 409
+    error = "Conflict"
+
+
+class InvalidInput(XuejiError):
+    """The input fails validation; `detail` lists each problem."""
+
+    status_code = 422
+    error = "InvalidInput"
+
+
+class DeploymentInvalid(InvalidInput):
+    """A diagram, decision table or form cannot be deployed."""
+
+    error = "DeploymentInvalid"
+
+
+class FormInvalid(InvalidInput):
+    """Submitted data does not satisfy the task's form."""
+
+    error = "FormInvalid"
+
+
+class EngineStepFailed(InvalidInput):
+    """An engine step failed (script error, no gateway condition true); nothing was changed."""
+
+    error = "EngineStepFailed"

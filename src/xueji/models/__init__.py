@@ -1,0 +1,26 @@
+"""Every ORM class; Alembic's autogenerate and the drift test read `Base.metadata` from here."""
+
+from xueji.db.base import Base
+from xueji.models.auth import ApiToken, Role, User, user_roles
+from xueji.models.definitions import Deployment, Form, ProcessDefinition
+from xueji.models.history import HistoryEvent
+from xueji.models.instances import Incident, ProcessInstance
+from xueji.models.records import Station, Student
+from xueji.models.tasks import UserTask
+
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Deployment",
+    "Form",
+    "HistoryEvent",
+    "Incident",
+    "ProcessDefinition",
+    "ProcessInstance",
+    "Role",
+    "Station",
+    "Student",
+    "User",
+    "UserTask",
+    "user_roles",
+]

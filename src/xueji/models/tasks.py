@@ -1,0 +1,34 @@
+"""The inbox: one row per user task the engine has made ready, kept in step with the state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from xueji.db.base import Base
+
+
+class UserTask(Base):
+    __tablename__ = "user_tasks"
+    __table_args__ = (Index("ix_user_tasks_inbox", "state", "role", "station_id"),)
+
+    # The engine's task id (a UUID), unique across instances.
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    element_id: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str | None] = mapped_column(ForeignKey("roles.key"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    student_id: Mapped[int | None] = mapped_column(ForeignKey("students.id"), index=True)
+    form: Mapped[str | None] = mapped_column(String(200))
+    ui_form: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20))  # ready | completed | cancelled
+    assignee: Mapped[str | None] = mapped_column(String(80), index=True)
+    due_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(80))
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
