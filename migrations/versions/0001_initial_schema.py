@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 15:14:35.347738
+Create Date: 2026-11-29 15:20:09.576829
 """
 from collections.abc import Sequence
 
@@ -94,6 +94,8 @@ def upgrade() -> None:
     sa.Column('deployed_at', xueji.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('lanes', sa.JSON(), nullable=False),
     sa.Column('start_role', sa.String(length=40), nullable=True),
+    sa.Column('start_form', sa.String(length=200), nullable=True),
+    sa.Column('start_ui_form', sa.String(length=200), nullable=True),
     sa.Column('forms', sa.JSON(), nullable=False),
     sa.Column('dependencies', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['deployment_id'], ['deployments.id'], name=op.f('fk_process_definitions_deployment_id_deployments')),
@@ -157,6 +159,8 @@ def upgrade() -> None:
     sa.Column('parent_id', sa.String(length=36), nullable=True),
     sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('engine_state', sa.Text(), nullable=False),
+    sa.Column('variables', sa.JSON(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('started_by', sa.String(length=80), nullable=False),
     sa.Column('started_at', xueji.db.base.UTCDateTime(timezone=True), nullable=False),
@@ -194,13 +198,15 @@ def upgrade() -> None:
 
     op.create_table('incidents',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('instance_id', sa.String(length=36), nullable=False),
+    sa.Column('instance_id', sa.String(length=36), nullable=True),
+    sa.Column('definition_id', sa.Integer(), nullable=True),
     sa.Column('element_id', sa.String(length=120), nullable=True),
     sa.Column('message', sa.Text(), nullable=False),
     sa.Column('actor', sa.String(length=80), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
     sa.Column('created_at', xueji.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('resolved_at', xueji.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['definition_id'], ['process_definitions.id'], name=op.f('fk_incidents_definition_id_process_definitions')),
     sa.ForeignKeyConstraint(['instance_id'], ['process_instances.id'], name=op.f('fk_incidents_instance_id_process_instances')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_incidents'))
     )

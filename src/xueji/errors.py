@@ -72,3 +72,8 @@ class EngineStepFailed(InvalidInput):
     """An engine step failed (script error, no gateway condition true); nothing was changed."""
 
     error = "EngineStepFailed"
+
+    def __init__(self, detail: Any = None, incident: dict[str, Any] | None = None):
+        super().__init__(detail)
+        # Recorded by the request's session handler after the rollback.
+        self.incident = incident

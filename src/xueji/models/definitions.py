@@ -56,6 +56,8 @@ class ProcessDefinition(Base):
     # Derived at deployment: lane name -> role key; element id -> {lane, role, form, ...}.
     lanes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     start_role: Mapped[str | None] = mapped_column(String(40))
+    start_form: Mapped[str | None] = mapped_column(String(200))
+    start_ui_form: Mapped[str | None] = mapped_column(String(200))
     # Form file name -> forms.id, the versions deployed with (or before) this definition.
     forms: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     # Ids of other definitions whose specs this one needs (called processes, decisions).

@@ -24,6 +24,9 @@ class ProcessInstance(Base):
     state: Mapped[str] = mapped_column(String(20), index=True)  # running|suspended|...
     # SpiffWorkflow's serialized workflow without the spec (see engine/serializer.py).
     engine_state: Mapped[str] = mapped_column(Text)
+    # The data of the instance's newest step, kept beside the state for cheap reads.
+    variables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
     # Optimistic concurrency: every UPDATE checks and bumps it.
     version: Mapped[int] = mapped_column(default=1)
     started_by: Mapped[str] = mapped_column(String(80))
@@ -31,7 +34,8 @@ class ProcessInstance(Base):
     updated_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
 
-    definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
+    definition: Mapped[ProcessDefinition] = relationship(lazy="joined", innerjoin=True)
+    station = relationship("Station", lazy="joined")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -42,7 +46,8 @@ class Incident(Base):
     __tablename__ = "incidents"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    instance_id: Mapped[str | None] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    definition_id: Mapped[int | None] = mapped_column(ForeignKey("process_definitions.id"))
     element_id: Mapped[str | None] = mapped_column(String(120))
     message: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(80))

@@ -1,0 +1,75 @@
+"""create_app(): routers, exception handlers, and the start-up work (migrate, deploy, demo)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from xueji.auth.dependencies import current_principal
+from xueji.auth.endpoints import public as auth_public
+from xueji.auth.endpoints import router as auth_router
+from xueji.config import Settings, get_settings
+from xueji.definitions.endpoints import router as definitions_router
+from xueji.errors import XuejiError
+from xueji.instances.endpoints import router as instances_router
+from xueji.runtime import Runtime, create_runtime
+from xueji.startup import prepare
+from xueji.tasks.endpoints import router as tasks_router
+
+log = logging.getLogger("xueji")
+
+
+def _error(status: int, error: str, detail, headers=None) -> JSONResponse:
+    return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(XuejiError)
+    async def xueji_error(_request: Request, exc: XuejiError):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return _error(exc.status_code, exc.error, exc.detail, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(_request: Request, exc: RequestValidationError):
+        detail = [{"field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]),
+                   "message": e["msg"]} for e in exc.errors()]
+        return _error(422, "InvalidInput", detail)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception):
+        request_id = uuid.uuid4().hex
+        log.exception("unexpected error, request %s", request_id, exc_info=exc)
+        return _error(500, "InternalError", {"request_id": request_id,
+                                             "message": "unexpected error; see the server log"})
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
+               prepare_on_start: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    runtime = runtime or create_runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if prepare_on_start:
+            prepare(runtime)
+        yield
+
+    app = FastAPI(title="xueji 学籍", version="0.1.0", lifespan=lifespan,
+                  description="Workflow service of the student-records office (学籍管理).")
+    app.state.runtime = runtime
+    install_error_handlers(app)
+
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(auth_public)
+    secured = APIRouter(dependencies=[Depends(current_principal)],
+                        responses={401: {"description": "Not authenticated"}})
+    for router in (auth_router, definitions_router, instances_router, tasks_router):
+        secured.include_router(router)
+    api.include_router(secured)
+    app.include_router(api)
+    return app

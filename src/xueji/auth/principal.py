@@ -1,0 +1,69 @@
+"""Who is calling: the Principal, resolved from a bearer token, and its scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xueji.auth.roles import COLLEGE_WIDE
+from xueji.auth.tokens import API_TOKEN_PREFIX, hash_api_token, read_access_token
+from xueji.models import ApiToken, Student, User
+
+
+@dataclass(frozen=True)
+class Principal:
+    username: str
+    display_name: str
+    roles: frozenset[str]
+    station_id: int | None
+    station_code: str | None
+    student_id: int | None
+    user_id: int | None  # None for an API token
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+    @property
+    def sees_all_stations(self) -> bool:
+        return bool(self.roles & COLLEGE_WIDE)
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_admin or bool(self.roles & set(roles))
+
+
+def principal_from_user(session: Session, user: User) -> Principal:
+    student_id = session.scalar(select(Student.id).where(Student.user_id == user.id))
+    return Principal(
+        username=user.username,
+        display_name=user.display_name,
+        roles=frozenset(role.key for role in user.roles),
+        station_id=user.station_id,
+        station_code=user.station.code if user.station else None,
+        student_id=student_id,
+        user_id=user.id,
+    )
+
+
+def authenticate(session: Session, token: str, secret: str) -> Principal | None:
+    """The principal a bearer token stands for, or None."""
+    if token.startswith(API_TOKEN_PREFIX):
+        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_api_token(token)))
+        now = datetime.now(UTC)
+        if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
+            return None
+        return Principal(
+            username=f"token:{row.name}", display_name=row.name, roles=frozenset({row.role_key}),
+            station_id=row.station_id, station_code=row.station.code if row.station else None,
+            student_id=None, user_id=None,
+        )
+    username = read_access_token(token, secret)
+    if username is None:
+        return None
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.is_active:
+        return None
+    return principal_from_user(session, user)

@@ -1,0 +1,40 @@
+"""Signed access tokens (JWT) for people, and opaque long-lived API tokens for integrations."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+API_TOKEN_PREFIX = "xjt_"
+_ALGORITHM = "HS256"
+
+
+def create_access_token(username: str, secret: str, minutes: int, now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    claims = {"sub": username, "iat": now, "exp": now + timedelta(minutes=minutes), "typ": "access"}
+    return jwt.encode(claims, secret, algorithm=_ALGORITHM)
+
+
+def read_access_token(token: str, secret: str) -> str | None:
+    """The username in a valid, unexpired access token, else None."""
+    try:
+        claims = jwt.decode(token, secret, algorithms=[_ALGORITHM],
+                            options={"require": ["sub", "exp", "iat"]})
+    except jwt.PyJWTError:
+        return None
+    if claims.get("typ") != "access":
+        return None
+    return claims["sub"]
+
+
+def new_api_token() -> tuple[str, str]:
+    """A fresh API token and the hash to store (the token itself is shown once)."""
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return token, hash_api_token(token)
+
+
+def hash_api_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

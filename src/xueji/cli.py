@@ -1,0 +1,115 @@
+"""The `xueji` command: serve, db upgrade, deploy, users create, tokens create."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from xueji.config import get_settings
+
+app = typer.Typer(help="xueji 学籍: workflow service of the student-records office.",
+                  no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens for integrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+
+
+def _runtime():
+    from xueji.db.migrate import upgrade
+    from xueji.runtime import create_runtime
+
+    runtime = create_runtime(get_settings())
+    upgrade(runtime.db.engine)
+    return runtime
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Seed the demo accounts once")] = False,
+) -> None:
+    """Run the service (migrates the database and deploys processes/ on start)."""
+    import uvicorn
+
+    from xueji.app import create_app
+
+    if demo:
+        os.environ["XUEJI_DEMO"] = "1"
+        get_settings.cache_clear()
+    settings = get_settings()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database schema to the newest revision."""
+    _runtime()
+    typer.echo("database is at the newest revision")
+
+
+@app.command()
+def deploy(paths: Annotated[list[Path], typer.Argument(help=".bpmn, .dmn and form .json files")],
+           deployed_by: str = "cli") -> None:
+    """Deploy diagrams, decision tables and forms; prints every problem if any."""
+    from xueji.db.session import session_scope
+    from xueji.definitions.service import deploy as deploy_files
+    from xueji.errors import DeploymentInvalid
+
+    runtime = _runtime()
+    files = {path.name: path.read_bytes() for path in paths}
+    try:
+        with session_scope(runtime.db.writer) as session:
+            result = deploy_files(session, files, deployed_by, runtime.settings.max_upload_bytes)
+            for definition, new in result.definitions:
+                state = "new" if new else "unchanged"
+                typer.echo(f"{definition.key} v{definition.version} ({state})")
+    except DeploymentInvalid as exc:
+        for p in exc.detail:
+            typer.echo(f"{p['file']}:{p['line'] or '?'}: {p['element_id'] or '-'}: {p['message']}",
+                       err=True)
+        raise typer.Exit(1) from None
+
+
+@users_app.command("create")
+def users_create(
+    username: str,
+    role: Annotated[list[str], typer.Option("--role", help="Role id; repeat for several")],
+    display_name: Annotated[str | None, typer.Option(help="Name shown in the UI")] = None,
+    station: Annotated[str | None, typer.Option(help="Station code, for station staff")] = None,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True,
+                                          confirmation_prompt=True)] = "",
+) -> None:
+    """Create a user."""
+    from xueji.auth.service import create_user
+    from xueji.db.session import session_scope
+
+    runtime = _runtime()
+    with session_scope(runtime.db.writer) as session:
+        create_user(session, username, password, display_name or username, role, station)
+    typer.echo(f"created {username}")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    name: str,
+    role: Annotated[str, typer.Option("--role", help="The role the token acts as")],
+    station: Annotated[str | None, typer.Option(help="Station code, for a station role")] = None,
+    days: Annotated[int | None, typer.Option(help="Days until it expires")] = None,
+) -> None:
+    """Create an API token of one role; prints the token once."""
+    from xueji.auth.service import create_api_token
+    from xueji.db.session import session_scope
+
+    runtime = _runtime()
+    with session_scope(runtime.db.writer) as session:
+        _, token = create_api_token(session, name, role, "cli", station, days)
+    typer.echo(token)

@@ -1,0 +1,57 @@
+"""Queries on definitions and forms."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from xueji.errors import NotFound
+from xueji.models import Form, ProcessDefinition
+
+
+def latest_versions(session: Session, kind: str | None = "bpmn") -> list[ProcessDefinition]:
+    newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
+              .group_by(ProcessDefinition.key).subquery())
+    query = (select(ProcessDefinition)
+             .join(newest, (ProcessDefinition.key == newest.c.key)
+                   & (ProcessDefinition.version == newest.c.version))
+             .order_by(ProcessDefinition.key))
+    if kind:
+        query = query.where(ProcessDefinition.kind == kind)
+    return list(session.scalars(query))
+
+
+def get_definition(session: Session, key: str, version: int | None = None,
+                   kind: str = "bpmn") -> ProcessDefinition:
+    query = select(ProcessDefinition).where(ProcessDefinition.key == key,
+                                            ProcessDefinition.kind == kind)
+    if version is None:
+        query = query.order_by(ProcessDefinition.version.desc()).limit(1)
+    else:
+        query = query.where(ProcessDefinition.version == version)
+    definition = session.scalar(query)
+    if definition is None:
+        what = f"{key!r}" + (f" version {version}" if version is not None else "")
+        raise NotFound(f"no process definition {what}")
+    return definition
+
+
+def latest_forms(session: Session) -> dict[str, Form]:
+    newest = select(Form.name, func.max(Form.id).label("id")).group_by(Form.name).subquery()
+    rows = session.scalars(select(Form).join(newest, Form.id == newest.c.id))
+    return {form.name: form for form in rows}
+
+
+def forms_by_id(session: Session, ids: list[int]) -> dict[int, Form]:
+    if not ids:
+        return {}
+    return {form.id: form for form in session.scalars(select(Form).where(Form.id.in_(ids)))}
+
+
+def dependency_documents(session: Session, definition: ProcessDefinition) -> list[tuple[str, str]]:
+    """(file name, xml) of the definitions this one was deployed against."""
+    ids = [int(i) for i in definition.dependencies]
+    if not ids:
+        return []
+    rows = session.scalars(select(ProcessDefinition).where(ProcessDefinition.id.in_(ids)))
+    return [(row.file_name, row.xml) for row in rows]

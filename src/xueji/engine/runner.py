@@ -1,0 +1,157 @@
+"""Running workflows: start, complete a user task, advance; what happened, as plain data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.task import Task, TaskState
+
+from xueji.engine.scripting import ScriptTimeout, make_script_engine
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A user or manual task waiting for a person."""
+
+    id: str
+    element_id: str
+    name: str
+    lane: str | None
+    form: str | None
+    ui_form: str | None
+    documentation: str | None
+
+
+@dataclass(frozen=True)
+class CompletedElement:
+    task_id: str
+    element_id: str
+    name: str | None
+    kind: str
+
+
+@dataclass
+class StepOutcome:
+    completed: list[CompletedElement] = field(default_factory=list)
+    ready: list[ReadyTask] = field(default_factory=list)
+    finished: bool = False
+
+
+class StepError(Exception):
+    """An engine step failed; the caller must throw the workflow object away."""
+
+    def __init__(self, reason: str, element_id: str | None = None, element_name: str | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.element_id = element_id
+        self.element_name = element_name
+
+
+class TaskNotReady(Exception):
+    """The task is not (or no longer) READY in this workflow."""
+
+
+def _element(task_spec) -> tuple[str | None, str | None]:
+    return getattr(task_spec, "bpmn_id", None), getattr(task_spec, "bpmn_name", None)
+
+
+def _step_error(exc: Exception) -> StepError:
+    task = getattr(exc, "task", None)
+    spec = task.task_spec if task is not None else getattr(exc, "task_spec", None)
+    element_id, element_name = _element(spec) if spec is not None else (None, None)
+    reason = str(exc)
+    cause = exc.__cause__ or exc.__context__
+    if isinstance(cause, ScriptTimeout):
+        reason = f"{reason}: {cause}"
+    return StepError(reason, element_id, element_name)
+
+
+def form_of(task_spec) -> tuple[str | None, str | None]:
+    """The JSON Schema and UI schema file names a task or start event names, SpiffWorkflow-style."""
+    properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+    return properties.get("formJsonSchemaFilename"), properties.get("formUiSchemaFilename")
+
+
+class Runner:
+    """Runs workflows with our restricted script environment and registered services."""
+
+    def __init__(self, services=None, time_limit: float = 1.0):
+        self.script_engine = make_script_engine(services=services, time_limit=time_limit)
+
+    def new_workflow(self, spec, subprocess_specs) -> BpmnWorkflow:
+        return BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
+
+    def attach(self, workflow: BpmnWorkflow) -> BpmnWorkflow:
+        """Give a restored workflow our script engine."""
+        workflow.script_engine = self.script_engine
+        return workflow
+
+    def start(self, workflow: BpmnWorkflow, data: dict[str, Any]) -> StepOutcome:
+        """Put the start data in and run until people or timers must act."""
+        workflow.task_tree.data.update(data)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+        return self._advance(workflow, [])
+
+    def complete(self, workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> StepOutcome:
+        """Complete a READY user task with the form's data and run on."""
+        task = self._ready_task(workflow, task_id)
+        task.data.update(data)
+        completed: list[CompletedElement] = []
+        try:
+            task.run()
+        except (SpiffWorkflowException, ScriptTimeout) as exc:
+            raise _step_error(exc) from exc
+        return self._advance(workflow, completed)
+
+    def cancel(self, workflow: BpmnWorkflow) -> None:
+        workflow.cancel()
+
+    def ready_tasks(self, workflow: BpmnWorkflow) -> list[ReadyTask]:
+        result = []
+        for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+            spec = task.task_spec
+            form, ui_form = form_of(spec)
+            element_id, name = _element(spec)
+            result.append(ReadyTask(
+                id=str(task.id), element_id=element_id or spec.name, name=name or spec.name,
+                lane=getattr(spec, "lane", None), form=form, ui_form=ui_form,
+                documentation=getattr(spec, "documentation", None),
+            ))
+        return result
+
+    def task_data(self, workflow: BpmnWorkflow, task_id: str) -> dict[str, Any]:
+        return dict(self._find(workflow, task_id).data)
+
+    def _find(self, workflow: BpmnWorkflow, task_id: str) -> Task:
+        try:
+            task = workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, WorkflowException):
+            task = None
+        if task is None:
+            raise TaskNotReady(task_id)
+        return task
+
+    def _ready_task(self, workflow: BpmnWorkflow, task_id: str) -> Task:
+        task = self._find(workflow, task_id)
+        if task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady(task_id)
+        return task
+
+    def _advance(self, workflow: BpmnWorkflow, completed: list[CompletedElement]) -> StepOutcome:
+        def record(task: Task) -> None:
+            element_id, name = _element(task.task_spec)
+            if element_id is not None:
+                completed.append(CompletedElement(
+                    str(task.id), element_id, name, type(task.task_spec).__name__))
+
+        try:
+            workflow.do_engine_steps(did_complete_task=record)
+        except (SpiffWorkflowException, ScriptTimeout) as exc:
+            raise _step_error(exc) from exc
+        return StepOutcome(completed=completed, ready=self.ready_tasks(workflow),
+                           finished=workflow.completed)

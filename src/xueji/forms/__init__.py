@@ -1,0 +1,1 @@
+"""JSON Schema forms of user tasks and start events."""

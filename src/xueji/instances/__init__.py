@@ -1,0 +1,1 @@
+"""Process instances: start, advance, suspend, terminate."""

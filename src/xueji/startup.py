@@ -1,0 +1,47 @@
+"""Start-up work: migrate the schema, deploy the college's diagrams, seed demo data if asked."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from xueji.db.migrate import upgrade
+from xueji.db.session import session_scope
+from xueji.definitions.service import deploy
+from xueji.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def read_directory(processes_dir: Path, forms_dir: Path) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for directory, patterns in ((forms_dir, ("*.json",)), (processes_dir, ("*.bpmn", "*.dmn"))):
+        if not directory.is_dir():
+            continue
+        for pattern in patterns:
+            for path in sorted(directory.glob(pattern)):
+                files[path.name] = path.read_bytes()
+    return files
+
+
+def deploy_directory(runtime: Runtime) -> None:
+    """Deploy every diagram in processes/ (with forms/) that is new or changed."""
+    settings = runtime.settings
+    files = read_directory(settings.processes_dir, settings.forms_dir)
+    if not any(name.endswith((".bpmn", ".dmn")) for name in files):
+        return
+    with session_scope(runtime.db.writer) as session:
+        deployed = deploy(session, files, "system", max(settings.max_upload_bytes, 1 << 24))
+        new = [f"{d.key} v{d.version}" for d, is_new in deployed.definitions if is_new]
+        if new:
+            log.info("deployed %s", ", ".join(new))
+
+
+def prepare(runtime: Runtime) -> None:
+    upgrade(runtime.db.engine)
+    deploy_directory(runtime)
+    if runtime.settings.demo:
+        from xueji.demo import seed_demo
+
+        with session_scope(runtime.db.writer) as session:
+            seed_demo(session)

@@ -1,0 +1,1 @@
+"""The student record (学籍)."""

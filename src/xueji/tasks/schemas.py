@@ -1,0 +1,67 @@
+"""Task bodies and responses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from xueji.models import UserTask
+
+
+class TaskItem(BaseModel):
+    id: str
+    name: str
+    element_id: str
+    role: str | None
+    state: str
+    instance_id: str
+    process_key: str
+    business_key: str | None
+    student: int | None
+    station: str | None
+    due_at: datetime | None
+    assignee: str | None
+    created_at: datetime
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+
+
+class FormOut(BaseModel):
+    schema_: dict[str, Any] | None = Field(None, alias="schema")
+    ui_schema: dict[str, Any] | None = None
+
+    model_config = {"populate_by_name": True}
+
+
+class TaskDetail(TaskItem):
+    form: FormOut
+    data: dict[str, Any]
+    documentation: str | None
+
+
+class TaskPage(BaseModel):
+    items: list[TaskItem]
+    total: int
+    page: int
+    per_page: int
+
+
+class CompleteBody(BaseModel):
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class AssignBody(BaseModel):
+    username: str
+
+
+def task_item(task: UserTask) -> TaskItem:
+    instance = task.instance
+    return TaskItem(
+        id=task.id, name=task.name, element_id=task.element_id, role=task.role, state=task.state,
+        instance_id=task.instance_id, process_key=instance.definition.key,
+        business_key=instance.business_key, student=task.student_id,
+        station=task.station.code if task.station else None, due_at=task.due_at,
+        assignee=task.assignee, created_at=task.created_at, completed_at=task.completed_at,
+        completed_by=task.completed_by)

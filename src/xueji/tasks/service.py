@@ -1,0 +1,97 @@
+"""Working on tasks: claim, unclaim, assign, complete (one engine step)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xueji.auth.principal import Principal, principal_from_user
+from xueji.errors import Conflict, Forbidden, InvalidInput
+from xueji.forms.validation import validate_form
+from xueji.history.service import record_event
+from xueji.instances.repository import lock
+from xueji.instances.service import form_content
+from xueji.instances.steps import load_workflow, run_step, save_step
+from xueji.engine.runner import TaskNotReady
+from xueji.models import ProcessInstance, User, UserTask
+from xueji.runtime import Runtime
+from xueji.tasks.repository import get_readable, readable_by
+
+
+def _open_task(session: Session, principal: Principal, task_id: str) -> tuple[UserTask, ProcessInstance]:
+    """The task and its instance, locked, or 404/409 when it cannot be worked on now."""
+    task = get_readable(session, principal, task_id)
+    instance = lock(session, task.instance_id)
+    session.refresh(task)
+    if task.state != "ready":
+        raise Conflict(f"the task is already {task.state}")
+    if instance.state != "running":
+        raise Conflict(f"the process instance is {instance.state}")
+    return task, instance
+
+
+def claim(session: Session, principal: Principal, task_id: str) -> UserTask:
+    task, instance = _open_task(session, principal, task_id)
+    if task.assignee not in (None, principal.username):
+        raise Conflict(f"the task is claimed by {task.assignee}")
+    task.assignee = principal.username
+    record_event(session, instance.id, principal.username, "task_claimed",
+                 element_id=task.element_id, element_name=task.name, task_id=task.id)
+    return task
+
+
+def unclaim(session: Session, principal: Principal, task_id: str) -> UserTask:
+    task, instance = _open_task(session, principal, task_id)
+    if task.assignee is None:
+        return task
+    if task.assignee != principal.username and not principal.has_role("registrar"):
+        raise Conflict(f"the task is claimed by {task.assignee}")
+    task.assignee = None
+    record_event(session, instance.id, principal.username, "task_unclaimed",
+                 element_id=task.element_id, element_name=task.name, task_id=task.id)
+    return task
+
+
+def assign(session: Session, principal: Principal, task_id: str, username: str) -> UserTask:
+    """Give a task to a user who could work on it (registrars, admins, or the task's role)."""
+    task, instance = _open_task(session, principal, task_id)
+    if not (principal.has_role("registrar") or task.role in principal.roles):
+        raise Forbidden("only registrars or holders of the task's role may assign it")
+    if task.assignee not in (None, principal.username) and not principal.has_role("registrar"):
+        raise Conflict(f"the task is claimed by {task.assignee}")
+    user = session.scalar(select(User).where(User.username == username, User.is_active))
+    target = principal_from_user(session, user) if user else None
+    if target is None or session.scalar(
+            readable_by(target).where(UserTask.id == task.id)) is None:
+        raise InvalidInput([{"field": "username",
+                             "message": f"{username!r} cannot work on this task"}])
+    task.assignee = username
+    record_event(session, instance.id, principal.username, "task_assigned",
+                 element_id=task.element_id, element_name=task.name, task_id=task.id,
+                 data={"assignee": username})
+    return task
+
+
+def complete(session: Session, runtime: Runtime, principal: Principal, task_id: str,
+             data: dict[str, Any]) -> tuple[ProcessInstance, list[UserTask]]:
+    """Complete a task with its form's data and advance the instance, all in one transaction."""
+    task, instance = _open_task(session, principal, task_id)
+    if task.assignee not in (None, principal.username):
+        raise Conflict(f"the task is claimed by {task.assignee}")
+    validate_form(form_content(session, instance.definition, task.form), data)
+    workflow = load_workflow(runtime, session, instance)
+    try:
+        outcome = run_step(session, instance, principal.username,
+                           lambda: runtime.runner.complete(workflow, task.id, data))
+    except TaskNotReady:
+        raise Conflict("the process instance has moved on; this task is no longer open")
+    save_step(session, instance, workflow, outcome, principal.username, completed_task=task,
+              form_data=data)
+    now = datetime.now(UTC)
+    task.completed_at = now
+    next_tasks = list(session.scalars(readable_by(principal).where(
+        UserTask.instance_id == instance.id, UserTask.state == "ready")))
+    return instance, next_tasks

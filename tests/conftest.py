@@ -1,0 +1,78 @@
+"""Shared fixtures: a real database (SQLite, or PostgreSQL when XUEJI_TEST_DATABASE_URL is set),
+migrated once per run with the demo accounts; each test starts with no definitions or instances."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, delete, text
+from sqlalchemy.engine import make_url
+
+from xueji.app import create_app
+from xueji.config import Settings
+from xueji.db.migrate import upgrade
+from xueji.db.session import session_scope
+from xueji.demo import seed_demo
+from xueji.models import (Deployment, Form, HistoryEvent, Incident, ProcessDefinition,
+                          ProcessInstance, UserTask)
+from xueji.runtime import create_runtime
+
+HERE = Path(__file__).parent
+# Rows of these tables belong to one test; users, stations and students are the demo's.
+PER_TEST_TABLES = [HistoryEvent, Incident, UserTask, ProcessInstance, ProcessDefinition, Form,
+                   Deployment]
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    server = os.environ.get("XUEJI_TEST_DATABASE_URL")
+    if not server:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    name = f"xueji_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(make_url(server).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url, tmp_path_factory):
+    empty = tmp_path_factory.mktemp("empty")
+    return Settings(database_url=database_url, data_dir=tmp_path_factory.mktemp("var"),
+                    secret_key="test-secret-key-not-for-production-0123456789",
+                    processes_dir=empty, forms_dir=empty, run_worker=False)
+
+
+@pytest.fixture(scope="session")
+def runtime(settings):
+    runtime = create_runtime(settings)
+    upgrade(runtime.db.engine)
+    with session_scope(runtime.db.writer) as session:
+        seed_demo(session)
+    yield runtime
+    runtime.db.dispose()
+
+
+@pytest.fixture
+def db(runtime):
+    """The runtime, with this test's workflow tables empty."""
+    with session_scope(runtime.db.writer) as session:
+        for table in PER_TEST_TABLES:
+            session.execute(delete(table))
+    runtime.specs = type(runtime.specs)()
+    return runtime
+
+
+@pytest.fixture
+def client(db):
+    app = create_app(db.settings, db, prepare_on_start=False)
+    with TestClient(app) as test_client:
+        yield test_client
