@@ -128,7 +128,7 @@ def test_every_problem_is_reported_at_once_with_file_line_and_element(client):
     by_element = {(p["element_id"], p["message"].split(":")[0]) for p in problems}
     lines = {p["element_id"]: p["line"] for p in problems}
     assert ("lane_registrar", "lane '教务处' names no known role") in by_element
-    assert any(e == "station_gateway" and m == "condition" for e, m in by_element)
+    assert any(e == "flow_approved" and m == "condition" for e, m in by_element)
     assert any(e == "station_gateway" and "no condition" in m for e, m in by_element)
     assert any(e == "record_result" and m == "script" for e, m in by_element)
     assert ("station_review", "form 'missing.schema.json' is neither in this upload nor "

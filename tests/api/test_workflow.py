@@ -130,8 +130,8 @@ def test_task_claimed_by_someone_else_is_a_conflict(client):
                 json={"data": {"reason": "工作调动", "effective_term": "2027-春"}},
                 headers=auth(client, "stu1001"))
     [station_task] = tasks_of(client, "station1")
-    assert client.post(f"/api/v1/tasks/{station_task['id']}/assign", json={"username": "admin"},
-                       headers=auth(client, "registrar")).status_code == 422
+    assert client.post(f"/api/v1/tasks/{station_task['id']}/assign", json={"username": "station2"},
+                       headers=auth(client, "station1")).status_code == 422
     client.post(f"/api/v1/tasks/{station_task['id']}/claim", headers=auth(client, "admin"))
     response = client.post(f"/api/v1/tasks/{station_task['id']}/complete",
                            json={"data": {"outcome": "approved"}}, headers=auth(client, "station1"))

@@ -57,6 +57,10 @@ def _registry():
 
 
 _SERIALIZER = BpmnWorkflowSerializer(_registry())
+# Task data deltas are converted only by the JSON encoder, in the registry's "encoder mode".
+# The library flips that shared flag on and off around each dump, which races between
+# threads; we only ever dump through the encoder, so it stays on.
+_SERIALIZER.registry._encoder_mode = True
 
 
 def dumps(workflow: BpmnWorkflow, definition_id: int) -> str:
@@ -64,7 +68,8 @@ def dumps(workflow: BpmnWorkflow, definition_id: int) -> str:
     dct = _SERIALIZER.to_dict(workflow)
     dct[_SERIALIZER.VERSION_KEY] = _SERIALIZER.VERSION
     dct[DEFINITION_KEY] = definition_id
-    return json.dumps(dct, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(dct, cls=_SERIALIZER._encoder_cls, ensure_ascii=False,
+                      separators=(",", ":"))
 
 
 def loads(state: str, definition_id: int, spec, subprocess_specs) -> BpmnWorkflow:

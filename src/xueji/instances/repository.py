@@ -34,7 +34,7 @@ def lock(session: Session, instance_id: str) -> ProcessInstance:
     """The instance row, locked for this transaction (PostgreSQL; SQLite has one writer)."""
     instance = session.scalar(
         select(ProcessInstance).where(ProcessInstance.id == instance_id)
-        .with_for_update().execution_options(populate_existing=True))
+        .with_for_update(of=ProcessInstance).execution_options(populate_existing=True))
     if instance is None:
         raise NotFound(f"no process instance {instance_id!r}")
     return instance

@@ -84,10 +84,10 @@ def start_instance(session: Session, runtime: Runtime, principal: Principal,
     outcome = run_step(session, instance, principal.username,
                        lambda: runtime.runner.start(workflow, variables))
     session.add(instance)
+    session.flush()  # history rows refer to it
     record_event(session, instance.id, principal.username, "instance_started",
                  data={"key": definition.key, "version": definition.version,
                        "business_key": business_key}, at=now)
-    session.flush()
     save_step(session, instance, workflow, outcome, principal.username)
     return instance
 
