@@ -17,14 +17,28 @@ from xueji.config import Settings
 from xueji.db.migrate import upgrade
 from xueji.db.session import session_scope
 from xueji.demo import seed_demo
-from xueji.models import (Deployment, Form, HistoryEvent, Incident, ProcessDefinition,
-                          ProcessInstance, UserTask)
+from xueji.models import (
+    Deployment,
+    Form,
+    HistoryEvent,
+    Incident,
+    ProcessDefinition,
+    ProcessInstance,
+    UserTask,
+)
 from xueji.runtime import create_runtime
 
 HERE = Path(__file__).parent
 # Rows of these tables belong to one test; users, stations and students are the demo's.
-PER_TEST_TABLES = [HistoryEvent, Incident, UserTask, ProcessInstance, ProcessDefinition, Form,
-                   Deployment]
+PER_TEST_TABLES = [
+    HistoryEvent,
+    Incident,
+    UserTask,
+    ProcessInstance,
+    ProcessDefinition,
+    Form,
+    Deployment,
+]
 
 
 @pytest.fixture(scope="session")
@@ -46,9 +60,14 @@ def database_url(tmp_path_factory):
 @pytest.fixture(scope="session")
 def settings(database_url, tmp_path_factory):
     empty = tmp_path_factory.mktemp("empty")
-    return Settings(database_url=database_url, data_dir=tmp_path_factory.mktemp("var"),
-                    secret_key="test-secret-key-not-for-production-0123456789",
-                    processes_dir=empty, forms_dir=empty, run_worker=False)
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path_factory.mktemp("var"),
+        secret_key="test-secret-key-not-for-production-0123456789",
+        processes_dir=empty,
+        forms_dir=empty,
+        run_worker=False,
+    )
 
 
 @pytest.fixture(scope="session")

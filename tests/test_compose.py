@@ -25,8 +25,7 @@ def test_compose_services_use_only_settings_variables():
         assert env["XUEJI_DATABASE_URL"].startswith("postgresql+psycopg://")
     # The API can be scaled: no fixed host port.
     assert all(":" not in str(port) for port in services["api"].get("ports", []))
-    assert services["api"]["depends_on"]["migrate"]["condition"] == \
-        "service_completed_successfully"
+    assert services["api"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
 def test_no_secret_is_written_into_the_compose_file():

@@ -36,20 +36,29 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(_request: Request, exc: RequestValidationError):
-        detail = [{"field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]),
-                   "message": e["msg"]} for e in exc.errors()]
+        detail = [
+            {
+                "field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]),
+                "message": e["msg"],
+            }
+            for e in exc.errors()
+        ]
         return _error(422, "InvalidInput", detail)
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception):
         request_id = uuid.uuid4().hex
         log.exception("unexpected error, request %s", request_id, exc_info=exc)
-        return _error(500, "InternalError", {"request_id": request_id,
-                                             "message": "unexpected error; see the server log"})
+        return _error(
+            500,
+            "InternalError",
+            {"request_id": request_id, "message": "unexpected error; see the server log"},
+        )
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
-               prepare_on_start: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, runtime: Runtime | None = None, prepare_on_start: bool = True
+) -> FastAPI:
     settings = settings or get_settings()
     runtime = runtime or create_runtime(settings)
 
@@ -59,15 +68,21 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
             prepare(runtime)
         yield
 
-    app = FastAPI(title="xueji 学籍", version="0.1.0", lifespan=lifespan,
-                  description="Workflow service of the student-records office (学籍管理).")
+    app = FastAPI(
+        title="xueji 学籍",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Workflow service of the student-records office (学籍管理).",
+    )
     app.state.runtime = runtime
     install_error_handlers(app)
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth_public)
-    secured = APIRouter(dependencies=[Depends(current_principal)],
-                        responses={401: {"description": "Not authenticated"}})
+    secured = APIRouter(
+        dependencies=[Depends(current_principal)],
+        responses={401: {"description": "Not authenticated"}},
+    )
     for router in (auth_router, definitions_router, instances_router, tasks_router):
         secured.include_router(router)
     api.include_router(secured)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -11,14 +12,27 @@ import typer
 
 from xueji.config import get_settings
 
-app = typer.Typer(help="xueji 学籍: workflow service of the student-records office.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="xueji 学籍: workflow service of the student-records office.", no_args_is_help=True
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens for integrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+
+
+@contextmanager
+def _errors_as_messages():
+    """Print an expected error (bad role, taken name, …) as one line and exit 1."""
+    from xueji.errors import XuejiError
+
+    try:
+        yield
+    except XuejiError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
 
 
 def _runtime():
@@ -57,8 +71,10 @@ def db_upgrade() -> None:
 
 
 @app.command()
-def deploy(paths: Annotated[list[Path], typer.Argument(help=".bpmn, .dmn and form .json files")],
-           deployed_by: str = "cli") -> None:
+def deploy(
+    paths: Annotated[list[Path], typer.Argument(help=".bpmn, .dmn and form .json files")],
+    deployed_by: str = "cli",
+) -> None:
     """Deploy diagrams, decision tables and forms; prints every problem if any."""
     from xueji.db.session import session_scope
     from xueji.definitions.service import deploy as deploy_files
@@ -74,8 +90,10 @@ def deploy(paths: Annotated[list[Path], typer.Argument(help=".bpmn, .dmn and for
                 typer.echo(f"{definition.key} v{definition.version} ({state})")
     except DeploymentInvalid as exc:
         for p in exc.detail:
-            typer.echo(f"{p['file']}:{p['line'] or '?'}: {p['element_id'] or '-'}: {p['message']}",
-                       err=True)
+            typer.echo(
+                f"{p['file']}:{p['line'] or '?'}: {p['element_id'] or '-'}: {p['message']}",
+                err=True,
+            )
         raise typer.Exit(1) from None
 
 
@@ -85,15 +103,16 @@ def users_create(
     role: Annotated[list[str], typer.Option("--role", help="Role id; repeat for several")],
     display_name: Annotated[str | None, typer.Option(help="Name shown in the UI")] = None,
     station: Annotated[str | None, typer.Option(help="Station code, for station staff")] = None,
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True,
-                                          confirmation_prompt=True)] = "",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
 ) -> None:
     """Create a user."""
     from xueji.auth.service import create_user
     from xueji.db.session import session_scope
 
     runtime = _runtime()
-    with session_scope(runtime.db.writer) as session:
+    with _errors_as_messages(), session_scope(runtime.db.writer) as session:
         create_user(session, username, password, display_name or username, role, station)
     typer.echo(f"created {username}")
 
@@ -110,6 +129,6 @@ def tokens_create(
     from xueji.db.session import session_scope
 
     runtime = _runtime()
-    with session_scope(runtime.db.writer) as session:
+    with _errors_as_messages(), session_scope(runtime.db.writer) as session:
         _, token = create_api_token(session, name, role, "cli", station, days)
     typer.echo(token)

@@ -53,9 +53,19 @@ def seed_demo(session: Session) -> bool:
     now = datetime.now(UTC)
     for username, name, gender, digits, level, major, intake, station in STUDENTS:
         user = create_user(session, username, PASSWORD, name, ["student"], station)
-        session.add(Student(
-            user_id=user.id, station_id=user.station_id, name=name, gender=gender,
-            id_number=digits + check_digit(digits), level=level, major=major,
-            intake_year=intake, status="在籍", created_at=now))
+        session.add(
+            Student(
+                user_id=user.id,
+                station_id=user.station_id,
+                name=name,
+                gender=gender,
+                id_number=digits + check_digit(digits),
+                level=level,
+                major=major,
+                intake_year=intake,
+                status="在籍",
+                created_at=now,
+            )
+        )
     session.flush()
     return True

@@ -10,8 +10,11 @@ from sqlalchemy.orm import Session
 
 
 class Page:
-    def __init__(self, page: Annotated[int, Query(ge=1)] = 1,
-                 per_page: Annotated[int, Query(ge=1, le=200)] = 50):
+    def __init__(
+        self,
+        page: Annotated[int, Query(ge=1)] = 1,
+        per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+    ):
         self.page = page
         self.per_page = per_page
 

@@ -33,9 +33,15 @@ class Runtime:
                 now = datetime.now(UTC)
                 session.add(Incident(created_at=now, **incident))
                 if incident.get("instance_id"):
-                    record_event(session, incident["instance_id"], incident["actor"],
-                                 "step_failed", element_id=incident.get("element_id"),
-                                 data={"message": incident["message"]}, at=now)
+                    record_event(
+                        session,
+                        incident["instance_id"],
+                        incident["actor"],
+                        "step_failed",
+                        element_id=incident.get("element_id"),
+                        data={"message": incident["message"]},
+                        at=now,
+                    )
         except Exception:  # the request already fails; never hide its error behind this one
             log.exception("could not record incident %r", incident)
 

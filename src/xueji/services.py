@@ -1,4 +1,4 @@
-"""Service tasks of xueji: plain Python that diagrams call by name (spiffworkflow:serviceTaskOperator).
+"""Service tasks: plain Python that diagrams call by name (spiffworkflow:serviceTaskOperator).
 
 Business logic that touches records lives here, not in scripts. A service runs inside the
 engine step's transaction: `current_step` gives it the session and the instance.

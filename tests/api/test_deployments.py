@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -36,9 +35,11 @@ HOSTILE = {
 <!DOCTYPE definitions SYSTEM "http://127.0.0.1:9/evil.dtd">
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d"/>""",
     "billion_laughs.bpmn": BILLION_LAUGHS,
-    "quadratic.bpmn": b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "' + b"x" * 50_000
+    "quadratic.bpmn": b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "'
+    + b"x" * 50_000
     + b'">]><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">'
-    + b"&a;" * 50_000 + b"</bpmn:definitions>",
+    + b"&a;" * 50_000
+    + b"</bpmn:definitions>",
     "utf16_doctype.bpmn": '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE d [<!ENTITY x "y">]>'
     '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"/>'.encode("utf-16"),
     "not_xml.bpmn": b"this is { not xml",
@@ -48,16 +49,17 @@ HOSTILE = {
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
-def test_hostile_or_foreign_xml_is_refused_quickly_with_a_reason(client, name):
-    began = time.perf_counter()
-    response = client.post("/api/v1/deployments", files=[("files", (name, HOSTILE[name]))],
-                           headers=auth(client, "admin"))
-    elapsed = time.perf_counter() - began
+def test_hostile_or_foreign_xml_is_refused_with_a_reason(client, name):
+    # How fast: bench/hostile_xml.py (no wall-clock limits in tests).
+    response = client.post(
+        "/api/v1/deployments",
+        files=[("files", (name, HOSTILE[name]))],
+        headers=auth(client, "admin"),
+    )
     assert response.status_code == 422, response.text
     [problem] = response.json()["detail"]
     assert problem["file"] == name and problem["message"]
     assert "root:" not in response.text  # nothing of /etc/passwd
-    assert elapsed < 5  # generous; the point is that it does not expand anything
     assert client.get("/api/v1/process-definitions", headers=auth(client, "admin")).json() == []
 
 
@@ -66,16 +68,22 @@ def test_redeploying_unchanged_content_makes_no_new_version(client):
     again = deploy(client, *REVIEW)
     assert [(d["version"], d["new"]) for d in first["definitions"]] == [(1, True)]
     assert [(d["version"], d["new"]) for d in again["definitions"]] == [(1, False)]
-    changed = (FIXTURES / "review.bpmn").read_bytes().replace("学院审核".encode(),
-                                                              "学院审核（新）".encode())
+    changed = (
+        (FIXTURES / "review.bpmn")
+        .read_bytes()
+        .replace("学院审核".encode(), "学院审核（新）".encode())
+    )
     third = deploy(client, ("review.bpmn", changed))
     assert [(d["version"], d["new"]) for d in third["definitions"]] == [(2, True)]
     detail = client.get("/api/v1/process-definitions/review", headers=auth(client, "admin")).json()
     assert detail["version"] == 2 and detail["versions"] == [1, 2]
     xml = client.get("/api/v1/process-definitions/review/xml", headers=auth(client, "admin"))
     assert xml.content == changed
-    old = client.get("/api/v1/process-definitions/review/xml", params={"version": 1},
-                     headers=auth(client, "admin"))
+    old = client.get(
+        "/api/v1/process-definitions/review/xml",
+        params={"version": 1},
+        headers=auth(client, "admin"),
+    )
     assert old.content == (FIXTURES / "review.bpmn").read_bytes()
 
 
@@ -92,20 +100,31 @@ def test_a_changed_form_makes_a_new_version_of_the_process(client):
 def test_running_instance_stays_on_its_version(client):
     deploy(client, *REVIEW)
     headers = auth(client, "stu1001")
-    started = client.post("/api/v1/process-definitions/review/start",
-                          json={"variables": {"kind": "休学"}}, headers=headers).json()
-    changed = (FIXTURES / "review.bpmn").read_bytes().replace(
-        "填写学籍异动审批表".encode(), "填写审批表（第二版）".encode())
+    started = client.post(
+        "/api/v1/process-definitions/review/start",
+        json={"variables": {"kind": "休学"}},
+        headers=headers,
+    ).json()
+    changed = (
+        (FIXTURES / "review.bpmn")
+        .read_bytes()
+        .replace("填写学籍异动审批表".encode(), "填写审批表（第二版）".encode())
+    )
     deploy(client, ("review.bpmn", changed))
     assert started["version"] == 1
     [task] = [t for t in client.get("/api/v1/tasks", headers=headers).json()["items"]]
     assert task["name"] == "填写学籍异动审批表"
-    response = client.post(f"/api/v1/tasks/{task['id']}/complete",
-                           json={"data": {"reason": "工作调动", "effective_term": "2027-春"}},
-                           headers=headers)
+    response = client.post(
+        f"/api/v1/tasks/{task['id']}/complete",
+        json={"data": {"reason": "工作调动", "effective_term": "2027-春"}},
+        headers=headers,
+    )
     assert response.status_code == 200
-    newer = client.post("/api/v1/process-definitions/review/start",
-                        json={"variables": {"kind": "休学"}}, headers=headers).json()
+    newer = client.post(
+        "/api/v1/process-definitions/review/start",
+        json={"variables": {"kind": "休学"}},
+        headers=headers,
+    ).json()
     assert newer["version"] == 2 and newer["active_tasks"][0]["name"] == "填写审批表（第二版）"
 
 
@@ -117,12 +136,19 @@ def test_every_problem_is_reported_at_once_with_file_line_and_element(client):
     broken = broken.replace('result = "通过"', 'import os\nresult = "通过"')
     broken = broken.replace("review_decide.schema.json", "missing.schema.json")
     bad_form = b'{"type": "object", "properties": {"x": {"type": "wat"}}}'
-    response = client.post("/api/v1/deployments", headers=auth(client, "admin"), files=[
-        ("files", ("review.bpmn", broken.encode())),
-        ("files", ("review_start.schema.json", (FIXTURES / "review_start.schema.json").read_bytes())),
-        ("files", ("review_apply.schema.json", bad_form)),
-        ("files", ("review_apply.uischema.json", b"{}")),
-    ])
+    response = client.post(
+        "/api/v1/deployments",
+        headers=auth(client, "admin"),
+        files=[
+            ("files", ("review.bpmn", broken.encode())),
+            (
+                "files",
+                ("review_start.schema.json", (FIXTURES / "review_start.schema.json").read_bytes()),
+            ),
+            ("files", ("review_apply.schema.json", bad_form)),
+            ("files", ("review_apply.uischema.json", b"{}")),
+        ],
+    )
     assert response.status_code == 422
     problems = response.json()["detail"]
     by_element = {(p["element_id"], p["message"].split(":")[0]) for p in problems}
@@ -131,20 +157,30 @@ def test_every_problem_is_reported_at_once_with_file_line_and_element(client):
     assert any(e == "flow_approved" and m == "condition" for e, m in by_element)
     assert any(e == "station_gateway" and "no condition" in m for e, m in by_element)
     assert any(e == "record_result" and m == "script" for e, m in by_element)
-    assert ("station_review", "form 'missing.schema.json' is neither in this upload nor "
-                              "deployed") in by_element
-    assert any(p["file"] == "review_apply.schema.json" and "not a valid JSON Schema" in p["message"]
-               for p in problems)
+    assert (
+        "station_review",
+        "form 'missing.schema.json' is neither in this upload nor deployed",
+    ) in by_element
+    assert any(
+        p["file"] == "review_apply.schema.json" and "not a valid JSON Schema" in p["message"]
+        for p in problems
+    )
     source_lines = broken.splitlines()
     assert 'id="station_review"' in source_lines[lines["station_review"] - 1]
     assert 'id="lane_registrar"' in source_lines[lines["lane_registrar"] - 1]
 
 
 def test_xsd_errors_name_line_and_element(client):
-    bad = (FIXTURES / "review.bpmn").read_bytes().replace(
-        b'<bpmn:endEvent id="done_end"', b'<bpmn:endEvent id="done_end" bogus="1"')
-    response = client.post("/api/v1/deployments", files=[("files", ("review.bpmn", bad))],
-                           headers=auth(client, "admin"))
+    bad = (
+        (FIXTURES / "review.bpmn")
+        .read_bytes()
+        .replace(b'<bpmn:endEvent id="done_end"', b'<bpmn:endEvent id="done_end" bogus="1"')
+    )
+    response = client.post(
+        "/api/v1/deployments",
+        files=[("files", ("review.bpmn", bad))],
+        headers=auth(client, "admin"),
+    )
     assert response.status_code == 422
     [problem] = response.json()["detail"]
     assert problem["element_id"] == "done_end" and "bogus" in problem["message"]
@@ -152,14 +188,20 @@ def test_xsd_errors_name_line_and_element(client):
 
 
 def test_only_admins_deploy(client):
-    response = client.post("/api/v1/deployments", headers=auth(client, "registrar"),
-                           files=[("files", ("review.bpmn", (FIXTURES / "review.bpmn").read_bytes()))])
+    response = client.post(
+        "/api/v1/deployments",
+        headers=auth(client, "registrar"),
+        files=[("files", ("review.bpmn", (FIXTURES / "review.bpmn").read_bytes()))],
+    )
     assert response.status_code == 403
 
 
 def test_validate_endpoint_checks_without_deploying(client):
-    response = client.post("/api/v1/deployments/validate", headers=auth(client, "admin"),
-                           files=[("files", (n, (FIXTURES / n).read_bytes())) for n in REVIEW])
+    response = client.post(
+        "/api/v1/deployments/validate",
+        headers=auth(client, "admin"),
+        files=[("files", (n, (FIXTURES / n).read_bytes())) for n in REVIEW],
+    )
     assert response.json() == {"valid": True, "problems": []}
     assert client.get("/api/v1/process-definitions", headers=auth(client, "admin")).json() == []
 
@@ -169,8 +211,11 @@ def test_every_miwg_file_deploys_or_is_refused_with_element_level_reasons(client
     outcomes = {}
     for path in sorted(CORPUS.glob("*.bpmn")):
         content = path.read_bytes()
-        response = client.post("/api/v1/deployments", files=[("files", (path.name, content))],
-                               headers=auth(client, "admin"))
+        response = client.post(
+            "/api/v1/deployments",
+            files=[("files", (path.name, content))],
+            headers=auth(client, "admin"),
+        )
         assert response.status_code in (201, 422), (path.name, response.text)
         outcomes[path.name] = response.status_code
         if response.status_code == 422:
@@ -179,8 +224,10 @@ def test_every_miwg_file_deploys_or_is_refused_with_element_level_reasons(client
                 assert problem["element_id"] or problem["line"], (path.name, problem)
         else:
             for definition in response.json()["definitions"]:
-                xml = client.get(f"/api/v1/process-definitions/{definition['key']}/xml",
-                                 params={"version": definition["version"]},
-                                 headers=auth(client, "admin"))
+                xml = client.get(
+                    f"/api/v1/process-definitions/{definition['key']}/xml",
+                    params={"version": definition["version"]},
+                    headers=auth(client, "admin"),
+                )
                 assert xml.content == content
     assert len(outcomes) == 21

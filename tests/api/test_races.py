@@ -20,8 +20,12 @@ def server(db):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(db.settings, db, prepare_on_start=False), host="127.0.0.1",
-                            port=port, log_level="warning")
+    config = uvicorn.Config(
+        create_app(db.settings, db, prepare_on_start=False),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -39,17 +43,23 @@ def test_concurrent_completions_of_one_task_give_one_200_and_one_409(client, ser
     body = {"data": {"reason": "工作调动", "effective_term": "2027-春"}}
     headers = auth(client, "stu1001")
     for _ in range(5):
-        started = client.post("/api/v1/process-definitions/review/start",
-                              json={"variables": {"kind": "休学"}}, headers=headers).json()
+        started = client.post(
+            "/api/v1/process-definitions/review/start",
+            json={"variables": {"kind": "休学"}},
+            headers=headers,
+        ).json()
         task_id = started["active_tasks"][0]["id"]
         barrier = threading.Barrier(2)
         statuses: list[int] = []
 
-        def complete():
+        def complete(task_id=task_id, barrier=barrier, statuses=statuses):
             with httpx.Client(base_url=server, timeout=60) as http:
                 barrier.wait()
-                statuses.append(http.post(f"/api/v1/tasks/{task_id}/complete", json=body,
-                                          headers=headers).status_code)
+                statuses.append(
+                    http.post(
+                        f"/api/v1/tasks/{task_id}/complete", json=body, headers=headers
+                    ).status_code
+                )
 
         threads = [threading.Thread(target=complete) for _ in range(2)]
         for thread in threads:
@@ -58,9 +68,11 @@ def test_concurrent_completions_of_one_task_give_one_200_and_one_409(client, ser
             thread.join(60)
         assert sorted(statuses) == [200, 409]
 
-        history = client.get(f"/api/v1/process-instances/{started['id']}/history",
-                             headers=headers).json()
+        history = client.get(
+            f"/api/v1/process-instances/{started['id']}/history", headers=headers
+        ).json()
         assert [h["kind"] for h in history].count("task_completed") == 1
-        station_tasks = [t for t in tasks_of(client, "station1")
-                         if t["instance_id"] == started["id"]]
+        station_tasks = [
+            t for t in tasks_of(client, "station1") if t["instance_id"] == started["id"]
+        ]
         assert len(station_tasks) == 1

@@ -21,9 +21,11 @@ def test_other_station_and_other_student_see_nothing(client):
         assert client.get(f"{url}/xml", headers=headers).status_code == 404
         assert client.get(f"/api/v1/tasks/{task_id}", headers=headers).status_code == 404
         assert client.post(f"/api/v1/tasks/{task_id}/claim", headers=headers).status_code == 404
-        response = client.post(f"/api/v1/tasks/{task_id}/complete",
-                               json={"data": {"reason": "偷偷", "effective_term": "2027-春"}},
-                               headers=headers)
+        response = client.post(
+            f"/api/v1/tasks/{task_id}/complete",
+            json={"data": {"reason": "偷偷", "effective_term": "2027-春"}},
+            headers=headers,
+        )
         assert response.status_code == 404
     # The owner and the own station still see it; the task is untouched.
     assert client.get(url, headers=auth(client, "station1")).status_code == 200
@@ -39,8 +41,9 @@ def test_station_lists_only_its_own_instances(client):
     assert [i["id"] for i in listed["items"]] == [own["id"]]
     everything = client.get("/api/v1/process-instances", headers=auth(client, "registrar")).json()
     assert everything["total"] == 2
-    filtered = client.get("/api/v1/process-instances", params={"station": "S02"},
-                          headers=auth(client, "registrar")).json()
+    filtered = client.get(
+        "/api/v1/process-instances", params={"station": "S02"}, headers=auth(client, "registrar")
+    ).json()
     assert [i["station"] for i in filtered["items"]] == ["S02"]
 
 

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from tests.helpers import auth, deploy, tasks_of
 
-REVIEW = ["review.bpmn", "review_start.schema.json", "review_apply.schema.json",
-          "review_apply.uischema.json", "review_decide.schema.json"]
+REVIEW = [
+    "review.bpmn",
+    "review_start.schema.json",
+    "review_apply.schema.json",
+    "review_apply.uischema.json",
+    "review_decide.schema.json",
+]
 
 
 def start_review(client, username="stu1001", **variables):
-    response = client.post("/api/v1/process-definitions/review/start",
-                           json={"business_key": "R-1", "variables": {"kind": "休学", **variables}},
-                           headers=auth(client, username))
+    response = client.post(
+        "/api/v1/process-definitions/review/start",
+        json={"business_key": "R-1", "variables": {"kind": "休学", **variables}},
+        headers=auth(client, username),
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -19,7 +26,8 @@ def start_review(client, username="stu1001", **variables):
 def test_deploy_start_and_complete_along_the_approved_path(client):
     deployed = deploy(client, *REVIEW)
     assert deployed["definitions"] == [
-        {"key": "review", "version": 1, "name": "学籍异动（测试）", "kind": "bpmn", "new": True}]
+        {"key": "review", "version": 1, "name": "学籍异动（测试）", "kind": "bpmn", "new": True}
+    ]
 
     instance = start_review(client)
     assert instance["state"] == "running"
@@ -43,16 +51,20 @@ def test_deploy_start_and_complete_along_the_approved_path(client):
     assert claimed.status_code == 200 and claimed.json()["assignee"] == "stu1001"
     assert tasks_of(client, "stu1001", assignee="me")[0]["id"] == apply["id"]
 
-    invalid = client.post(f"/api/v1/tasks/{apply['id']}/complete",
-                          json={"data": {"reason": "x", "effective_term": "next year"}},
-                          headers=auth(client, "stu1001"))
+    invalid = client.post(
+        f"/api/v1/tasks/{apply['id']}/complete",
+        json={"data": {"reason": "x", "effective_term": "next year"}},
+        headers=auth(client, "stu1001"),
+    )
     assert invalid.status_code == 422
     fields = {p["field"] for p in invalid.json()["detail"]}
     assert fields == {"reason", "effective_term"}
 
-    done = client.post(f"/api/v1/tasks/{apply['id']}/complete",
-                       json={"data": {"reason": "工作调动", "effective_term": "2027-春"}},
-                       headers=auth(client, "stu1001"))
+    done = client.post(
+        f"/api/v1/tasks/{apply['id']}/complete",
+        json={"data": {"reason": "工作调动", "effective_term": "2027-春"}},
+        headers=auth(client, "stu1001"),
+    )
     assert done.status_code == 200, done.text
     assert done.json()["next_tasks"] == []  # the next task is the station's
     [station_task] = tasks_of(client, "station1")
@@ -60,31 +72,44 @@ def test_deploy_start_and_complete_along_the_approved_path(client):
     assert tasks_of(client, "station2") == []
 
     rejected_without_reason = client.post(
-        f"/api/v1/tasks/{station_task['id']}/complete", json={"data": {"outcome": "rejected"}},
-        headers=auth(client, "station1"))
+        f"/api/v1/tasks/{station_task['id']}/complete",
+        json={"data": {"outcome": "rejected"}},
+        headers=auth(client, "station1"),
+    )
     assert rejected_without_reason.status_code == 422
     assert rejected_without_reason.json()["detail"] == [
-        {"field": "reason", "message": "'reason' is required"}]
+        {"field": "reason", "message": "'reason' is required"}
+    ]
 
-    client.post(f"/api/v1/tasks/{station_task['id']}/complete",
-                json={"data": {"outcome": "approved"}}, headers=auth(client, "station1"))
+    client.post(
+        f"/api/v1/tasks/{station_task['id']}/complete",
+        json={"data": {"outcome": "approved"}},
+        headers=auth(client, "station1"),
+    )
     [college] = tasks_of(client, "registrar")
-    finished = client.post(f"/api/v1/tasks/{college['id']}/complete",
-                           json={"data": {"outcome": "approved"}}, headers=auth(client, "registrar"))
+    finished = client.post(
+        f"/api/v1/tasks/{college['id']}/complete",
+        json={"data": {"outcome": "approved"}},
+        headers=auth(client, "registrar"),
+    )
     assert finished.status_code == 200, finished.text
     result = finished.json()["instance"]
     assert result["state"] == "completed"
     assert result["variables"]["result"] == "通过"
     assert result["variables"]["decided_on"] == "2027-03-15"
 
-    history = client.get(f"/api/v1/process-instances/{instance['id']}/history",
-                         headers=auth(client, "registrar")).json()
+    history = client.get(
+        f"/api/v1/process-instances/{instance['id']}/history", headers=auth(client, "registrar")
+    ).json()
     kinds = [(h["kind"], h["element_id"], h["actor"]) for h in history]
     assert kinds[0] == ("instance_started", None, "stu1001")
     assert ("task_claimed", "apply", "stu1001") in kinds
     completed = [(e, a) for k, e, a in kinds if k == "task_completed"]
-    assert completed == [("apply", "stu1001"), ("station_review", "station1"),
-                         ("college_review", "registrar")]
+    assert completed == [
+        ("apply", "stu1001"),
+        ("station_review", "station1"),
+        ("college_review", "registrar"),
+    ]
     assert ("element_completed", "record_result", "registrar") in kinds
     assert ("element_completed", "done_end", "registrar") in kinds
     assert kinds[-1] == ("instance_completed", None, "registrar")
@@ -96,16 +121,21 @@ def test_rejection_ends_the_instance_at_the_station(client):
     deploy(client, *REVIEW)
     instance = start_review(client)
     [apply] = tasks_of(client, "stu1001")
-    client.post(f"/api/v1/tasks/{apply['id']}/complete",
-                json={"data": {"reason": "工作调动", "effective_term": "2027-春"}},
-                headers=auth(client, "stu1001"))
+    client.post(
+        f"/api/v1/tasks/{apply['id']}/complete",
+        json={"data": {"reason": "工作调动", "effective_term": "2027-春"}},
+        headers=auth(client, "stu1001"),
+    )
     [station_task] = tasks_of(client, "station1")
-    response = client.post(f"/api/v1/tasks/{station_task['id']}/complete",
-                           json={"data": {"outcome": "rejected", "reason": "材料不全"}},
-                           headers=auth(client, "station1"))
+    response = client.post(
+        f"/api/v1/tasks/{station_task['id']}/complete",
+        json={"data": {"outcome": "rejected", "reason": "材料不全"}},
+        headers=auth(client, "station1"),
+    )
     assert response.json()["instance"]["state"] == "completed"
-    history = client.get(f"/api/v1/process-instances/{instance['id']}/history",
-                         headers=auth(client, "stu1001")).json()
+    history = client.get(
+        f"/api/v1/process-instances/{instance['id']}/history", headers=auth(client, "stu1001")
+    ).json()
     assert "rejected_end" in [h["element_id"] for h in history]
     assert "college_review" not in [h["element_id"] for h in history]
 
@@ -115,10 +145,12 @@ def test_completed_task_cannot_be_completed_again(client):
     start_review(client)
     [apply] = tasks_of(client, "stu1001")
     body = {"data": {"reason": "工作调动", "effective_term": "2027-春"}}
-    first = client.post(f"/api/v1/tasks/{apply['id']}/complete", json=body,
-                        headers=auth(client, "stu1001"))
-    again = client.post(f"/api/v1/tasks/{apply['id']}/complete", json=body,
-                        headers=auth(client, "stu1001"))
+    first = client.post(
+        f"/api/v1/tasks/{apply['id']}/complete", json=body, headers=auth(client, "stu1001")
+    )
+    again = client.post(
+        f"/api/v1/tasks/{apply['id']}/complete", json=body, headers=auth(client, "stu1001")
+    )
     assert (first.status_code, again.status_code) == (200, 409)
 
 
@@ -126,23 +158,37 @@ def test_task_claimed_by_someone_else_is_a_conflict(client):
     deploy(client, *REVIEW)
     start_review(client)
     [apply] = tasks_of(client, "stu1001")
-    client.post(f"/api/v1/tasks/{apply['id']}/complete",
-                json={"data": {"reason": "工作调动", "effective_term": "2027-春"}},
-                headers=auth(client, "stu1001"))
+    client.post(
+        f"/api/v1/tasks/{apply['id']}/complete",
+        json={"data": {"reason": "工作调动", "effective_term": "2027-春"}},
+        headers=auth(client, "stu1001"),
+    )
     [station_task] = tasks_of(client, "station1")
-    assert client.post(f"/api/v1/tasks/{station_task['id']}/assign", json={"username": "station2"},
-                       headers=auth(client, "station1")).status_code == 422
+    assert (
+        client.post(
+            f"/api/v1/tasks/{station_task['id']}/assign",
+            json={"username": "station2"},
+            headers=auth(client, "station1"),
+        ).status_code
+        == 422
+    )
     client.post(f"/api/v1/tasks/{station_task['id']}/claim", headers=auth(client, "admin"))
-    response = client.post(f"/api/v1/tasks/{station_task['id']}/complete",
-                           json={"data": {"outcome": "approved"}}, headers=auth(client, "station1"))
+    response = client.post(
+        f"/api/v1/tasks/{station_task['id']}/complete",
+        json={"data": {"outcome": "approved"}},
+        headers=auth(client, "station1"),
+    )
     assert response.status_code == 409
     assert tasks_of(client, "station1", unassigned="true") == []
 
 
 def test_start_is_for_the_start_lane_role_only(client):
     deploy(client, *REVIEW)
-    response = client.post("/api/v1/process-definitions/review/start",
-                           json={"variables": {"kind": "休学"}}, headers=auth(client, "station1"))
+    response = client.post(
+        "/api/v1/process-definitions/review/start",
+        json={"variables": {"kind": "休学"}},
+        headers=auth(client, "station1"),
+    )
     assert response.status_code == 403
     listed = client.get("/api/v1/process-definitions", headers=auth(client, "stu1001")).json()
     assert [(d["key"], d["startable"]) for d in listed] == [("review", True)]
@@ -152,8 +198,11 @@ def test_start_is_for_the_start_lane_role_only(client):
 
 def test_start_form_is_validated(client):
     deploy(client, *REVIEW)
-    response = client.post("/api/v1/process-definitions/review/start",
-                           json={"variables": {"kind": "出国"}}, headers=auth(client, "stu1001"))
+    response = client.post(
+        "/api/v1/process-definitions/review/start",
+        json={"variables": {"kind": "出国"}},
+        headers=auth(client, "stu1001"),
+    )
     assert response.status_code == 422
     assert response.json()["detail"][0]["field"] == "kind"
     listed = client.get("/api/v1/process-instances", headers=auth(client, "admin")).json()
@@ -165,11 +214,14 @@ def test_suspended_instance_leaves_the_inbox_until_resumed(client):
     instance = start_review(client)
     url = f"/api/v1/process-instances/{instance['id']}"
     assert client.post(f"{url}/suspend", headers=auth(client, "station1")).status_code == 403
-    assert client.post(f"{url}/suspend", headers=auth(client, "registrar")).json()["state"] == \
-        "suspended"
+    assert (
+        client.post(f"{url}/suspend", headers=auth(client, "registrar")).json()["state"]
+        == "suspended"
+    )
     assert tasks_of(client, "stu1001") == []
-    assert client.post(f"{url}/resume", headers=auth(client, "registrar")).json()["state"] == \
-        "running"
+    assert (
+        client.post(f"{url}/resume", headers=auth(client, "registrar")).json()["state"] == "running"
+    )
     assert len(tasks_of(client, "stu1001")) == 1
     terminated = client.post(f"{url}/terminate", headers=auth(client, "admin")).json()
     assert terminated["state"] == "terminated" and terminated["active_tasks"] == []
@@ -177,8 +229,12 @@ def test_suspended_instance_leaves_the_inbox_until_resumed(client):
 
 
 def test_unauthenticated_calls_are_401(client):
-    for path in ("/api/v1/me", "/api/v1/tasks", "/api/v1/process-definitions",
-                 "/api/v1/process-instances"):
+    for path in (
+        "/api/v1/me",
+        "/api/v1/tasks",
+        "/api/v1/process-definitions",
+        "/api/v1/process-instances",
+    ):
         assert client.get(path).status_code == 401
         assert client.get(path, headers={"Authorization": "Bearer nonsense"}).status_code == 401
 

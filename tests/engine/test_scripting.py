@@ -28,6 +28,7 @@ def env():
 
 # --------------------------------------------------------------------------- normal behaviour
 
+
 def test_execute_writes_new_and_changed_names_back(env):
     data = {"a": 1, "b": "x"}
     assert env.execute("x = a + 1\nb = b * 2", data) is True
@@ -42,13 +43,18 @@ def test_execute_removes_deleted_names(env):
 
 def test_execute_never_leaves_functions_builtins_or_helpers_in_data(env):
     data = {"_private": 1}
-    env.execute("f = lambda v: v * 2\ndef g(v):\n    return v + 1\ny = g(f(3))\nfn = len\nd = date", data)
+    env.execute(
+        "f = lambda v: v * 2\ndef g(v):\n    return v + 1\ny = g(f(3))\nfn = len\nd = date", data
+    )
     assert data == {"_private": 1, "y": 7}
 
 
 def test_augmented_assignment_and_item_assignment(env):
     data = {"n": 1, "order": {"items": [1, 2]}, "names": ["a"]}
-    env.execute("n += 1\nn *= 3\norder['total'] = sum(order['items'])\nnames[0] = 'b'\nnames.append('c')", data)
+    env.execute(
+        "n += 1\nn *= 3\norder['total'] = sum(order['items'])\nnames[0] = 'b'\nnames.append('c')",
+        data,
+    )
     assert data["n"] == 6
     assert data["order"] == {"items": [1, 2], "total": 3}
     assert data["names"] == ["b", "c"]
@@ -78,7 +84,8 @@ def test_common_builtins_loops_and_comprehensions(env):
         "for i, r in enumerate(rows):\n"
         "    total += r['v'] * (i + 1)\n"
         "pairs = dict(zip(keys, range(len(keys))))\n"
-        "flags = [any([True]), all([]), isinstance(total, int), round(2.5), abs(-1), min(1, 2), max([4, 5])]\n"
+        "flags = [any([True]), all([]), isinstance(total, int), round(2.5), abs(-1),\n"
+        "         min(1, 2), max([4, 5])]\n"
         "uniq = set([1, 1, 2])\n"
         "conv = (str(1), int('2'), float('1.5'), bool(0), list((1,)), tuple([2]))\n"
         "low = [r['k'].upper() for r in rows if r['v'] < 2]\n"
@@ -117,6 +124,7 @@ def test_failed_script_leaves_data_unchanged(env):
 
 # --------------------------------------------------------------------------- escape attempts
 
+
 @pytest.mark.parametrize("script", ["import os", "from os import path", "import sys as s"])
 def test_import_statements_are_refused(env, script):
     with pytest.raises(ScriptRestrictionError, match="import statements are not allowed"):
@@ -127,7 +135,10 @@ def test_import_statements_are_refused(env, script):
     "script, fragment",
     [
         ("__import__('os')", '"__import__" is an invalid variable name'),
-        ("x = ().__class__.__bases__[0].__subclasses__()", '"__class__" is an invalid attribute name'),
+        (
+            "x = ().__class__.__bases__[0].__subclasses__()",
+            '"__class__" is an invalid attribute name',
+        ),
         ("x = f.__globals__", '"__globals__" is an invalid attribute name'),
         ("x = __builtins__", '"__builtins__" is an invalid variable name'),
         ("x = datetime.__init__.__globals__", '"__globals__" is an invalid attribute name'),
@@ -152,8 +163,18 @@ def test_dunder_and_forbidden_syntax_is_refused_before_running(env, script, frag
 
 @pytest.mark.parametrize(
     "script",
-    ["x = open('/etc/passwd').read()", "e = eval\nx = e('1')", "x = compile('1', 'f', 'eval')", "x = globals()",
-     "x = vars()", "x = getattr(1, '__class__')", "x = type(1)", "x = dir()", "x = locals()", "x = iter([])"],
+    [
+        "x = open('/etc/passwd').read()",
+        "e = eval\nx = e('1')",
+        "x = compile('1', 'f', 'eval')",
+        "x = globals()",
+        "x = vars()",
+        "x = getattr(1, '__class__')",
+        "x = type(1)",
+        "x = dir()",
+        "x = locals()",
+        "x = iter([])",
+    ],
 )
 def test_dangerous_builtins_are_refused_at_runtime(env, script):
     data = {}
@@ -164,8 +185,12 @@ def test_dangerous_builtins_are_refused_at_runtime(env, script):
 
 @pytest.mark.parametrize(
     "script",
-    ["x = '{0.__class__}'.format(a)", "x = '{a.__class__}'.format_map({'a': a})", "x = str.format('{0.__class__}', a)",
-     "x = 'v'.format"],
+    [
+        "x = '{0.__class__}'.format(a)",
+        "x = '{a.__class__}'.format_map({'a': a})",
+        "x = str.format('{0.__class__}', a)",
+        "x = 'v'.format",
+    ],
 )
 def test_str_format_tricks_are_refused(env, script):
     data = {"a": 1}
@@ -198,8 +223,17 @@ def test_exit_exceptions_are_not_available(env):
         env.execute("raise KeyboardInterrupt()", {})
 
 
-@pytest.mark.parametrize("script", ["x = 10 ** 10 ** 10", "x = 2\nx **= 10 ** 8", "x = 'a' * 10 ** 10",
-                                    "x = [0] * 10 ** 9", "x = 1 << 10 ** 10", "x = pow(7, 10 ** 9)"])
+@pytest.mark.parametrize(
+    "script",
+    [
+        "x = 10 ** 10 ** 10",
+        "x = 2\nx **= 10 ** 8",
+        "x = 'a' * 10 ** 10",
+        "x = [0] * 10 ** 9",
+        "x = 1 << 10 ** 10",
+        "x = pow(7, 10 ** 9)",
+    ],
+)
 def test_huge_constant_results_are_refused_quickly(env, script):
     started = time.monotonic()
     with pytest.raises(ScriptRestrictionError, match="not allowed"):
@@ -208,6 +242,7 @@ def test_huge_constant_results_are_refused_quickly(env, script):
 
 
 # --------------------------------------------------------------------------- check_script
+
 
 def test_check_script_accepts_valid_code():
     assert check_script("x = a + 1\nfor i in range(3):\n    x += i") == []
@@ -233,6 +268,7 @@ def test_check_script_reports_syntax_errors_and_eval_mode_problems():
 
 
 # --------------------------------------------------------------------------- time limit
+
 
 @pytest.mark.parametrize(
     "script",
@@ -314,6 +350,7 @@ def test_normal_loops_are_not_slowed_into_a_timeout():
 
 # --------------------------------------------------------------------------- services
 
+
 def test_call_service_passes_values_and_returns_json():
     calls = []
 
@@ -323,9 +360,14 @@ def test_call_service_passes_values_and_returns_json():
 
     env = RestrictedEnvironment(services={"greet": greet})
     data = {"a": 1}
-    result = env.call_service(data, operation_name="greet",
-                              operation_params={"name": {"value": "Li", "type": "str"},
-                                                "times": {"value": 2, "type": "int"}})
+    result = env.call_service(
+        data,
+        operation_name="greet",
+        operation_params={
+            "name": {"value": "Li", "type": "str"},
+            "times": {"value": 2, "type": "int"},
+        },
+    )
     assert result == '{"msg": "你好 Li", "when": "2024-01-01"}'
     assert calls == [(data, "Li", 2)]
 
@@ -339,7 +381,9 @@ def test_call_service_with_unknown_operation_names_it():
 def test_engine_wraps_service_errors_in_workflow_task_exception():
     workflow = _workflow("x = 1", 1)
     task = workflow.get_next_task(spec_name="start")
-    with pytest.raises(WorkflowTaskException, match="Service call 'missing' failed: LookupError") as info:
+    with pytest.raises(
+        WorkflowTaskException, match="Service call 'missing' failed: LookupError"
+    ) as info:
         workflow.script_engine.call_service(task, operation_name="missing", operation_params={})
     assert info.value.task is task
 
@@ -391,7 +435,9 @@ def _completed(workflow):
     return {t.task_spec.name for t in workflow.get_tasks(state=TaskState.COMPLETED)}
 
 
-@pytest.mark.parametrize("a, taken, skipped", [(1, "end_high", "end_low"), (0, "end_low", "end_high")])
+@pytest.mark.parametrize(
+    "a, taken, skipped", [(1, "end_high", "end_low"), (0, "end_low", "end_high")]
+)
 def test_bpmn_script_task_and_gateway_run_restricted(a, taken, skipped):
     workflow = _workflow("x = a + 1", a)
     workflow.do_engine_steps()
@@ -414,7 +460,9 @@ def test_bpmn_script_task_with_import_fails_naming_the_task():
 def test_bpmn_script_timeout_surfaces_as_workflow_task_exception():
     parser = SpiffBpmnParser()
     parser.add_bpmn_str(BPMN.replace("SCRIPT", "while True:\n    pass").encode("utf-8"))
-    workflow = BpmnWorkflow(parser.get_spec("proc"), script_engine=make_script_engine(time_limit=0.2))
+    workflow = BpmnWorkflow(
+        parser.get_spec("proc"), script_engine=make_script_engine(time_limit=0.2)
+    )
     with pytest.raises(WorkflowTaskException, match="exceeded its time limit") as info:
         workflow.do_engine_steps()
     assert info.value.task.task_spec.name == "calc"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -23,16 +23,24 @@ def specs():
 
 
 def snapshot(workflow):
-    return sorted((str(t.id), t.task_spec.name, t.state, json.dumps(t.data, default=str,
-                                                                      sort_keys=True))
-                  for t in workflow.get_tasks())
+    return sorted(
+        (str(t.id), t.task_spec.name, t.state, json.dumps(t.data, default=str, sort_keys=True))
+        for t in workflow.get_tasks()
+    )
 
 
 def test_round_trip_keeps_every_task_and_its_data(specs):
     runner = Runner()
     workflow = runner.new_workflow(*specs)
-    runner.start(workflow, {"kind": "休学", "when": date(2027, 3, 1), "fee": Decimal("12.50"),
-                            "at": datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)})
+    runner.start(
+        workflow,
+        {
+            "kind": "休学",
+            "when": date(2027, 3, 1),
+            "fee": Decimal("12.50"),
+            "at": datetime(2027, 3, 1, 8, 0, tzinfo=UTC),
+        },
+    )
     state = serializer.dumps(workflow, 7)
     restored = serializer.loads(state, 7, *specs)
     assert snapshot(restored) == snapshot(workflow)
@@ -64,18 +72,26 @@ def test_state_refuses_to_load_on_another_definition(specs):
         serializer.loads(serializer.dumps(workflow, 1), 2, *specs)
 
 
-@pytest.mark.parametrize("data, where", [
-    ({"typename": "UUID"}, "typename"),
-    ({"a": [{"typename": "x"}]}, "a[0].typename"),
-    ({"a": {1, 2}}, "a"),
-    ({"a": float("nan")}, "a"),
-    ({"a": object()}, "a"),
-])
+@pytest.mark.parametrize(
+    "data, where",
+    [
+        ({"typename": "UUID"}, "typename"),
+        ({"a": [{"typename": "x"}]}, "a[0].typename"),
+        ({"a": {1, 2}}, "a"),
+        ({"a": float("nan")}, "a"),
+        ({"a": object()}, "a"),
+    ],
+)
 def test_data_the_serializer_cannot_restore_is_refused(data, where):
     with pytest.raises(serializer.UnsafeData, match=where.replace("[", r"\[").replace("]", r"\]")):
         serializer.check_data(data)
 
 
 def test_plain_and_dated_data_is_accepted():
-    serializer.check_data({"a": [1, "x", None, True, 1.5, {"b": date(2027, 1, 1)}],
-                           "c": Decimal("1"), "d": datetime(2027, 1, 1)})
+    serializer.check_data(
+        {
+            "a": [1, "x", None, True, 1.5, {"b": date(2027, 1, 1)}],
+            "c": Decimal("1"),
+            "d": datetime(2027, 1, 1),
+        }
+    )

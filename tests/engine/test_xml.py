@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
+from tests.helpers import FIXTURES
 from xueji.engine.parser import schema_errors
 from xueji.engine.xml import XmlRefused, parse_xml
-from tests.helpers import FIXTURES
 
 
 def test_doctype_is_refused_with_its_line():
@@ -25,8 +25,11 @@ def test_syntax_errors_carry_the_line():
 
 def test_schema_validation_gives_the_same_answers_from_many_threads():
     good = parse_xml((FIXTURES / "review.bpmn").read_bytes())
-    bad = parse_xml((FIXTURES / "review.bpmn").read_bytes().replace(
-        b'<bpmn:endEvent id="done_end"', b'<bpmn:endEvent id="done_end" bogus="1"'))
+    bad = parse_xml(
+        (FIXTURES / "review.bpmn")
+        .read_bytes()
+        .replace(b'<bpmn:endEvent id="done_end"', b'<bpmn:endEvent id="done_end" bogus="1"')
+    )
     results: list[tuple[bool, int]] = []
 
     def work():

@@ -21,30 +21,45 @@ public = APIRouter(tags=["auth"])
 router = APIRouter(tags=["auth"])
 
 
-@public.post("/auth/token", response_model=TokenOut,
-             responses={401: {"description": "Wrong username or password"}})
-def issue_token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: DbSession,
-                runtime: AppRuntime) -> TokenOut:
+@public.post(
+    "/auth/token",
+    response_model=TokenOut,
+    responses={401: {"description": "Wrong username or password"}},
+)
+def issue_token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: DbSession, runtime: AppRuntime
+) -> TokenOut:
     """Exchange username and password for a bearer token (OAuth2 password flow)."""
     user = service.check_password(session, form.username, form.password)
     if user is None:
         raise NotAuthenticated("wrong username or password")
-    return TokenOut(access_token=create_access_token(
-        user.username, runtime.secret_key, runtime.settings.access_token_minutes))
+    return TokenOut(
+        access_token=create_access_token(
+            user.username, runtime.secret_key, runtime.settings.access_token_minutes
+        )
+    )
 
 
 @router.get("/me", response_model=MeOut)
 def me(principal: CurrentUser) -> MeOut:
     """Who the caller is: roles and station."""
-    return MeOut(username=principal.username, display_name=principal.display_name,
-                 roles=sorted(principal.roles), station=principal.station_code,
-                 student=principal.student_id)
+    return MeOut(
+        username=principal.username,
+        display_name=principal.display_name,
+        roles=sorted(principal.roles),
+        station=principal.station_code,
+        student=principal.student_id,
+    )
 
 
 def _user_out(user: User) -> UserOut:
-    return UserOut(username=user.username, display_name=user.display_name,
-                   roles=sorted(r.key for r in user.roles),
-                   station=user.station.code if user.station else None, is_active=user.is_active)
+    return UserOut(
+        username=user.username,
+        display_name=user.display_name,
+        roles=sorted(r.key for r in user.roles),
+        station=user.station.code if user.station else None,
+        is_active=user.is_active,
+    )
 
 
 @router.get("/users", response_model=list[UserOut])
@@ -53,18 +68,31 @@ def list_users(principal: AdminUser, session: DbSession) -> list[UserOut]:
     return [_user_out(u) for u in session.scalars(select(User).order_by(User.username))]
 
 
-@router.post("/users", status_code=201, response_model=UserOut,
-             responses={409: {"description": "Username taken"}})
+@router.post(
+    "/users",
+    status_code=201,
+    response_model=UserOut,
+    responses={409: {"description": "Username taken"}},
+)
 def create_user(body: UserIn, principal: AdminUser, session: DbSession) -> UserOut:
     """Create a user with roles and, for station staff, a station (admins only)."""
-    return _user_out(service.create_user(session, body.username, body.password,
-                                         body.display_name, body.roles, body.station))
+    return _user_out(
+        service.create_user(
+            session, body.username, body.password, body.display_name, body.roles, body.station
+        )
+    )
 
 
 def _token_out(row: ApiToken, token: str | None = None) -> ApiTokenOut:
-    return ApiTokenOut(id=row.id, name=row.name, role=row.role_key,
-                       station=row.station.code if row.station else None,
-                       created_at=row.created_at, expires_at=row.expires_at, token=token)
+    return ApiTokenOut(
+        id=row.id,
+        name=row.name,
+        role=row.role_key,
+        station=row.station.code if row.station else None,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        token=token,
+    )
 
 
 @router.get("/api-tokens", response_model=list[ApiTokenOut])
@@ -77,6 +105,7 @@ def list_api_tokens(principal: AdminUser, session: DbSession) -> list[ApiTokenOu
 @router.post("/api-tokens", status_code=201, response_model=ApiTokenOut)
 def create_api_token(body: ApiTokenIn, principal: AdminUser, session: DbSession) -> ApiTokenOut:
     """Create a long-lived token of one role for an integration; the token is shown once."""
-    row, token = service.create_api_token(session, body.name, body.role, principal.username,
-                                          body.station, body.days)
+    row, token = service.create_api_token(
+        session, body.name, body.role, principal.username, body.station, body.days
+    )
     return _token_out(row, token)

@@ -56,9 +56,13 @@ def authenticate(session: Session, token: str, secret: str) -> Principal | None:
         if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
             return None
         return Principal(
-            username=f"token:{row.name}", display_name=row.name, roles=frozenset({row.role_key}),
-            station_id=row.station_id, station_code=row.station.code if row.station else None,
-            student_id=None, user_id=None,
+            username=f"token:{row.name}",
+            display_name=row.name,
+            roles=frozenset({row.role_key}),
+            station_id=row.station_id,
+            station_code=row.station.code if row.station else None,
+            student_id=None,
+            user_id=None,
         )
     username = read_access_token(token, secret)
     if username is None:

@@ -30,15 +30,26 @@ def _roles(session: Session, keys: list[str]) -> list[Role]:
     return list(session.scalars(select(Role).where(Role.key.in_(keys))))
 
 
-def create_user(session: Session, username: str, password: str, display_name: str,
-                roles: list[str], station: str | None = None) -> User:
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    display_name: str,
+    roles: list[str],
+    station: str | None = None,
+) -> User:
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"user {username!r} exists")
     if {"station", "advisor"} & set(roles) and station is None:
         raise InvalidInput([{"field": "station", "message": "station users need a station"}])
-    user = User(username=username, display_name=display_name, password_hash=hash_password(password),
-                station_id=_station_id(session, station), roles=_roles(session, roles),
-                created_at=datetime.now(UTC))
+    user = User(
+        username=username,
+        display_name=display_name,
+        password_hash=hash_password(password),
+        station_id=_station_id(session, station),
+        roles=_roles(session, roles),
+        created_at=datetime.now(UTC),
+    )
     session.add(user)
     session.flush()
     return user
@@ -51,15 +62,27 @@ def check_password(session: Session, username: str, password: str) -> User | Non
     return user
 
 
-def create_api_token(session: Session, name: str, role: str, created_by: str,
-                     station: str | None = None, days: int | None = None) -> tuple[ApiToken, str]:
+def create_api_token(
+    session: Session,
+    name: str,
+    role: str,
+    created_by: str,
+    station: str | None = None,
+    days: int | None = None,
+) -> tuple[ApiToken, str]:
     """A new API token of one role; the token text is returned once and never stored."""
     _roles(session, [role])
     token, token_hash = new_api_token()
     now = datetime.now(UTC)
-    row = ApiToken(name=name, role_key=role, station_id=_station_id(session, station),
-                   token_hash=token_hash, created_by=created_by, created_at=now,
-                   expires_at=now + timedelta(days=days) if days else None)
+    row = ApiToken(
+        name=name,
+        role_key=role,
+        station_id=_station_id(session, station),
+        token_hash=token_hash,
+        created_by=created_by,
+        created_at=now,
+        expires_at=now + timedelta(days=days) if days else None,
+    )
     session.add(row)
     session.flush()
     return row, token

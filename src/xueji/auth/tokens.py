@@ -12,7 +12,9 @@ API_TOKEN_PREFIX = "xjt_"
 _ALGORITHM = "HS256"
 
 
-def create_access_token(username: str, secret: str, minutes: int, now: datetime | None = None) -> str:
+def create_access_token(
+    username: str, secret: str, minutes: int, now: datetime | None = None
+) -> str:
     now = now or datetime.now(UTC)
     claims = {"sub": username, "iat": now, "exp": now + timedelta(minutes=minutes), "typ": "access"}
     return jwt.encode(claims, secret, algorithm=_ALGORITHM)
@@ -21,8 +23,9 @@ def create_access_token(username: str, secret: str, minutes: int, now: datetime 
 def read_access_token(token: str, secret: str) -> str | None:
     """The username in a valid, unexpired access token, else None."""
     try:
-        claims = jwt.decode(token, secret, algorithms=[_ALGORITHM],
-                            options={"require": ["sub", "exp", "iat"]})
+        claims = jwt.decode(
+            token, secret, algorithms=[_ALGORITHM], options={"require": ["sub", "exp", "iat"]}
+        )
     except jwt.PyJWTError:
         return None
     if claims.get("typ") != "access":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, File, Response, UploadFile
 from sqlalchemy import func, select
 
@@ -10,8 +12,14 @@ from xueji.auth.principal import Principal
 from xueji.db.dependencies import DbSession
 from xueji.definitions import service
 from xueji.definitions.repository import get_definition, latest_versions
-from xueji.definitions.schemas import (DefinitionDetail, DefinitionItem, DeployedDefinition,
-                                       DeploymentOut, LaneOut, ValidationOut)
+from xueji.definitions.schemas import (
+    DefinitionDetail,
+    DefinitionItem,
+    DeployedDefinition,
+    DeploymentOut,
+    LaneOut,
+    ValidationOut,
+)
 from xueji.errors import DeploymentInvalid
 from xueji.instances.service import form_content, may_start
 from xueji.models import ProcessDefinition, ProcessInstance
@@ -30,54 +38,91 @@ async def _read_files(files: list[UploadFile], limit: int) -> dict[str, bytes]:
         name = service.clean_file_name(upload.filename)
         data = await upload.read(limit + 1)
         if name in contents:
-            raise DeploymentInvalid([{"file": name, "line": None, "element_id": None,
-                                      "message": "the same file name is uploaded twice"}])
+            raise DeploymentInvalid(
+                [
+                    {
+                        "file": name,
+                        "line": None,
+                        "element_id": None,
+                        "message": "the same file name is uploaded twice",
+                    }
+                ]
+            )
         contents[name] = data
     return contents
 
 
 @router.post("/deployments", status_code=201, response_model=DeploymentOut, responses=INVALID)
-async def create_deployment(principal: AdminUser, session: DbSession, runtime: AppRuntime,
-                            files: list[UploadFile] = File(...)) -> DeploymentOut:
+async def create_deployment(
+    principal: AdminUser,
+    session: DbSession,
+    runtime: AppRuntime,
+    files: Annotated[list[UploadFile], File()],
+) -> DeploymentOut:
     """Deploy .bpmn, .dmn and form .json files; unchanged content keeps its version."""
     contents = await _read_files(files, runtime.settings.max_upload_bytes)
-    deployed = service.deploy(session, contents, principal.username,
-                              runtime.settings.max_upload_bytes)
-    return DeploymentOut(id=deployed.deployment.id, definitions=[
-        DeployedDefinition(key=d.key, version=d.version, name=d.name, kind=d.kind, new=new)
-        for d, new in deployed.definitions])
+    deployed = service.deploy(
+        session, contents, principal.username, runtime.settings.max_upload_bytes
+    )
+    return DeploymentOut(
+        id=deployed.deployment.id,
+        definitions=[
+            DeployedDefinition(key=d.key, version=d.version, name=d.name, kind=d.kind, new=new)
+            for d, new in deployed.definitions
+        ],
+    )
 
 
 @router.post("/deployments/validate", response_model=ValidationOut)
-async def validate_deployment(principal: AdminUser, session: DbSession, runtime: AppRuntime,
-                              files: list[UploadFile] = File(...)) -> ValidationOut:
+async def validate_deployment(
+    principal: AdminUser,
+    session: DbSession,
+    runtime: AppRuntime,
+    files: Annotated[list[UploadFile], File()],
+) -> ValidationOut:
     """Check files as a deployment would, without deploying them."""
     contents = await _read_files(files, runtime.settings.max_upload_bytes)
     report = service.validate_upload(session, contents, runtime.settings.max_upload_bytes)
-    return ValidationOut(valid=not report.problems,
-                         problems=[p.as_dict() for p in report.problems])
+    return ValidationOut(valid=not report.problems, problems=[p.as_dict() for p in report.problems])
 
 
 def _item(definition: ProcessDefinition, principal: Principal) -> DefinitionItem:
-    return DefinitionItem(key=definition.key, version=definition.version, name=definition.name,
-                          kind=definition.kind, deployed_by=definition.deployed_by,
-                          deployed_at=definition.deployed_at,
-                          startable=definition.kind == "bpmn" and may_start(principal, definition))
+    return DefinitionItem(
+        key=definition.key,
+        version=definition.version,
+        name=definition.name,
+        kind=definition.kind,
+        deployed_by=definition.deployed_by,
+        deployed_at=definition.deployed_at,
+        startable=definition.kind == "bpmn" and may_start(principal, definition),
+    )
 
 
 def _detail(session, definition: ProcessDefinition, principal: Principal) -> DefinitionDetail:
-    versions = session.scalars(select(ProcessDefinition.version).where(
-        ProcessDefinition.key == definition.key).order_by(ProcessDefinition.version))
-    counts = dict(session.execute(
-        select(ProcessInstance.state, func.count()).where(
-            ProcessInstance.definition_id == definition.id).group_by(ProcessInstance.state)).all())
+    versions = session.scalars(
+        select(ProcessDefinition.version)
+        .where(ProcessDefinition.key == definition.key)
+        .order_by(ProcessDefinition.version)
+    )
+    counts = dict(
+        session.execute(
+            select(ProcessInstance.state, func.count())
+            .where(ProcessInstance.definition_id == definition.id)
+            .group_by(ProcessInstance.state)
+        ).all()
+    )
     return DefinitionDetail(
-        **_item(definition, principal).model_dump(), file_name=definition.file_name,
+        **_item(definition, principal).model_dump(),
+        file_name=definition.file_name,
         start_role=definition.start_role,
-        start_form=FormOut(schema=form_content(session, definition, definition.start_form),
-                           ui_schema=form_content(session, definition, definition.start_ui_form)),
+        start_form=FormOut(
+            schema=form_content(session, definition, definition.start_form),
+            ui_schema=form_content(session, definition, definition.start_ui_form),
+        ),
         lanes=[LaneOut(name=n, role=r) for n, r in definition.lanes.items()],
-        versions=list(versions), instance_counts=counts)
+        versions=list(versions),
+        instance_counts=counts,
+    )
 
 
 @router.get("/process-definitions", response_model=list[DefinitionItem])
@@ -92,10 +137,14 @@ def get_latest(key: str, session: DbSession, principal: CurrentUser) -> Definiti
     return _detail(session, get_definition(session, key), principal)
 
 
-@router.get("/process-definitions/{key}/versions/{version}", response_model=DefinitionDetail,
-            responses=NOT_FOUND)
-def get_version(key: str, version: int, session: DbSession,
-                principal: CurrentUser) -> DefinitionDetail:
+@router.get(
+    "/process-definitions/{key}/versions/{version}",
+    response_model=DefinitionDetail,
+    responses=NOT_FOUND,
+)
+def get_version(
+    key: str, version: int, session: DbSession, principal: CurrentUser
+) -> DefinitionDetail:
     """One version of a process."""
     return _detail(session, get_definition(session, key, version), principal)
 
@@ -104,16 +153,18 @@ XML = {200: {"content": {"application/xml": {}}}, **NOT_FOUND}
 
 
 @router.get("/process-definitions/{key}/xml", response_class=Response, responses=XML)
-def get_xml(key: str, session: DbSession, principal: CurrentUser,
-            version: int | None = None) -> Response:
+def get_xml(
+    key: str, session: DbSession, principal: CurrentUser, version: int | None = None
+) -> Response:
     """The BPMN XML exactly as deployed (latest version, or ?version=)."""
     definition = get_definition(session, key, version)
     return Response(definition.xml.encode("utf-8"), media_type="application/xml")
 
 
 @router.get("/decision-definitions/{key}/xml", response_class=Response, responses=XML)
-def get_decision_xml(key: str, session: DbSession, principal: CurrentUser,
-                     version: int | None = None) -> Response:
+def get_decision_xml(
+    key: str, session: DbSession, principal: CurrentUser, version: int | None = None
+) -> Response:
     """A DMN decision table exactly as deployed."""
     definition = get_definition(session, key, version, kind="dmn")
     return Response(definition.xml.encode("utf-8"), media_type="application/xml")

@@ -10,21 +10,31 @@ from xueji.models import Form, ProcessDefinition
 
 
 def latest_versions(session: Session, kind: str | None = "bpmn") -> list[ProcessDefinition]:
-    newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
-              .group_by(ProcessDefinition.key).subquery())
-    query = (select(ProcessDefinition)
-             .join(newest, (ProcessDefinition.key == newest.c.key)
-                   & (ProcessDefinition.version == newest.c.version))
-             .order_by(ProcessDefinition.key))
+    newest = (
+        select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
+        .group_by(ProcessDefinition.key)
+        .subquery()
+    )
+    query = (
+        select(ProcessDefinition)
+        .join(
+            newest,
+            (ProcessDefinition.key == newest.c.key)
+            & (ProcessDefinition.version == newest.c.version),
+        )
+        .order_by(ProcessDefinition.key)
+    )
     if kind:
         query = query.where(ProcessDefinition.kind == kind)
     return list(session.scalars(query))
 
 
-def get_definition(session: Session, key: str, version: int | None = None,
-                   kind: str = "bpmn") -> ProcessDefinition:
-    query = select(ProcessDefinition).where(ProcessDefinition.key == key,
-                                            ProcessDefinition.kind == kind)
+def get_definition(
+    session: Session, key: str, version: int | None = None, kind: str = "bpmn"
+) -> ProcessDefinition:
+    query = select(ProcessDefinition).where(
+        ProcessDefinition.key == key, ProcessDefinition.kind == kind
+    )
     if version is None:
         query = query.order_by(ProcessDefinition.version.desc()).limit(1)
     else:

@@ -38,8 +38,9 @@ def check_file_names(files: dict[str, bytes], max_bytes: int) -> list[Problem]:
     problems = []
     for name, content in files.items():
         if not name.lower().endswith(ALLOWED_SUFFIXES):
-            problems.append(Problem(name, None, None,
-                                    "unsupported file type: upload .bpmn, .dmn or form .json"))
+            problems.append(
+                Problem(name, None, None, "unsupported file type: upload .bpmn, .dmn or form .json")
+            )
         elif len(content) > max_bytes:
             problems.append(Problem(name, None, None, f"larger than {max_bytes} bytes"))
     return problems
@@ -75,19 +76,28 @@ def deploy(session: Session, files: dict[str, bytes], deployed_by: str, max_byte
     if report.problems:
         raise DeploymentInvalid([p.as_dict() for p in report.problems])
     now = datetime.now(UTC)
-    deployment = Deployment(deployed_by=deployed_by, deployed_at=now,
-                            files=[{"name": n, "sha256": _sha256(c)} for n, c in files.items()])
+    deployment = Deployment(
+        deployed_by=deployed_by,
+        deployed_at=now,
+        files=[{"name": n, "sha256": _sha256(c)} for n, c in files.items()],
+    )
     session.add(deployment)
     session.flush()
 
     forms = latest_forms(session)
     for name in report.forms:
         content_hash = _sha256(files[name])
-        existing = session.scalar(select(Form).where(Form.name == name,
-                                                     Form.content_hash == content_hash))
+        existing = session.scalar(
+            select(Form).where(Form.name == name, Form.content_hash == content_hash)
+        )
         if existing is None:
-            existing = Form(name=name, content_hash=content_hash, content=report.forms[name],
-                            deployment_id=deployment.id, deployed_at=now)
+            existing = Form(
+                name=name,
+                content_hash=content_hash,
+                content=report.forms[name],
+                deployment_id=deployment.id,
+                deployed_at=now,
+            )
             session.add(existing)
             session.flush()
         forms[name] = existing
@@ -97,9 +107,19 @@ def deploy(session: Session, files: dict[str, bytes], deployed_by: str, max_byte
     # Decisions first: processes that call them depend on their new versions.
     for info in report.decisions:
         content = files[info.file_name]
-        definition, new = _new_version(session, latest, deployment, deployed_by, now, kind="dmn",
-                                       key=info.key, name=info.name, file_name=info.file_name,
-                                       content=content, content_hash=_sha256(content))
+        definition, new = _new_version(
+            session,
+            latest,
+            deployment,
+            deployed_by,
+            now,
+            kind="dmn",
+            key=info.key,
+            name=info.name,
+            file_name=info.file_name,
+            content=content,
+            content_hash=_sha256(content),
+        )
         result.append((definition, new))
     for info in report.processes:
         content = files[info.file_name]
@@ -107,9 +127,20 @@ def deploy(session: Session, files: dict[str, bytes], deployed_by: str, max_byte
         needed = sorted((info.called_processes | info.called_decisions) - {info.key})
         content_hash = _sha256(content, *(f.content_hash.encode() for f in used.values()))
         definition, new = _new_version(
-            session, latest, deployment, deployed_by, now, kind="bpmn", key=info.key,
-            name=info.name, file_name=info.file_name, content=content, content_hash=content_hash,
-            lanes=info.lanes, start_role=info.start_role, start_form=info.start_form,
+            session,
+            latest,
+            deployment,
+            deployed_by,
+            now,
+            kind="bpmn",
+            key=info.key,
+            name=info.name,
+            file_name=info.file_name,
+            content=content,
+            content_hash=content_hash,
+            lanes=info.lanes,
+            start_role=info.start_role,
+            start_form=info.start_form,
             start_ui_form=info.start_ui_form,
             forms={name: form.id for name, form in used.items()},
             dependencies=[str(latest[k].id) for k in needed if k in latest],
@@ -118,15 +149,37 @@ def deploy(session: Session, files: dict[str, bytes], deployed_by: str, max_byte
     return Deployed(deployment, result)
 
 
-def _new_version(session, latest, deployment, deployed_by, now, *, kind, key, name, file_name,
-                 content, content_hash, **extra) -> tuple[ProcessDefinition, bool]:
+def _new_version(
+    session,
+    latest,
+    deployment,
+    deployed_by,
+    now,
+    *,
+    kind,
+    key,
+    name,
+    file_name,
+    content,
+    content_hash,
+    **extra,
+) -> tuple[ProcessDefinition, bool]:
     current = latest.get(key)
     if current is not None and current.content_hash == content_hash and current.kind == kind:
         return current, False
     definition = ProcessDefinition(
-        key=key, version=(current.version + 1) if current else 1, kind=kind, name=name,
-        file_name=file_name, xml=content.decode("utf-8"), content_hash=content_hash,
-        deployment_id=deployment.id, deployed_by=deployed_by, deployed_at=now, **extra)
+        key=key,
+        version=(current.version + 1) if current else 1,
+        kind=kind,
+        name=name,
+        file_name=file_name,
+        xml=content.decode("utf-8"),
+        content_hash=content_hash,
+        deployment_id=deployment.id,
+        deployed_by=deployed_by,
+        deployed_at=now,
+        **extra,
+    )
     session.add(definition)
     session.flush()
     latest[key] = definition

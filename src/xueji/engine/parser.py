@@ -30,11 +30,14 @@ def _bpmn_schema() -> etree.XMLSchema:
     if schema is None:
         with open(XSD_PATH, "rb") as xsd:
             doc = etree.parse(xsd)
-        doc.getroot().insert(0, etree.Element(
-            "{http://www.w3.org/2001/XMLSchema}import",
-            namespace="http://spiffworkflow.org/bpmn/schema/1.0/core",
-            schemaLocation=SPIFF_XSD,
-        ))
+        doc.getroot().insert(
+            0,
+            etree.Element(
+                "{http://www.w3.org/2001/XMLSchema}import",
+                namespace="http://spiffworkflow.org/bpmn/schema/1.0/core",
+                schemaLocation=SPIFF_XSD,
+            ),
+        )
         # The XSD is our own file; it needs its includes, which lie beside it.
         doc.docinfo.URL = XSD_PATH
         schema = _local.bpmn = etree.XMLSchema(doc)

@@ -117,11 +117,17 @@ class Runner:
             spec = task.task_spec
             form, ui_form = form_of(spec)
             element_id, name = _element(spec)
-            result.append(ReadyTask(
-                id=str(task.id), element_id=element_id or spec.name, name=name or spec.name,
-                lane=getattr(spec, "lane", None), form=form, ui_form=ui_form,
-                documentation=getattr(spec, "documentation", None),
-            ))
+            result.append(
+                ReadyTask(
+                    id=str(task.id),
+                    element_id=element_id or spec.name,
+                    name=name or spec.name,
+                    lane=getattr(spec, "lane", None),
+                    form=form,
+                    ui_form=ui_form,
+                    documentation=getattr(spec, "documentation", None),
+                )
+            )
         return result
 
     def task_data(self, workflow: BpmnWorkflow, task_id: str) -> dict[str, Any]:
@@ -146,12 +152,14 @@ class Runner:
         def record(task: Task) -> None:
             element_id, name = _element(task.task_spec)
             if element_id is not None:
-                completed.append(CompletedElement(
-                    str(task.id), element_id, name, type(task.task_spec).__name__))
+                completed.append(
+                    CompletedElement(str(task.id), element_id, name, type(task.task_spec).__name__)
+                )
 
         try:
             workflow.do_engine_steps(did_complete_task=record)
         except (SpiffWorkflowException, ScriptTimeout) as exc:
             raise _step_error(exc) from exc
-        return StepOutcome(completed=completed, ready=self.ready_tasks(workflow),
-                           finished=workflow.completed)
+        return StepOutcome(
+            completed=completed, ready=self.ready_tasks(workflow), finished=workflow.completed
+        )

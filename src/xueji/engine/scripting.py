@@ -34,15 +34,24 @@ from types import CodeType, FrameType, ModuleType, TracebackType
 from typing import Any
 
 from RestrictedPython import (
-    PrintCollector, RestrictingNodeTransformer, compile_restricted_eval, compile_restricted_exec, safe_builtins)
-from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence, safer_getattr_raise
+    PrintCollector,
+    RestrictingNodeTransformer,
+    compile_restricted_eval,
+    compile_restricted_exec,
+    safe_builtins,
+)
+from RestrictedPython.Guards import (
+    guarded_iter_unpack_sequence,
+    guarded_unpack_sequence,
+    safer_getattr_raise,
+)
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, PythonScriptEngine
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-MAX_INT_BITS = 1_000_000          # largest int result of ``*``, ``**`` and ``<<``
+MAX_INT_BITS = 1_000_000  # largest int result of ``*``, ``**`` and ``<<``
 MAX_SEQUENCE_LENGTH = 10_000_000  # largest result of ``sequence * n``
-_LAZY_RANGE_LENGTH = 100_000      # longer ranges iterate with deadline checks
+_LAZY_RANGE_LENGTH = 100_000  # longer ranges iterate with deadline checks
 
 
 class ScriptTimeout(Exception):
@@ -59,9 +68,14 @@ def _call(name: str, args: list, ref: ast.AST) -> ast.Call:
 
 
 _GUARDED_BINOPS = {ast.Pow: "_pow_", ast.Mult: "_mul_", ast.LShift: "_lshift_"}
-_REFUSED_NODES = {ast.Import: "import statements", ast.ImportFrom: "import statements",
-                  ast.ClassDef: "class definitions", ast.Yield: "generators (yield)",
-                  ast.YieldFrom: "generators (yield)", ast.With: "with statements"}
+_REFUSED_NODES = {
+    ast.Import: "import statements",
+    ast.ImportFrom: "import statements",
+    ast.ClassDef: "class definitions",
+    ast.Yield: "generators (yield)",
+    ast.YieldFrom: "generators (yield)",
+    ast.With: "with statements",
+}
 
 
 class _Policy(RestrictingNodeTransformer):
@@ -99,12 +113,12 @@ class _Policy(RestrictingNodeTransformer):
 
 def _restricted_compile(source: str, mode: str):
     compiler = compile_restricted_exec if mode == "exec" else compile_restricted_eval
-    return compiler(source.strip() if mode == "eval" else source, filename="<string>", policy=_Policy)
+    return compiler(
+        source.strip() if mode == "eval" else source, filename="<string>", policy=_Policy
+    )
 
 
 @lru_cache(maxsize=1024)
-
-
 def _compile(source: str, mode: str) -> CodeType:
     result = _restricted_compile(source, mode)
     if result.errors:
@@ -113,8 +127,10 @@ def _compile(source: str, mode: str) -> CodeType:
 
 
 def check_script(source: str, mode: str = "exec") -> list[str]:
-    """Compile source under the restrictions (mode 'exec' for scripts, 'eval' for conditions/expressions)
-    and return human-readable error messages (empty if OK). Never executes anything."""
+    """Compile source under the restrictions and return readable problems (empty if none).
+
+    mode is 'exec' for scripts and 'eval' for conditions and expressions. Never executes anything.
+    """
     if mode not in ("exec", "eval"):
         raise ValueError(f"mode must be 'exec' or 'eval', not {mode!r}")
     try:
@@ -123,6 +139,7 @@ def check_script(source: str, mode: str = "exec") -> list[str]:
         line = f"Line {exc.lineno}: " if getattr(exc, "lineno", None) else ""
         return [f"{line}{type(exc).__name__}: {getattr(exc, 'msg', None) or exc}"]
     return [e.replace("Line None: ", "", 1) for e in result.errors]
+
 
 _TOO_BIG_INT = f"integers larger than {MAX_INT_BITS} bits are not allowed"
 
@@ -133,8 +150,14 @@ def _ints(a, b) -> bool:
 
 def _mul(a, b):
     for seq, n in ((a, b), (b, a)):
-        if isinstance(seq, (str, bytes, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_SEQUENCE_LENGTH:
-            raise ScriptRestrictionError(f"sequences longer than {MAX_SEQUENCE_LENGTH} items are not allowed")
+        if (
+            isinstance(seq, (str, bytes, list, tuple))
+            and isinstance(n, int)
+            and len(seq) * n > MAX_SEQUENCE_LENGTH
+        ):
+            raise ScriptRestrictionError(
+                f"sequences longer than {MAX_SEQUENCE_LENGTH} items are not allowed"
+            )
     if _ints(a, b) and a.bit_length() + b.bit_length() > MAX_INT_BITS:
         raise ScriptRestrictionError(_TOO_BIG_INT)
     return a * b
@@ -143,7 +166,7 @@ def _mul(a, b):
 def _pow(a, b, mod=None):
     if mod is None and _ints(a, b) and b > 0 and (abs(a).bit_length() - 1) * b > MAX_INT_BITS:
         raise ScriptRestrictionError(_TOO_BIG_INT)
-    return a ** b if mod is None else pow(a, b, mod)
+    return a**b if mod is None else pow(a, b, mod)
 
 
 def _lshift(a, b):
@@ -153,9 +176,19 @@ def _lshift(a, b):
 
 
 _INPLACE_OPS = {
-    "+=": operator.iadd, "-=": operator.isub, "*=": _mul, "/=": operator.itruediv, "%=": operator.imod,
-    "**=": _pow, "<<=": _lshift, ">>=": operator.irshift, "|=": operator.ior, "^=": operator.ixor,
-    "&=": operator.iand, "//=": operator.ifloordiv, "@=": operator.imatmul,
+    "+=": operator.iadd,
+    "-=": operator.isub,
+    "*=": _mul,
+    "/=": operator.itruediv,
+    "%=": operator.imod,
+    "**=": _pow,
+    "<<=": _lshift,
+    ">>=": operator.irshift,
+    "|=": operator.ior,
+    "^=": operator.ixor,
+    "&=": operator.iand,
+    "//=": operator.ifloordiv,
+    "@=": operator.imatmul,
 }
 
 
@@ -175,25 +208,73 @@ def _write(ob):
 def _not_allowed(name: str) -> Callable[..., Any]:
     def refuse(*args, **kwargs):
         raise ScriptRestrictionError(f"{name}() is not allowed in scripts")
+
     return refuse
 
 
-_UNSAFE_BUILTINS = {"__build_class__", "setattr", "delattr", "BaseException", "SystemExit", "KeyboardInterrupt",
-                    "GeneratorExit"}
+_UNSAFE_BUILTINS = {
+    "__build_class__",
+    "setattr",
+    "delattr",
+    "BaseException",
+    "SystemExit",
+    "KeyboardInterrupt",
+    "GeneratorExit",
+}
 _BUILTINS: dict[str, Any] = {k: v for k, v in safe_builtins.items() if k not in _UNSAFE_BUILTINS}
 _BUILTINS.update(
-    all=all, any=any, dict=dict, enumerate=enumerate, filter=filter, frozenset=frozenset, list=list, map=map,
-    max=max, min=min, reversed=reversed, set=set, sorted=sorted, sum=sum, tuple=tuple, zip=zip, pow=_pow,
-    datetime=datetime, date=date, timedelta=timedelta, Decimal=Decimal,
+    all=all,
+    any=any,
+    dict=dict,
+    enumerate=enumerate,
+    filter=filter,
+    frozenset=frozenset,
+    list=list,
+    map=map,
+    max=max,
+    min=min,
+    reversed=reversed,
+    set=set,
+    sorted=sorted,
+    sum=sum,
+    tuple=tuple,
+    zip=zip,
+    pow=_pow,
+    datetime=datetime,
+    date=date,
+    timedelta=timedelta,
+    Decimal=Decimal,
 )
-for _name in ("open", "eval", "exec", "compile", "globals", "locals", "vars", "getattr", "setattr", "delattr",
-              "type", "dir", "input", "breakpoint", "help", "memoryview", "object", "super", "iter", "next",
-              "__import__", "exit", "quit"):
+for _name in (
+    "open",
+    "eval",
+    "exec",
+    "compile",
+    "globals",
+    "locals",
+    "vars",
+    "getattr",
+    "setattr",
+    "delattr",
+    "type",
+    "dir",
+    "input",
+    "breakpoint",
+    "help",
+    "memoryview",
+    "object",
+    "super",
+    "iter",
+    "next",
+    "__import__",
+    "exit",
+    "quit",
+):
     _BUILTINS[_name] = _not_allowed(_name)
 
 
 class _Deadline:
-    """Per-run deadline; ``check`` keeps raising once the limit was hit, so swallowing it does not help."""
+    """Per-run deadline; ``check`` keeps raising once the limit was hit (catching it won't help)."""
 
     def __init__(self, limit: float):
         self.limit, self.end, self.expired = limit, time.monotonic() + limit, False
@@ -211,7 +292,7 @@ def _checking_iter(iterable, check):
 
 
 class _CheckedRange:
-    """A long range whose iteration checks the deadline (sum()/list() would not be interruptible)."""
+    """A long range whose iteration checks the deadline (sum()/list() could not be interrupted)."""
 
     def __init__(self, rng: range, check):
         self._range, self._check = rng, check
@@ -247,7 +328,9 @@ def _wrap_range(rng: range, check):
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     """SpiffWorkflow script environment running RestrictedPython-compiled code with a time limit."""
 
-    def __init__(self, services: Mapping[str, Callable[..., Any]] | None = None, time_limit: float = 1.0):
+    def __init__(
+        self, services: Mapping[str, Callable[..., Any]] | None = None, time_limit: float = 1.0
+    ):
         super().__init__()
         self.services = dict(services or {})
         self.time_limit = time_limit
@@ -256,15 +339,28 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         deadline = _Deadline(self.time_limit)
         check = deadline.check
         builtins = dict(_BUILTINS, range=lambda *args: _wrap_range(range(*args), check))
-        names = {k: v for k, v in {**(external_context or {}), **context}.items() if not k.startswith("_")}
+        names = {
+            k: v
+            for k, v in {**(external_context or {}), **context}.items()
+            if not k.startswith("_")
+        }
         names.update(
-            __builtins__=builtins, _tick_=check,
-            _getiter_=lambda ob: iter(ob) if type(ob) is _CheckedRange else _checking_iter(ob, check),
-            _getattr_=_getattr, _getitem_=operator.getitem, _write_=_write,
-            _inplacevar_=lambda op, x, y: _INPLACE_OPS[op](x, y), _apply_=lambda f, *a, **kw: f(*a, **kw),
+            __builtins__=builtins,
+            _tick_=check,
+            _getiter_=lambda ob: (
+                iter(ob) if type(ob) is _CheckedRange else _checking_iter(ob, check)
+            ),
+            _getattr_=_getattr,
+            _getitem_=operator.getitem,
+            _write_=_write,
+            _inplacevar_=lambda op, x, y: _INPLACE_OPS[op](x, y),
+            _apply_=lambda f, *a, **kw: f(*a, **kw),
             _iter_unpack_sequence_=guarded_iter_unpack_sequence,
-            _unpack_sequence_=guarded_unpack_sequence, _print_=PrintCollector,
-            _pow_=_pow, _mul_=_mul, _lshift_=_lshift,
+            _unpack_sequence_=guarded_unpack_sequence,
+            _print_=PrintCollector,
+            _pow_=_pow,
+            _mul_=_mul,
+            _lshift_=_lshift,
         )
         return names, deadline
 
@@ -278,7 +374,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         return result
 
     def execute(self, script, context, external_context=None):
-        """Run a script; on success write new/changed top-level data names back into context and drop deleted ones.
+        """Run a script; on success write new and changed names back, drop deleted ones.
 
         Names starting with "_", functions, classes and modules are never written back; on error the
         context is left as it was (except for in-place changes to mutable values).
@@ -296,7 +392,11 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
                 continue
             if callable(value) or isinstance(value, ModuleType):
                 context.pop(name, None)
-            elif name in context or name not in external_context or value is not external_context[name]:
+            elif (
+                name in context
+                or name not in external_context
+                or value is not external_context[name]
+            ):
                 context[name] = value
         return True
 
@@ -314,15 +414,20 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 
 
 class RestrictedScriptEngine(PythonScriptEngine):
-    """PythonScriptEngine whose ``call_service`` reports errors properly (3.2.0 raises NameError)."""
+    """PythonScriptEngine whose ``call_service`` reports errors (3.2.0's raises a NameError)."""
 
     def create_task_exec_exception(self, task, script, err):
         # SpiffWorkflow does ``":" + err.args[0]``, which fails for e.g. KeyError(1).
         if isinstance(err, SpiffWorkflowException) or not err.args or isinstance(err.args[0], str):
             return super().create_task_exec_exception(task, script, err)
         line_number, error_line = self.get_error_line_number_and_content(script, err)
-        return WorkflowTaskException(f"{type(err).__name__}:{err.args[0]!r}", task=task, exception=err,
-                                     line_number=line_number, error_line=error_line)
+        return WorkflowTaskException(
+            f"{type(err).__name__}:{err.args[0]!r}",
+            task=task,
+            exception=err,
+            line_number=line_number,
+            error_line=error_line,
+        )
 
     def call_service(self, task, **kwargs):
         try:
@@ -332,7 +437,10 @@ class RestrictedScriptEngine(PythonScriptEngine):
         except Exception as exc:
             name = kwargs.get("operation_name")
             raise WorkflowTaskException(
-                f"Service call {name!r} failed: {type(exc).__name__}: {exc}", task=task, exception=exc) from exc
+                f"Service call {name!r} failed: {type(exc).__name__}: {exc}",
+                task=task,
+                exception=exc,
+            ) from exc
 
 
 def make_script_engine(services=None, time_limit: float = 1.0) -> PythonScriptEngine:

@@ -50,8 +50,9 @@ def _registry():
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = SpeclessWorkflowConverter
     registry = BpmnWorkflowSerializer.configure(config)
-    registry.register(date, lambda v: {"value": v.isoformat()},
-                      lambda v: date.fromisoformat(v["value"]))
+    registry.register(
+        date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"])
+    )
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
     return registry
 
@@ -68,8 +69,7 @@ def dumps(workflow: BpmnWorkflow, definition_id: int) -> str:
     dct = _SERIALIZER.to_dict(workflow)
     dct[_SERIALIZER.VERSION_KEY] = _SERIALIZER.VERSION
     dct[DEFINITION_KEY] = definition_id
-    return json.dumps(dct, cls=_SERIALIZER._encoder_cls, ensure_ascii=False,
-                      separators=(",", ":"))
+    return json.dumps(dct, cls=_SERIALIZER._encoder_cls, ensure_ascii=False, separators=(",", ":"))
 
 
 def loads(state: str, definition_id: int, spec, subprocess_specs) -> BpmnWorkflow:

@@ -35,8 +35,12 @@ class Problem:
     message: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "element_id": self.element_id,
-                "message": self.message}
+        return {
+            "file": self.file,
+            "line": self.line,
+            "element_id": self.element_id,
+            "message": self.message,
+        }
 
 
 @dataclass
@@ -117,8 +121,9 @@ def _read_form(report: Report, name: str, content: bytes) -> None:
             Draft202012Validator.check_schema(form)
         except SchemaError as exc:
             where = "/".join(str(p) for p in exc.path) or "(root)"
-            report.problems.append(Problem(
-                name, None, None, f"not a valid JSON Schema at {where}: {exc.message}"))
+            report.problems.append(
+                Problem(name, None, None, f"not a valid JSON Schema at {where}: {exc.message}")
+            )
             return
     report.forms[name] = form
 
@@ -140,9 +145,14 @@ def _read_document(report: Report, name: str, content: bytes) -> None:
         return
     kind = document_kind(root)
     if kind is None:
-        report.problems.append(Problem(
-            name, root.sourceline, root.get("id"),
-            f"not a BPMN 2.0 or DMN document: the root element is {root.tag}"))
+        report.problems.append(
+            Problem(
+                name,
+                root.sourceline,
+                root.get("id"),
+                f"not a BPMN 2.0 or DMN document: the root element is {root.tag}",
+            )
+        )
         return
     errors = schema_errors(root)
     if errors:
@@ -164,28 +174,41 @@ def _ids_by_line(root: etree._Element) -> dict[int, str]:
 def _inspect_dmn(report: Report, name: str, root: etree._Element) -> None:
     ns = etree.QName(root).namespace
     for decision in root.iter(f"{{{ns}}}decision"):
-        report.decisions.append(DecisionInfo(decision.get("id"), decision.get("name") or
-                                             decision.get("id"), name))
+        report.decisions.append(
+            DecisionInfo(decision.get("id"), decision.get("name") or decision.get("id"), name)
+        )
 
 
 def _properties(element: etree._Element) -> dict[str, str]:
-    return {p.get("name"): p.get("value") for p in element.xpath(
-        "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property",
-        namespaces=NSMAP)}
+    return {
+        p.get("name"): p.get("value")
+        for p in element.xpath(
+            "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property",
+            namespaces=NSMAP,
+        )
+    }
 
 
 def _inspect_bpmn(report: Report, name: str, root: etree._Element, catalog: Catalog) -> None:
     def problem(element: etree._Element | None, message: str) -> None:
-        report.problems.append(Problem(
-            name, element.sourceline if element is not None else None,
-            element.get("id") if element is not None else None, message))
+        report.problems.append(
+            Problem(
+                name,
+                element.sourceline if element is not None else None,
+                element.get("id") if element is not None else None,
+                message,
+            )
+        )
 
     processes = root.findall(bpmn("process"))
     executable = [p for p in processes if p.get("isExecutable", "true") == "true"]
     if not executable:
         first = processes[0] if processes else root
-        problem(first, "no executable process: nothing here can run (isExecutable is false "
-                       "or there is no bpmn:process)")
+        problem(
+            first,
+            "no executable process: nothing here can run (isExecutable is false "
+            "or there is no bpmn:process)",
+        )
         return
     lane_roles: dict[str, str] = {}
     for lane in root.iter(bpmn("lane")):
@@ -194,8 +217,11 @@ def _inspect_bpmn(report: Report, name: str, root: etree._Element, catalog: Cata
             problem(lane, f"lane {lane.get('name')!r} names no known role")
         else:
             lane_roles[lane.get("name")] = role
-    node_lane = {ref.text.strip(): ref.getparent().get("name")
-                 for ref in root.iter(bpmn("flowNodeRef")) if ref.text}
+    node_lane = {
+        ref.text.strip(): ref.getparent().get("name")
+        for ref in root.iter(bpmn("flowNodeRef"))
+        if ref.text
+    }
     for process in executable:
         info = ProcessInfo(process.get("id"), process.get("name") or process.get("id"), name)
         info.lanes = {lane: role for lane, role in lane_roles.items()}
@@ -245,8 +271,11 @@ def _inspect_process(process, info, node_lane, lane_roles, report, catalog, prob
             called = element.get("calledElement")
             info.called_processes.add(called)
             known = {p.key for p in report.processes} | set(catalog.processes)
-            in_upload = any(d.find(f".//{bpmn('process')}[@id='{called}']") is not None
-                            for d in report.documents.values() if called)
+            in_upload = any(
+                d.find(f".//{bpmn('process')}[@id='{called}']") is not None
+                for d in report.documents.values()
+                if called
+            )
             if not called or not (in_upload or called in known):
                 problem(element, f"calls process {called!r}, which is not deployed")
         elif tag == "businessRuleTask":
@@ -259,8 +288,11 @@ def _inspect_process(process, info, node_lane, lane_roles, report, catalog, prob
             operator = element.find(f"{bpmn('extensionElements')}/{{{SPIFF}}}serviceTaskOperator")
             operation = operator.get("id") if operator is not None else None
             if operation not in catalog.services:
-                problem(element, f"service {operation!r} is not one of xueji's services "
-                                 f"({', '.join(sorted(catalog.services)) or 'none'})")
+                problem(
+                    element,
+                    f"service {operation!r} is not one of xueji's services "
+                    f"({', '.join(sorted(catalog.services)) or 'none'})",
+                )
 
 
 def _check_gateway(process, gateway, problem) -> None:
@@ -273,8 +305,11 @@ def _check_gateway(process, gateway, problem) -> None:
         if flow.get("id") == default:
             continue
         if flow.find(bpmn("conditionExpression")) is None:
-            problem(gateway, f"outgoing flow {flow.get('id')!r} has no condition and is not "
-                             "the gateway's default")
+            problem(
+                gateway,
+                f"outgoing flow {flow.get('id')!r} has no condition and is not "
+                "the gateway's default",
+            )
 
 
 def _parse_with_engine(report: Report, catalog: Catalog) -> None:
@@ -284,8 +319,9 @@ def _parse_with_engine(report: Report, catalog: Catalog) -> None:
     try:
         for name, root in report.documents.items():
             parser.add_document(root, name)
-            lines[name] = {e.get("id"): e.sourceline for e in root.iter(etree.Element)
-                           if e.get("id")}
+            lines[name] = {
+                e.get("id"): e.sourceline for e in root.iter(etree.Element) if e.get("id")
+            }
         needed = set().union(*(p.called_processes | p.called_decisions for p in report.processes))
         for key, (file_name, xml) in {**catalog.processes, **catalog.decisions}.items():
             if key in needed and file_name not in report.documents:
@@ -307,5 +343,6 @@ def _from_validation(exc: ValidationException, lines, file_name: str | None = No
     file_name = exc.file_name or file_name or ""
     element_id = exc.id or None
     line = lines.get(file_name, {}).get(element_id) if element_id else None
-    return Problem(file_name, line, element_id, str(exc).split("\n")[0] if str(exc) else
-                   type(exc).__name__)
+    return Problem(
+        file_name, line, element_id, str(exc).split("\n")[0] if str(exc) else type(exc).__name__
+    )

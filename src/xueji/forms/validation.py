@@ -29,8 +29,9 @@ def form_errors(schema: dict[str, Any] | None, data: Any) -> list[dict[str, str]
             present = error.instance if isinstance(error.instance, dict) else {}
             for name in error.validator_value:
                 if name not in present:
-                    problems.append({"field": ".".join([*path, name]),
-                                     "message": f"'{name}' is required"})
+                    problems.append(
+                        {"field": ".".join([*path, name]), "message": f"'{name}' is required"}
+                    )
             continue
         problems.append({"field": ".".join(path), "message": error.message})
     return problems

@@ -10,12 +10,27 @@ from sqlalchemy.orm import Session
 from xueji.models import HistoryEvent
 
 
-def record_event(session: Session, instance_id: str, actor: str, kind: str, *,
-                 element_id: str | None = None, element_name: str | None = None,
-                 task_id: str | None = None, data: dict[str, Any] | None = None,
-                 at: datetime | None = None) -> HistoryEvent:
-    event = HistoryEvent(instance_id=instance_id, actor=actor, kind=kind, element_id=element_id,
-                         element_name=element_name, task_id=task_id, data=data or {},
-                         at=at or datetime.now(UTC))
+def record_event(
+    session: Session,
+    instance_id: str,
+    actor: str,
+    kind: str,
+    *,
+    element_id: str | None = None,
+    element_name: str | None = None,
+    task_id: str | None = None,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> HistoryEvent:
+    event = HistoryEvent(
+        instance_id=instance_id,
+        actor=actor,
+        kind=kind,
+        element_id=element_id,
+        element_name=element_name,
+        task_id=task_id,
+        data=data or {},
+        at=at or datetime.now(UTC),
+    )
     session.add(event)
     return event

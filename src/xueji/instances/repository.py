@@ -33,8 +33,11 @@ def get_readable(session: Session, principal: Principal, instance_id: str) -> Pr
 def lock(session: Session, instance_id: str) -> ProcessInstance:
     """The instance row, locked for this transaction (PostgreSQL; SQLite has one writer)."""
     instance = session.scalar(
-        select(ProcessInstance).where(ProcessInstance.id == instance_id)
-        .with_for_update(of=ProcessInstance).execution_options(populate_existing=True))
+        select(ProcessInstance)
+        .where(ProcessInstance.id == instance_id)
+        .with_for_update(of=ProcessInstance)
+        .execution_options(populate_existing=True)
+    )
     if instance is None:
         raise NotFound(f"no process instance {instance_id!r}")
     return instance

@@ -60,3 +60,14 @@ class HistoryItem(BaseModel):
 class CompleteResult(BaseModel):
     instance: InstanceDetail
     next_tasks: list[TaskItem]
+
+
+class IncidentItem(BaseModel):
+    id: int
+    instance_id: str | None
+    definition_id: int | None
+    element_id: str | None
+    message: str
+    actor: str
+    created_at: datetime
+    resolved_at: datetime | None

@@ -22,8 +22,9 @@ from xueji.runtime import Runtime
 
 
 def may_start(principal: Principal, definition: ProcessDefinition) -> bool:
-    return principal.is_admin or (definition.start_role is not None
-                                  and definition.start_role in principal.roles)
+    return principal.is_admin or (
+        definition.start_role is not None and definition.start_role in principal.roles
+    )
 
 
 def form_content(session: Session, definition: ProcessDefinition, name: str | None):
@@ -37,11 +38,15 @@ def form_content(session: Session, definition: ProcessDefinition, name: str | No
     return form.content if form else None
 
 
-def _scope_of_new_instance(session: Session, principal: Principal,
-                           variables: dict[str, Any]) -> tuple[int | None, int | None]:
+def _scope_of_new_instance(
+    session: Session, principal: Principal, variables: dict[str, Any]
+) -> tuple[int | None, int | None]:
     """(station_id, student_id) the new instance belongs to: the caller's, or the start form's."""
-    if "student" in principal.roles and principal.student_id is not None \
-            and not principal.sees_all_stations:
+    if (
+        "student" in principal.roles
+        and principal.student_id is not None
+        and not principal.sees_all_stations
+    ):
         student = session.get(Student, principal.student_id)
         return student.station_id, student.id
     student = None
@@ -66,9 +71,14 @@ def _scope_of_new_instance(session: Session, principal: Principal,
     return station_id, student.id if student else None
 
 
-def start_instance(session: Session, runtime: Runtime, principal: Principal,
-                   definition: ProcessDefinition, business_key: str | None,
-                   variables: dict[str, Any]) -> ProcessInstance:
+def start_instance(
+    session: Session,
+    runtime: Runtime,
+    principal: Principal,
+    definition: ProcessDefinition,
+    business_key: str | None,
+    variables: dict[str, Any],
+) -> ProcessInstance:
     """Start an instance of a definition version and run it to its first wait."""
     if not may_start(principal, definition):
         raise Forbidden(f"your roles may not start {definition.key!r}")
@@ -76,24 +86,44 @@ def start_instance(session: Session, runtime: Runtime, principal: Principal,
     station_id, student_id = _scope_of_new_instance(session, principal, variables)
     now = datetime.now(UTC)
     instance = ProcessInstance(
-        id=str(uuid.uuid4()), definition_id=definition.id, definition=definition,
-        business_key=business_key, station_id=station_id, student_id=student_id,
-        state="running", engine_state="", started_by=principal.username, started_at=now,
-        updated_at=now)
+        id=str(uuid.uuid4()),
+        definition_id=definition.id,
+        definition=definition,
+        business_key=business_key,
+        station_id=station_id,
+        student_id=student_id,
+        state="running",
+        engine_state="",
+        started_by=principal.username,
+        started_at=now,
+        updated_at=now,
+    )
     workflow = new_workflow(runtime, session, definition)
-    outcome = run_step(session, instance, principal.username,
-                       lambda: runtime.runner.start(workflow, variables))
+    outcome = run_step(
+        session, instance, principal.username, lambda: runtime.runner.start(workflow, variables)
+    )
     session.add(instance)
     session.flush()  # history rows refer to it
-    record_event(session, instance.id, principal.username, "instance_started",
-                 data={"key": definition.key, "version": definition.version,
-                       "business_key": business_key}, at=now)
+    record_event(
+        session,
+        instance.id,
+        principal.username,
+        "instance_started",
+        data={"key": definition.key, "version": definition.version, "business_key": business_key},
+        at=now,
+    )
     save_step(session, instance, workflow, outcome, principal.username)
     return instance
 
 
-def _change_state(session: Session, principal: Principal, instance_id: str, allowed: set[str],
-                  new_state: str, kind: str) -> ProcessInstance:
+def _change_state(
+    session: Session,
+    principal: Principal,
+    instance_id: str,
+    allowed: set[str],
+    new_state: str,
+    kind: str,
+) -> ProcessInstance:
     instance = lock(session, instance_id)
     if instance.state not in allowed:
         raise Conflict(f"the instance is {instance.state}; it cannot be {new_state}")
@@ -104,25 +134,35 @@ def _change_state(session: Session, principal: Principal, instance_id: str, allo
 
 
 def suspend(session: Session, principal: Principal, instance_id: str) -> ProcessInstance:
-    return _change_state(session, principal, instance_id, {"running"}, "suspended",
-                         "instance_suspended")
+    return _change_state(
+        session, principal, instance_id, {"running"}, "suspended", "instance_suspended"
+    )
 
 
 def resume(session: Session, principal: Principal, instance_id: str) -> ProcessInstance:
-    return _change_state(session, principal, instance_id, {"suspended"}, "running",
-                         "instance_resumed")
+    return _change_state(
+        session, principal, instance_id, {"suspended"}, "running", "instance_resumed"
+    )
 
 
-def terminate(session: Session, runtime: Runtime, principal: Principal,
-              instance_id: str) -> ProcessInstance:
-    instance = _change_state(session, principal, instance_id, {"running", "suspended", "error"},
-                             "terminated", "instance_terminated")
+def terminate(
+    session: Session, runtime: Runtime, principal: Principal, instance_id: str
+) -> ProcessInstance:
+    instance = _change_state(
+        session,
+        principal,
+        instance_id,
+        {"running", "suspended", "error"},
+        "terminated",
+        "instance_terminated",
+    )
     workflow = load_workflow(runtime, session, instance)
     runtime.runner.cancel(workflow)
     instance.engine_state = serializer.dumps(workflow, instance.definition_id)
     instance.ended_at = instance.updated_at
-    for row in session.scalars(select(UserTask).where(UserTask.instance_id == instance.id,
-                                                      UserTask.state == "ready")):
+    for row in session.scalars(
+        select(UserTask).where(UserTask.instance_id == instance.id, UserTask.state == "ready")
+    ):
         row.state, row.completed_at = "cancelled", instance.updated_at
     session.flush()
     return instance

@@ -1,18 +1,17 @@
-"""One engine step and everything it writes: state, inbox rows, history — in the caller's transaction."""
+"""One engine step and everything it writes (state, inbox rows, history), in one transaction."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import json
-
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.task import TaskState
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.task import TaskState
 
 from xueji.definitions.repository import dependency_documents
 from xueji.engine import serializer
@@ -35,13 +34,15 @@ def new_workflow(runtime: Runtime, session: Session, definition: ProcessDefiniti
 
 def load_workflow(runtime: Runtime, session: Session, instance: ProcessInstance) -> BpmnWorkflow:
     spec, subprocess_specs = specs_for(runtime, session, instance.definition)
-    workflow = serializer.loads(instance.engine_state, instance.definition_id, spec,
-                                subprocess_specs)
+    workflow = serializer.loads(
+        instance.engine_state, instance.definition_id, spec, subprocess_specs
+    )
     return runtime.runner.attach(workflow)
 
 
-def run_step(session: Session, instance: ProcessInstance, actor: str,
-             step: Callable[[], StepOutcome]) -> StepOutcome:
+def run_step(
+    session: Session, instance: ProcessInstance, actor: str, step: Callable[[], StepOutcome]
+) -> StepOutcome:
     """Run an engine step with services bound to this transaction; failures become 422."""
     token = current_step.set(StepContext(session, instance.id, actor))
     try:
@@ -49,11 +50,18 @@ def run_step(session: Session, instance: ProcessInstance, actor: str,
     except StepError as exc:
         where = exc.element_name or exc.element_id or "the process"
         raise EngineStepFailed(
-            {"element_id": exc.element_id, "element_name": exc.element_name,
-             "message": f"{where}: {exc.reason}"},
-            incident={"instance_id": instance.id if inspect(instance).persistent else None,
-                      "definition_id": instance.definition_id, "element_id": exc.element_id,
-                      "message": exc.reason, "actor": actor},
+            {
+                "element_id": exc.element_id,
+                "element_name": exc.element_name,
+                "message": f"{where}: {exc.reason}",
+            },
+            incident={
+                "instance_id": instance.id if inspect(instance).persistent else None,
+                "definition_id": instance.definition_id,
+                "element_id": exc.element_id,
+                "message": exc.reason,
+                "actor": actor,
+            },
         ) from exc
     finally:
         current_step.reset(token)
@@ -71,9 +79,16 @@ def serializer_safe(data: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(data, default=str, ensure_ascii=False))
 
 
-def save_step(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
-              outcome: StepOutcome, actor: str, *, completed_task: UserTask | None = None,
-              form_data: dict[str, Any] | None = None) -> list[UserTask]:
+def save_step(
+    session: Session,
+    instance: ProcessInstance,
+    workflow: BpmnWorkflow,
+    outcome: StepOutcome,
+    actor: str,
+    *,
+    completed_task: UserTask | None = None,
+    form_data: dict[str, Any] | None = None,
+) -> list[UserTask]:
     """Persist the workflow after a step and bring the inbox and history in line with it."""
     now = datetime.now(UTC)
     if completed_task is not None:
@@ -81,35 +96,80 @@ def save_step(session: Session, instance: ProcessInstance, workflow: BpmnWorkflo
         completed_task.completed_at = now
         completed_task.completed_by = actor
         completed_task.data = form_data
-        record_event(session, instance.id, actor, "task_completed",
-                     element_id=completed_task.element_id, element_name=completed_task.name,
-                     task_id=completed_task.id, data=serializer_safe(form_data or {}), at=now)
+        record_event(
+            session,
+            instance.id,
+            actor,
+            "task_completed",
+            element_id=completed_task.element_id,
+            element_name=completed_task.name,
+            task_id=completed_task.id,
+            data=serializer_safe(form_data or {}),
+            at=now,
+        )
     for element in outcome.completed:
-        record_event(session, instance.id, actor, "element_completed",
-                     element_id=element.element_id, element_name=element.name,
-                     task_id=element.task_id, data={"type": element.kind}, at=now)
+        record_event(
+            session,
+            instance.id,
+            actor,
+            "element_completed",
+            element_id=element.element_id,
+            element_name=element.name,
+            task_id=element.task_id,
+            data={"type": element.kind},
+            at=now,
+        )
 
     ready_ids = {task.id for task in outcome.ready}
-    open_rows = {row.id: row for row in session.scalars(
-        select(UserTask).where(UserTask.instance_id == instance.id, UserTask.state == "ready"))}
+    open_rows = {
+        row.id: row
+        for row in session.scalars(
+            select(UserTask).where(UserTask.instance_id == instance.id, UserTask.state == "ready")
+        )
+    }
     for row_id, row in open_rows.items():
         if row_id not in ready_ids:
             row.state, row.completed_at = "cancelled", now
-            record_event(session, instance.id, actor, "task_cancelled", element_id=row.element_id,
-                         element_name=row.name, task_id=row.id, at=now)
+            record_event(
+                session,
+                instance.id,
+                actor,
+                "task_cancelled",
+                element_id=row.element_id,
+                element_name=row.name,
+                task_id=row.id,
+                at=now,
+            )
     created = []
     for task in outcome.ready:
         if task.id in open_rows:
             continue
         row = UserTask(
-            id=task.id, instance_id=instance.id, element_id=task.element_id, name=task.name,
+            id=task.id,
+            instance_id=instance.id,
+            element_id=task.element_id,
+            name=task.name,
             role=instance.definition.lanes.get(task.lane) if task.lane else None,
-            station_id=instance.station_id, student_id=instance.student_id, form=task.form,
-            ui_form=task.ui_form, state="ready", created_at=now)
+            station_id=instance.station_id,
+            student_id=instance.student_id,
+            form=task.form,
+            ui_form=task.ui_form,
+            state="ready",
+            created_at=now,
+        )
         session.add(row)
         created.append(row)
-        record_event(session, instance.id, actor, "task_created", element_id=task.element_id,
-                     element_name=task.name, task_id=task.id, data={"role": row.role}, at=now)
+        record_event(
+            session,
+            instance.id,
+            actor,
+            "task_created",
+            element_id=task.element_id,
+            element_name=task.name,
+            task_id=task.id,
+            data={"role": row.role},
+            at=now,
+        )
 
     instance.engine_state = serializer.dumps(workflow, instance.definition_id)
     instance.variables = instance_data(workflow)
@@ -120,5 +180,7 @@ def save_step(session: Session, instance: ProcessInstance, workflow: BpmnWorkflo
     try:
         session.flush()
     except StaleDataError:
-        raise Conflict("the process instance was changed by someone else; reload and retry")
+        raise Conflict(
+            "the process instance was changed by someone else; reload and retry"
+        ) from None
     return created

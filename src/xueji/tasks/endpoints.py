@@ -19,8 +19,15 @@ from xueji.paging import Paging
 from xueji.runtime_dep import AppRuntime
 from xueji.tasks import service
 from xueji.tasks.repository import get_readable, inbox_query
-from xueji.tasks.schemas import (AssignBody, CompleteBody, FormOut, TaskDetail, TaskItem,
-                                 TaskPage, task_item)
+from xueji.tasks.schemas import (
+    AssignBody,
+    CompleteBody,
+    FormOut,
+    TaskDetail,
+    TaskItem,
+    TaskPage,
+    task_item,
+)
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
@@ -29,15 +36,24 @@ CHANGED = {409: {"description": "Completed already, claimed by someone else, or 
 
 
 @router.get("", response_model=TaskPage)
-def list_tasks(session: DbSession, principal: CurrentUser, paging: Paging,
-               process_key: str | None = None, instance_id: str | None = None,
-               assignee: str | None = None, unassigned: bool = False,
-               overdue: bool = False) -> TaskPage:
+def list_tasks(
+    session: DbSession,
+    principal: CurrentUser,
+    paging: Paging,
+    process_key: str | None = None,
+    instance_id: str | None = None,
+    assignee: str | None = None,
+    unassigned: bool = False,
+    overdue: bool = False,
+) -> TaskPage:
     """READY tasks the caller may work on, newest last."""
     query = inbox_query(principal)
     if process_key:
-        query = query.where(ProcessInstance.definition_id.in_(
-            select(ProcessDefinition.id).where(ProcessDefinition.key == process_key)))
+        query = query.where(
+            ProcessInstance.definition_id.in_(
+                select(ProcessDefinition.id).where(ProcessDefinition.key == process_key)
+            )
+        )
     if instance_id:
         query = query.where(UserTask.instance_id == instance_id)
     if assignee is not None:
@@ -49,13 +65,15 @@ def list_tasks(session: DbSession, principal: CurrentUser, paging: Paging,
     if overdue:
         query = query.where(UserTask.due_at.is_not(None), UserTask.due_at < datetime.now(UTC))
     rows, total = paging.fetch(session, query.order_by(UserTask.created_at, UserTask.id))
-    return TaskPage(items=[task_item(t) for t in rows], total=total, page=paging.page,
-                    per_page=paging.per_page)
+    return TaskPage(
+        items=[task_item(t) for t in rows], total=total, page=paging.page, per_page=paging.per_page
+    )
 
 
 @router.get("/{task_id}", response_model=TaskDetail, responses=NOT_FOUND)
-def get_task(task_id: str, session: DbSession, principal: CurrentUser,
-             runtime: AppRuntime) -> TaskDetail:
+def get_task(
+    task_id: str, session: DbSession, principal: CurrentUser, runtime: AppRuntime
+) -> TaskDetail:
     """A task with its form (JSON Schema + UI schema), the data it shows and its documentation."""
     task = get_readable(session, principal, task_id)
     definition = task.instance.definition
@@ -63,12 +81,19 @@ def get_task(task_id: str, session: DbSession, principal: CurrentUser,
     if task.state == "ready":
         workflow = load_workflow(runtime, session, task.instance)
         data = runtime.runner.task_data(workflow, task.id)
-        documentation = next((t.documentation for t in runtime.runner.ready_tasks(workflow)
-                              if t.id == task.id), None)
-    form = FormOut(schema=form_content(session, definition, task.form),
-                   ui_schema=form_content(session, definition, task.ui_form))
-    return TaskDetail(**task_item(task).model_dump(), form=form, data=serializer_safe(data),
-                      documentation=documentation)
+        documentation = next(
+            (t.documentation for t in runtime.runner.ready_tasks(workflow) if t.id == task.id), None
+        )
+    form = FormOut(
+        schema=form_content(session, definition, task.form),
+        ui_schema=form_content(session, definition, task.ui_form),
+    )
+    return TaskDetail(
+        **task_item(task).model_dump(),
+        form=form,
+        data=serializer_safe(data),
+        documentation=documentation,
+    )
 
 
 @router.post("/{task_id}/claim", response_model=TaskItem, responses={**NOT_FOUND, **CHANGED})
@@ -83,21 +108,42 @@ def unclaim_task(task_id: str, session: DbSession, principal: CurrentUser) -> Ta
     return task_item(service.unclaim(session, principal, task_id))
 
 
-@router.post("/{task_id}/assign", response_model=TaskItem,
-             responses={**NOT_FOUND, **CHANGED, 403: {"description": "May not assign"},
-                        422: {"description": "That user cannot work on this task"}})
-def assign_task(task_id: str, body: AssignBody, session: DbSession,
-                principal: CurrentUser) -> TaskItem:
+@router.post(
+    "/{task_id}/assign",
+    response_model=TaskItem,
+    responses={
+        **NOT_FOUND,
+        **CHANGED,
+        403: {"description": "May not assign"},
+        422: {"description": "That user cannot work on this task"},
+    },
+)
+def assign_task(
+    task_id: str, body: AssignBody, session: DbSession, principal: CurrentUser
+) -> TaskItem:
     """Assign a task to a user who holds its role and scope."""
     return task_item(service.assign(session, principal, task_id, body.username))
 
 
-@router.post("/{task_id}/complete", response_model=CompleteResult,
-             responses={**NOT_FOUND, **CHANGED,
-                        422: {"description": "Form invalid (each field named), or the step failed"}})
-def complete_task(task_id: str, body: CompleteBody, session: DbSession, principal: CurrentUser,
-                  runtime: AppRuntime) -> CompleteResult:
+@router.post(
+    "/{task_id}/complete",
+    response_model=CompleteResult,
+    responses={
+        **NOT_FOUND,
+        **CHANGED,
+        422: {"description": "Form invalid (each field named), or the step failed"},
+    },
+)
+def complete_task(
+    task_id: str,
+    body: CompleteBody,
+    session: DbSession,
+    principal: CurrentUser,
+    runtime: AppRuntime,
+) -> CompleteResult:
     """Complete a task with its form's data; the instance runs on to its next wait."""
     instance, next_tasks = service.complete(session, runtime, principal, task_id, body.data)
-    return CompleteResult(instance=instance_detail(session, principal, instance),
-                          next_tasks=[task_item(t) for t in next_tasks])
+    return CompleteResult(
+        instance=instance_detail(session, principal, instance),
+        next_tasks=[task_item(t) for t in next_tasks],
+    )

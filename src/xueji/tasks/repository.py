@@ -24,8 +24,7 @@ def readable_by(principal: Principal, query: Select | None = None) -> Select:
         if principal.station_id is not None:
             scopes.append(and_(UserTask.role == role, UserTask.station_id == principal.station_id))
     if "student" in principal.roles and principal.student_id is not None:
-        scopes.append(and_(UserTask.role == "student",
-                           UserTask.student_id == principal.student_id))
+        scopes.append(and_(UserTask.role == "student", UserTask.student_id == principal.student_id))
     return query.where(or_(*scopes) if scopes else false())
 
 
@@ -38,6 +37,9 @@ def get_readable(session: Session, principal: Principal, task_id: str) -> UserTa
 
 def inbox_query(principal: Principal) -> Select:
     """READY tasks of running instances the caller may work on, oldest first."""
-    query = (select(UserTask).join(ProcessInstance, ProcessInstance.id == UserTask.instance_id)
-             .where(UserTask.state == "ready", ProcessInstance.state == "running"))
+    query = (
+        select(UserTask)
+        .join(ProcessInstance, ProcessInstance.id == UserTask.instance_id)
+        .where(UserTask.state == "ready", ProcessInstance.state == "running")
+    )
     return readable_by(principal, query)

@@ -59,9 +59,19 @@ class AssignBody(BaseModel):
 def task_item(task: UserTask) -> TaskItem:
     instance = task.instance
     return TaskItem(
-        id=task.id, name=task.name, element_id=task.element_id, role=task.role, state=task.state,
-        instance_id=task.instance_id, process_key=instance.definition.key,
-        business_key=instance.business_key, student=task.student_id,
-        station=task.station.code if task.station else None, due_at=task.due_at,
-        assignee=task.assignee, created_at=task.created_at, completed_at=task.completed_at,
-        completed_by=task.completed_by)
+        id=task.id,
+        name=task.name,
+        element_id=task.element_id,
+        role=task.role,
+        state=task.state,
+        instance_id=task.instance_id,
+        process_key=instance.definition.key,
+        business_key=instance.business_key,
+        student=task.student_id,
+        station=task.station.code if task.station else None,
+        due_at=task.due_at,
+        assignee=task.assignee,
+        created_at=task.created_at,
+        completed_at=task.completed_at,
+        completed_by=task.completed_by,
+    )

@@ -9,19 +9,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xueji.auth.principal import Principal, principal_from_user
+from xueji.engine.runner import TaskNotReady
 from xueji.errors import Conflict, Forbidden, InvalidInput
 from xueji.forms.validation import validate_form
 from xueji.history.service import record_event
 from xueji.instances.repository import lock
 from xueji.instances.service import form_content
 from xueji.instances.steps import load_workflow, run_step, save_step
-from xueji.engine.runner import TaskNotReady
 from xueji.models import ProcessInstance, User, UserTask
 from xueji.runtime import Runtime
 from xueji.tasks.repository import get_readable, readable_by
 
 
-def _open_task(session: Session, principal: Principal, task_id: str) -> tuple[UserTask, ProcessInstance]:
+def _open_task(
+    session: Session, principal: Principal, task_id: str
+) -> tuple[UserTask, ProcessInstance]:
     """The task and its instance, locked, or 404/409 when it cannot be worked on now."""
     task = get_readable(session, principal, task_id)
     instance = lock(session, task.instance_id)
@@ -38,8 +40,15 @@ def claim(session: Session, principal: Principal, task_id: str) -> UserTask:
     if task.assignee not in (None, principal.username):
         raise Conflict(f"the task is claimed by {task.assignee}")
     task.assignee = principal.username
-    record_event(session, instance.id, principal.username, "task_claimed",
-                 element_id=task.element_id, element_name=task.name, task_id=task.id)
+    record_event(
+        session,
+        instance.id,
+        principal.username,
+        "task_claimed",
+        element_id=task.element_id,
+        element_name=task.name,
+        task_id=task.id,
+    )
     return task
 
 
@@ -50,8 +59,15 @@ def unclaim(session: Session, principal: Principal, task_id: str) -> UserTask:
     if task.assignee != principal.username and not principal.has_role("registrar"):
         raise Conflict(f"the task is claimed by {task.assignee}")
     task.assignee = None
-    record_event(session, instance.id, principal.username, "task_unclaimed",
-                 element_id=task.element_id, element_name=task.name, task_id=task.id)
+    record_event(
+        session,
+        instance.id,
+        principal.username,
+        "task_unclaimed",
+        element_id=task.element_id,
+        element_name=task.name,
+        task_id=task.id,
+    )
     return task
 
 
@@ -64,19 +80,27 @@ def assign(session: Session, principal: Principal, task_id: str, username: str) 
         raise Conflict(f"the task is claimed by {task.assignee}")
     user = session.scalar(select(User).where(User.username == username, User.is_active))
     target = principal_from_user(session, user) if user else None
-    if target is None or session.scalar(
-            readable_by(target).where(UserTask.id == task.id)) is None:
-        raise InvalidInput([{"field": "username",
-                             "message": f"{username!r} cannot work on this task"}])
+    if target is None or session.scalar(readable_by(target).where(UserTask.id == task.id)) is None:
+        raise InvalidInput(
+            [{"field": "username", "message": f"{username!r} cannot work on this task"}]
+        )
     task.assignee = username
-    record_event(session, instance.id, principal.username, "task_assigned",
-                 element_id=task.element_id, element_name=task.name, task_id=task.id,
-                 data={"assignee": username})
+    record_event(
+        session,
+        instance.id,
+        principal.username,
+        "task_assigned",
+        element_id=task.element_id,
+        element_name=task.name,
+        task_id=task.id,
+        data={"assignee": username},
+    )
     return task
 
 
-def complete(session: Session, runtime: Runtime, principal: Principal, task_id: str,
-             data: dict[str, Any]) -> tuple[ProcessInstance, list[UserTask]]:
+def complete(
+    session: Session, runtime: Runtime, principal: Principal, task_id: str, data: dict[str, Any]
+) -> tuple[ProcessInstance, list[UserTask]]:
     """Complete a task with its form's data and advance the instance, all in one transaction."""
     task, instance = _open_task(session, principal, task_id)
     if task.assignee not in (None, principal.username):
@@ -84,14 +108,30 @@ def complete(session: Session, runtime: Runtime, principal: Principal, task_id: 
     validate_form(form_content(session, instance.definition, task.form), data)
     workflow = load_workflow(runtime, session, instance)
     try:
-        outcome = run_step(session, instance, principal.username,
-                           lambda: runtime.runner.complete(workflow, task.id, data))
+        outcome = run_step(
+            session,
+            instance,
+            principal.username,
+            lambda: runtime.runner.complete(workflow, task.id, data),
+        )
     except TaskNotReady:
-        raise Conflict("the process instance has moved on; this task is no longer open")
-    save_step(session, instance, workflow, outcome, principal.username, completed_task=task,
-              form_data=data)
+        raise Conflict("the process instance has moved on; this task is no longer open") from None
+    save_step(
+        session,
+        instance,
+        workflow,
+        outcome,
+        principal.username,
+        completed_task=task,
+        form_data=data,
+    )
     now = datetime.now(UTC)
     task.completed_at = now
-    next_tasks = list(session.scalars(readable_by(principal).where(
-        UserTask.instance_id == instance.id, UserTask.state == "ready")))
+    next_tasks = list(
+        session.scalars(
+            readable_by(principal).where(
+                UserTask.instance_id == instance.id, UserTask.state == "ready"
+            )
+        )
+    )
     return instance, next_tasks
