@@ -231,3 +231,5 @@ def test_every_miwg_file_deploys_or_is_refused_with_element_level_reasons(client
                 )
                 assert xml.content == content
     assert len(outcomes) == 21
+    # Descriptive diagrams are refused; an executable one without lanes deploys as it is.
+    assert outcomes["A.1.0.bpmn"] == 422 and outcomes["C.9.1.bpmn"] == 201

@@ -213,7 +213,9 @@ def _inspect_bpmn(report: Report, name: str, root: etree._Element, catalog: Cata
     lane_roles: dict[str, str] = {}
     for lane in root.iter(bpmn("lane")):
         role = catalog.role_for_lane(lane.get("name"))
-        if role is None:
+        if role is None and not lane.get("name"):
+            problem(lane, "a lane without a name names no role")
+        elif role is None:
             problem(lane, f"lane {lane.get('name')!r} names no known role")
         else:
             lane_roles[lane.get("name")] = role
@@ -242,8 +244,8 @@ def _inspect_process(process, info, node_lane, lane_roles, report, catalog, prob
                 info.start_role = lane_roles.get(lane)
             elif has_lanes and lane is None:
                 problem(element, "this task is in no lane, so no role can work on it")
-            elif not has_lanes:
-                problem(element, "the process has no lanes: a user task's lane names its role")
+            # Without any lanes, tasks are offered to administrators only (diagrams from
+            # elsewhere often have none); with lanes, every task must be in one.
             props = _properties(element)
             for prop in (FORM_PROPERTY, UI_FORM_PROPERTY):
                 form_name = props.get(prop)
@@ -276,23 +278,30 @@ def _inspect_process(process, info, node_lane, lane_roles, report, catalog, prob
                 for d in report.documents.values()
                 if called
             )
-            if not called or not (in_upload or called in known):
+            if not called:
+                problem(element, "names no process to call (calledElement)")
+            elif not (in_upload or called in known):
                 problem(element, f"calls process {called!r}, which is not deployed")
         elif tag == "businessRuleTask":
             decision = element.findtext(f"{bpmn('extensionElements')}/{{{SPIFF}}}calledDecisionId")
             info.called_decisions.add(decision)
             known = {d.key for d in report.decisions} | set(catalog.decisions)
-            if not decision or decision not in known:
+            if not decision:
+                problem(element, "names no decision (spiffworkflow:calledDecisionId)")
+            elif decision not in known:
                 problem(element, f"uses decision {decision!r}, which is not deployed")
         elif tag == "serviceTask":
             operator = element.find(f"{bpmn('extensionElements')}/{{{SPIFF}}}serviceTaskOperator")
             operation = operator.get("id") if operator is not None else None
-            if operation not in catalog.services:
+            services = ", ".join(sorted(catalog.services)) or "none"
+            if operation is None:
                 problem(
                     element,
-                    f"service {operation!r} is not one of xueji's services "
-                    f"({', '.join(sorted(catalog.services)) or 'none'})",
+                    "names no spiffworkflow:serviceTaskOperator; xueji runs only "
+                    f"its own services ({services})",
                 )
+            elif operation not in catalog.services:
+                problem(element, f"service {operation!r} is not one of xueji's ({services})")
 
 
 def _check_gateway(process, gateway, problem) -> None:
