@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import xueji.db.base
+import xueji.db.base  # noqa: F401  (UTCDateTime in column types)
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

@@ -24,6 +24,7 @@ from xueji.models import (
     Incident,
     ProcessDefinition,
     ProcessInstance,
+    Timer,
     UserTask,
 )
 from xueji.runtime import create_runtime
@@ -33,6 +34,7 @@ HERE = Path(__file__).parent
 PER_TEST_TABLES = [
     HistoryEvent,
     Incident,
+    Timer,
     UserTask,
     ProcessInstance,
     ProcessDefinition,

@@ -89,3 +89,22 @@ def test_users_and_tokens_can_be_created_and_used(cli_env, client):
     unknown = runner.invoke(app, ["tokens", "create", "x", "--role", "dean"])
     assert unknown.exit_code == 1
     assert "unknown roles: dean" in unknown.output
+
+
+def test_worker_once_fires_what_is_due_at_the_given_instant(cli_env, client):
+    from tests.helpers import auth, deploy, tasks_of
+
+    deploy(client, "deadline.bpmn")
+    client.post(
+        "/api/v1/process-definitions/deadline/start",
+        json={"variables": {}},
+        headers=auth(client, "station1"),
+    )
+    early = runner.invoke(app, ["worker", "--once", "--now", "2027-03-24T23:00:00+08:00"])
+    assert early.exit_code == 0, early.output
+    assert early.output.strip() == "fired 0 timer(s); 0 could not fire"
+    due = runner.invoke(app, ["worker", "--once", "--now", "2027-03-25T00:00:01+08:00"])
+    assert due.output.strip() == "fired 1 timer(s); 0 could not fire"
+    assert [t["name"] for t in tasks_of(client, "registrar")] == ["催报"]
+    naive = runner.invoke(app, ["worker", "--once", "--now", "2027-03-25T00:00:01"])
+    assert naive.exit_code == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from contextlib import asynccontextmanager
 
@@ -18,6 +19,7 @@ from xueji.definitions.endpoints import router as definitions_router
 from xueji.errors import XuejiError
 from xueji.instances.endpoints import router as instances_router
 from xueji.runtime import Runtime, create_runtime
+from xueji.scheduler.worker import run_forever
 from xueji.startup import prepare
 from xueji.tasks.endpoints import router as tasks_router
 
@@ -66,7 +68,20 @@ def create_app(
     async def lifespan(app: FastAPI):
         if prepare_on_start:
             prepare(runtime)
+        stop = threading.Event()
+        worker = None
+        if settings.run_worker:
+            worker = threading.Thread(
+                target=run_forever,
+                name="xueji-worker",
+                daemon=True,
+                args=(runtime, stop, settings.worker_poll_seconds),
+            )
+            worker.start()
         yield
+        stop.set()
+        if worker is not None:
+            worker.join(timeout=10)
 
     app = FastAPI(
         title="xueji 学籍",

@@ -63,6 +63,33 @@ def serve(
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
 
 
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Fire what is due, then exit")] = False,
+    now: Annotated[
+        str | None, typer.Option(help="ISO instant to treat as now (with --once)")
+    ] = None,
+) -> None:
+    """Run timers and background jobs (or, with --once, fire what is due and exit)."""
+    import threading
+    from datetime import datetime
+
+    from xueji.scheduler.worker import run_forever, run_once
+
+    runtime = _runtime()
+    if once:
+        moment = datetime.fromisoformat(now) if now else None
+        if moment is not None and moment.tzinfo is None:
+            raise typer.BadParameter("give --now with a UTC offset, e.g. 2027-03-16T00:00:00+08:00")
+        report = run_once(runtime, moment)
+        typer.echo(f"fired {report.fired} timer(s); {report.failed} could not fire")
+        return
+    if now:
+        raise typer.BadParameter("--now needs --once")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    run_forever(runtime, threading.Event(), runtime.settings.worker_poll_seconds)
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database schema to the newest revision."""

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xueji import clock
 from xueji.auth.service import create_user
 from xueji.models import Station, Student, User
 from xueji.students.id_numbers import check_digit
@@ -50,7 +49,7 @@ def seed_demo(session: Session) -> bool:
     session.flush()
     for username, display_name, roles, station in STAFF:
         create_user(session, username, PASSWORD, display_name, roles, station)
-    now = datetime.now(UTC)
+    now = clock.now()
     for username, name, gender, digits, level, major, intake, station in STUDENTS:
         user = create_user(session, username, PASSWORD, name, ["student"], station)
         session.add(

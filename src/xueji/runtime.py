@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
+from xueji import clock
 from xueji.config import Settings
 from xueji.db.session import Database, open_database, session_scope
 from xueji.definitions.specs import SpecCache
@@ -30,7 +30,7 @@ class Runtime:
         """Keep a failed step's incident (and its history line) after the step rolled back."""
         try:
             with session_scope(self.db.writer) as session:
-                now = datetime.now(UTC)
+                now = clock.now()
                 session.add(Incident(created_at=now, **incident))
                 if incident.get("instance_id"):
                     record_event(

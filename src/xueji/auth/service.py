@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xueji import clock
 from xueji.auth.passwords import hash_password, verify_password
 from xueji.auth.roles import ROLES
 from xueji.auth.tokens import new_api_token
@@ -48,7 +49,7 @@ def create_user(
         password_hash=hash_password(password),
         station_id=_station_id(session, station),
         roles=_roles(session, roles),
-        created_at=datetime.now(UTC),
+        created_at=clock.now(),
     )
     session.add(user)
     session.flush()
@@ -73,7 +74,7 @@ def create_api_token(
     """A new API token of one role; the token text is returned once and never stored."""
     _roles(session, [role])
     token, token_hash = new_api_token()
-    now = datetime.now(UTC)
+    now = clock.now()
     row = ApiToken(
         name=name,
         role_key=role,

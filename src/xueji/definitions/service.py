@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import PurePosixPath
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xueji import clock
 from xueji.auth.roles import role_for_lane
 from xueji.definitions.repository import latest_forms, latest_versions
 from xueji.engine.validation import Catalog, Problem, Report, inspect_upload
@@ -75,7 +75,7 @@ def deploy(session: Session, files: dict[str, bytes], deployed_by: str, max_byte
     report = validate_upload(session, files, max_bytes)
     if report.problems:
         raise DeploymentInvalid([p.as_dict() for p in report.problems])
-    now = datetime.now(UTC)
+    now = clock.now()
     deployment = Deployment(
         deployed_by=deployed_by,
         deployed_at=now,

@@ -10,6 +10,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.task import Task, TaskState
 
+from xueji.engine import timers as _timers  # noqa: F401  (routes timer events to our clock)
 from xueji.engine.scripting import ScriptTimeout, make_script_engine
 
 
@@ -107,6 +108,14 @@ class Runner:
         except (SpiffWorkflowException, ScriptTimeout) as exc:
             raise _step_error(exc) from exc
         return self._advance(workflow, completed)
+
+    def fire_timers(self, workflow: BpmnWorkflow) -> StepOutcome:
+        """Let timer events that are due (by xueji's clock) fire, and run on."""
+        try:
+            workflow.refresh_timers()
+        except (SpiffWorkflowException, ScriptTimeout) as exc:
+            raise _step_error(exc) from exc
+        return self._advance(workflow, [])
 
     def cancel(self, workflow: BpmnWorkflow) -> None:
         workflow.cancel()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from xueji import clock
 from xueji.models import HistoryEvent
 
 
@@ -30,7 +31,7 @@ def record_event(
         element_name=element_name,
         task_id=task_id,
         data=data or {},
-        at=at or datetime.now(UTC),
+        at=at or clock.now(),
     )
     session.add(event)
     return event

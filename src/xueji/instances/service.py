@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xueji import clock
 from xueji.auth.principal import Principal
 from xueji.definitions.repository import latest_forms
 from xueji.engine import serializer
@@ -17,7 +17,7 @@ from xueji.forms.validation import validate_form
 from xueji.history.service import record_event
 from xueji.instances.repository import lock
 from xueji.instances.steps import load_workflow, new_workflow, run_step, save_step
-from xueji.models import Form, ProcessDefinition, ProcessInstance, Station, Student, UserTask
+from xueji.models import Form, ProcessDefinition, ProcessInstance, Station, Student, Timer, UserTask
 from xueji.runtime import Runtime
 
 
@@ -84,7 +84,7 @@ def start_instance(
         raise Forbidden(f"your roles may not start {definition.key!r}")
     validate_form(form_content(session, definition, definition.start_form), variables)
     station_id, student_id = _scope_of_new_instance(session, principal, variables)
-    now = datetime.now(UTC)
+    now = clock.now()
     instance = ProcessInstance(
         id=str(uuid.uuid4()),
         definition_id=definition.id,
@@ -127,7 +127,7 @@ def _change_state(
     instance = lock(session, instance_id)
     if instance.state not in allowed:
         raise Conflict(f"the instance is {instance.state}; it cannot be {new_state}")
-    now = datetime.now(UTC)
+    now = clock.now()
     instance.state, instance.updated_at = new_state, now
     record_event(session, instance.id, principal.username, kind, at=now)
     return instance
@@ -164,5 +164,9 @@ def terminate(
         select(UserTask).where(UserTask.instance_id == instance.id, UserTask.state == "ready")
     ):
         row.state, row.completed_at = "cancelled", instance.updated_at
+    for timer in session.scalars(
+        select(Timer).where(Timer.instance_id == instance.id, Timer.state == "pending")
+    ):
+        timer.state = "cancelled"
     session.flush()
     return instance

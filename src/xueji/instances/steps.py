@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -13,12 +12,14 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from xueji import clock
 from xueji.definitions.repository import dependency_documents
 from xueji.engine import serializer
 from xueji.engine.runner import StepError, StepOutcome
+from xueji.engine.timers import pending_timers
 from xueji.errors import Conflict, EngineStepFailed
 from xueji.history.service import record_event
-from xueji.models import ProcessDefinition, ProcessInstance, UserTask
+from xueji.models import ProcessDefinition, ProcessInstance, Timer, UserTask
 from xueji.runtime import Runtime
 from xueji.services import StepContext, current_step
 
@@ -79,6 +80,36 @@ def serializer_safe(data: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(data, default=str, ensure_ascii=False))
 
 
+def sync_timers(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, now) -> None:
+    """Make the timer rows of an instance what the engine waits for: new ones pending, gone
+    ones fired (when due) or cancelled."""
+    waiting = {task_id: (element_id, due) for task_id, element_id, due in pending_timers(workflow)}
+    rows = {
+        row.task_id: row
+        for row in session.scalars(
+            select(Timer).where(Timer.instance_id == instance.id, Timer.state == "pending")
+        )
+    }
+    for task_id, row in rows.items():
+        if task_id in waiting:
+            row.due_at = waiting[task_id][1]
+        else:
+            row.state = "fired" if row.due_at <= now else "cancelled"
+            row.fired_at = now if row.state == "fired" else None
+            row.claimed_by = row.claim_expires_at = None
+    for task_id, (element_id, due) in waiting.items():
+        if task_id not in rows:
+            session.add(
+                Timer(
+                    instance_id=instance.id,
+                    task_id=task_id,
+                    element_id=element_id,
+                    due_at=due,
+                    state="pending",
+                )
+            )
+
+
 def save_step(
     session: Session,
     instance: ProcessInstance,
@@ -90,7 +121,7 @@ def save_step(
     form_data: dict[str, Any] | None = None,
 ) -> list[UserTask]:
     """Persist the workflow after a step and bring the inbox and history in line with it."""
-    now = datetime.now(UTC)
+    now = clock.now()
     if completed_task is not None:
         completed_task.state = "completed"
         completed_task.completed_at = now
@@ -171,6 +202,7 @@ def save_step(
             at=now,
         )
 
+    sync_timers(session, instance, workflow, now)
     instance.engine_state = serializer.dumps(workflow, instance.definition_id)
     instance.variables = instance_data(workflow)
     instance.updated_at = now

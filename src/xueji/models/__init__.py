@@ -7,6 +7,7 @@ from xueji.models.history import HistoryEvent
 from xueji.models.instances import Incident, ProcessInstance
 from xueji.models.records import Station, Student
 from xueji.models.tasks import UserTask
+from xueji.models.timers import Timer
 
 __all__ = [
     "ApiToken",
@@ -20,6 +21,7 @@ __all__ = [
     "Role",
     "Station",
     "Student",
+    "Timer",
     "User",
     "UserTask",
     "user_roles",

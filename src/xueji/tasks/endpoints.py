@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import APIRouter
 from sqlalchemy import select
 
+from xueji import clock
 from xueji.auth.dependencies import CurrentUser
 from xueji.db.dependencies import DbSession
 from xueji.errors import InvalidInput
@@ -63,7 +62,7 @@ def list_tasks(
     if unassigned:
         query = query.where(UserTask.assignee.is_(None))
     if overdue:
-        query = query.where(UserTask.due_at.is_not(None), UserTask.due_at < datetime.now(UTC))
+        query = query.where(UserTask.due_at.is_not(None), UserTask.due_at < clock.now())
     rows, total = paging.fetch(session, query.order_by(UserTask.created_at, UserTask.id))
     return TaskPage(
         items=[task_item(t) for t in rows], total=total, page=paging.page, per_page=paging.per_page

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xueji import clock
 from xueji.auth.principal import Principal, principal_from_user
 from xueji.engine.runner import TaskNotReady
 from xueji.errors import Conflict, Forbidden, InvalidInput
@@ -125,7 +125,7 @@ def complete(
         completed_task=task,
         form_data=data,
     )
-    now = datetime.now(UTC)
+    now = clock.now()
     task.completed_at = now
     next_tasks = list(
         session.scalars(

@@ -1,0 +1,26 @@
+"""Pending timer events of instances, as rows a worker can claim."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from xueji.db.base import Base
+
+
+class Timer(Base):
+    __tablename__ = "timers"
+    __table_args__ = (Index("ix_timers_due", "state", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    # The engine's waiting task (a timer event), unique while it waits.
+    task_id: Mapped[str] = mapped_column(String(36), unique=True)
+    element_id: Mapped[str | None] = mapped_column(String(120))
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(20))  # pending | fired | cancelled
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claim_expires_at: Mapped[datetime | None]
+    fired_at: Mapped[datetime | None]

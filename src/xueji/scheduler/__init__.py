@@ -1,0 +1,1 @@
+"""Timers and background jobs: claim due rows, advance instances."""
