@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import XSD_PATH
+from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import SPIFF_XSD, SpiffBpmnParser
 
+from xueji.engine.calls import ExternalCallActivity, ExternalCallActivityParser
 from xueji.engine.namespaces import BPMN, DMN
 
 _local = threading.local()
@@ -80,7 +82,15 @@ def schema_errors(root: etree._Element) -> list[SchemaError]:
 
 
 class XuejiParser(SpiffBpmnParser):
-    """SpiffBpmnParser fed only with trees from our hardened parser; XSD checked separately."""
+    """SpiffBpmnParser fed only with trees from our hardened parser; XSD checked separately.
+
+    Call activities run as child instances (engine/calls.py), not inside the caller's state.
+    """
+
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("callActivity"): (ExternalCallActivityParser, ExternalCallActivity),
+    }
 
     def __init__(self):
         super().__init__(validator=None)

@@ -11,6 +11,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.task import Task, TaskState
 
 from xueji.engine import timers as _timers  # noqa: F401  (routes timer events to our clock)
+from xueji.engine.calls import ExternalCallActivity, call_outputs
 from xueji.engine.scripting import ScriptTimeout, make_script_engine
 
 
@@ -117,6 +118,20 @@ class Runner:
             raise _step_error(exc) from exc
         return self._advance(workflow, [])
 
+    def complete_call(
+        self, workflow: BpmnWorkflow, task_id: str, children: list[dict[str, Any]]
+    ) -> StepOutcome:
+        """Finish a waiting call activity with its children's final data, and run on."""
+        task = self._find(workflow, task_id)
+        if task.state != TaskState.STARTED or not isinstance(task.task_spec, ExternalCallActivity):
+            raise TaskNotReady(task_id)
+        task.data.update(call_outputs(task.task_spec, children))
+        try:
+            task.complete()
+        except (SpiffWorkflowException, ScriptTimeout) as exc:
+            raise _step_error(exc) from exc
+        return self._advance(workflow, [])
+
     def cancel(self, workflow: BpmnWorkflow) -> None:
         workflow.cancel()
 
@@ -160,7 +175,7 @@ class Runner:
     def _advance(self, workflow: BpmnWorkflow, completed: list[CompletedElement]) -> StepOutcome:
         def record(task: Task) -> None:
             element_id, name = _element(task.task_spec)
-            if element_id is not None:
+            if element_id is not None and task.state == TaskState.COMPLETED:
                 completed.append(
                     CompletedElement(str(task.id), element_id, name, type(task.task_spec).__name__)
                 )

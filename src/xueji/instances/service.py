@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy import select
@@ -15,8 +14,9 @@ from xueji.engine import serializer
 from xueji.errors import Conflict, Forbidden, InvalidInput
 from xueji.forms.validation import validate_form
 from xueji.history.service import record_event
+from xueji.instances.advance import create_instance
 from xueji.instances.repository import lock
-from xueji.instances.steps import load_workflow, new_workflow, run_step, save_step
+from xueji.instances.steps import load_workflow
 from xueji.models import Form, ProcessDefinition, ProcessInstance, Station, Student, Timer, UserTask
 from xueji.runtime import Runtime
 
@@ -84,36 +84,16 @@ def start_instance(
         raise Forbidden(f"your roles may not start {definition.key!r}")
     validate_form(form_content(session, definition, definition.start_form), variables)
     station_id, student_id = _scope_of_new_instance(session, principal, variables)
-    now = clock.now()
-    instance = ProcessInstance(
-        id=str(uuid.uuid4()),
-        definition_id=definition.id,
-        definition=definition,
-        business_key=business_key,
+    return create_instance(
+        session,
+        runtime,
+        definition,
+        variables,
+        actor=principal.username,
         station_id=station_id,
         student_id=student_id,
-        state="running",
-        engine_state="",
-        started_by=principal.username,
-        started_at=now,
-        updated_at=now,
+        business_key=business_key,
     )
-    workflow = new_workflow(runtime, session, definition)
-    outcome = run_step(
-        session, instance, principal.username, lambda: runtime.runner.start(workflow, variables)
-    )
-    session.add(instance)
-    session.flush()  # history rows refer to it
-    record_event(
-        session,
-        instance.id,
-        principal.username,
-        "instance_started",
-        data={"key": definition.key, "version": definition.version, "business_key": business_key},
-        at=now,
-    )
-    save_step(session, instance, workflow, outcome, principal.username)
-    return instance
 
 
 def _change_state(

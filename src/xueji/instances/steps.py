@@ -110,7 +110,7 @@ def sync_timers(session: Session, instance: ProcessInstance, workflow: BpmnWorkf
             )
 
 
-def save_step(
+def save_state(
     session: Session,
     instance: ProcessInstance,
     workflow: BpmnWorkflow,

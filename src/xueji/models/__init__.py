@@ -5,11 +5,30 @@ from xueji.models.auth import ApiToken, Role, User, user_roles
 from xueji.models.definitions import Deployment, Form, ProcessDefinition
 from xueji.models.history import HistoryEvent
 from xueji.models.instances import Incident, ProcessInstance
-from xueji.models.records import Station, Student
+from xueji.models.records import (
+    Course,
+    Grade,
+    Major,
+    SchoolClass,
+    Sequence,
+    Station,
+    StatusChange,
+    Student,
+    ThesisResult,
+    Upload,
+)
 from xueji.models.tasks import UserTask
 from xueji.models.timers import Timer
 
 __all__ = [
+    "Course",
+    "Grade",
+    "Major",
+    "SchoolClass",
+    "Sequence",
+    "StatusChange",
+    "ThesisResult",
+    "Upload",
     "ApiToken",
     "Base",
     "Deployment",

@@ -21,6 +21,9 @@ class ProcessInstance(Base):
     station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"), index=True)
     student_id: Mapped[int | None] = mapped_column(ForeignKey("students.id"), index=True)
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    # The caller's waiting call-activity task, and this child's place among its siblings.
+    parent_task_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    call_index: Mapped[int | None]
     state: Mapped[str] = mapped_column(String(20), index=True)  # running|suspended|...
     # SpiffWorkflow's serialized workflow without the spec (see engine/serializer.py).
     engine_state: Mapped[str] = mapped_column(Text)

@@ -21,8 +21,9 @@ from xueji import clock
 from xueji.db.session import session_scope
 from xueji.errors import EngineStepFailed
 from xueji.history.service import record_event
+from xueji.instances.advance import finish_step
 from xueji.instances.repository import lock
-from xueji.instances.steps import load_workflow, run_step, save_step
+from xueji.instances.steps import load_workflow, run_step
 from xueji.models import Timer
 from xueji.runtime import Runtime
 
@@ -93,7 +94,7 @@ def fire(runtime: Runtime, timer: Timer, worker: str) -> bool:
                 element_id=row.element_id,
                 data={"due_at": row.due_at.isoformat()},
             )
-            save_step(session, instance, workflow, outcome, "system:timer")
+            finish_step(session, runtime, instance, workflow, outcome, "system:timer")
             return True
     except EngineStepFailed as exc:
         if exc.incident:

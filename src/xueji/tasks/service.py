@@ -13,9 +13,10 @@ from xueji.engine.runner import TaskNotReady
 from xueji.errors import Conflict, Forbidden, InvalidInput
 from xueji.forms.validation import validate_form
 from xueji.history.service import record_event
+from xueji.instances.advance import finish_step
 from xueji.instances.repository import lock
 from xueji.instances.service import form_content
-from xueji.instances.steps import load_workflow, run_step, save_step
+from xueji.instances.steps import load_workflow, run_step
 from xueji.models import ProcessInstance, User, UserTask
 from xueji.runtime import Runtime
 from xueji.tasks.repository import get_readable, readable_by
@@ -116,8 +117,9 @@ def complete(
         )
     except TaskNotReady:
         raise Conflict("the process instance has moved on; this task is no longer open") from None
-    save_step(
+    finish_step(
         session,
+        runtime,
         instance,
         workflow,
         outcome,

@@ -1,0 +1,185 @@
+"""After every engine step: save it, start the children its call activities wait for, and wake
+the caller when the last child of a call ends — all inside the step's transaction."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from xueji import clock
+from xueji.definitions.repository import get_definition
+from xueji.engine.calls import pending_calls
+from xueji.engine.runner import StepOutcome
+from xueji.history.service import record_event
+from xueji.instances.repository import lock
+from xueji.instances.steps import load_workflow, new_workflow, run_step, save_state
+from xueji.models import ProcessDefinition, ProcessInstance, Student, UserTask
+from xueji.runtime import Runtime
+
+FINISHED = ("completed", "terminated")
+
+
+def finish_step(
+    session: Session,
+    runtime: Runtime,
+    instance: ProcessInstance,
+    workflow: BpmnWorkflow,
+    outcome: StepOutcome,
+    actor: str,
+    **task_args,
+) -> list[UserTask]:
+    """Persist a step (see save_state), then start children and wake a waiting caller."""
+    created = save_state(session, instance, workflow, outcome, actor, **task_args)
+    requests = pending_calls(workflow)
+    if requests:
+        # pending_calls marked the calls as started in the workflow: save that too.
+        save_state(
+            session,
+            instance,
+            workflow,
+            StepOutcome(ready=outcome.ready, finished=outcome.finished),
+            actor,
+        )
+    for request in requests:
+        definition = get_definition(session, request.called_element)
+        record_event(
+            session,
+            instance.id,
+            actor,
+            "call_started",
+            element_id=request.element_id,
+            data={"called": request.called_element, "children": len(request.inputs)},
+        )
+        for index, inputs in enumerate(request.inputs):
+            student = session.get(Student, _student_of(inputs) or instance.student_id or 0)
+            create_instance(
+                session,
+                runtime,
+                definition,
+                inputs,
+                actor=actor,
+                station_id=student.station_id if student else instance.station_id,
+                student_id=student.id if student else None,
+                business_key=instance.business_key,
+                parent=instance,
+                parent_task_id=request.task_id,
+                call_index=index,
+            )
+        if not request.inputs:
+            _wake_caller(session, runtime, instance.id, request.task_id, actor)
+    if instance.state == "completed" and instance.parent_id is not None:
+        _child_finished(session, runtime, instance, actor)
+    return created
+
+
+def _student_of(inputs: dict[str, Any]) -> int | None:
+    """A batch item names its student as {"student": id} (or is the id itself)."""
+    for key in ("student", "student_id"):
+        value = inputs.get(key)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, dict) and isinstance(value.get("id"), int):
+            return value["id"]
+    return None
+
+
+def create_instance(
+    session: Session,
+    runtime: Runtime,
+    definition: ProcessDefinition,
+    variables: dict[str, Any],
+    *,
+    actor: str,
+    station_id: int | None,
+    student_id: int | None,
+    business_key: str | None,
+    parent: ProcessInstance | None = None,
+    parent_task_id: str | None = None,
+    call_index: int | None = None,
+) -> ProcessInstance:
+    """A new instance of a definition version, run to its first wait."""
+    now = clock.now()
+    instance = ProcessInstance(
+        id=str(uuid.uuid4()),
+        definition_id=definition.id,
+        definition=definition,
+        business_key=business_key,
+        station_id=station_id,
+        student_id=student_id,
+        parent_id=parent.id if parent else None,
+        parent_task_id=parent_task_id,
+        call_index=call_index,
+        state="running",
+        engine_state="",
+        started_by=actor,
+        started_at=now,
+        updated_at=now,
+    )
+    workflow = new_workflow(runtime, session, definition)
+    outcome = run_step(session, instance, actor, lambda: runtime.runner.start(workflow, variables))
+    session.add(instance)
+    session.flush()  # history rows refer to it
+    record_event(
+        session,
+        instance.id,
+        actor,
+        "instance_started",
+        data={
+            "key": definition.key,
+            "version": definition.version,
+            "business_key": business_key,
+            "parent_id": instance.parent_id,
+        },
+        at=now,
+    )
+    finish_step(session, runtime, instance, workflow, outcome, actor)
+    return instance
+
+
+def _child_finished(session: Session, runtime: Runtime, child: ProcessInstance, actor: str) -> None:
+    # Lock the caller first: siblings finishing at the same time then count one after the
+    # other, so exactly one of them sees none left and wakes the caller.
+    lock(session, child.parent_id)
+    session.flush()
+    remaining = session.scalar(
+        select(func.count())
+        .select_from(ProcessInstance)
+        .where(
+            ProcessInstance.parent_id == child.parent_id,
+            ProcessInstance.parent_task_id == child.parent_task_id,
+            ProcessInstance.state.not_in(FINISHED),
+        )
+    )
+    if remaining == 0:
+        _wake_caller(session, runtime, child.parent_id, child.parent_task_id, actor)
+
+
+def _wake_caller(
+    session: Session, runtime: Runtime, parent_id: str, task_id: str, actor: str
+) -> None:
+    parent = lock(session, parent_id)
+    if parent.state != "running":
+        return
+    children = session.execute(
+        select(ProcessInstance.variables, ProcessInstance.state)
+        .where(ProcessInstance.parent_id == parent_id, ProcessInstance.parent_task_id == task_id)
+        .order_by(ProcessInstance.call_index)
+    ).all()
+    outputs = [variables for variables, state in children if state == "completed"]
+    workflow = load_workflow(runtime, session, parent)
+    outcome = run_step(
+        session, parent, actor, lambda: runtime.runner.complete_call(workflow, task_id, outputs)
+    )
+    record_event(
+        session,
+        parent.id,
+        actor,
+        "call_completed",
+        task_id=task_id,
+        data={"children": len(children), "completed": len(outputs)},
+    )
+    finish_step(session, runtime, parent, workflow, outcome, actor)
