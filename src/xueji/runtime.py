@@ -13,7 +13,7 @@ from xueji.definitions.specs import SpecCache
 from xueji.engine.runner import Runner
 from xueji.history.service import record_event
 from xueji.models import Incident
-from xueji.services import SERVICES
+from xueji.service_tasks import SERVICES
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from xueji.definitions.repository import latest_forms, latest_versions
 from xueji.engine.validation import Catalog, Problem, Report, inspect_upload
 from xueji.errors import DeploymentInvalid
 from xueji.models import Deployment, Form, ProcessDefinition
-from xueji.services import SERVICES
+from xueji.service_tasks import SERVICES
 
 ALLOWED_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".json")
 

@@ -26,6 +26,7 @@ class ReadyTask:
     form: str | None
     ui_form: str | None
     documentation: str | None
+    due: str | None = None  # the dueDate rule (xueji.deadlines)
 
 
 @dataclass(frozen=True)
@@ -72,9 +73,13 @@ def _step_error(exc: Exception) -> StepError:
     return StepError(reason, element_id, element_name)
 
 
+def properties_of(task_spec) -> dict[str, str]:
+    return (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+
+
 def form_of(task_spec) -> tuple[str | None, str | None]:
     """The JSON Schema and UI schema file names a task or start event names, SpiffWorkflow-style."""
-    properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+    properties = properties_of(task_spec)
     return properties.get("formJsonSchemaFilename"), properties.get("formUiSchemaFilename")
 
 
@@ -150,6 +155,7 @@ class Runner:
                     form=form,
                     ui_form=ui_form,
                     documentation=getattr(spec, "documentation", None),
+                    due=properties_of(spec).get("dueDate"),
                 )
             )
         return result

@@ -18,6 +18,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from xueji.deadlines import rule_problem
 from xueji.engine.namespaces import NSMAP, SPIFF, bpmn
 from xueji.engine.parser import XuejiParser, document_kind, schema_errors
 from xueji.engine.scripting import check_script
@@ -254,6 +255,8 @@ def _inspect_process(process, info, node_lane, lane_roles, report, catalog, prob
                 info.forms.add(form_name)
                 if form_name not in report.forms and form_name not in catalog.forms:
                     problem(element, f"form {form_name!r} is neither in this upload nor deployed")
+            if props.get("dueDate") and (message := rule_problem(props["dueDate"])):
+                problem(element, message)
             if tag == "startEvent":
                 info.start_form = props.get(FORM_PROPERTY)
                 info.start_ui_form = props.get(UI_FORM_PROPERTY)

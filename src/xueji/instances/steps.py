@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from xueji import clock
+from xueji.deadlines import due_at
 from xueji.definitions.repository import dependency_documents
 from xueji.engine import serializer
 from xueji.engine.runner import StepError, StepOutcome
@@ -21,7 +22,7 @@ from xueji.errors import Conflict, EngineStepFailed
 from xueji.history.service import record_event
 from xueji.models import ProcessDefinition, ProcessInstance, Timer, UserTask
 from xueji.runtime import Runtime
-from xueji.services import StepContext, current_step
+from xueji.service_tasks import StepContext, _current
 
 
 def specs_for(runtime: Runtime, session: Session, definition: ProcessDefinition):
@@ -45,7 +46,7 @@ def run_step(
     session: Session, instance: ProcessInstance, actor: str, step: Callable[[], StepOutcome]
 ) -> StepOutcome:
     """Run an engine step with services bound to this transaction; failures become 422."""
-    token = current_step.set(StepContext(session, instance.id, actor))
+    token = _current.set(StepContext(session, instance.id, actor))
     try:
         return step()
     except StepError as exc:
@@ -65,7 +66,7 @@ def run_step(
             },
         ) from exc
     finally:
-        current_step.reset(token)
+        _current.reset(token)
 
 
 def instance_data(workflow: BpmnWorkflow) -> dict[str, Any]:
@@ -172,6 +173,7 @@ def save_state(
                 at=now,
             )
     created = []
+    variables = instance_data(workflow)
     for task in outcome.ready:
         if task.id in open_rows:
             continue
@@ -187,6 +189,7 @@ def save_state(
             ui_form=task.ui_form,
             state="ready",
             created_at=now,
+            due_at=due_at(task.due, variables, now),
         )
         session.add(row)
         created.append(row)

@@ -1,0 +1,109 @@
+"""Deadlines of the academic calendar: due dates of tasks from the rules the diagrams carry.
+
+A user task names its deadline in the property `dueDate` (spiffworkflow:properties):
+
+- `03-15`                    3 月 15 日前 of the instance's year (variable `year`)
+- `春季:10-25@-1;秋季:04-25`  by season (variable `season`); `@-1` = of the previous year
+- `P7D`                      seven days after the task was created (规定时间, 一周内)
+- `before:exam_date:P14D`    two weeks before the date in variable `exam_date` (考试前二周)
+
+A day's deadline is the end of that day in Beijing time. An unknown rule is a deploy error
+(see `rule_problem`); a rule whose variables are missing gives no due date.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+SEASONS = ("春季", "秋季")
+
+_DAY = re.compile(r"^(\d{2})-(\d{2})(?:@([+-]\d+))?$")
+_DURATION = re.compile(r"^P(?:(\d+)W)?(?:(\d+)D)?$")
+
+
+def end_of_day(day: date) -> datetime:
+    return datetime.combine(day, time(23, 59, 59), BEIJING)
+
+
+def _duration(text: str) -> timedelta | None:
+    match = _DURATION.match(text)
+    if not match or not any(match.groups()):
+        return None
+    weeks, days = (int(g) if g else 0 for g in match.groups())
+    return timedelta(weeks=weeks, days=days)
+
+
+def _day_in_year(text: str, year: int) -> date | None:
+    match = _DAY.match(text)
+    if not match:
+        return None
+    month, day, offset = int(match[1]), int(match[2]), int(match[3] or 0)
+    return date(year + offset, month, day)
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def due_at(rule: str | None, data: dict[str, Any], created: datetime) -> datetime | None:
+    """The due instant of a task created at `created`, or None."""
+    if not rule:
+        return None
+    rule = rule.strip()
+    if rule.startswith("P"):
+        duration = _duration(rule)
+        return created + duration if duration else None
+    if rule.startswith("before:"):
+        _, variable, period = rule.split(":", 2)
+        anchor, duration = _as_date(data.get(variable)), _duration(period)
+        return end_of_day(anchor - duration) if anchor and duration else None
+    year = data.get("year")
+    year = (
+        int(year)
+        if isinstance(year, int | str) and str(year).isdigit()
+        else created.astimezone(BEIJING).year
+    )
+    if ":" in rule:
+        chosen = dict(part.split(":", 1) for part in rule.split(";")).get(data.get("season"))
+        if chosen is None:
+            return None
+        rule = chosen
+    day = _day_in_year(rule, year)
+    return end_of_day(day) if day else None
+
+
+def rule_problem(rule: str) -> str | None:
+    """Why a dueDate rule cannot be read, or None."""
+    rule = rule.strip()
+    if rule.startswith("P"):
+        return None if _duration(rule) else f"dueDate {rule!r}: durations are like P7D or P2W"
+    if rule.startswith("before:"):
+        parts = rule.split(":", 2)
+        ok = len(parts) == 3 and parts[1] and _duration(parts[2])
+        return None if ok else f"dueDate {rule!r}: write before:<date variable>:P14D"
+    parts = rule.split(";") if ":" in rule else [rule]
+    for part in parts:
+        if ":" in part:
+            season, _, part = part.partition(":")
+            if season not in SEASONS:
+                return f"dueDate {rule!r}: seasons are {' and '.join(SEASONS)}"
+        match = _DAY.match(part)
+        if not match:
+            return f"dueDate {rule!r}: days are MM-DD, optionally @-1 for the year before"
+        try:
+            date(2000, int(match[1]), int(match[2]))
+        except ValueError:
+            return f"dueDate {rule!r}: {part} is not a day of the year"
+    return None
