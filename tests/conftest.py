@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, delete, text
+from sqlalchemy import create_engine, delete, select, text, update
 from sqlalchemy.engine import make_url
 
 from xueji.app import create_app
@@ -18,13 +18,22 @@ from xueji.db.migrate import upgrade
 from xueji.db.session import session_scope
 from xueji.demo import seed_demo
 from xueji.models import (
+    Course,
     Deployment,
     Form,
+    Grade,
     HistoryEvent,
     Incident,
+    Major,
     ProcessDefinition,
     ProcessInstance,
+    SchoolClass,
+    Sequence,
+    StatusChange,
+    Student,
+    ThesisResult,
     Timer,
+    Upload,
     UserTask,
 )
 from xueji.runtime import create_runtime
@@ -32,6 +41,10 @@ from xueji.runtime import create_runtime
 HERE = Path(__file__).parent
 # Rows of these tables belong to one test; users, stations and students are the demo's.
 PER_TEST_TABLES = [
+    StatusChange,
+    Grade,
+    ThesisResult,
+    Sequence,
     HistoryEvent,
     Incident,
     Timer,
@@ -41,6 +54,8 @@ PER_TEST_TABLES = [
     Form,
     Deployment,
 ]
+# Record tables whose demo rows are put back as they were seeded, and other rows removed.
+RESTORED_TABLES = [Student, SchoolClass, Course, Major]
 
 
 @pytest.fixture(scope="session")
@@ -78,6 +93,11 @@ def runtime(settings):
     upgrade(runtime.db.engine)
     with session_scope(runtime.db.writer) as session:
         seed_demo(session)
+    with runtime.db.reader() as session:
+        runtime.demo_rows = {
+            model: [dict(row._mapping) for row in session.execute(select(model.__table__))]
+            for model in RESTORED_TABLES
+        }
     yield runtime
     runtime.db.dispose()
 
@@ -86,8 +106,18 @@ def runtime(settings):
 def db(runtime):
     """The runtime, with this test's workflow tables empty."""
     with session_scope(runtime.db.writer) as session:
+        session.execute(update(Student).values(photo_upload_id=None))
+        session.execute(delete(Upload))
         for table in PER_TEST_TABLES:
             session.execute(delete(table))
+        for model in RESTORED_TABLES:
+            rows = runtime.demo_rows[model]
+            keep = [row["id"] for row in rows]
+            session.execute(delete(model).where(model.id.not_in(keep)))
+            for row in rows:
+                session.execute(
+                    update(model.__table__).where(model.__table__.c.id == row["id"]).values(**row)
+                )
     runtime.specs = type(runtime.specs)()
     return runtime
 

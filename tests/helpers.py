@@ -40,3 +40,46 @@ def tasks_of(client, username: str, **params) -> list[dict]:
     response = client.get("/api/v1/tasks", params=params, headers=auth(client, username))
     assert response.status_code == 200, response.text
     return response.json()["items"]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def deploy_processes(client, *keys: str):
+    """Deploy processes/<key>.bpmn (and .dmn) for each key, with every form in forms/."""
+    files = [("files", (p.name, p.read_bytes())) for p in sorted((ROOT / "forms").glob("*.json"))]
+    for key in keys:
+        for suffix in (".dmn", ".bpmn"):
+            path = ROOT / "processes" / f"{key}{suffix}"
+            if path.exists():
+                files.append(("files", (path.name, path.read_bytes())))
+    response = client.post("/api/v1/deployments", files=files, headers=auth(client, "admin"))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def complete(client, username: str, task: dict, data: dict, expect: int = 200) -> dict:
+    response = client.post(
+        f"/api/v1/tasks/{task['id']}/complete", json={"data": data}, headers=auth(client, username)
+    )
+    assert response.status_code == expect, response.text
+    return response.json()
+
+
+def only_task(client, username: str, **params) -> dict:
+    items = tasks_of(client, username, **params)
+    assert len(items) == 1, items
+    return items[0]
+
+
+def student_id(client, username: str) -> int:
+    me = client.get("/api/v1/me", headers=auth(client, username)).json()
+    return me["student"]
+
+
+def history_kinds(client, instance_id: str, username: str = "admin") -> list[tuple[str, str]]:
+    response = client.get(
+        f"/api/v1/process-instances/{instance_id}/history", headers=auth(client, username)
+    )
+    assert response.status_code == 200, response.text
+    return [(h["kind"], h["element_id"]) for h in response.json()]

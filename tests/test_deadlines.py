@@ -12,16 +12,18 @@ CREATED = datetime(2027, 2, 1, 9, 0, tzinfo=BEIJING)
 
 
 def test_fixed_day_of_the_instance_year():
-    assert due_at("03-15", {"year": 2027}, CREATED) == datetime(2027, 3, 15, 23, 59, 59,
-                                                                 tzinfo=BEIJING)
+    assert due_at("03-15", {"year": 2027}, CREATED) == datetime(
+        2027, 3, 15, 23, 59, 59, tzinfo=BEIJING
+    )
 
 
 def test_without_a_year_the_creation_year_counts():
     assert due_at("04-30", {}, CREATED).date() == date(2027, 4, 30)
 
 
-@pytest.mark.parametrize("season, expected", [("春季", date(2026, 10, 25)),
-                                              ("秋季", date(2027, 4, 25))])
+@pytest.mark.parametrize(
+    "season, expected", [("春季", date(2026, 10, 25)), ("秋季", date(2027, 4, 25))]
+)
 def test_season_picks_its_own_day(season, expected):
     rule = "春季:10-25@-1;秋季:04-25"
     assert due_at(rule, {"year": 2027, "season": season}, CREATED).date() == expected
@@ -36,13 +38,13 @@ def test_relative_rules():
     assert due_at("before:exam_date:P14D", {}, CREATED) is None
 
 
-@pytest.mark.parametrize("rule", ["3-15", "13-01", "夏季:04-25", "P", "PT5H", "before:x",
-                                  "02-30"])
+@pytest.mark.parametrize("rule", ["3-15", "13-01", "夏季:04-25", "P", "PT5H", "before:x", "02-30"])
 def test_unreadable_rules_are_named(rule):
     assert rule_problem(rule)
 
 
-@pytest.mark.parametrize("rule", ["03-15", "春季:10-25@-1;秋季:04-25", "P7D",
-                                  "before:exam_date:P14D"])
+@pytest.mark.parametrize(
+    "rule", ["03-15", "春季:10-25@-1;秋季:04-25", "P7D", "before:exam_date:P14D"]
+)
 def test_readable_rules_pass(rule):
     assert rule_problem(rule) is None

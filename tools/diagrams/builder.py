@@ -86,11 +86,13 @@ class Diagram:
         return props
 
     def start(self, id, name, lane, form=None, ui=False, message=None):
-        node = Node(id, name, lane, "startEvent", "event",
-                    properties=self._form_properties(form, ui))
+        node = Node(
+            id, name, lane, "startEvent", "event", properties=self._form_properties(form, ui)
+        )
         if message:
-            node.body.append(f'<bpmn:messageEventDefinition id="{id}_message" '
-                             f'messageRef="{message}" />')
+            node.body.append(
+                f'<bpmn:messageEventDefinition id="{id}_message" messageRef="{message}" />'
+            )
         return self._add(node)
 
     def end(self, id, name, lane):
@@ -111,12 +113,16 @@ class Diagram:
         return self._add(node)
 
     def service(self, id, name, lane, operator, params=None, result=None):
-        lines = [f'<spiffworkflow:serviceTaskOperator id="{operator}"'
-                 + (f' resultVariable="{result}"' if result else "") + ">",
-                 "<spiffworkflow:parameters>"]
+        lines = [
+            f'<spiffworkflow:serviceTaskOperator id="{operator}"'
+            + (f' resultVariable="{result}"' if result else "")
+            + ">",
+            "<spiffworkflow:parameters>",
+        ]
         for pname, expression in (params or {}).items():
-            lines.append(f'<spiffworkflow:parameter id="{pname}" type="any" '
-                         f"value={quoteattr(expression)} />")
+            lines.append(
+                f'<spiffworkflow:parameter id="{pname}" type="any" value={quoteattr(expression)} />'
+            )
         lines += ["</spiffworkflow:parameters>", "</spiffworkflow:serviceTaskOperator>"]
         node = Node(id, name, lane, "serviceTask", "task")
         node.attrs["extension"] = "\n".join(lines)
@@ -124,23 +130,37 @@ class Diagram:
 
     def rule(self, id, name, lane, decision):
         node = Node(id, name, lane, "businessRuleTask", "task")
-        node.attrs["extension"] = f"<spiffworkflow:calledDecisionId>{decision}</spiffworkflow:calledDecisionId>"
+        node.attrs["extension"] = (
+            f"<spiffworkflow:calledDecisionId>{decision}</spiffworkflow:calledDecisionId>"
+        )
         return self._add(node)
 
-    def call(self, id, name, lane, called, collection=None, element=None, output=None,
-             output_element=None):
+    def call(
+        self,
+        id,
+        name,
+        lane,
+        called,
+        collection=None,
+        element=None,
+        output=None,
+        output_element=None,
+    ):
         node = Node(id, name, lane, "callActivity", "task")
         node.attrs["calledElement"] = called
         if collection:
-            mi = ["<bpmn:multiInstanceLoopCharacteristics>",
-                  f"<bpmn:loopDataInputRef>{collection}</bpmn:loopDataInputRef>"]
+            mi = [
+                "<bpmn:multiInstanceLoopCharacteristics>",
+                f"<bpmn:loopDataInputRef>{collection}</bpmn:loopDataInputRef>",
+            ]
             if output:
                 mi.append(f"<bpmn:loopDataOutputRef>{output}</bpmn:loopDataOutputRef>")
             if element:
                 mi.append(f'<bpmn:inputDataItem id="{id}_{element}" name="{element}" />')
             if output_element:
-                mi.append(f'<bpmn:outputDataItem id="{id}_{output_element}" '
-                          f'name="{output_element}" />')
+                mi.append(
+                    f'<bpmn:outputDataItem id="{id}_{output_element}" name="{output_element}" />'
+                )
             mi.append("</bpmn:multiInstanceLoopCharacteristics>")
             node.attrs["loop"] = "\n".join(mi)
         return self._add(node)
@@ -151,17 +171,22 @@ class Diagram:
     def parallel(self, id, name, lane):
         return self._add(Node(id, name, lane, "parallelGateway", "gateway"))
 
-    def timer(self, id, name, lane, *, date=None, duration=None, attached_to=None,
-              interrupting=False):
+    def timer(
+        self, id, name, lane, *, date=None, duration=None, attached_to=None, interrupting=False
+    ):
         """A boundary timer on `attached_to`, or an intermediate timer catch event."""
         if (date is None) == (duration is None):
             raise ValueError("a timer has a date or a duration")
-        definition = (f'<bpmn:timerEventDefinition id="{id}_timer">'
-                      + (f'<bpmn:timeDate xsi:type="bpmn:tFormalExpression">{escape(date)}'
-                         "</bpmn:timeDate>" if date else
-                         f'<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">{escape(duration)}'
-                         "</bpmn:timeDuration>")
-                      + "</bpmn:timerEventDefinition>")
+        definition = (
+            f'<bpmn:timerEventDefinition id="{id}_timer">'
+            + (
+                f'<bpmn:timeDate xsi:type="bpmn:tFormalExpression">{escape(date)}</bpmn:timeDate>'
+                if date
+                else f'<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">{escape(duration)}'
+                "</bpmn:timeDuration>"
+            )
+            + "</bpmn:timerEventDefinition>"
+        )
         if attached_to:
             node = Node(id, name, lane, "boundaryEvent", "event", attached_to=attached_to)
             node.attrs["attachedToRef"] = attached_to
@@ -238,8 +263,10 @@ class Diagram:
             key = (node.lane, node.column)
             node.row = occupied.get(key, 0)
             occupied[key] = node.row + 1
-        self.lane_rows = {lane: max([r for (l, _c), r in occupied.items() if l == lane] or [1])
-                          for lane in self.lanes}
+        self.lane_rows = {
+            lane: max([rows for (name, _c), rows in occupied.items() if name == lane] or [1])
+            for lane in self.lanes
+        }
         self.lane_y: dict[str, float] = {}
         y = MARGIN
         for lane in self.lanes:
@@ -270,8 +297,16 @@ class Diagram:
         tx, ty, tw, th = self._bounds(t)
         if s.attached_to:  # leave a boundary event downwards
             start = (sx + sw / 2, sy + sh)
-            return [start, (start[0], ty + th / 2), (tx, ty + th / 2)] if tx > start[0] else \
-                [start, (start[0], ty + th + 20), (tx + tw / 2, ty + th + 20), (tx + tw / 2, ty + th)]
+            return (
+                [start, (start[0], ty + th / 2), (tx, ty + th / 2)]
+                if tx > start[0]
+                else [
+                    start,
+                    (start[0], ty + th + 20),
+                    (tx + tw / 2, ty + th + 20),
+                    (tx + tw / 2, ty + th),
+                ]
+            )
         if tx > sx:  # forward: right side to left side, orthogonal
             a, b = (sx + sw, sy + sh / 2), (tx, ty + th / 2)
             if abs(a[1] - b[1]) < 1:
@@ -280,8 +315,12 @@ class Diagram:
             return [a, (mid, a[1]), (mid, b[1]), b]
         # backwards (a loop): out of the bottom, along under both, into the bottom
         bottom = max(sy + sh, ty + th) + 25
-        return [(sx + sw / 2, sy + sh), (sx + sw / 2, bottom), (tx + tw / 2, bottom),
-                (tx + tw / 2, ty + th)]
+        return [
+            (sx + sw / 2, sy + sh),
+            (sx + sw / 2, bottom),
+            (tx + tw / 2, bottom),
+            (tx + tw / 2, ty + th),
+        ]
 
     # Output -------------------------------------------------------------------------------
 
@@ -292,21 +331,26 @@ class Diagram:
         for f in self.flows:
             outgoing[f.source].append(f.id)
             incoming[f.target].append(f.id)
-        out = ['<?xml version="1.0" encoding="UTF-8"?>',
-               '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
-               'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '
-               'xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" '
-               'xmlns:di="http://www.omg.org/spec/DD/20100524/DI" '
-               'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" '
-               'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-               f'id="{self.process_id}_definitions" targetNamespace="https://xueji.example/bpmn">']
+        out = [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+            'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '
+            'xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" '
+            'xmlns:di="http://www.omg.org/spec/DD/20100524/DI" '
+            'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            f'id="{self.process_id}_definitions" targetNamespace="https://xueji.example/bpmn">',
+        ]
         for message in sorted(self.messages.items()):
             out.append(f'  <bpmn:message id="{message[0]}" name="{message[1]}" />')
-        out += [f'  <bpmn:collaboration id="{self.process_id}_collaboration">',
-                f'    <bpmn:participant id="{self.process_id}_pool" name={quoteattr(self.name)} '
-                f'processRef="{self.process_id}" />', "  </bpmn:collaboration>",
-                f'  <bpmn:process id="{self.process_id}" name={quoteattr(self.name)} '
-                'isExecutable="true">']
+        out += [
+            f'  <bpmn:collaboration id="{self.process_id}_collaboration">',
+            f'    <bpmn:participant id="{self.process_id}_pool" name={quoteattr(self.name)} '
+            f'processRef="{self.process_id}" />',
+            "  </bpmn:collaboration>",
+            f'  <bpmn:process id="{self.process_id}" name={quoteattr(self.name)} '
+            'isExecutable="true">',
+        ]
         if self.documentation:
             out.append(f"    <bpmn:documentation>{escape(self.documentation)}</bpmn:documentation>")
         out.append(f'    <bpmn:laneSet id="{self.process_id}_lanes">')
@@ -336,8 +380,10 @@ class Diagram:
                 if node.properties:
                     out.append("        <spiffworkflow:properties>")
                     for key, value in node.properties.items():
-                        out.append(f'          <spiffworkflow:property name="{key}" '
-                                   f"value={quoteattr(value)} />")
+                        out.append(
+                            f'          <spiffworkflow:property name="{key}" '
+                            f"value={quoteattr(value)} />"
+                        )
                     out.append("        </spiffworkflow:properties>")
                 out.append("      </bpmn:extensionElements>")
             out += [f"      <bpmn:incoming>{f}</bpmn:incoming>" for f in incoming[node.id]]
@@ -348,12 +394,17 @@ class Diagram:
             out.append(f"    </bpmn:{node.tag}>")
         for f in self.flows:
             name = f" name={quoteattr(f.name)}" if f.name else ""
-            head = f'    <bpmn:sequenceFlow id="{f.id}"{name} sourceRef="{f.source}" targetRef="{f.target}"'
+            head = (
+                f'    <bpmn:sequenceFlow id="{f.id}"{name} sourceRef="{f.source}" '
+                f'targetRef="{f.target}"'
+            )
             if f.condition:
-                out += [head + ">",
-                        '      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">'
-                        f"{escape(f.condition)}</bpmn:conditionExpression>",
-                        "    </bpmn:sequenceFlow>"]
+                out += [
+                    head + ">",
+                    '      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">'
+                    f"{escape(f.condition)}</bpmn:conditionExpression>",
+                    "    </bpmn:sequenceFlow>",
+                ]
             else:
                 out.append(head + " />")
         out.append("  </bpmn:process>")
@@ -365,32 +416,45 @@ class Diagram:
         def bounds(x, y, w, h):
             return f'<dc:Bounds x="{x:.0f}" y="{y:.0f}" width="{w:.0f}" height="{h:.0f}" />'
 
-        out = [f'  <bpmndi:BPMNDiagram id="{self.process_id}_diagram">',
-               f'    <bpmndi:BPMNPlane id="{self.process_id}_plane" '
-               f'bpmnElement="{self.process_id}_collaboration">']
+        out = [
+            f'  <bpmndi:BPMNDiagram id="{self.process_id}_diagram">',
+            f'    <bpmndi:BPMNPlane id="{self.process_id}_plane" '
+            f'bpmnElement="{self.process_id}_collaboration">',
+        ]
         pool_x = MARGIN
-        out += [f'      <bpmndi:BPMNShape id="{self.process_id}_pool_di" '
-                f'bpmnElement="{self.process_id}_pool" isHorizontal="true">',
-                f"        {bounds(pool_x, MARGIN, self.width + POOL_LABEL + LANE_LABEL, self.height)}",
-                "      </bpmndi:BPMNShape>"]
+        out += [
+            f'      <bpmndi:BPMNShape id="{self.process_id}_pool_di" '
+            f'bpmnElement="{self.process_id}_pool" isHorizontal="true">',
+            f"        {bounds(pool_x, MARGIN, self.width + POOL_LABEL + LANE_LABEL, self.height)}",
+            "      </bpmndi:BPMNShape>",
+        ]
         for lane in self.lanes:
             height = self.lane_rows[lane] * ROW + 20
-            out += [f'      <bpmndi:BPMNShape id="lane_{lane}_di" bpmnElement="lane_{lane}" '
-                    'isHorizontal="true">',
-                    f"        {bounds(pool_x + POOL_LABEL, self.lane_y[lane], self.width + LANE_LABEL, height)}",
-                    "      </bpmndi:BPMNShape>"]
+            out += [
+                f'      <bpmndi:BPMNShape id="lane_{lane}_di" bpmnElement="lane_{lane}" '
+                'isHorizontal="true">',
+                "        "
+                + bounds(pool_x + POOL_LABEL, self.lane_y[lane], self.width + LANE_LABEL, height),
+                "      </bpmndi:BPMNShape>",
+            ]
         for node in self.nodes.values():
             x, y, w, h = self._bounds(node)
-            out += [f'      <bpmndi:BPMNShape id="{node.id}_di" bpmnElement="{node.id}">',
-                    f"        {bounds(x, y, w, h)}"]
+            out += [
+                f'      <bpmndi:BPMNShape id="{node.id}_di" bpmnElement="{node.id}">',
+                f"        {bounds(x, y, w, h)}",
+            ]
             if node.kind != "task":
-                out += ["        <bpmndi:BPMNLabel>",
-                        f"          {bounds(x - 30, y + h + 4, w + 60, 28)}",
-                        "        </bpmndi:BPMNLabel>"]
+                out += [
+                    "        <bpmndi:BPMNLabel>",
+                    f"          {bounds(x - 30, y + h + 4, w + 60, 28)}",
+                    "        </bpmndi:BPMNLabel>",
+                ]
             out.append("      </bpmndi:BPMNShape>")
         for f in self.flows:
             out.append(f'      <bpmndi:BPMNEdge id="{f.id}_di" bpmnElement="{f.id}">')
-            out += [f'        <di:waypoint x="{x:.0f}" y="{y:.0f}" />' for x, y in self._waypoints(f)]
+            out += [
+                f'        <di:waypoint x="{x:.0f}" y="{y:.0f}" />' for x, y in self._waypoints(f)
+            ]
             out.append("      </bpmndi:BPMNEdge>")
         out += ["    </bpmndi:BPMNPlane>", "  </bpmndi:BPMNDiagram>"]
         return out
