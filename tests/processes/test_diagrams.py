@@ -66,4 +66,4 @@ def test_all_processes_deploy_together_with_their_forms(client):
     response = client.post("/api/v1/deployments", files=files, headers=auth(client, "admin"))
     assert response.status_code == 201, response.text
     keys = {d["key"] for d in response.json()["definitions"] if d["kind"] == "bpmn"}
-    assert keys == {p.stem for p in PROCESSES}
+    assert {p.stem for p in PROCESSES} <= keys

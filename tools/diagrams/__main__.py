@@ -7,17 +7,20 @@ import pkgutil
 from pathlib import Path
 
 import tools.diagrams as package
+from tools.diagrams.builder import render
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 
 
 def specs():
-    """(process id, xml) of every spec module (each has build() -> Diagram)."""
+    """(file stem, xml) of every spec module; build() returns a Diagram, or a list of them
+    (the main process first, then the per-student processes it calls)."""
     for module in pkgutil.iter_modules(package.__path__):
         if module.name in ("builder", "__main__"):
             continue
-        diagram = importlib.import_module(f"tools.diagrams.{module.name}").build()
-        yield diagram.process_id, diagram.to_xml()
+        built = importlib.import_module(f"tools.diagrams.{module.name}").build()
+        diagrams = built if isinstance(built, list) else [built]
+        yield diagrams[0].process_id, render(diagrams)
 
 
 def main() -> None:

@@ -211,7 +211,7 @@ class Diagram:
 
     # Layout -------------------------------------------------------------------------------
 
-    def _layout(self) -> None:
+    def _layout(self, top: float = MARGIN) -> None:
         for node_id in [f.source for f in self.flows] + [f.target for f in self.flows]:
             if node_id not in self.nodes:
                 raise ValueError(f"flow refers to unknown element {node_id}")
@@ -268,11 +268,12 @@ class Diagram:
             for lane in self.lanes
         }
         self.lane_y: dict[str, float] = {}
-        y = MARGIN
+        self.top = top
+        y = top
         for lane in self.lanes:
             self.lane_y[lane] = y
             y += self.lane_rows[lane] * ROW + 20
-        self.height = y - MARGIN
+        self.height = y - top
         self.width = (max(n.column for n in self.nodes.values()) + 1) * COLUMN + 80
         for node in self.nodes.values():
             if node.attached_to:
@@ -325,29 +326,16 @@ class Diagram:
     # Output -------------------------------------------------------------------------------
 
     def to_xml(self) -> str:
-        self._layout()
+        """The diagram as a BPMN file of its own."""
+        return render([self])
+
+    def _process_xml(self) -> list[str]:
         incoming: dict[str, list[str]] = {n: [] for n in self.nodes}
         outgoing: dict[str, list[str]] = {n: [] for n in self.nodes}
         for f in self.flows:
             outgoing[f.source].append(f.id)
             incoming[f.target].append(f.id)
         out = [
-            '<?xml version="1.0" encoding="UTF-8"?>',
-            '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
-            'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '
-            'xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" '
-            'xmlns:di="http://www.omg.org/spec/DD/20100524/DI" '
-            'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" '
-            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-            f'id="{self.process_id}_definitions" targetNamespace="https://xueji.example/bpmn">',
-        ]
-        for message in sorted(self.messages.items()):
-            out.append(f'  <bpmn:message id="{message[0]}" name="{message[1]}" />')
-        out += [
-            f'  <bpmn:collaboration id="{self.process_id}_collaboration">',
-            f'    <bpmn:participant id="{self.process_id}_pool" name={quoteattr(self.name)} '
-            f'processRef="{self.process_id}" />',
-            "  </bpmn:collaboration>",
             f'  <bpmn:process id="{self.process_id}" name={quoteattr(self.name)} '
             'isExecutable="true">',
         ]
@@ -355,7 +343,9 @@ class Diagram:
             out.append(f"    <bpmn:documentation>{escape(self.documentation)}</bpmn:documentation>")
         out.append(f'    <bpmn:laneSet id="{self.process_id}_lanes">')
         for lane in self.lanes:
-            out.append(f'      <bpmn:lane id="lane_{lane}" name="{ROLES[lane][0]}">')
+            out.append(
+                f'      <bpmn:lane id="{self.process_id}_lane_{lane}" name="{ROLES[lane][0]}">'
+            )
             for node in self.nodes.values():
                 if node.lane == lane:
                     out.append(f"        <bpmn:flowNodeRef>{node.id}</bpmn:flowNodeRef>")
@@ -408,30 +398,23 @@ class Diagram:
             else:
                 out.append(head + " />")
         out.append("  </bpmn:process>")
-        out += self._di()
-        out.append("</bpmn:definitions>")
-        return "\n".join(out) + "\n"
+        return out
 
     def _di(self) -> list[str]:
-        def bounds(x, y, w, h):
-            return f'<dc:Bounds x="{x:.0f}" y="{y:.0f}" width="{w:.0f}" height="{h:.0f}" />'
-
-        out = [
-            f'  <bpmndi:BPMNDiagram id="{self.process_id}_diagram">',
-            f'    <bpmndi:BPMNPlane id="{self.process_id}_plane" '
-            f'bpmnElement="{self.process_id}_collaboration">',
-        ]
+        out: list[str] = []
         pool_x = MARGIN
         out += [
             f'      <bpmndi:BPMNShape id="{self.process_id}_pool_di" '
             f'bpmnElement="{self.process_id}_pool" isHorizontal="true">',
-            f"        {bounds(pool_x, MARGIN, self.width + POOL_LABEL + LANE_LABEL, self.height)}",
+            "        "
+            + bounds(pool_x, self.top, self.width + POOL_LABEL + LANE_LABEL, self.height),
             "      </bpmndi:BPMNShape>",
         ]
         for lane in self.lanes:
             height = self.lane_rows[lane] * ROW + 20
             out += [
-                f'      <bpmndi:BPMNShape id="lane_{lane}_di" bpmnElement="lane_{lane}" '
+                f'      <bpmndi:BPMNShape id="{self.process_id}_lane_{lane}_di" '
+                f'bpmnElement="{self.process_id}_lane_{lane}" '
                 'isHorizontal="true">',
                 "        "
                 + bounds(pool_x + POOL_LABEL, self.lane_y[lane], self.width + LANE_LABEL, height),
@@ -456,5 +439,54 @@ class Diagram:
                 f'        <di:waypoint x="{x:.0f}" y="{y:.0f}" />' for x, y in self._waypoints(f)
             ]
             out.append("      </bpmndi:BPMNEdge>")
-        out += ["    </bpmndi:BPMNPlane>", "  </bpmndi:BPMNDiagram>"]
         return out
+
+
+def bounds(x, y, w, h) -> str:
+    return f'<dc:Bounds x="{x:.0f}" y="{y:.0f}" width="{w:.0f}" height="{h:.0f}" />'
+
+
+def render(diagrams: list[Diagram]) -> str:
+    """One BPMN file holding one or more processes, each in its own pool, stacked downwards.
+
+    The first diagram names the file; the others are the processes it calls per student.
+    """
+    main = diagrams[0]
+    ids = [node_id for d in diagrams for node_id in d.nodes]
+    if len(ids) != len(set(ids)):
+        raise ValueError("element ids must be unique across the processes of one file")
+    top = MARGIN
+    for diagram in diagrams:
+        diagram._layout(top)
+        top += diagram.height + 60
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+        'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '
+        'xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" '
+        'xmlns:di="http://www.omg.org/spec/DD/20100524/DI" '
+        'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        f'id="{main.process_id}_definitions" targetNamespace="https://xueji.example/bpmn">',
+    ]
+    messages = {k: v for d in diagrams for k, v in d.messages.items()}
+    for message_id, name in sorted(messages.items()):
+        out.append(f'  <bpmn:message id="{message_id}" name="{name}" />')
+    out.append(f'  <bpmn:collaboration id="{main.process_id}_collaboration">')
+    for d in diagrams:
+        out.append(
+            f'    <bpmn:participant id="{d.process_id}_pool" name={quoteattr(d.name)} '
+            f'processRef="{d.process_id}" />'
+        )
+    out.append("  </bpmn:collaboration>")
+    for d in diagrams:
+        out += d._process_xml()
+    out += [
+        f'  <bpmndi:BPMNDiagram id="{main.process_id}_diagram">',
+        f'    <bpmndi:BPMNPlane id="{main.process_id}_plane" '
+        f'bpmnElement="{main.process_id}_collaboration">',
+    ]
+    for d in diagrams:
+        out += d._di()
+    out += ["    </bpmndi:BPMNPlane>", "  </bpmndi:BPMNDiagram>", "</bpmn:definitions>"]
+    return "\n".join(out) + "\n"
