@@ -18,6 +18,7 @@ from xueji.db.migrate import upgrade
 from xueji.db.session import session_scope
 from xueji.demo import seed_demo
 from xueji.models import (
+    Admission,
     Course,
     Deployment,
     Form,
@@ -55,7 +56,7 @@ PER_TEST_TABLES = [
     Deployment,
 ]
 # Record tables whose demo rows are put back as they were seeded, and other rows removed.
-RESTORED_TABLES = [Student, SchoolClass, Course, Major]
+RESTORED_TABLES = [Student, Admission, SchoolClass, Course, Major]
 
 
 @pytest.fixture(scope="session")

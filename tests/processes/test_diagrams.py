@@ -12,10 +12,26 @@ from xueji.engine.xml import parse_xml
 
 NS = {**NSMAP, "di": "http://www.omg.org/spec/DD/20100524/DI"}
 PROCESSES = sorted((ROOT / "processes").glob("*.bpmn"))
-FLOW_NODES = ("startEvent", "endEvent", "userTask", "scriptTask", "serviceTask", "callActivity",
-              "businessRuleTask", "exclusiveGateway", "parallelGateway", "inclusiveGateway",
-              "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent", "task",
-              "manualTask", "sendTask", "receiveTask", "eventBasedGateway")
+FLOW_NODES = (
+    "startEvent",
+    "endEvent",
+    "userTask",
+    "scriptTask",
+    "serviceTask",
+    "callActivity",
+    "businessRuleTask",
+    "exclusiveGateway",
+    "parallelGateway",
+    "inclusiveGateway",
+    "intermediateCatchEvent",
+    "intermediateThrowEvent",
+    "boundaryEvent",
+    "task",
+    "manualTask",
+    "sendTask",
+    "receiveTask",
+    "eventBasedGateway",
+)
 
 
 def test_committed_diagrams_are_what_the_specs_generate():
@@ -60,8 +76,9 @@ def test_diagram_interchange_is_complete_and_lanes_do_not_overlap(path):
 
 def test_all_processes_deploy_together_with_their_forms(client):
     files = [("files", (p.name, p.read_bytes())) for p in sorted((ROOT / "forms").glob("*.json"))]
-    files += [("files", (p.name, p.read_bytes()))
-              for p in sorted((ROOT / "processes").glob("*.dmn"))]
+    files += [
+        ("files", (p.name, p.read_bytes())) for p in sorted((ROOT / "processes").glob("*.dmn"))
+    ]
     files += [("files", (p.name, p.read_bytes())) for p in PROCESSES]
     response = client.post("/api/v1/deployments", files=files, headers=auth(client, "admin"))
     assert response.status_code == 201, response.text

@@ -6,6 +6,7 @@ from xueji.models.definitions import Deployment, Form, ProcessDefinition
 from xueji.models.history import HistoryEvent
 from xueji.models.instances import Incident, ProcessInstance
 from xueji.models.records import (
+    Admission,
     Course,
     Grade,
     Major,
@@ -21,6 +22,7 @@ from xueji.models.tasks import UserTask
 from xueji.models.timers import Timer
 
 __all__ = [
+    "Admission",
     "Course",
     "Grade",
     "Major",

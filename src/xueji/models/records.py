@@ -48,6 +48,22 @@ class SchoolClass(Base):
     intake_year: Mapped[int]
 
 
+class Admission(Base):
+    """One row of the admissions list (招生录取库) the province sends: who was admitted where."""
+
+    __tablename__ = "admissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_number: Mapped[str] = mapped_column(String(18), unique=True)  # KSH
+    name: Mapped[str] = mapped_column(String(40))
+    gender: Mapped[str] = mapped_column(String(2))
+    id_number: Mapped[str] = mapped_column(String(18), index=True)
+    level: Mapped[str] = mapped_column(String(10))
+    major: Mapped[str] = mapped_column(String(80))
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    intake_year: Mapped[int]
+
+
 class Student(Base):
     __tablename__ = "students"
     __table_args__ = (Index("ix_students_scope", "station_id", "status"),)
