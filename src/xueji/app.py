@@ -18,10 +18,13 @@ from xueji.config import Settings, get_settings
 from xueji.definitions.endpoints import router as definitions_router
 from xueji.errors import XuejiError
 from xueji.instances.endpoints import router as instances_router
+from xueji.messages.endpoints import router as messages_router
 from xueji.runtime import Runtime, create_runtime
 from xueji.scheduler.worker import run_forever
 from xueji.startup import prepare
+from xueji.students.endpoints import router as students_router
 from xueji.tasks.endpoints import router as tasks_router
+from xueji.uploads.endpoints import router as uploads_router
 
 log = logging.getLogger("xueji")
 
@@ -98,7 +101,15 @@ def create_app(
         dependencies=[Depends(current_principal)],
         responses={401: {"description": "Not authenticated"}},
     )
-    for router in (auth_router, definitions_router, instances_router, tasks_router):
+    for router in (
+        auth_router,
+        definitions_router,
+        instances_router,
+        tasks_router,
+        students_router,
+        uploads_router,
+        messages_router,
+    ):
         secured.include_router(router)
     api.include_router(secured)
     app.include_router(api)

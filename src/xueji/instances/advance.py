@@ -120,7 +120,9 @@ def create_instance(
         updated_at=now,
     )
     workflow = new_workflow(runtime, session, definition)
-    outcome = run_step(session, instance, actor, lambda: runtime.runner.start(workflow, variables))
+    outcome = run_step(
+        session, runtime, instance, actor, lambda: runtime.runner.start(workflow, variables)
+    )
     session.add(instance)
     session.flush()  # history rows refer to it
     record_event(
@@ -172,7 +174,11 @@ def _wake_caller(
     outputs = [variables for variables, state in children if state == "completed"]
     workflow = load_workflow(runtime, session, parent)
     outcome = run_step(
-        session, parent, actor, lambda: runtime.runner.complete_call(workflow, task_id, outputs)
+        session,
+        runtime,
+        parent,
+        actor,
+        lambda: runtime.runner.complete_call(workflow, task_id, outputs),
     )
     record_event(
         session,

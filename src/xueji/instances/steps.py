@@ -43,10 +43,14 @@ def load_workflow(runtime: Runtime, session: Session, instance: ProcessInstance)
 
 
 def run_step(
-    session: Session, instance: ProcessInstance, actor: str, step: Callable[[], StepOutcome]
+    session: Session,
+    runtime: Runtime,
+    instance: ProcessInstance,
+    actor: str,
+    step: Callable[[], StepOutcome],
 ) -> StepOutcome:
     """Run an engine step with services bound to this transaction; failures become 422."""
-    token = _current.set(StepContext(session, instance.id, actor))
+    token = _current.set(StepContext(session, instance.id, actor, runtime))
     try:
         return step()
     except StepError as exc:

@@ -84,7 +84,11 @@ def fire(runtime: Runtime, timer: Timer, worker: str) -> bool:
                 return False  # a suspended instance's timers wait for it to resume
             workflow = load_workflow(runtime, session, instance)
             outcome = run_step(
-                session, instance, "system:timer", lambda: runtime.runner.fire_timers(workflow)
+                session,
+                runtime,
+                instance,
+                "system:timer",
+                lambda: runtime.runner.fire_timers(workflow),
             )
             record_event(
                 session,

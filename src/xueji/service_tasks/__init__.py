@@ -23,6 +23,8 @@ class StepContext:
     session: Session
     instance_id: str
     actor: str
+    # The Runtime (xueji.runtime): for services that start other processes.
+    runtime: Any = None
 
 
 _current: ContextVar[StepContext | None] = ContextVar("current_step", default=None)

@@ -38,8 +38,9 @@ def apply_status_change(data: dict[str, Any]) -> dict[str, Any]:
     if kind in NEW_STATUS:
         status = NEW_STATUS[kind]
     elif kind == "转专业":
-        major = session.scalar(select(Major).where(Major.name == data["target_major"],
-                                                   Major.level == student.level))
+        major = session.scalar(
+            select(Major).where(Major.name == data["target_major"], Major.level == student.level)
+        )
         details = {"major": [student.major, data["target_major"]]}
         student.major = data["target_major"]
         student.major_id = major.id if major else None
@@ -65,8 +66,16 @@ def apply_status_change(data: dict[str, Any]) -> dict[str, Any]:
             setattr(student, field, value)
     else:
         raise ServiceError(f"unknown kind of status change {kind!r}")
-    change = set_status(session, student, status, actor=step.actor, instance_id=instance.id,
-                        kind=kind, reason=data.get("reason"),
-                        effective_on=_term_start(data.get("effective_term")), details=details)
+    change = set_status(
+        session,
+        student,
+        status,
+        actor=step.actor,
+        instance_id=instance.id,
+        kind=kind,
+        reason=data.get("reason"),
+        effective_on=_term_start(data.get("effective_term")),
+        details=details,
+    )
     session.flush()
     return {"status": student.status, "change_id": change.id, "details": details}

@@ -18,17 +18,34 @@ from xueji.models import Sequence, StatusChange, Student
 STATUSES = ("在籍", "已注册", "休学", "退学", "毕业", "结业", "肄业", "留级", "入学资格取消")
 
 
-def set_status(session: Session, student: Student, to_status: str, *, actor: str,
-               instance_id: str | None = None, kind: str | None = None,
-               reason: str | None = None, effective_on: date | None = None,
-               details: dict[str, Any] | None = None) -> StatusChange:
+def set_status(
+    session: Session,
+    student: Student,
+    to_status: str,
+    *,
+    actor: str,
+    instance_id: str | None = None,
+    kind: str | None = None,
+    reason: str | None = None,
+    effective_on: date | None = None,
+    details: dict[str, Any] | None = None,
+) -> StatusChange:
     """Change a student's status (or record a change of other fields with the same status)."""
     if to_status not in STATUSES:
         raise ValueError(f"unknown status {to_status!r}")
     now = clock.now()
-    change = StatusChange(student_id=student.id, from_status=student.status, to_status=to_status,
-                          kind=kind, reason=reason, effective_on=effective_on, details=details,
-                          instance_id=instance_id, changed_by=actor, changed_at=now)
+    change = StatusChange(
+        student_id=student.id,
+        from_status=student.status,
+        to_status=to_status,
+        kind=kind,
+        reason=reason,
+        effective_on=effective_on,
+        details=details,
+        instance_id=instance_id,
+        changed_by=actor,
+        changed_at=now,
+    )
     student.status = to_status
     student.updated_at = now
     session.add(change)
@@ -44,10 +61,12 @@ def next_number(session: Session, name: str) -> int:
         except IntegrityError:
             pass
     # The UPDATE takes the row lock on PostgreSQL (SQLite writers are serialised already).
-    session.execute(update(Sequence).where(Sequence.name == name)
-                    .values(value=Sequence.value + 1))
-    return session.scalar(select(Sequence.value).where(Sequence.name == name)
-                          .execution_options(populate_existing=True))
+    session.execute(update(Sequence).where(Sequence.name == name).values(value=Sequence.value + 1))
+    return session.scalar(
+        select(Sequence.value)
+        .where(Sequence.name == name)
+        .execution_options(populate_existing=True)
+    )
 
 
 def student_in_step(session: Session, student_id: int | None) -> Student:

@@ -111,6 +111,7 @@ def complete(
     try:
         outcome = run_step(
             session,
+            runtime,
             instance,
             principal.username,
             lambda: runtime.runner.complete(workflow, task.id, data),
