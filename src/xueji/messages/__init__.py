@@ -1,1 +1,1 @@
-"""Messages from outside (the province, the photo agency, the registration site) and between instances."""
+"""Messages from outside (province, photo agency, registration site) and between instances."""
