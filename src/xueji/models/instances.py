@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from xueji.db.base import Base
@@ -14,6 +14,8 @@ from xueji.models.definitions import ProcessDefinition
 
 class ProcessInstance(Base):
     __tablename__ = "process_instances"
+    # Counting a call's unfinished children reads this index only.
+    __table_args__ = (Index("ix_process_instances_call", "parent_task_id", "state"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"), index=True)
