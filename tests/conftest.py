@@ -26,6 +26,7 @@ from xueji.models import (
     HistoryEvent,
     Incident,
     Major,
+    OutboxEvent,
     ProcessDefinition,
     ProcessInstance,
     SchoolClass,
@@ -36,12 +37,17 @@ from xueji.models import (
     Timer,
     Upload,
     UserTask,
+    Webhook,
+    WebhookDelivery,
 )
 from xueji.runtime import create_runtime
 
 HERE = Path(__file__).parent
 # Rows of these tables belong to one test; users, stations and students are the demo's.
 PER_TEST_TABLES = [
+    WebhookDelivery,
+    Webhook,
+    OutboxEvent,
     StatusChange,
     Grade,
     ThesisResult,

@@ -17,9 +17,11 @@ from xueji.auth.endpoints import router as auth_router
 from xueji.config import Settings, get_settings
 from xueji.definitions.endpoints import router as definitions_router
 from xueji.errors import XuejiError
+from xueji.events.endpoints import router as events_router
 from xueji.instances.endpoints import router as instances_router
 from xueji.messages.endpoints import router as messages_router
 from xueji.runtime import Runtime, create_runtime
+from xueji.scheduler.endpoints import router as jobs_router
 from xueji.scheduler.worker import run_forever
 from xueji.startup import prepare
 from xueji.students.endpoints import router as students_router
@@ -109,6 +111,8 @@ def create_app(
         students_router,
         uploads_router,
         messages_router,
+        events_router,
+        jobs_router,
     ):
         secured.include_router(router)
     api.include_router(secured)

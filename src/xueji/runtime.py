@@ -13,7 +13,6 @@ from xueji.definitions.specs import SpecCache
 from xueji.engine.runner import Runner
 from xueji.history.service import record_event
 from xueji.models import Incident
-from xueji.service_tasks import SERVICES
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +46,9 @@ class Runtime:
 
 
 def create_runtime(settings: Settings) -> Runtime:
+    # Service task modules import the instance machinery, which needs this module first.
+    from xueji.service_tasks import SERVICES
+
     return Runtime(
         settings=settings,
         db=open_database(settings.resolved_database_url()),

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from xueji import clock
+from xueji.events.service import FROM_HISTORY, emit
 from xueji.models import HistoryEvent
 
 
@@ -34,4 +35,17 @@ def record_event(
         at=at or clock.now(),
     )
     session.add(event)
+    event_type = FROM_HISTORY.get(kind)
+    if event_type is not None:
+        emit(
+            session,
+            event_type,
+            event.at,
+            instance_id=instance_id,
+            task_id=task_id,
+            actor=actor,
+            element_id=element_id,
+            element_name=element_name,
+            data=data,
+        )
     return event

@@ -4,7 +4,7 @@ the caller when the last child of a call ends — all inside the step's transact
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import func, select
@@ -18,7 +18,9 @@ from xueji.history.service import record_event
 from xueji.instances.repository import lock
 from xueji.instances.steps import load_workflow, new_workflow, run_step, save_state
 from xueji.models import ProcessDefinition, ProcessInstance, Student, UserTask
-from xueji.runtime import Runtime
+
+if TYPE_CHECKING:
+    from xueji.runtime import Runtime
 
 FINISHED = ("completed", "terminated")
 

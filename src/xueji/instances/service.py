@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +18,9 @@ from xueji.instances.advance import create_instance
 from xueji.instances.repository import lock
 from xueji.instances.steps import load_workflow
 from xueji.models import Form, ProcessDefinition, ProcessInstance, Station, Student, Timer, UserTask
-from xueji.runtime import Runtime
+
+if TYPE_CHECKING:
+    from xueji.runtime import Runtime
 
 
 def may_start(principal: Principal, definition: ProcessDefinition) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import TaskState
@@ -21,8 +21,10 @@ from xueji.engine.timers import pending_timers
 from xueji.errors import Conflict, EngineStepFailed
 from xueji.history.service import record_event
 from xueji.models import ProcessDefinition, ProcessInstance, Timer, UserTask
-from xueji.runtime import Runtime
 from xueji.service_tasks import StepContext, _current
+
+if TYPE_CHECKING:
+    from xueji.runtime import Runtime
 
 
 def specs_for(runtime: Runtime, session: Session, definition: ProcessDefinition):

@@ -3,6 +3,7 @@
 from xueji.db.base import Base
 from xueji.models.auth import ApiToken, Role, User, user_roles
 from xueji.models.definitions import Deployment, Form, ProcessDefinition
+from xueji.models.events import OutboxEvent, Webhook, WebhookDelivery
 from xueji.models.history import HistoryEvent
 from xueji.models.instances import Incident, ProcessInstance
 from xueji.models.records import (
@@ -31,6 +32,9 @@ __all__ = [
     "StatusChange",
     "ThesisResult",
     "Upload",
+    "OutboxEvent",
+    "Webhook",
+    "WebhookDelivery",
     "ApiToken",
     "Base",
     "Deployment",

@@ -14,18 +14,22 @@ import socket
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, update
 
 from xueji import clock
 from xueji.db.session import session_scope
 from xueji.errors import EngineStepFailed
+from xueji.events.webhooks import deliver_due
 from xueji.history.service import record_event
 from xueji.instances.advance import finish_step
 from xueji.instances.repository import lock
 from xueji.instances.steps import load_workflow, run_step
 from xueji.models import Timer
-from xueji.runtime import Runtime
+
+if TYPE_CHECKING:
+    from xueji.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,8 @@ class RunReport:
     claimed: int = 0
     fired: int = 0
     failed: int = 0
+    delivered: int = 0
+    undelivered: int = 0
 
 
 def claim_due(runtime: Runtime, worker: str, now: datetime, limit: int = BATCH) -> list[Timer]:
@@ -124,6 +130,7 @@ def run_once(runtime: Runtime, now: datetime | None = None, worker: str | None =
                     report.failed += 1
             if len(claimed) < BATCH:
                 break
+        report.delivered, report.undelivered = deliver_due(runtime, worker, moment)
     return report
 
 

@@ -1,0 +1,101 @@
+"""Operations (admin): pending timers, webhook deliveries that failed, open incidents; retry."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from xueji import clock
+from xueji.auth.dependencies import AdminUser
+from xueji.db.dependencies import DbSession
+from xueji.errors import Conflict, NotFound
+from xueji.models import Incident, Timer, WebhookDelivery
+
+router = APIRouter(prefix="/jobs", tags=["operations"])
+
+NOT_FOUND = {404: {"description": "No such job"}}
+
+
+@router.get("")
+def list_jobs(principal: AdminUser, session: DbSession) -> dict:
+    """Pending timers, undelivered webhook events, and incidents not yet resolved."""
+    timers = session.scalars(
+        select(Timer).where(Timer.state == "pending").order_by(Timer.due_at).limit(500)
+    )
+    deliveries = session.scalars(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.state.in_(("pending", "failed")))
+        .order_by(WebhookDelivery.id)
+        .limit(500)
+    )
+    incidents = session.scalars(
+        select(Incident).where(Incident.resolved_at.is_(None)).order_by(Incident.id).limit(500)
+    )
+    return {
+        "timers": [
+            {
+                "id": t.id,
+                "instance_id": t.instance_id,
+                "element_id": t.element_id,
+                "due_at": t.due_at,
+                "claimed_by": t.claimed_by,
+            }
+            for t in timers
+        ],
+        "deliveries": [
+            {
+                "id": d.id,
+                "webhook_id": d.webhook_id,
+                "event_id": d.event_id,
+                "state": d.state,
+                "attempts": d.attempts,
+                "next_attempt_at": d.next_attempt_at,
+                "last_status": d.last_status,
+                "last_error": d.last_error,
+            }
+            for d in deliveries
+        ],
+        "incidents": [
+            {
+                "id": i.id,
+                "instance_id": i.instance_id,
+                "element_id": i.element_id,
+                "message": i.message,
+                "created_at": i.created_at,
+            }
+            for i in incidents
+        ],
+    }
+
+
+@router.post("/deliveries/{delivery_id}/retry", responses=NOT_FOUND)
+def retry_delivery(delivery_id: int, principal: AdminUser, session: DbSession) -> dict:
+    """Try a failed (or waiting) delivery again at the worker's next pass."""
+    delivery = session.get(WebhookDelivery, delivery_id)
+    if delivery is None:
+        raise NotFound(f"no delivery {delivery_id}")
+    if delivery.state == "delivered":
+        raise Conflict("it was delivered already")
+    delivery.state, delivery.next_attempt_at = "pending", clock.now()
+    delivery.claimed_by = delivery.claim_expires_at = None
+    return {"id": delivery.id, "state": delivery.state}
+
+
+@router.post("/timers/{timer_id}/retry", responses=NOT_FOUND)
+def retry_timer(timer_id: int, principal: AdminUser, session: DbSession) -> dict:
+    """Release a timer's claim so that the next worker pass fires it."""
+    timer = session.get(Timer, timer_id)
+    if timer is None or timer.state != "pending":
+        raise NotFound(f"no pending timer {timer_id}")
+    timer.claimed_by = timer.claim_expires_at = None
+    return {"id": timer.id, "state": timer.state}
+
+
+@router.post("/incidents/{incident_id}/resolve", responses=NOT_FOUND)
+def resolve_incident(incident_id: int, principal: AdminUser, session: DbSession) -> dict:
+    """Mark an incident as dealt with."""
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"no incident {incident_id}")
+    incident.resolved_at = incident.resolved_at or clock.now()
+    return {"id": incident.id, "resolved_at": incident.resolved_at}
