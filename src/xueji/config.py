@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     # Worker: run one in-process with `xueji serve` unless disabled.
+    # After a task's deadline, a second reminder follows after this period (ISO 8601).
+    reminder_period: str = "P7D"
     run_worker: bool = True
     worker_poll_seconds: float = 5.0
 

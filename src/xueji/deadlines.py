@@ -107,3 +107,18 @@ def rule_problem(rule: str) -> str | None:
         except ValueError:
             return f"dueDate {rule!r}: {part} is not a day of the year"
     return None
+
+
+NEVER = "R1/2999-12-31T00:00:00+00:00/P1D"
+
+
+def deadline_cycle(data: dict[str, Any], rule: str, reminder: str = "P7D") -> str:
+    """The ISO 8601 cycle of a task's deadline timer: at the due date, and once more a
+    reminder period later (`R2/<due>/<period>`); never, when the rule gives no date.
+
+    Diagrams call it in a non-interrupting boundary timer: `deadline_cycle("03-15")`.
+    """
+    from xueji import clock
+
+    due = due_at(rule, data, clock.now())
+    return f"R2/{due.isoformat()}/{reminder}" if due else NEVER

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from xueji import clock
 from xueji.config import Settings
 from xueji.db.session import Database, open_database, session_scope
+from xueji.deadlines import deadline_cycle
 from xueji.definitions.specs import SpecCache
 from xueji.engine.runner import Runner
 from xueji.history.service import record_event
@@ -53,5 +55,11 @@ def create_runtime(settings: Settings) -> Runtime:
         settings=settings,
         db=open_database(settings.resolved_database_url()),
         secret_key=settings.resolved_secret_key(),
-        runner=Runner(services=SERVICES, time_limit=settings.script_time_limit),
+        runner=Runner(
+            services=SERVICES,
+            time_limit=settings.script_time_limit,
+            functions={
+                "deadline_cycle": partial(deadline_cycle, reminder=settings.reminder_period)
+            },
+        ),
     )

@@ -86,8 +86,10 @@ def form_of(task_spec) -> tuple[str | None, str | None]:
 class Runner:
     """Runs workflows with our restricted script environment and registered services."""
 
-    def __init__(self, services=None, time_limit: float = 1.0):
-        self.script_engine = make_script_engine(services=services, time_limit=time_limit)
+    def __init__(self, services=None, time_limit: float = 1.0, functions=None):
+        self.script_engine = make_script_engine(
+            services=services, time_limit=time_limit, functions=functions
+        )
 
     def new_workflow(self, spec, subprocess_specs) -> BpmnWorkflow:
         return BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)

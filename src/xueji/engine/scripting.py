@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from types import CodeType, FrameType, ModuleType, TracebackType
 from typing import Any
 
@@ -329,16 +329,24 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     """SpiffWorkflow script environment running RestrictedPython-compiled code with a time limit."""
 
     def __init__(
-        self, services: Mapping[str, Callable[..., Any]] | None = None, time_limit: float = 1.0
+        self,
+        services: Mapping[str, Callable[..., Any]] | None = None,
+        time_limit: float = 1.0,
+        functions: Mapping[str, Callable[..., Any]] | None = None,
     ):
         super().__init__()
         self.services = dict(services or {})
         self.time_limit = time_limit
+        # Trusted helpers of ours that scripts may call; each gets the task data first.
+        self.functions = dict(functions or {})
 
     def _globals(self, context: Mapping[str, Any], external_context: Mapping[str, Any] | None):
         deadline = _Deadline(self.time_limit)
         check = deadline.check
         builtins = dict(_BUILTINS, range=lambda *args: _wrap_range(range(*args), check))
+        builtins.update(
+            {name: partial(func, dict(context)) for name, func in self.functions.items()}
+        )
         names = {
             k: v
             for k, v in {**(external_context or {}), **context}.items()
@@ -443,6 +451,10 @@ class RestrictedScriptEngine(PythonScriptEngine):
             ) from exc
 
 
-def make_script_engine(services=None, time_limit: float = 1.0) -> PythonScriptEngine:
+def make_script_engine(
+    services=None, time_limit: float = 1.0, functions=None
+) -> PythonScriptEngine:
     """A SpiffWorkflow PythonScriptEngine running on RestrictedEnvironment."""
-    return RestrictedScriptEngine(environment=RestrictedEnvironment(services, time_limit))
+    return RestrictedScriptEngine(
+        environment=RestrictedEnvironment(services, time_limit, functions)
+    )

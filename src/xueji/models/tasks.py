@@ -28,6 +28,9 @@ class UserTask(Base):
     state: Mapped[str] = mapped_column(String(20))  # ready | completed | cancelled
     assignee: Mapped[str | None] = mapped_column(String(80), index=True)
     due_at: Mapped[datetime | None]
+    # Set by the deadline timer: when it became overdue, and how many escalations went out.
+    overdue_at: Mapped[datetime | None]
+    escalation_level: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(80))
