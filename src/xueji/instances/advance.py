@@ -122,11 +122,12 @@ def create_instance(
         updated_at=now,
     )
     workflow = new_workflow(runtime, session, definition)
+    # The row exists before the first step, so that services run by it can refer to it.
+    session.add(instance)
+    session.flush()
     outcome = run_step(
         session, runtime, instance, actor, lambda: runtime.runner.start(workflow, variables)
     )
-    session.add(instance)
-    session.flush()  # history rows refer to it
     record_event(
         session,
         instance.id,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import TaskState
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -64,7 +64,8 @@ def run_step(
                 "message": f"{where}: {exc.reason}",
             },
             incident={
-                "instance_id": instance.id if inspect(instance).persistent else None,
+                # A failed first step takes its new instance with it.
+                "instance_id": instance.id if instance.engine_state else None,
                 "definition_id": instance.definition_id,
                 "element_id": exc.element_id,
                 "message": exc.reason,

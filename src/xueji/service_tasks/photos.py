@@ -1,0 +1,232 @@
+"""5 电子图像采集 and 6 电子图像校对: the collection list, its roster, the students' photo
+status, and the start of the verification forty days after the collection.
+
+Photo status of a student (Student.photo_status): 未采集 → 已采集 (process 5, photo taken and
+its upload recorded when there is one) → 已校对 (process 6, confirmed by the student online;
+process 7's 照片审核 accepts only this).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from decimal import Decimal, InvalidOperation
+from io import BytesIO
+from typing import Any
+
+from openpyxl import Workbook
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xueji import clock
+from xueji.definitions.repository import get_definition
+from xueji.errors import NotFound
+from xueji.models import Major, ProcessInstance, Station, Student, Upload
+from xueji.service_tasks import ServiceError, current_step, service
+
+COLLECTED = "已采集"
+VERIFIED = "已校对"
+# Students still studying: they graduate with their cohort.
+ENROLLED = ("在籍", "已注册", "留级")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ROSTER_COLUMNS = (
+    "序号",
+    "学号 XH",
+    "姓名 XM",
+    "性别 XB",
+    "身份证号 SFZH",
+    "层次 CC",
+    "专业 ZYMC",
+    "学生签字",
+)
+
+
+def graduation_year(student: Student, major_years: str | None) -> int | None:
+    """The year a student is expected to graduate.
+
+    The recorded 预计毕业日期 (YJBYRQ) wins; without one, the intake year plus the major's
+    length rounded up (a 2.5-year programme entered in spring 2025 ends in January 2028).
+    None when neither is known: such a student is on no list until the registrar records it.
+    """
+    if student.expected_graduation is not None:
+        return student.expected_graduation.year
+    try:
+        years = Decimal(major_years) if major_years else None
+    except InvalidOperation:
+        return None
+    return student.intake_year + math.ceil(years) if years else None
+
+
+def _station(session: Session, code: str) -> Station:
+    station = session.scalar(select(Station).where(Station.code == code))
+    if station is None:
+        raise ServiceError(f"no station {code!r}")
+    return station
+
+
+def _student(session: Session, student_id: int) -> Student:
+    student = session.get(Student, student_id)
+    if student is None:
+        raise ServiceError(f"no student {student_id}")
+    return student
+
+
+def _students_in_order(session: Session, ids: list[int]) -> list[Student]:
+    rows = {s.id: s for s in session.scalars(select(Student).where(Student.id.in_(ids)))}
+    missing = [i for i in ids if i not in rows]
+    if missing:
+        raise ServiceError(f"no students {missing}")
+    return [rows[i] for i in ids]
+
+
+def _set_photo(session: Session, student: Student, status: str, upload_id: int | None) -> None:
+    if upload_id is not None:
+        upload = session.get(Upload, upload_id)
+        if upload is None or upload.student_id not in (None, student.id):
+            raise ServiceError(f"upload {upload_id} is not a file of this student")
+        if not upload.content_type.startswith("image/"):
+            raise ServiceError(f"upload {upload_id} is not a photo (JPEG or PNG)")
+        student.photo_upload_id = upload.id
+    student.photo_status = status
+    student.updated_at = clock.now()
+    session.flush()
+
+
+@service("photo_collection_list")
+def photo_collection_list(data: dict[str, Any], station: str, year: int) -> list[int]:
+    """Ids of the station's enrolled students expected to graduate in `year`, by 学号."""
+    session = current_step().session
+    station_row = _station(session, station)
+    rows = session.execute(
+        select(Student, Major.years)
+        .outerjoin(Major, Major.id == Student.major_id)
+        .where(Student.station_id == station_row.id, Student.status.in_(ENROLLED))
+    ).all()
+    graduates = [s for s, years in rows if graduation_year(s, years) == int(year)]
+    if not graduates:
+        raise ServiceError(f"no enrolled students of station {station} graduate in {year}")
+    graduates.sort(key=lambda s: (s.student_number is None, s.student_number or "", s.id))
+    return [s.id for s in graduates]
+
+
+@service("photo_collection_roster")
+def photo_collection_roster(data: dict[str, Any], students: list[int]) -> int:
+    """The printed list students sign at the collection (XLSX); returns its upload id."""
+    step = current_step()
+    session = step.session
+    station = _station(session, data["station"])
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "采集名单"
+    sheet.append([f"{station.name} {data['year']} 年毕业生电子图像采集名单"])
+    sheet.append(
+        [
+            f"采集时间：{data.get('collection_date', '')}",
+            f"地点：{data.get('collection_place', '')}",
+        ]
+    )
+    sheet.append(list(ROSTER_COLUMNS))
+    for number, student in enumerate(_students_in_order(session, students), start=1):
+        sheet.append(
+            [
+                number,
+                student.student_number or "",
+                student.name,
+                student.gender,
+                student.id_number,
+                student.level,
+                student.major,
+                "",
+            ]
+        )
+    buffer = BytesIO()
+    book.save(buffer)
+    content = buffer.getvalue()
+    upload = Upload(
+        file_name=f"毕业生电子图像采集名单_{station.code}_{data['year']}.xlsx",
+        content_type=XLSX,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        station_id=station.id,
+        instance_id=step.instance_id,
+        generated=True,
+        uploaded_by=step.actor,
+        created_at=clock.now(),
+    )
+    session.add(upload)
+    session.flush()
+    return upload.id
+
+
+@service("photo_student_info")
+def photo_student_info(data: dict[str, Any], student: int) -> dict[str, Any]:
+    """The record fields a student checks before signing (学生核实个人信息)."""
+    row = _student(current_step().session, student)
+    return {
+        "student_number": row.student_number,
+        "name": row.name,
+        "gender": row.gender,
+        "id_number": row.id_number,
+        "level": row.level,
+        "major": row.major,
+        "station": row.station.name,
+    }
+
+
+@service("photo_collected")
+def photo_collected(data: dict[str, Any], student: int) -> dict[str, Any]:
+    """Mark the student's photo 已采集, with the photo's upload when one was handed in."""
+    session = current_step().session
+    row = _student(session, student)
+    _set_photo(session, row, COLLECTED, data.get("photo_upload"))
+    return {"student": row.id, "mode": data["outcome"], "photo_upload": row.photo_upload_id}
+
+
+@service("photo_retaken")
+def photo_retaken(data: dict[str, Any], student: int) -> int | None:
+    """Replace the student's photo with the one the agency re-took or fixed, if it sent one."""
+    session = current_step().session
+    row = _student(session, student)
+    _set_photo(session, row, row.photo_status, data.get("photo_upload"))
+    return row.photo_upload_id
+
+
+@service("photo_verified")
+def photo_verified(data: dict[str, Any], student: int) -> dict[str, Any]:
+    """Mark the student's photo 已校对: usable for the graduates' registration (process 7)."""
+    session = current_step().session
+    row = _student(session, student)
+    _set_photo(session, row, VERIFIED, None)
+    return {"student": row.id, "photo_status": row.photo_status}
+
+
+@service("photo_verification_start")
+def photo_verification_start(data: dict[str, Any]) -> str:
+    """Start 6 电子图像校对 for the same station, year and students; returns its instance id."""
+    # Imported here: the instances package imports service_tasks while it loads.
+    from xueji.instances.advance import create_instance
+
+    step = current_step()
+    session = step.session
+    collection = session.get(ProcessInstance, step.instance_id)
+    try:
+        definition = get_definition(session, "photo_verification")
+    except NotFound:
+        raise ServiceError("process photo_verification is not deployed") from None
+    verification = create_instance(
+        session,
+        step.runtime,
+        definition,
+        {
+            "station": data["station"],
+            "year": data["year"],
+            "students": data["students"],
+            "collection": step.instance_id,
+        },
+        actor=step.actor,
+        station_id=collection.station_id,
+        student_id=None,
+        business_key=collection.business_key,
+    )
+    return verification.id
