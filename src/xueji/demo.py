@@ -1,14 +1,19 @@
-"""Demo data of api.md: two stations, one account per role, five students. Seeded once."""
+"""Demo data of api.md: two stations, one account per role, five students with full records,
+their majors and classes, a few courses, and admitted candidates (招生录取库) who have not
+checked in yet, so that processes 1 and 2 can be tried. Seeded once."""
 
 from __future__ import annotations
+
+from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xueji import clock
 from xueji.auth.service import create_user
-from xueji.models import Station, Student, User
-from xueji.students.id_numbers import check_digit
+from xueji.models import Admission, Course, Major, SchoolClass, Station, Student, User
+from xueji.students.id_numbers import birth_date, check_digit
 
 PASSWORD = "demo"
 
@@ -30,41 +35,185 @@ STAFF = [
     ("advisor1", "指导教师（郑州）", ["advisor"], "S01"),
 ]
 
-# username, name, gender, first 17 digits of the ID number, level, major, intake year, station
-STUDENTS = [
-    ("stu1001", "张伟", "男", "41010219980315123", "专科", "会计", 2025, "S01"),
-    ("stu1002", "王芳", "女", "41010519990721234", "本科", "汉语言文学", 2025, "S01"),
-    ("stu1003", "李娜", "女", "41010319970102345", "专升本", "计算机科学与技术", 2026, "S01"),
-    ("stu2001", "刘洋", "男", "41030219981111456", "专科", "护理", 2025, "S02"),
-    ("stu2002", "陈静", "女", "41030319960808567", "本科", "工商管理", 2026, "S02"),
+# code (ZYDM), name (ZYMC), level (CC), years (XZ)
+MAJORS = [
+    ("630302", "会计", "专科", "2.5"),
+    ("620201", "护理", "专科", "2.5"),
+    ("610201", "计算机应用技术", "专科", "2.5"),
+    ("050101", "汉语言文学", "本科", "5"),
+    ("120201K", "工商管理", "本科", "5"),
+    ("080901", "计算机科学与技术", "专升本", "2.5"),
+    ("120203K", "会计学", "专升本", "2.5"),
 ]
+
+# code, name, credits
+COURSES = [
+    ("GG001", "大学英语", 4.0),
+    ("GG002", "计算机应用基础", 3.0),
+    ("GG003", "马克思主义基本原理概论", 3.0),
+    ("ZY101", "基础会计", 4.0),
+    ("ZY201", "现代汉语", 4.0),
+    ("ZY301", "数据结构", 4.0),
+    ("ZY401", "护理学基础", 4.0),
+    ("ZY501", "管理学原理", 3.0),
+]
+
+
+class DemoStudent(NamedTuple):
+    username: str
+    name: str
+    gender: str
+    id_digits: str  # the first 17 characters of the ID number; the check digit is computed
+    level: str
+    major: str
+    intake_year: int
+    station: str
+    exam_number: str  # KSH
+    ethnicity: str
+    political_status: str
+    address: str
+    phone: str
+    work_unit: str
+    remarks: str | None = None
+
+
+STUDENTS = [
+    DemoStudent(
+        "stu1001", "张伟", "男", "41010219980315123", "专科", "会计", 2025, "S01",
+        "25410102110001", "汉族", "共青团员",
+        "河南省郑州市中原区建设西路12号", "13803710001", "郑州市中原区财政局",
+    ),
+    DemoStudent(
+        "stu1002", "王芳", "女", "41010519990721234", "本科", "汉语言文学", 2025, "S01",
+        "25410105110002", "汉族", "群众",
+        "河南省郑州市金水区花园路88号", "13803710002", "郑州市金水区文化路小学",
+    ),
+    DemoStudent(
+        "stu1003", "李娜", "女", "41010319970102346", "专升本", "计算机科学与技术", 2026, "S01",
+        "26410103150003", "回族", "中共党员",
+        "河南省郑州市二七区大学路75号", "13803710003", "郑州市二七区人民政府",
+        "原专科院校：河南职业技术学院；专科毕业证书编号：127901202306001234",
+    ),
+    DemoStudent(
+        "stu2001", "刘洋", "男", "41030219981111457", "专科", "护理", 2025, "S02",
+        "25410302110001", "汉族", "群众",
+        "河南省洛阳市老城区中州东路21号", "13703790001", "洛阳市中心医院",
+    ),
+    DemoStudent(
+        "stu2002", "陈静", "女", "41030319960808568", "本科", "工商管理", 2026, "S02",
+        "26410303110002", "汉族", "共青团员",
+        "河南省洛阳市西工区凯旋路36号", "13703790002", "洛阳轴承集团有限公司",
+    ),
+]  # fmt: skip
+
+# Admitted for the 2027 intake, not checked in yet: exam number, name, gender, ID digits,
+# level, major, station.
+ADMISSIONS = [
+    ("27410104110011", "赵磊", "男", "41010419990506321", "专科", "会计", "S01"),
+    ("27410108110012", "孙丽", "女", "41010820000918442", "本科", "汉语言文学", "S01"),
+    ("27410102150013", "周强", "男", "41010219950327553", "专升本", "计算机科学与技术", "S01"),
+    ("27410303110021", "吴敏", "女", "41030319980212664", "专科", "护理", "S02"),
+    ("27410305110022", "郑浩", "男", "41030519970630775", "本科", "工商管理", "S02"),
+    ("27410322150023", "冯雪", "女", "41032219960415886", "专升本", "会计学", "S02"),
+]
+ADMISSION_INTAKE = 2027
 
 
 def seed_demo(session: Session) -> bool:
     """Seed the demo data unless it is there; True when it was seeded now."""
     if session.scalar(select(User.id).where(User.username == "admin")) is not None:
         return False
+    stations = {}
     for code, name in STATIONS:
-        session.add(Station(code=code, name=name))
+        stations[code] = Station(code=code, name=name)
+        session.add(stations[code])
+    majors = {}
+    for code, name, level, years in MAJORS:
+        majors[name, level] = Major(code=code, name=name, level=level, years=years)
+        session.add(majors[name, level])
+    for code, name, credits in COURSES:
+        session.add(Course(code=code, name=name, credits=credits))
     session.flush()
     for username, display_name, roles, station in STAFF:
         create_user(session, username, PASSWORD, display_name, roles, station)
-    now = clock.now()
-    for username, name, gender, digits, level, major, intake, station in STUDENTS:
-        user = create_user(session, username, PASSWORD, name, ["student"], station)
+    _seed_students(session, stations, majors)
+    for exam_number, name, gender, digits, level, major, station in ADMISSIONS:
         session.add(
-            Student(
-                user_id=user.id,
-                station_id=user.station_id,
+            Admission(
+                exam_number=exam_number,
                 name=name,
                 gender=gender,
                 id_number=digits + check_digit(digits),
                 level=level,
                 major=major,
-                intake_year=intake,
-                status="在籍",
-                created_at=now,
+                station_id=stations[station].id,
+                intake_year=ADMISSION_INTAKE,
             )
         )
     session.flush()
     return True
+
+
+def _seed_classes(
+    session: Session, stations: dict[str, Station], majors: dict[tuple[str, str], Major]
+) -> dict[tuple[str, int, str, str], SchoolClass]:
+    """One class per station, intake and major of the demo students, numbered per intake."""
+    classes: dict[tuple[str, int, str, str], SchoolClass] = {}
+    for s in STUDENTS:
+        key = (s.station, s.intake_year, s.major, s.level)
+        if key in classes:
+            continue
+        number = 1 + sum(other[:2] == key[:2] for other in classes)
+        classes[key] = SchoolClass(
+            code=f"{s.station}-{s.intake_year}-{number:02d}",
+            name=f"{s.intake_year}级{s.major}（{s.level}）班",
+            station_id=stations[s.station].id,
+            major_id=majors[s.major, s.level].id,
+            intake_year=s.intake_year,
+        )
+        session.add(classes[key])
+    session.flush()
+    return classes
+
+
+def _seed_students(
+    session: Session, stations: dict[str, Station], majors: dict[tuple[str, str], Major]
+) -> None:
+    now = clock.now()
+    classes = _seed_classes(session, stations, majors)
+    for s in STUDENTS:
+        user = create_user(session, s.username, PASSWORD, s.name, ["student"], s.station)
+        major = majors[s.major, s.level]
+        id_number = s.id_digits + check_digit(s.id_digits)
+        session.add(
+            Student(
+                user_id=user.id,
+                station_id=stations[s.station].id,
+                exam_number=s.exam_number,
+                name=s.name,
+                gender=s.gender,
+                birth_date=birth_date(id_number),
+                id_number=id_number,
+                political_status=s.political_status,
+                ethnicity=s.ethnicity,
+                level=s.level,
+                major=s.major,
+                major_id=major.id,
+                intake_year=s.intake_year,
+                enrolled_on=date(s.intake_year, 3, 1),
+                class_id=classes[s.station, s.intake_year, s.major, s.level].id,
+                expected_graduation=expected_graduation(s.intake_year, major.years),
+                remarks=s.remarks,
+                address=s.address,
+                phone=s.phone,
+                work_unit=s.work_unit,
+                status="在籍",
+                created_at=now,
+            )
+        )
+
+
+def expected_graduation(intake_year: int, years: str) -> date:
+    """Spring intake: a whole number of years ends in July, a half year more in January."""
+    whole, half = divmod(round(float(years) * 2), 2)
+    return date(intake_year + whole + 1, 1, 10) if half else date(intake_year + whole, 7, 1)

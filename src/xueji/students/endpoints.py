@@ -2,6 +2,69 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from xueji.auth.dependencies import CurrentUser
+from xueji.db.dependencies import DbSession
+from xueji.models import Student
+from xueji.paging import Paging
+from xueji.students import service
+from xueji.students.repository import Filters, get_readable, readable_by
+from xueji.students.schemas import StatisticsOut, StudentDetail, StudentPage
 
 router = APIRouter(tags=["students"])
+
+
+@router.get("/students", response_model=StudentPage)
+def list_students(
+    session: DbSession,
+    principal: CurrentUser,
+    paging: Paging,
+    filters: Filters,
+    q: Annotated[
+        str | None, Query(max_length=40, description="Part of the name, 学号 or ID number")
+    ] = None,
+) -> StudentPage:
+    """Students the caller may see (own station, or self), filtered and searched, in id order."""
+    query = filters.apply(readable_by(principal))
+    if q:
+        query = service.search(principal, query, q)
+    rows, total = paging.fetch(session, query.order_by(Student.id))
+    return StudentPage(
+        items=[service.student_item(principal, s) for s in rows],
+        total=total,
+        page=paging.page,
+        per_page=paging.per_page,
+    )
+
+
+@router.get(
+    "/students/{student_id}",
+    response_model=StudentDetail,
+    responses={404: {"description": "No such student, or not yours to see"}},
+)
+def get_student(student_id: int, session: DbSession, principal: CurrentUser) -> StudentDetail:
+    """A student's whole record with status history, grades, theses and process instances."""
+    student = get_readable(session, principal, student_id)
+    return service.student_detail(session, principal, student)
+
+
+@router.get(
+    "/statistics/students",
+    response_model=StatisticsOut,
+    responses={422: {"description": "An unknown group_by key (named in the detail)"}},
+)
+def student_statistics(
+    session: DbSession,
+    principal: CurrentUser,
+    filters: Filters,
+    group_by: Annotated[
+        list[str] | None,
+        Query(description="Comma-separated: any of station, level, major, status, intake"),
+    ] = None,
+) -> StatisticsOut:
+    """Student counts (学籍数据统计) within the caller's scope, grouped by the given keys."""
+    keys = service.parse_group_by(group_by or [])
+    return service.statistics(session, principal, keys, filters)

@@ -2,6 +2,88 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Form, Response, UploadFile
+
+from xueji.auth.dependencies import CurrentUser
+from xueji.db.dependencies import DbSession
+from xueji.models import Station, Upload
+from xueji.runtime_dep import AppRuntime
+from xueji.students.repository import get_readable as get_readable_student
+from xueji.uploads import service
+from xueji.uploads.schemas import UploadOut
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
+
+NOT_FOUND = {404: {"description": "No such upload, or not yours to see"}}
+
+
+def upload_out(session, upload: Upload) -> UploadOut:
+    station = session.get(Station, upload.station_id) if upload.station_id else None
+    return UploadOut(
+        id=upload.id,
+        file_name=upload.file_name,
+        content_type=upload.content_type,
+        size=upload.size,
+        sha256=upload.sha256,
+        station=station.code if station else None,
+        student=upload.student_id,
+        instance_id=upload.instance_id,
+        generated=upload.generated,
+        uploaded_by=upload.uploaded_by,
+        created_at=upload.created_at,
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=UploadOut,
+    responses={
+        404: {"description": "The student named is not yours to see"},
+        413: {"description": "Larger than the configured limit (max_upload_bytes)"},
+        422: {"description": "Empty, or not a JPEG/PNG image, PDF or XLSX file"},
+    },
+)
+def create_upload(
+    session: DbSession,
+    principal: CurrentUser,
+    runtime: AppRuntime,
+    file: Annotated[UploadFile, File(description="JPEG, PNG, PDF or XLSX")],
+    student: Annotated[
+        int | None, Form(description="Id of the student the file is about (default: yourself)")
+    ] = None,
+) -> UploadOut:
+    """Upload a photo, scan or spreadsheet; it belongs to the student and station it is about."""
+    limit = runtime.settings.max_upload_bytes
+    content = file.file.read(limit + 1)
+    service.check_size(content, limit)
+    about = get_readable_student(session, principal, student) if student is not None else None
+    upload = service.store_upload(session, principal, file.filename, content, about)
+    return upload_out(session, upload)
+
+
+@router.get("/{upload_id}", response_model=UploadOut, responses=NOT_FOUND)
+def get_upload(upload_id: int, session: DbSession, principal: CurrentUser) -> UploadOut:
+    """An upload's metadata: name, sniffed type, size, SHA-256, owner."""
+    return upload_out(session, service.get_readable(session, principal, upload_id))
+
+
+@router.get(
+    "/{upload_id}/content",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}, **NOT_FOUND},
+)
+def get_upload_content(upload_id: int, session: DbSession, principal: CurrentUser) -> Response:
+    """The uploaded file's bytes, as an attachment with its sniffed type."""
+    upload = service.get_readable(session, principal, upload_id)
+    return Response(
+        upload.content,
+        media_type=upload.content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(upload.file_name)}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -1,0 +1,71 @@
+"""Student queries, scoped to the records a caller may read."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query
+from sqlalchemy import Select, false, or_, select
+from sqlalchemy.orm import Session
+
+from xueji.auth.principal import Principal
+from xueji.errors import NotFound
+from xueji.models import Station, Student
+
+
+def readable_by(principal: Principal, query: Select | None = None) -> Select:
+    """Students the caller may see: all for college-wide roles, else own station or self."""
+    query = query if query is not None else select(Student)
+    if principal.sees_all_stations:
+        return query
+    scopes = []
+    if principal.roles & {"station", "advisor"} and principal.station_id is not None:
+        scopes.append(Student.station_id == principal.station_id)
+    if "student" in principal.roles and principal.student_id is not None:
+        scopes.append(Student.id == principal.student_id)
+    return query.where(or_(*scopes) if scopes else false())
+
+
+def get_readable(session: Session, principal: Principal, student_id: int) -> Student:
+    student = session.scalar(readable_by(principal).where(Student.id == student_id))
+    if student is None:
+        raise NotFound(f"no student {student_id}")
+    return student
+
+
+class StudentFilters:
+    """Query filters shared by the student list and the statistics."""
+
+    def __init__(
+        self,
+        station: Annotated[str | None, Query(description="Station code, e.g. S01")] = None,
+        level: Annotated[str | None, Query(description="专科, 本科 or 专升本")] = None,
+        major: Annotated[str | None, Query(description="Major name (ZYMC)")] = None,
+        intake: Annotated[int | None, Query(description="Intake year")] = None,
+        status: Annotated[str | None, Query(description="学籍状态, e.g. 在籍")] = None,
+    ):
+        self.station = station
+        self.level = level
+        self.major = major
+        self.intake = intake
+        self.status = status
+
+    def apply(self, query: Select) -> Select:
+        """The query narrowed by every filter given."""
+        if self.station:
+            query = query.where(
+                Student.station_id
+                == select(Station.id).where(Station.code == self.station).scalar_subquery()
+            )
+        if self.level:
+            query = query.where(Student.level == self.level)
+        if self.major:
+            query = query.where(Student.major == self.major)
+        if self.intake is not None:
+            query = query.where(Student.intake_year == self.intake)
+        if self.status:
+            query = query.where(Student.status == self.status)
+        return query
+
+
+Filters = Annotated[StudentFilters, Depends()]
