@@ -124,8 +124,15 @@ def deploy(session: Session, files: dict[str, bytes], deployed_by: str, max_byte
     for info in report.processes:
         content = files[info.file_name]
         used = {name: forms[name] for name in sorted(info.forms)}
-        needed = sorted((info.called_processes | info.called_decisions) - {info.key})
-        content_hash = _sha256(content, *(f.content_hash.encode() for f in used.values()))
+        # Decision tables are pinned per version; called processes are not: a call starts
+        # the latest version of the called process as a child instance.
+        needed = sorted(info.called_decisions)
+        # A process is a new version when a decision table it uses is: its instances pin them.
+        content_hash = _sha256(
+            content,
+            *(f.content_hash.encode() for f in used.values()),
+            *(latest[k].content_hash.encode() for k in needed if k in latest),
+        )
         definition, new = _new_version(
             session,
             latest,
@@ -146,7 +153,53 @@ def deploy(session: Session, files: dict[str, bytes], deployed_by: str, max_byte
             dependencies=[str(latest[k].id) for k in needed if k in latest],
         )
         result.append((definition, new))
+    uploaded = {info.key for info in report.processes}
+    result += _redeploy_dependents(session, latest, deployment, deployed_by, now, uploaded)
     return Deployed(deployment, result)
+
+
+def _redeploy_dependents(
+    session, latest, deployment, deployed_by, now, uploaded: set[str]
+) -> list[tuple[ProcessDefinition, bool]]:
+    """New versions of deployed processes (not in this upload) whose decision tables have newer
+    versions now: the same diagram and forms, pinned to the new tables, so that deploying a
+    changed .dmn alone changes what new instances decide."""
+    redeployed: list[tuple[ProcessDefinition, bool]] = []
+    changed = True
+    while changed:
+        changed = False
+        for current in [d for d in latest.values() if d.kind == "bpmn" and d.key not in uploaded]:
+            used = [session.get(ProcessDefinition, int(i)) for i in current.dependencies]
+            if all(latest[d.key].id == d.id for d in used):
+                continue
+            pinned = [latest[d.key] for d in used]
+            forms = [session.get(Form, i) for i in current.forms.values()]
+            definition, _ = _new_version(
+                session,
+                latest,
+                deployment,
+                deployed_by,
+                now,
+                kind="bpmn",
+                key=current.key,
+                name=current.name,
+                file_name=current.file_name,
+                content=current.xml.encode("utf-8"),
+                content_hash=_sha256(
+                    current.xml.encode("utf-8"),
+                    *(f.content_hash.encode() for f in forms),
+                    *(d.content_hash.encode() for d in pinned),
+                ),
+                lanes=current.lanes,
+                start_role=current.start_role,
+                start_form=current.start_form,
+                start_ui_form=current.start_ui_form,
+                forms=current.forms,
+                dependencies=[str(d.id) for d in pinned],
+            )
+            redeployed.append((definition, True))
+            changed = True
+    return redeployed
 
 
 def _new_version(

@@ -1,0 +1,363 @@
+"""7 毕业生学历电子注册: pre-graduate lists, the review inputs of the deferral rules (缓验),
+and the graduates' records with their certificate numbers.
+
+`year` is the graduation year: the year of 毕业日期 and of the certificate number. 春季
+graduates leave in its first half, 秋季 graduates in its second half (deadlines in the diagram).
+
+Certificate number (毕（结）业证书编号, records.md), 18 digits `IIIII T YYYY LL NNNNNN`:
+INSTITUTION_CODE, EDUCATION_TYPE 5 (成人高等教育), graduation year, level (05 本科 — 专升本 is
+本科 — or 06 专科), and a 6-digit sequence within the college and year from the counter
+`certificate_number:<year>`. A number is handed out once and never reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from io import BytesIO
+from typing import Any
+
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from xueji import clock
+from xueji.models import (
+    Grade,
+    Major,
+    ProcessInstance,
+    SchoolClass,
+    Station,
+    Student,
+    Upload,
+    User,
+)
+from xueji.service_tasks import ServiceError, current_step, service
+from xueji.students.records import next_number, set_status
+
+# National code of the college (学校代码); one college runs one xueji, so it is a constant.
+INSTITUTION_CODE = "10475"
+EDUCATION_TYPE = "5"  # 成人高等教育
+LEVEL_CODES = {"本科": "05", "专升本": "05", "专科": "06"}
+PHOTO_OK = "已校对"  # set by 6 电子图像校对
+# 毕业日期 unless the registrar gives one: January for 春季, July for 秋季 graduates.
+GRADUATION_DAY = {"春季": (1, 10), "秋季": (7, 1)}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# 毕业生学历注册标准库 (records.md): the new-student columns plus the graduate's.
+REGISTER_COLUMNS = (
+    "KSH", "XH", "XM", "XB", "CSRQ", "SFZH", "ZZMM", "MZ", "ZYDM", "ZYMC", "CC", "XZ", "XXXS",
+    "RXRQ", "FY", "XSH", "BH", "YJBYRQ", "BZ", "BYRQ", "ZSBH", "BYJL", "XZXM", "ZP",
+)  # fmt: skip
+
+
+def _ymd(day: date | None) -> str:
+    return day.strftime("%Y%m%d") if day else ""
+
+
+def _season_window(year: int, season: str) -> tuple[date, date]:
+    """The days on which a graduate of the season is expected to leave."""
+    if season == "春季":
+        return date(year, 1, 1), date(year, 6, 30)
+    return date(year, 7, 1), date(year, 12, 31)
+
+
+def _instance(session) -> ProcessInstance:
+    return session.get(ProcessInstance, current_step().instance_id)
+
+
+def _students(session, ids: list[int]) -> list[Student]:
+    rows = {s.id: s for s in session.scalars(select(Student).where(Student.id.in_(ids)))}
+    missing = [i for i in ids if i not in rows]
+    if missing:
+        raise ServiceError(f"学籍系统中没有学生 {missing[0]}")
+    return [rows[i] for i in ids]
+
+
+def _register_row(session, student: Student, president: str = "") -> list[str]:
+    """One row of the 毕业生学历注册标准库 in REGISTER_COLUMNS order."""
+    major = session.get(Major, student.major_id) if student.major_id else None
+    school_class = session.get(SchoolClass, student.class_id) if student.class_id else None
+    return [
+        student.exam_number or "",
+        student.student_number or "",
+        student.name,
+        student.gender,
+        _ymd(student.birth_date),
+        student.id_number,
+        student.political_status or "",
+        student.ethnicity or "",
+        major.code if major else "",
+        student.major,
+        "本科" if student.level == "专升本" else student.level,
+        major.years if major else "",
+        student.study_mode,
+        _ymd(student.enrolled_on),
+        "",
+        student.station.name,
+        school_class.code if school_class else "",
+        _ymd(student.expected_graduation),
+        student.remarks or "",
+        _ymd(student.graduated_on),
+        student.certificate_number or "",
+        student.conclusion or "",
+        president if student.certificate_number else "",
+        f"{student.id_number}.jpg",
+    ]
+
+
+def _store_xlsx(session, file_name: str, title: str, header, rows) -> int:
+    """Keep a generated spreadsheet as an upload of this instance; its id."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append(row)
+    buffer = BytesIO()
+    book.save(buffer)
+    content = buffer.getvalue()
+    instance = _instance(session)
+    upload = Upload(
+        file_name=file_name,
+        content_type=XLSX,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        station_id=instance.station_id,
+        instance_id=instance.id,
+        generated=True,
+        uploaded_by=current_step().actor,
+        created_at=clock.now(),
+    )
+    session.add(upload)
+    session.flush()
+    return upload.id
+
+
+def _file_name(session, what: str, data: dict[str, Any]) -> str:
+    station = session.get(Station, _instance(session).station_id)
+    return f"{what}_{station.code}_{data['year']}{data['season']}.xlsx"
+
+
+def _starting_station(session, data: dict[str, Any]) -> int:
+    """The station of an instance in its start step, before its row exists: the starting
+    station user's, or the one a college-wide starter named in the start form."""
+    user = session.scalar(select(User).where(User.username == current_step().actor))
+    if user is not None and user.station_id is not None:
+        return user.station_id
+    station = session.scalar(select(Station).where(Station.code == data.get("station")))
+    if station is None:
+        raise ServiceError("请在发起时填写函授站代码（station）")
+    return station.id
+
+
+@service("graduation_candidates")
+def graduation_candidates(data: dict[str, Any]) -> list[int]:
+    """Ids of the station's registered students expected to graduate in the season."""
+    session = current_step().session
+    first, last = _season_window(int(data["year"]), data["season"])
+    return list(
+        session.scalars(
+            select(Student.id)
+            .where(
+                Student.station_id == _starting_station(session, data),
+                Student.status == "已注册",
+                Student.certificate_number.is_(None),
+                Student.expected_graduation.between(first, last),
+            )
+            .order_by(Student.student_number, Student.id)
+        )
+    )
+
+
+def _problem(student: Student) -> str | None:
+    if student.certificate_number:
+        return f"已有毕业证书编号 {student.certificate_number}"
+    if student.status != "已注册":
+        return f"学籍状态为{student.status}，不能毕业"
+    if not student.student_number:
+        return "缺少学号（XH）"
+    return None
+
+
+@service("graduation_check")
+def graduation_check(data: dict[str, Any]) -> dict[str, Any]:
+    """The automated checks of the station's list: each student's problem, if any."""
+    session = current_step().session
+    station_id = _instance(session).station_id
+    found = session.scalars(select(Student).where(Student.id.in_(data["students"])))
+    rows = {s.id: s for s in found}
+    problems = []
+    for student_id in data["students"]:
+        student = rows.get(student_id)
+        if student is None or student.station_id != station_id:
+            # another station's record is not shown, not even whether it exists
+            problems.append({"student": student_id, "name": "", "problem": "不是本函授站的学生"})
+        elif problem := _problem(student):
+            problems.append({"student": student_id, "name": student.name, "problem": problem})
+    mine = [rows[i] for i in data["students"] if i in rows and rows[i].station_id == station_id]
+    upload = _store_xlsx(
+        session,
+        _file_name(session, "毕业生学历注册标准库", data),
+        "毕业生学历注册标准库",
+        REGISTER_COLUMNS,
+        [_register_row(session, s) for s in mine],
+    )
+    return {"count": len(data["students"]), "problems": problems, "upload": upload}
+
+
+@service("graduation_stamp_roster")
+def graduation_stamp_roster(data: dict[str, Any]) -> dict[str, Any]:
+    """预毕业生验印名单 ordered by 年级, 层次, 专业, 函授站, for the grade staff to sign."""
+    session = current_step().session
+    students = sorted(
+        _students(session, data["students"]),
+        key=lambda s: (s.intake_year, s.level, s.major, s.station.code, s.student_number or ""),
+    )
+    header = ("年级", "层次", "专业", "函授站", "学号", "姓名", "身份证号", "验印")
+    rows = [
+        [s.intake_year, s.level, s.major, s.station.name, s.student_number, s.name, s.id_number, ""]
+        for s in students
+    ]
+    upload = _store_xlsx(
+        session, _file_name(session, "预毕业生验印名单", data), "验印名单", header, rows
+    )
+    return {"upload": upload, "count": len(rows)}
+
+
+def _term_key(grade: Grade) -> tuple[str, int, int, int]:
+    # "2027-春" before "2027-秋"; not by string order, which depends on the database collation.
+    year, _, season = grade.term.partition("-")
+    return year, 0 if season.startswith("春") else 1, grade.attempt, grade.id
+
+
+def failed_course_names(session, student_id: int) -> list[str]:
+    """Courses whose latest result is a fail: failed with no passed attempt after it."""
+    latest: dict[int, Grade] = {}
+    grades = session.scalars(select(Grade).where(Grade.student_id == student_id))
+    for grade in sorted(grades, key=_term_key):
+        latest[grade.course_id] = grade
+    return sorted(g.course.name for g in latest.values() if not g.passed)
+
+
+@service("graduation_review_inputs")
+def graduation_review_inputs(data: dict[str, Any]) -> dict[str, Any]:
+    """The inputs of the deferral rules (graduation_deferral.dmn) from the student's record."""
+    session = current_step().session
+    [student] = _students(session, [data["student"]])
+    failed = failed_course_names(session, student.id)
+    return {
+        "failed_courses": len(failed),
+        "failed_course_names": failed,
+        "photo_status": student.photo_status,
+        "photo_ok": student.photo_status == PHOTO_OK,
+    }
+
+
+@service("graduation_confirm_review")
+def graduation_confirm_review(data: dict[str, Any], stage: str) -> None:
+    """Refuse a reviewer's 通过 where the deferral rules defer the student at this stage."""
+    if data["outcome"] == "approved" and data.get("deferral_stage") == stage:
+        raise ServiceError(
+            f"按缓验规则该生{stage}未通过（{data.get('deferral_reason')}），请选择未通过并填写原因"
+        )
+
+
+@service("graduation_register_list")
+def graduation_register_list(data: dict[str, Any]) -> dict[str, Any]:
+    """毕业生学历电子注册名单: the reviewed students not deferred, as XLSX, and the deferrals."""
+    session = current_step().session
+    reviews = {r["student"]: r for r in data.get("reviews") or [] if r}
+    graduates, deferrals = [], []
+    for student_id in data["students"]:
+        review = reviews.get(student_id)
+        if review is None:  # the student's review ended without a result (terminated)
+            deferrals.append({"student": student_id, "stage": "审核未完成", "reason": "未完成审核"})
+        elif review["deferred"]:
+            deferrals.append(
+                {"student": student_id, "stage": review["stage"], "reason": review["reason"]}
+            )
+        else:
+            graduates.append(student_id)
+    upload = _store_xlsx(
+        session,
+        _file_name(session, "毕业生学历电子注册名单", data),
+        "毕业生学历注册",
+        REGISTER_COLUMNS,
+        [_register_row(session, s) for s in _students(session, graduates)],
+    )
+    return {"upload": upload, "graduates": graduates, "deferrals": deferrals}
+
+
+@service("graduation_province_deferral")
+def graduation_province_deferral(data: dict[str, Any]) -> dict[str, Any]:
+    """The students the province did not pass are deferred (缓验); the others stay graduates."""
+    register = data["register"]
+    reasons = {r["student"]: r["reason"] for r in data["rejected"]}
+    unknown = sorted(set(reasons) - set(register["graduates"]))
+    if unknown:
+        raise ServiceError(f"学生 {unknown} 不在毕业生学历电子注册名单中")
+    return {
+        **register,
+        "graduates": [s for s in register["graduates"] if s not in reasons],
+        "deferrals": register["deferrals"]
+        + [{"student": s, "stage": "省教育厅审核", "reason": r} for s, r in reasons.items()],
+    }
+
+
+def certificate_number(session, year: int, level: str) -> str:
+    """The next certificate number of the year; each is handed out once."""
+    sequence = next_number(session, f"certificate_number:{year}")
+    if sequence > 999_999:
+        raise ServiceError(f"{year} 年的毕业证书编号已用完")
+    return f"{INSTITUTION_CODE}{EDUCATION_TYPE}{year:04d}{LEVEL_CODES[level]}{sequence:06d}"
+
+
+def _graduated_on(data: dict[str, Any]) -> date:
+    year = int(data["year"])
+    if not data.get("graduated_on"):
+        return date(year, *GRADUATION_DAY[data["season"]])
+    day = date.fromisoformat(data["graduated_on"])
+    if day.year != year:
+        raise ServiceError(f"毕业日期 {day} 不在毕业年份 {year} 年内")
+    return day
+
+
+@service("graduation_graduate")
+def graduation_graduate(data: dict[str, Any]) -> dict[str, Any]:
+    """毕业: status, 毕业日期, 毕业结论 and a new certificate number for each graduate."""
+    step = current_step()
+    session = step.session
+    graduated_on = _graduated_on(data)
+    graduated, skipped = [], []
+    for student in _students(session, data["register"]["graduates"]):
+        if student.status != "已注册":  # e.g. 退学 by a status change since the review
+            skipped.append({"student": student.id, "reason": f"学籍状态为{student.status}"})
+            continue
+        student.graduated_on = graduated_on
+        student.conclusion = "毕业"
+        student.certificate_number = certificate_number(session, graduated_on.year, student.level)
+        set_status(
+            session,
+            student,
+            "毕业",
+            actor=step.actor,
+            instance_id=step.instance_id,
+            kind="毕业",
+            effective_on=graduated_on,
+            details={"certificate_number": student.certificate_number},
+        )
+        graduated.append({"student": student.id, "certificate_number": student.certificate_number})
+    session.flush()
+    return {"graduated_on": graduated_on.isoformat(), "students": graduated, "skipped": skipped}
+
+
+@service("graduation_certificate_list")
+def graduation_certificate_list(data: dict[str, Any]) -> dict[str, Any]:
+    """毕业证书发放清单 for 学工办: the graduates with their certificate numbers, as XLSX."""
+    session = current_step().session
+    ids = [g["student"] for g in data["graduated"]["students"]]
+    rows = [_register_row(session, s, data["president"]) for s in _students(session, ids)]
+    upload = _store_xlsx(
+        session, _file_name(session, "毕业证书发放清单", data), "毕业证书", REGISTER_COLUMNS, rows
+    )
+    return {"upload": upload, "count": len(rows)}
