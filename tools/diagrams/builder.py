@@ -165,6 +165,28 @@ class Diagram:
             node.attrs["loop"] = "\n".join(mi)
         return self._add(node)
 
+    def catch(self, id, name, lane, message, *, correlation, variable, form=None):
+        """An intermediate message catch event; the payload lands in `variable`.
+
+        `correlation` names the values a message must carry to reach this instance
+        (xueji.messages.service); `form` validates the payload like a start form.
+        """
+        properties = {"correlation": correlation}
+        if form:
+            properties["formJsonSchemaFilename"] = f"{form}.schema.json"
+        node = Node(id, name, lane, "intermediateCatchEvent", "event", properties=properties)
+        node.body.append(
+            f'<bpmn:messageEventDefinition id="{id}_message" messageRef="{message}">'
+            "<bpmn:extensionElements><spiffworkflow:messageVariable>"
+            f"{variable}</spiffworkflow:messageVariable></bpmn:extensionElements>"
+            "</bpmn:messageEventDefinition>"
+        )
+        return self._add(node)
+
+    def event_gateway(self, id, name, lane):
+        """An event-based gateway: the first of the events after it wins."""
+        return self._add(Node(id, name, lane, "eventBasedGateway", "gateway"))
+
     def xor(self, id, name, lane):
         return self._add(Node(id, name, lane, "exclusiveGateway", "gateway"))
 

@@ -10,17 +10,18 @@ and history, and completes the waiting task with the children's outputs when the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from SpiffWorkflow.bpmn.parser.util import first
-from SpiffWorkflow.bpmn.specs.bpmn_task_spec import BpmnTaskSpec
+from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
 from SpiffWorkflow.task import TaskState
 
 CALLED = "xueji_children_started"
 
 
-class ExternalCallActivity(BpmnTaskSpec):
+class ExternalCallActivity(BpmnSpecMixin):
     """A call activity whose called process runs as child instances; the task waits for them."""
 
     def __init__(
@@ -114,13 +115,21 @@ def pending_calls(workflow) -> list[CallRequest]:
         else:
             items = data.get(spec.collection) or []
             base = {
-                k: v for k, v in data.items() if k not in (spec.collection, spec.output_collection)
+                k: v
+                for k, v in data.items()
+                if k not in (spec.collection, spec.output_collection) and _scalar(v)
             }
             variable = spec.element_variable or "item"
             inputs = [{**base, variable: item} for item in items]
         task._set_internal_data(**{CALLED: True})
         requests.append(CallRequest(str(task.id), spec.bpmn_id, spec.called_element, inputs))
     return requests
+
+
+def _scalar(value: Any) -> bool:
+    """Children of a batch inherit the caller's plain values (year, season, station…), not its
+    lists and tables: a roster copied into each of n children would cost n² to store."""
+    return isinstance(value, str | int | float | bool | date | type(None))
 
 
 def call_outputs(spec: ExternalCallActivity, children: list[dict[str, Any]]) -> dict[str, Any]:

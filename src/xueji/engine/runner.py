@@ -137,6 +137,12 @@ class Runner:
             task.complete()
         except (SpiffWorkflowException, ScriptTimeout) as exc:
             raise _step_error(exc) from exc
+        element_id, name = _element(task.task_spec)
+        done = CompletedElement(task_id, element_id, name, type(task.task_spec).__name__)
+        return self._advance(workflow, [done])
+
+    def advance(self, workflow: BpmnWorkflow) -> StepOutcome:
+        """Run engine steps after the workflow was changed from outside (e.g. a message)."""
         return self._advance(workflow, [])
 
     def cancel(self, workflow: BpmnWorkflow) -> None:

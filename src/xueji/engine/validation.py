@@ -25,6 +25,16 @@ from xueji.engine.scripting import check_script
 from xueji.engine.xml import XmlRefused, parse_xml
 
 FORM_PROPERTY = "formJsonSchemaFilename"
+# Elements that may name a form: tasks, start events, and catch events whose payload a form
+# checks (messages).
+FORM_BEARERS = (
+    "userTask",
+    "manualTask",
+    "startEvent",
+    "intermediateCatchEvent",
+    "receiveTask",
+    "boundaryEvent",
+)
 UI_FORM_PROPERTY = "formUiSchemaFilename"
 
 
@@ -237,13 +247,13 @@ def _inspect_process(process, info, node_lane, lane_roles, report, catalog, prob
     for element in process.iter(etree.Element):
         tag = etree.QName(element).localname
         element_id = element.get("id")
-        if tag in ("userTask", "manualTask", "startEvent"):
+        if tag in FORM_BEARERS:
             if tag == "startEvent" and element.getparent() is not process:
                 continue
             lane = node_lane.get(element_id)
             if tag == "startEvent":
                 info.start_role = lane_roles.get(lane)
-            elif has_lanes and lane is None:
+            elif tag in ("userTask", "manualTask") and has_lanes and lane is None:
                 problem(element, "this task is in no lane, so no role can work on it")
             # Without any lanes, tasks are offered to administrators only (diagrams from
             # elsewhere often have none); with lanes, every task must be in one.

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from xueji.runtime import Runtime
 
 FINISHED = ("completed", "terminated")
+# session.info key: calls whose children are being started in this transaction.
+_STARTING = "xueji_starting_calls"
 
 
 def finish_step(
@@ -56,22 +58,29 @@ def finish_step(
             element_id=request.element_id,
             data={"called": request.called_element, "children": len(request.inputs)},
         )
-        for index, inputs in enumerate(request.inputs):
-            student = session.get(Student, _student_of(inputs) or instance.student_id or 0)
-            create_instance(
-                session,
-                runtime,
-                definition,
-                inputs,
-                actor=actor,
-                station_id=student.station_id if student else instance.station_id,
-                student_id=student.id if student else None,
-                business_key=instance.business_key,
-                parent=instance,
-                parent_task_id=request.task_id,
-                call_index=index,
-            )
-        if not request.inputs:
+        # Children that end in their first step must not wake the caller before their
+        # siblings exist: the caller is woken (at most) once, after all are started.
+        starting = session.info.setdefault(_STARTING, set())
+        starting.add(request.task_id)
+        try:
+            for index, inputs in enumerate(request.inputs):
+                student = session.get(Student, _student_of(inputs) or instance.student_id or 0)
+                create_instance(
+                    session,
+                    runtime,
+                    definition,
+                    inputs,
+                    actor=actor,
+                    station_id=student.station_id if student else instance.station_id,
+                    student_id=student.id if student else None,
+                    business_key=instance.business_key,
+                    parent=instance,
+                    parent_task_id=request.task_id,
+                    call_index=index,
+                )
+        finally:
+            starting.discard(request.task_id)
+        if _unfinished_children(session, instance.id, request.task_id) == 0:
             _wake_caller(session, runtime, instance.id, request.task_id, actor)
     if instance.state == "completed" and instance.parent_id is not None:
         _child_finished(session, runtime, instance, actor)
@@ -148,19 +157,24 @@ def create_instance(
 def _child_finished(session: Session, runtime: Runtime, child: ProcessInstance, actor: str) -> None:
     # Lock the caller first: siblings finishing at the same time then count one after the
     # other, so exactly one of them sees none left and wakes the caller.
+    if child.parent_task_id in session.info.get(_STARTING, ()):
+        return  # the caller is still starting this call's children; it checks when done
     lock(session, child.parent_id)
+    if _unfinished_children(session, child.parent_id, child.parent_task_id) == 0:
+        _wake_caller(session, runtime, child.parent_id, child.parent_task_id, actor)
+
+
+def _unfinished_children(session: Session, parent_id: str, task_id: str) -> int:
     session.flush()
-    remaining = session.scalar(
+    return session.scalar(
         select(func.count())
         .select_from(ProcessInstance)
         .where(
-            ProcessInstance.parent_id == child.parent_id,
-            ProcessInstance.parent_task_id == child.parent_task_id,
+            ProcessInstance.parent_id == parent_id,
+            ProcessInstance.parent_task_id == task_id,
             ProcessInstance.state.not_in(FINISHED),
         )
     )
-    if remaining == 0:
-        _wake_caller(session, runtime, child.parent_id, child.parent_task_id, actor)
 
 
 def _wake_caller(
@@ -188,6 +202,7 @@ def _wake_caller(
         parent.id,
         actor,
         "call_completed",
+        element_id=outcome.completed[0].element_id if outcome.completed else None,
         task_id=task_id,
         data={"children": len(children), "completed": len(outputs)},
     )

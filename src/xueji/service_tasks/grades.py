@@ -45,8 +45,14 @@ def _instance(session: Session) -> ProcessInstance:
 
 
 def _term_courses(session: Session, data: dict[str, Any]) -> dict[str, Course]:
-    """The courses of the instance's teaching plan, by code, in plan order."""
-    codes = [c["code"] for c in data.get("courses") or []]
+    """The courses of the instance's teaching plan, by code, in plan order. A student's child
+    instance reads its caller's plan (batch children inherit plain values, not lists)."""
+    plan = data.get("courses")
+    if not plan:
+        instance = session.get(ProcessInstance, current_step().instance_id)
+        parent = session.get(ProcessInstance, instance.parent_id) if instance else None
+        plan = parent.variables.get("courses") if parent else None
+    codes = [c["code"] for c in plan or []]
     if not codes:
         raise ServiceError("本流程没有教学计划课程")
     found = {c.code: c for c in session.scalars(select(Course).where(Course.code.in_(codes)))}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from xueji import clock
 from xueji.auth.dependencies import CurrentUser
@@ -20,6 +20,8 @@ from xueji.tasks import service
 from xueji.tasks.repository import get_readable, inbox_query
 from xueji.tasks.schemas import (
     AssignBody,
+    CompleteBatchBody,
+    CompleteBatchResult,
     CompleteBody,
     FormOut,
     TaskDetail,
@@ -62,10 +64,39 @@ def list_tasks(
     if unassigned:
         query = query.where(UserTask.assignee.is_(None))
     if overdue:
-        query = query.where(UserTask.due_at.is_not(None), UserTask.due_at < clock.now())
+        query = query.where(
+            or_(UserTask.overdue_at.is_not(None), UserTask.due_at < clock.now())
+        )
     rows, total = paging.fetch(session, query.order_by(UserTask.created_at, UserTask.id))
     return TaskPage(
         items=[task_item(t) for t in rows], total=total, page=paging.page, per_page=paging.per_page
+    )
+
+
+@router.post(
+    "/complete-batch",
+    response_model=CompleteBatchResult,
+    responses={
+        404: {"description": "An item's task does not exist or is not yours (index, task_id)"},
+        409: {"description": "An item's task was completed, claimed or moved on (index, task_id)"},
+        422: {
+            "description": "Forms invalid: every problem of every item as {index, task_id, "
+            "field, message}; or an item's step failed. Nothing was completed"
+        },
+    },
+)
+def complete_tasks(
+    body: CompleteBatchBody, session: DbSession, principal: CurrentUser, runtime: AppRuntime
+) -> CompleteBatchResult:
+    """Complete 1–500 tasks in one transaction, each like POST /tasks/{id}/complete: all or
+    none."""
+    instances, next_tasks = service.complete_batch(
+        session, runtime, principal, [(item.id, item.data) for item in body.tasks]
+    )
+    return CompleteBatchResult(
+        completed=len(body.tasks),
+        instances=instances,
+        next_tasks=[task_item(t) for t in next_tasks],
     )
 
 

@@ -52,6 +52,23 @@ class CompleteBody(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
+class BatchItem(BaseModel):
+    id: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class CompleteBatchBody(BaseModel):
+    tasks: list[BatchItem] = Field(min_length=1, max_length=500)
+
+
+class CompleteBatchResult(BaseModel):
+    completed: int
+    # The instances the tasks belonged to, in the order first completed.
+    instances: list[str]
+    # Tasks of those instances that are ready for the caller afterwards.
+    next_tasks: list[TaskItem]
+
+
 class AssignBody(BaseModel):
     username: str
 

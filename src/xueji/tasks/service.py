@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,16 +10,18 @@ from sqlalchemy.orm import Session
 from xueji import clock
 from xueji.auth.principal import Principal, principal_from_user
 from xueji.engine.runner import TaskNotReady
-from xueji.errors import Conflict, Forbidden, InvalidInput
-from xueji.forms.validation import validate_form
+from xueji.errors import Conflict, EngineStepFailed, Forbidden, FormInvalid, InvalidInput, NotFound
+from xueji.forms.validation import form_errors, validate_form
 from xueji.history.service import record_event
 from xueji.instances.advance import finish_step
 from xueji.instances.repository import lock
 from xueji.instances.service import form_content
 from xueji.instances.steps import load_workflow, run_step
 from xueji.models import ProcessInstance, User, UserTask
-from xueji.runtime import Runtime
 from xueji.tasks.repository import get_readable, readable_by
+
+if TYPE_CHECKING:
+    from xueji.runtime import Runtime
 
 
 def _open_task(
@@ -138,3 +140,59 @@ def complete(
         )
     )
     return instance, next_tasks
+
+
+def complete_batch(
+    session: Session,
+    runtime: Runtime,
+    principal: Principal,
+    items: list[tuple[str, dict[str, Any]]],
+) -> tuple[list[str], list[UserTask]]:
+    """Complete many tasks, each exactly as `complete` would, all or none, in one transaction.
+
+    Every task is looked up (404 naming the first one out of reach) and every form checked
+    (422 listing all problems, each with its item's index) before anything changes.
+    Returns the ids of the instances the tasks belonged to and the caller's ready tasks in them.
+    """
+    tasks = []
+    for index, (task_id, _data) in enumerate(items):
+        try:
+            tasks.append(get_readable(session, principal, task_id))
+        except NotFound as exc:
+            raise NotFound({"index": index, "task_id": task_id, "message": exc.detail}) from None
+    problems, seen = [], set()
+    for index, (task, (task_id, data)) in enumerate(zip(tasks, items, strict=True)):
+        if task_id in seen:
+            problems.append(
+                {"index": index, "task_id": task_id, "field": "id", "message": "listed twice"}
+            )
+        seen.add(task_id)
+        schema = form_content(session, task.instance.definition, task.form)
+        for problem in form_errors(schema, data):
+            problems.append({"index": index, "task_id": task_id, **problem})
+    if problems:
+        raise FormInvalid(problems)
+    # Lock every instance up front in one order: two batches over the same instances, or a
+    # batch and single completions (child, then parent), cannot then wait on each other.
+    for instance_id in sorted({task.instance_id for task in tasks}):
+        lock(session, instance_id)
+    instances: list[str] = []
+    for index, (task_id, data) in enumerate(items):
+        try:
+            instance, _next = complete(session, runtime, principal, task_id, data)
+        except EngineStepFailed as exc:
+            detail = {"index": index, "task_id": task_id, **exc.detail}
+            raise EngineStepFailed(detail, incident=exc.incident) from None
+        except (NotFound, Conflict) as exc:
+            detail = {"index": index, "task_id": task_id, "message": exc.detail}
+            raise type(exc)(detail) from None
+        if instance.id not in instances:
+            instances.append(instance.id)
+    next_tasks = list(
+        session.scalars(
+            readable_by(principal)
+            .where(UserTask.instance_id.in_(instances), UserTask.state == "ready")
+            .order_by(UserTask.created_at, UserTask.id)
+        )
+    )
+    return instances, next_tasks

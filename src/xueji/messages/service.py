@@ -1,0 +1,361 @@
+"""Delivering a message to the instances waiting for it, or starting a process with it.
+
+Correlation (see xueji.engine.messages for how an element declares it): a message reaches an
+instance waiting at element E only when
+
+- every correlation key E declares is given in the message, and
+- every key the message gives equals the instance's value: `business_key`, `student` (the
+  instance's student id), `station` (its station's code), any other key a process variable
+  of that name (e.g. `batch`).
+
+So a message without correlation never reaches an element that declares keys, and a key the
+sender names is never ignored. An element declaring no keys takes the message in every
+waiting instance the sender may reach. When nothing waits, the message starts each process
+(latest version) whose start events are message start events catching it; when nothing
+starts either, the answer is 404 naming the message and its correlation.
+
+Who may send: holders of the role of the catching element's lane, registrars and admins;
+integrations use an API token of that role. Senders reach only instances in their scope
+(a station its own, a student their own). A message that no element lets the caller send is
+403; a message the caller may send that reaches nothing in their scope is 404.
+
+Finding the waiting instances stays cheap without tables of its own: the catching elements
+of each definition version are read from its XML once and cached by (id, content hash); the
+running instances of the definitions that catch the message are filtered by the correlation
+columns (business_key, student_id, station_id) in SQL and by variables in Python, and only
+those are locked and loaded.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, defer
+
+from xueji.auth.principal import Principal
+from xueji.engine.messages import MessageCatch, catch_message, message_catches, waiting_elements
+from xueji.engine.xml import parse_xml
+from xueji.errors import Forbidden, FormInvalid, InvalidInput, NotFound
+from xueji.forms.validation import form_errors
+from xueji.history.service import record_event
+from xueji.instances.advance import create_instance, finish_step
+from xueji.instances.repository import lock, readable_by
+from xueji.instances.service import form_content
+from xueji.instances.steps import load_workflow, run_step
+from xueji.messages.schemas import MessageResult
+from xueji.models import ProcessDefinition, ProcessInstance, Station, Student
+
+if TYPE_CHECKING:
+    from xueji.runtime import Runtime
+
+COLUMNS = ("business_key", "student", "station")
+SENDERS = ("registrar",)  # besides the lane's role (admins may do anything)
+
+_cache: OrderedDict[tuple[int, str], list[MessageCatch]] = OrderedDict()
+_cache_lock = threading.Lock()
+_CACHE_SIZE = 512
+
+
+@dataclass(frozen=True)
+class _Catch:
+    definition: ProcessDefinition
+    catch: MessageCatch
+    latest: bool  # the newest version of its process: the one a message may start
+
+
+def send(
+    session: Session,
+    runtime: Runtime,
+    principal: Principal,
+    name: str,
+    correlation: dict[str, Any],
+    payload: dict[str, Any],
+) -> MessageResult:
+    """Deliver message `name` to the matching waiting instances, or start processes with it."""
+    correlation = _normalised(correlation)
+    catches = _catches_of(session, name)
+    if not catches:
+        raise NotFound(_nothing(name, correlation))
+    sendable = [c for c in catches if _may_send(principal, c)]
+    if not sendable:
+        raise Forbidden(f"your roles may not send the message {name!r}")
+    usable = [c for c in sendable if set(c.catch.correlation) <= set(correlation)]
+    waiting = [c for c in usable if not c.catch.start]
+    delivered = _deliver(session, runtime, principal, name, correlation, payload, waiting)
+    started: list[str] = []
+    if not delivered:
+        starts = [c for c in usable if c.catch.start and c.latest]
+        started = _start(session, runtime, principal, name, correlation, payload, starts)
+    if not delivered and not started:
+        raise NotFound(_nothing(name, correlation))
+    return MessageResult(name=name, delivered=delivered, started=started)
+
+
+def _nothing(name: str, correlation: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "message": f"nothing waits for or starts on the message {name!r} with this correlation",
+        "name": name,
+        "correlation": correlation,
+    }
+
+
+def _normalised(correlation: dict[str, Any]) -> dict[str, Any]:
+    """Correlation values as compared: the student an integer id, other columns strings."""
+    result: dict[str, Any] = {}
+    problems = []
+    for key, value in correlation.items():
+        if key == "student":
+            if isinstance(value, str) and value.isdigit():
+                value = int(value)
+            if not isinstance(value, int) or isinstance(value, bool):
+                problems.append({"field": "correlation.student", "message": "a student id"})
+                continue
+        elif key in COLUMNS and not isinstance(value, str):
+            problems.append({"field": f"correlation.{key}", "message": "must be a string"})
+            continue
+        result[key] = value
+    if problems:
+        raise InvalidInput(problems)
+    return result
+
+
+def _catches_of(session: Session, name: str) -> list[_Catch]:
+    """Every element of any deployed process version that catches message `name`."""
+    definitions = session.scalars(
+        select(ProcessDefinition)
+        .where(ProcessDefinition.kind == "bpmn")
+        .options(defer(ProcessDefinition.xml))
+        .order_by(ProcessDefinition.id)
+    ).all()
+    newest: dict[str, int] = {}
+    for definition in definitions:
+        newest[definition.key] = max(newest.get(definition.key, 0), definition.version)
+    return [
+        _Catch(definition, catch, definition.version == newest[definition.key])
+        for definition in definitions
+        for catch in _element_catches(definition)
+        if catch.message == name
+    ]
+
+
+def _element_catches(definition: ProcessDefinition) -> list[MessageCatch]:
+    """The message catches of a definition version: parsed once, then from the cache."""
+    key = (definition.id, definition.content_hash)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    catches = message_catches(parse_xml(definition.xml.encode()), definition.key)
+    with _cache_lock:
+        _cache[key] = catches
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return catches
+
+
+def _may_send(principal: Principal, candidate: _Catch) -> bool:
+    if principal.has_role(*SENDERS):
+        return True
+    lane = candidate.catch.lane
+    role = candidate.definition.lanes.get(lane) if lane else None
+    return role is not None and role in principal.roles
+
+
+def _matches(instance: ProcessInstance, correlation: dict[str, Any]) -> bool:
+    """Every value the message gives equals the instance's (columns and variables)."""
+    for key, value in correlation.items():
+        if key == "business_key":
+            ok = instance.business_key == value
+        elif key == "student":
+            ok = instance.student_id == value
+        elif key == "station":
+            ok = instance.station is not None and instance.station.code == value
+        else:
+            ok = (instance.variables or {}).get(key) == value
+        if not ok:
+            return False
+    return True
+
+
+def _candidates(
+    session: Session, principal: Principal, correlation: dict[str, Any], definition_ids: set[int]
+) -> list[str]:
+    """Running instances of those definitions whose correlation values match, without state."""
+    query = readable_by(principal, select(ProcessInstance.id, ProcessInstance.variables)).where(
+        ProcessInstance.definition_id.in_(definition_ids), ProcessInstance.state == "running"
+    )
+    if "business_key" in correlation:
+        query = query.where(ProcessInstance.business_key == correlation["business_key"])
+    if "student" in correlation:
+        query = query.where(ProcessInstance.student_id == correlation["student"])
+    if "station" in correlation:
+        station = select(Station.id).where(Station.code == correlation["station"])
+        query = query.where(ProcessInstance.station_id == station.scalar_subquery())
+    variables = {k: v for k, v in correlation.items() if k not in COLUMNS}
+    return [
+        instance_id
+        for instance_id, values in session.execute(query.order_by(ProcessInstance.id))
+        if all((values or {}).get(k) == v for k, v in variables.items())
+    ]
+
+
+def _deliver(
+    session: Session,
+    runtime: Runtime,
+    principal: Principal,
+    name: str,
+    correlation: dict[str, Any],
+    payload: dict[str, Any],
+    waiting: list[_Catch],
+) -> list[str]:
+    """Catch the message in every matching waiting instance; their ids."""
+    elements: dict[int, dict[str, _Catch]] = {}
+    for candidate in waiting:
+        elements.setdefault(candidate.definition.id, {})[candidate.catch.element_id] = candidate
+    if not elements:
+        return []
+    # Lock in id order, so that two messages for the same instances cannot deadlock.
+    targets: list[tuple[str, _Catch]] = []
+    for instance_id in _candidates(session, principal, correlation, set(elements)):
+        instance = lock(session, instance_id)
+        if instance.state != "running" or not _matches(instance, correlation):
+            continue
+        workflow = load_workflow(runtime, session, instance)
+        here = elements[instance.definition_id]
+        caught = [e for e in waiting_elements(workflow, name) if e in here]
+        if caught:
+            targets.append((instance_id, here[caught[0]]))
+    _validate(session, payload, [target for _, target in targets])
+    delivered = []
+    for instance_id, target in targets:
+        if _catch_in(session, runtime, principal, instance_id, target, name, correlation, payload):
+            delivered.append(instance_id)
+    return delivered
+
+
+def _validate(session: Session, payload: dict[str, Any], targets: list[_Catch]) -> None:
+    """The payload as storable data, and against each target element's form."""
+    problems: list[dict[str, str]] = []
+    schemas = [None]
+    for target in targets:
+        form = target.catch.form
+        if form is None and target.catch.start:
+            form = target.definition.start_form
+        schemas.append(form_content(session, target.definition, form))
+    for schema in schemas:
+        for problem in form_errors(schema, payload):
+            field = f"payload.{problem['field']}" if problem["field"] else "payload"
+            entry = {"field": field, "message": problem["message"]}
+            if entry not in problems:
+                problems.append(entry)
+    if problems:
+        raise FormInvalid(problems)
+
+
+def _catch_in(
+    session: Session,
+    runtime: Runtime,
+    principal: Principal,
+    instance_id: str,
+    target: _Catch,
+    name: str,
+    correlation: dict[str, Any],
+    payload: dict[str, Any],
+) -> bool:
+    """One engine step: the instance catches the message and runs on; False if it moved on."""
+    # Reload: delivering to an earlier target may have advanced this one (a caller woken).
+    instance = lock(session, instance_id)
+    workflow = load_workflow(runtime, session, instance)
+    if instance.state != "running" or not waiting_elements(workflow, name):
+        return False
+    record_event(
+        session,
+        instance.id,
+        principal.username,
+        "message_received",
+        element_id=target.catch.element_id,
+        element_name=target.catch.element_name,
+        data={"name": name, "correlation": correlation, "payload": payload},
+    )
+    outcome = run_step(
+        session,
+        runtime,
+        instance,
+        principal.username,
+        partial(catch_message, runtime.runner, workflow, name, payload),
+    )
+    finish_step(session, runtime, instance, workflow, outcome, principal.username)
+    return True
+
+
+def _start(
+    session: Session,
+    runtime: Runtime,
+    principal: Principal,
+    name: str,
+    correlation: dict[str, Any],
+    payload: dict[str, Any],
+    starts: list[_Catch],
+) -> list[str]:
+    """Start each process whose message start event catches the message; the new ids."""
+    if not starts:
+        return []
+    scope = _new_scope(session, principal, correlation)
+    if scope is None:
+        return []
+    station, student = scope
+    _validate(session, payload, starts)
+    variables: dict[str, Any] = {}
+    if student is not None:
+        variables["student"] = student.id
+    if station is not None:
+        variables["station"] = station.code
+    started = []
+    for target in starts:
+        instance = create_instance(
+            session,
+            runtime,
+            target.definition,
+            dict(variables),
+            actor=principal.username,
+            station_id=station.id if station else None,
+            student_id=student.id if student else None,
+            business_key=correlation.get("business_key"),
+        )
+        _catch_in(session, runtime, principal, instance.id, target, name, correlation, payload)
+        started.append(instance.id)
+    return started
+
+
+def _new_scope(
+    session: Session, principal: Principal, correlation: dict[str, Any]
+) -> tuple[Station | None, Student | None] | None:
+    """(station, student) of an instance the message starts, or None if out of reach."""
+    student = None
+    if "student" in correlation:
+        student = session.get(Student, correlation["student"])
+        if student is None:
+            return None
+    elif "student" in principal.roles and principal.student_id and not principal.sees_all_stations:
+        student = session.get(Student, principal.student_id)
+    station = student.station if student else None
+    if "station" in correlation:
+        named = session.scalar(select(Station).where(Station.code == correlation["station"]))
+        if named is None or (station is not None and named.id != station.id):
+            return None
+        station = named
+    if principal.sees_all_stations:
+        return station, student
+    if "student" in principal.roles and principal.student_id is not None:
+        own = student is not None and student.id == principal.student_id
+        return (station, student) if own else None
+    if principal.station_id is None:
+        return None
+    if station is None:
+        station = session.get(Station, principal.station_id)
+    return (station, student) if station.id == principal.station_id else None

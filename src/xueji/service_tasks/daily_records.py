@@ -1,0 +1,94 @@
+"""3 在校生日常学籍管理: who may have one, the student's current status, starting them in bulk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from xueji.definitions.repository import get_definition
+from xueji.errors import NotFound
+from xueji.instances.advance import create_instance
+from xueji.models import ProcessDefinition, ProcessInstance, Student
+from xueji.service_tasks import ServiceError, current_step, service
+from xueji.students.records import student_in_step
+
+PROCESS = "daily_records"
+LEFT = ("退学", "毕业", "结业", "肄业", "入学资格取消")
+
+
+def _running_for(session, students: list[int], other_than: str | None = None) -> set[int]:
+    """Students who have a running 在校生日常学籍管理 instance (besides `other_than`)."""
+    return set(
+        session.scalars(
+            select(ProcessInstance.student_id)
+            .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+            .where(
+                ProcessDefinition.key == PROCESS,
+                ProcessInstance.state == "running",
+                ProcessInstance.student_id.in_(students),
+                ProcessInstance.id != (other_than or ""),
+            )
+        )
+    )
+
+
+@service("check_enrolled_student")
+def check_enrolled_student(data: dict[str, Any]) -> str:
+    """Refuse a second instance for a student, or one for a student who has left; the status."""
+    step = current_step()
+    session = step.session
+    student = session.get(Student, data.get("student") or 0)
+    if student is None:
+        raise ServiceError("no such student")
+    if student.status in LEFT:
+        raise ServiceError(f"the student has left the college ({student.status})")
+    if _running_for(session, [student.id], other_than=step.instance_id):
+        raise ServiceError("this student's daily records are kept by a running instance already")
+    return student.status
+
+
+@service("student_status")
+def student_status(data: dict[str, Any]) -> str:
+    """The status of the instance's student as the record has it now (e.g. after process 4)."""
+    step = current_step()
+    instance = step.session.get(ProcessInstance, step.instance_id)
+    try:
+        return student_in_step(step.session, instance.student_id).status
+    except LookupError as exc:
+        raise ServiceError(str(exc)) from None
+
+
+@service("start_daily_records")
+def start_daily_records(data: dict[str, Any], students: list[int]) -> list[str]:
+    """Start 在校生日常学籍管理 for each enrolled student without a running one; the new ids.
+
+    For processes that register students (e.g. at the end of 新生学籍电子注册).
+    """
+    step = current_step()
+    session = step.session
+    try:
+        definition = get_definition(session, PROCESS)
+    except NotFound:
+        raise ServiceError(f"process {PROCESS!r} is not deployed") from None
+    running = _running_for(session, students)
+    started = []
+    for student_id in students:
+        student = session.get(Student, student_id)
+        if student is None:
+            raise ServiceError(f"no student {student_id}")
+        if student_id in running or student.status in LEFT:
+            continue
+        instance = create_instance(
+            session,
+            step.runtime,
+            definition,
+            {"student": student_id},
+            actor=step.actor,
+            station_id=student.station_id,
+            student_id=student_id,
+            business_key=student.student_number,
+        )
+        running.add(student_id)
+        started.append(instance.id)
+    return started

@@ -1,0 +1,436 @@
+"""9 毕业设计（论文） and 10 教学管理: rosters, advisors, thesis results, term grades and the
+academic progress rules (the decision itself is processes/teaching_progress.dmn; here the
+counting before it and the record changes after it)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from typing import Any
+
+from openpyxl import Workbook
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from xueji import clock
+from xueji.models import (
+    Course,
+    Grade,
+    ProcessInstance,
+    Role,
+    Student,
+    ThesisResult,
+    Upload,
+    User,
+)
+from xueji.service_tasks import ServiceError, current_step, service
+from xueji.students.records import set_status, student_in_step
+
+# Students who still study (may sit exams, write a thesis).
+STUDYING = ("在籍", "已注册")
+PASS_MARK = 60
+OUTCOMES = ("合格", "学期补考", "留级", "最后一次补考", "结业")
+# The kind of Grade row each stage's grade sheet writes.
+STAGE_KIND = {"学期": "考试", "毕业清考": "清考", "最后一次补考": "补考"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _instance(session: Session) -> ProcessInstance:
+    return session.get(ProcessInstance, current_step().instance_id)
+
+
+def _station_students(session: Session, station_id: int, ids: list[int]) -> dict[int, Student]:
+    """The students `ids` of the station, refusing anyone else's."""
+    if len(set(ids)) != len(ids):
+        raise ServiceError("名单中有重复的学生")
+    found = {
+        s.id: s
+        for s in session.scalars(
+            select(Student).where(Student.id.in_(ids), Student.station_id == station_id)
+        )
+    }
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise ServiceError(f"学生 {missing} 不是本函授站的学生")
+    return found
+
+
+def repeat_year(
+    session: Session, student: Student, *, reason: str | None, details: dict[str, Any]
+) -> None:
+    """留级: status 留级 with its history row, and the student joins the next intake."""
+    step = current_step()
+    details = {**details, "intake_year": [student.intake_year, student.intake_year + 1]}
+    student.intake_year += 1
+    set_status(
+        session,
+        student,
+        "留级",
+        actor=step.actor,
+        instance_id=step.instance_id,
+        kind="留级",
+        reason=reason,
+        details=details,
+    )
+
+
+# 9 毕业设计（论文） -----------------------------------------------------------------------
+
+
+@service("thesis_roster")
+def thesis_roster(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The cohort's students as the assignment form lists them; all must study at this station."""
+    session = current_step().session
+    station_id = _instance(session).station_id
+    ids = [int(i) for i in data.get("students") or []]
+    students = _station_students(session, station_id, ids)
+    leaving = [s.name for s in students.values() if s.status not in STUDYING]
+    if leaving:
+        raise ServiceError(f"{'、'.join(leaving)} 不在读，不能参加毕业设计（论文）")
+    return [
+        {"id": s.id, "name": s.name, "student_number": s.student_number}
+        for s in (students[i] for i in ids)
+    ]
+
+
+@service("thesis_assignments")
+def thesis_assignments(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every student of the roster in one group with one advisor of this station."""
+    session = current_step().session
+    station_id = _instance(session).station_id
+    roster = {row["id"]: row for row in data.get("roster") or []}
+    assignments = data.get("assignments") or []
+    assigned = [a["student"] for a in assignments]
+    if sorted(assigned) != sorted(roster):
+        raise ServiceError("分组名单须包含名单中的每个学生，且每人一次")
+    advisors = set(
+        session.scalars(
+            select(User.username).where(
+                User.station_id == station_id,
+                User.is_active.is_(True),
+                User.roles.any(Role.key == "advisor"),
+            )
+        )
+    )
+    unknown = sorted({a["advisor"] for a in assignments} - advisors)
+    if unknown:
+        raise ServiceError(f"{'、'.join(unknown)} 不是本函授站的指导教师")
+    return [
+        {
+            "id": a["student"],
+            "name": roster[a["student"]]["name"],
+            "advisor": a["advisor"],
+            "group": a["group"],
+            "title": a["title"],
+        }
+        for a in assignments
+    ]
+
+
+@service("thesis_record_result")
+def thesis_record_result(data: dict[str, Any], eligible: bool) -> dict[str, Any]:
+    """The student's ThesisResult row, and what follows: 通过, 推迟答辩 or 留级."""
+    step = current_step()
+    session = step.session
+    student = student_in_step(session, _instance(session).student_id)
+    assignment = data.get("student") if isinstance(data.get("student"), dict) else {}
+    passed = eligible and data.get("outcome") == "passed"
+    if not eligible:
+        outcome = data["arrangement"]
+    else:
+        outcome = "通过" if passed else "留级"
+    row = session.scalar(
+        select(ThesisResult).where(
+            ThesisResult.student_id == student.id, ThesisResult.instance_id == step.instance_id
+        )
+    )
+    if row is None:
+        row = ThesisResult(student_id=student.id, instance_id=step.instance_id)
+        session.add(row)
+    row.title = data.get("title") or assignment.get("title")
+    row.advisor = assignment.get("advisor")
+    row.eligible = eligible
+    row.grade = data.get("grade") if eligible else None
+    row.passed = passed if eligible else None
+    row.excellent = bool(passed and data.get("excellent"))
+    row.recorded_at = clock.now()
+    session.flush()
+    return {
+        "student": student.id,
+        "outcome": outcome,
+        "grade": row.grade,
+        "excellent": row.excellent,
+        "thesis_result": row.id,
+    }
+
+
+@service("teaching_repeat_year")
+def teaching_repeat_year(data: dict[str, Any], reason: str | None = None) -> str:
+    """留级 of the instance's student (a thesis failed or not admitted to the defence)."""
+    session = current_step().session
+    student = student_in_step(session, _instance(session).student_id)
+    repeat_year(session, student, reason=reason, details={"process": "毕业设计（论文）"})
+    session.flush()
+    return student.status
+
+
+@service("thesis_transcript")
+def thesis_transcript(data: dict[str, Any]) -> int:
+    """The cohort's 毕业设计（论文）成绩单 as an XLSX upload; returns its id."""
+    step = current_step()
+    session = step.session
+    instance = _instance(session)
+    assignments = {a["id"]: a for a in data.get("students") or []}
+    results = [r for r in data.get("results") or [] if r]
+    students = {
+        s.id: s
+        for s in session.scalars(
+            select(Student).where(Student.id.in_([r["student"] for r in results]))
+        )
+    }
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "毕业设计（论文）成绩单"
+    sheet.append(["学号", "姓名", "分组", "指导教师", "题目", "成绩", "优秀", "结论"])
+    for result in results:
+        student, assignment = students[result["student"]], assignments.get(result["student"], {})
+        sheet.append(
+            [
+                student.student_number,
+                student.name,
+                assignment.get("group"),
+                assignment.get("advisor"),
+                assignment.get("title"),
+                result.get("grade"),
+                "是" if result.get("excellent") else "",
+                result["outcome"],
+            ]
+        )
+    buffer = io.BytesIO()
+    book.save(buffer)
+    content = buffer.getvalue()
+    upload = Upload(
+        file_name=f"毕业设计（论文）成绩单-{data.get('year', '')}.xlsx",
+        content_type=XLSX,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        station_id=instance.station_id,
+        instance_id=instance.id,
+        generated=True,
+        uploaded_by=step.actor,
+        created_at=clock.now(),
+    )
+    session.add(upload)
+    session.flush()
+    return upload.id
+
+
+# 10 教学管理 -------------------------------------------------------------------------------
+
+
+@service("teaching_term_courses")
+def teaching_term_courses(data: dict[str, Any], courses: list[dict[str, Any]]) -> list[dict]:
+    """The term's courses from the college's course list, each marked 抽考 or not."""
+    session = current_step().session
+    codes = [c["code"] for c in courses]
+    if len(set(codes)) != len(codes):
+        raise ServiceError("学期任务表中有重复的课程")
+    known = {c.code: c for c in session.scalars(select(Course).where(Course.code.in_(codes)))}
+    missing = [code for code in codes if code not in known]
+    if missing:
+        raise ServiceError(f"课程 {'、'.join(missing)} 不在学院教学计划中")
+    return [
+        {"code": c["code"], "name": known[c["code"]].name, "sampled": bool(c.get("sampled"))}
+        for c in courses
+    ]
+
+
+def _failed_courses(session: Session, student_id: int, courses: dict[int, str] | None) -> list[str]:
+    """Codes of the courses (of `courses`, id → code, or else all taken) the student has not
+    passed in any attempt; a course without a grade counts as not passed."""
+    rows = session.execute(
+        select(Course.id, Course.code, func.max(case((Grade.passed, 1), else_=0)))
+        .join(Grade, Grade.course_id == Course.id)
+        .where(Grade.student_id == student_id)
+        .group_by(Course.id, Course.code)
+    ).all()
+    if courses is None:
+        courses = {course_id: code for course_id, code, _best in rows}
+    passed = {course_id for course_id, _code, best in rows if best}
+    return sorted(code for course_id, code in courses.items() if course_id not in passed)
+
+
+def _write_grade(
+    session: Session, stage: str, term: str, student_id: int, course: Course, entry: dict
+) -> None:
+    step = current_step()
+    attempt = 0
+    if stage != "学期":
+        attempt = 1 + session.scalar(
+            select(func.coalesce(func.max(Grade.attempt), 0)).where(
+                Grade.student_id == student_id, Grade.course_id == course.id
+            )
+        )
+    row = session.scalar(
+        select(Grade).where(
+            Grade.student_id == student_id,
+            Grade.course_id == course.id,
+            Grade.term == term,
+            Grade.attempt == attempt,
+        )
+    )
+    if row is None:
+        row = Grade(student_id=student_id, course_id=course.id, term=term, attempt=attempt)
+        session.add(row)
+    score = None if entry.get("absent") else entry.get("score")
+    row.kind = STAGE_KIND[stage]
+    row.score = score
+    row.passed = score is not None and score >= PASS_MARK
+    row.instance_id = step.instance_id
+    row.recorded_by = step.actor
+    row.recorded_at = clock.now()
+
+
+def _judged(session: Session, data: dict[str, Any], stage: str, station_id: int) -> list[int]:
+    """The students a stage judges: after the term's exams those graded in it, at 毕业清考
+    those who do not repeat the year, at the 最后一次补考 those 毕业清考 sent to it."""
+    results = data.get("progress_results") or {}
+    if stage == "毕业清考":
+        return results["学期"]["合格"] + results["学期"]["学期补考"]
+    if stage == "最后一次补考":
+        return results["毕业清考"]["最后一次补考"]
+    return sorted(
+        set(
+            session.scalars(
+                select(Grade.student_id)
+                .join(Student, Student.id == Grade.student_id)
+                .join(Course, Course.id == Grade.course_id)
+                .where(
+                    Grade.term == data["term"],
+                    Grade.attempt == 0,
+                    Course.code.in_([c["code"] for c in data["term_courses"]]),
+                    Student.station_id == station_id,
+                )
+            )
+        )
+    )
+
+
+@service("teaching_record_grades")
+def teaching_record_grades(
+    data: dict[str, Any], stage: str, grades: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Write a stage's grade sheet as Grade rows: the term's exams (attempt 0) or, at 毕业清考
+    and the 最后一次补考, a further attempt at a course the student has not passed."""
+    session = current_step().session
+    station_id = _instance(session).station_id
+    term_codes = {c["code"] for c in data["term_courses"]}
+    codes = {g["course"] for g in grades}
+    courses = {c.code: c for c in session.scalars(select(Course).where(Course.code.in_(codes)))}
+    _station_students(session, station_id, sorted({g["student"] for g in grades}))
+    judged = [] if stage == "学期" else _judged(session, data, stage, station_id)
+    for entry in grades:
+        student_id, code = entry["student"], entry["course"]
+        if stage == "学期" and code not in term_codes:
+            raise ServiceError(f"课程 {code} 不在本学期任务表中")
+        if stage != "学期":
+            if student_id not in judged:
+                raise ServiceError(f"学生 {student_id} 不参加{stage}")
+            if code not in _failed_courses(session, student_id, None):
+                raise ServiceError(f"学生 {student_id} 的课程 {code} 没有不及格记录")
+        _write_grade(session, stage, data["term"], student_id, courses[code], entry)
+    session.flush()
+    return {"stage": stage, "recorded": len(grades)}
+
+
+@service("teaching_count_failed")
+def teaching_count_failed(data: dict[str, Any], stage: str) -> dict[str, dict[str, Any]]:
+    """Each judged student's failed and counted courses, as the decision table reads them:
+    the term's courses after the term's exams, every course taken at 毕业清考 and after."""
+    session = current_step().session
+    station_id = _instance(session).station_id
+    judged = _judged(session, data, stage, station_id)
+    if stage == "学期":
+        term_courses = dict(
+            session.execute(
+                select(Course.id, Course.code).where(
+                    Course.code.in_([c["code"] for c in data["term_courses"]])
+                )
+            ).all()
+        )
+        counted = [
+            (i, _failed_courses(session, i, term_courses), len(term_courses)) for i in judged
+        ]
+    else:
+        counted = []
+        for i in judged:
+            total = session.scalar(
+                select(func.count(func.distinct(Grade.course_id))).where(Grade.student_id == i)
+            )
+            counted.append((i, _failed_courses(session, i, None), total))
+    # Keyed by student: the multi-instance decision then writes its outcomes by the same keys.
+    return {
+        str(i): {
+            "student": i,
+            "stage": stage,
+            "failed": len(failed),
+            "total": total,
+            "courses": failed,
+        }
+        for i, failed, total in counted
+        if total
+    }
+
+
+@service("teaching_apply_progress")
+def teaching_apply_progress(
+    data: dict[str, Any], stage: str, inputs: dict[str, dict], outcomes: dict[str, str]
+) -> dict[str, Any]:
+    """Apply the decision table's outcome for each student: 留级 and 结业 change the record,
+    学期补考 and 最后一次补考 are listed with their courses. Returns the results so far, by
+    stage."""
+    step = current_step()
+    session = step.session
+    summary: dict[str, Any] = {"students": [], **{o: [] for o in OUTCOMES}, "courses": {}}
+    for key, item in inputs.items():
+        # `outcomes` may hold earlier stages' keys too: only this stage's students count.
+        outcome = outcomes.get(key)
+        if outcome not in OUTCOMES:
+            raise ServiceError(f"学业进度规则给出了未知的处理 {outcome!r}")
+        student = session.get(Student, item["student"])
+        reason = f"{stage}：不及格课程 {item['failed']}/{item['total']} 门"
+        details = {"term": data.get("term"), "failed_courses": item["courses"]}
+        if outcome == "留级":
+            repeat_year(session, student, reason=reason, details=details)
+        elif outcome == "结业":
+            student.conclusion = "结业"
+            set_status(
+                session,
+                student,
+                "结业",
+                actor=step.actor,
+                instance_id=step.instance_id,
+                kind="结业",
+                reason=reason,
+                details=details,
+            )
+        summary["students"].append(student.id)
+        summary[outcome].append(student.id)
+        if item["courses"]:
+            summary["courses"][str(student.id)] = item["courses"]
+    session.flush()
+    return {**(data.get("progress_results") or {}), stage: summary}
+
+
+@service("teaching_thesis_students")
+def teaching_thesis_students(data: dict[str, Any], candidates: list[int]) -> list[int]:
+    """The graduating students who still study: they write the 毕业设计（论文）."""
+    session = current_step().session
+    return list(
+        session.scalars(
+            select(Student.id)
+            .where(Student.id.in_(candidates), Student.status.in_(STUDYING))
+            .order_by(Student.id)
+        )
+    )
