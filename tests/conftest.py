@@ -19,6 +19,7 @@ from xueji.db.session import session_scope
 from xueji.demo import seed_demo
 from xueji.models import (
     Admission,
+    ApiToken,
     Course,
     Deployment,
     Form,
@@ -36,9 +37,11 @@ from xueji.models import (
     ThesisResult,
     Timer,
     Upload,
+    User,
     UserTask,
     Webhook,
     WebhookDelivery,
+    user_roles,
 )
 from xueji.runtime import create_runtime
 
@@ -101,6 +104,7 @@ def runtime(settings):
     with session_scope(runtime.db.writer) as session:
         seed_demo(session)
     with runtime.db.reader() as session:
+        runtime.demo_user_ids = list(session.scalars(select(User.id)))
         runtime.demo_rows = {
             model: [dict(row._mapping) for row in session.execute(select(model.__table__))]
             for model in RESTORED_TABLES
@@ -125,6 +129,11 @@ def db(runtime):
                 session.execute(
                     update(model.__table__).where(model.__table__.c.id == row["id"]).values(**row)
                 )
+        # Accounts and tokens the test made (demo accounts stay).
+        session.execute(delete(ApiToken))
+        extra_users = select(User.id).where(User.id.not_in(runtime.demo_user_ids))
+        session.execute(delete(user_roles).where(user_roles.c.user_id.in_(extra_users)))
+        session.execute(delete(User).where(User.id.not_in(runtime.demo_user_ids)))
     runtime.specs = type(runtime.specs)()
     return runtime
 

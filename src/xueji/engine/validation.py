@@ -313,6 +313,12 @@ def _inspect_process(process, info, node_lane, lane_roles, report, catalog, prob
                     "names no spiffworkflow:serviceTaskOperator; xueji runs only "
                     f"its own services ({services})",
                 )
+            elif operation == element_id:
+                # SpiffWorkflow's parser then fails with a misleading "no support" error.
+                problem(
+                    element,
+                    f"the element id {element_id!r} must differ from its service operator's name",
+                )
             elif operation not in catalog.services:
                 problem(element, f"service {operation!r} is not one of xueji's ({services})")
 
