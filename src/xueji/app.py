@@ -27,6 +27,7 @@ from xueji.startup import prepare
 from xueji.students.endpoints import router as students_router
 from xueji.tasks.endpoints import router as tasks_router
 from xueji.uploads.endpoints import router as uploads_router
+from xueji.web import mount_web
 
 log = logging.getLogger("xueji")
 
@@ -117,4 +118,5 @@ def create_app(
         secured.include_router(router)
     api.include_router(secured)
     app.include_router(api)
+    mount_web(app)
     return app

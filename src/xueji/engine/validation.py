@@ -105,10 +105,12 @@ def inspect_upload(files: Mapping[str, bytes], catalog: Catalog) -> Report:
             _read_form(report, name, content)
         else:
             _read_document(report, name, content)
+    # Decision tables first: diagrams in the same upload may use them, whatever the order.
     for name, root in report.documents.items():
         if document_kind(root) == "dmn":
             _inspect_dmn(report, name, root)
-        else:
+    for name, root in report.documents.items():
+        if document_kind(root) != "dmn":
             _inspect_bpmn(report, name, root, catalog)
     if not report.problems:
         _parse_with_engine(report, catalog)

@@ -1,0 +1,146 @@
+import { useMemo, useState } from 'react';
+import { Link, useNavigate, useParams } from 'react-router-dom';
+import { ApiError, errorText, get, post } from '../api.js';
+import { useAuth } from '../auth.jsx';
+import { roleName, useLang, useT } from '../i18n.jsx';
+import SchemaForm from '../components/SchemaForm.jsx';
+import { DueDate, ErrorBox, Loading, processName, useDefinitions, useLoad } from '../components/common.jsx';
+import { Documents, EarlierSteps, StudentCard, useVariableTitles, Variables } from '../components/Context.jsx';
+import NotFound from './NotFound.jsx';
+
+const DECISION_FIELDS = ['outcome', 'reason', 'comment'];
+
+// The form starts from the instance data it shows, except a decision: each reviewer decides anew.
+export function initialData(schema, data) {
+  const props = schema?.properties || {};
+  const decision = 'outcome' in props;
+  const initial = {};
+  Object.keys(props).forEach((key) => {
+    if (decision && DECISION_FIELDS.includes(key)) return;
+    if (data && data[key] !== undefined && data[key] !== null) initial[key] = data[key];
+  });
+  return initial;
+}
+
+export function flashAndGo(navigate, text, to = '/inbox') {
+  sessionStorage.setItem('xueji.flash', text);
+  navigate(to);
+}
+
+export default function TaskPage() {
+  const { id } = useParams();
+  const t = useT();
+  const { lang } = useLang();
+  const { me } = useAuth();
+  const navigate = useNavigate();
+  const definitions = useDefinitions();
+  const task = useLoad(() => get(`/tasks/${id}`), [id]);
+  const [formData, setFormData] = useState(null);
+  const [serverErrors, setServerErrors] = useState([]);
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const titles = useVariableTitles(task.data?.process_key);
+  const initial = useMemo(() => (task.data ? initialData(task.data.form?.schema, task.data.data) : {}), [task.data]);
+
+  if (task.loading && !task.data) return <Loading />;
+  if (task.error) {
+    if (task.error instanceof ApiError && task.error.status === 404) {
+      return <NotFound message={t('该任务不存在、已办理，或不属于您。', 'This task does not exist, is done, or is not yours.')} />;
+    }
+    return <div className="page"><ErrorBox error={task.error} /></div>;
+  }
+  const item = task.data;
+  const schema = item.form?.schema || { type: 'object', properties: {} };
+  const decision = 'outcome' in (schema.properties || {});
+  const formProps = Object.keys(schema.properties || {}).filter((k) => !(decision && DECISION_FIELDS.includes(k)));
+  const done = item.state !== 'ready';
+
+  async function submit(data) {
+    setBusy(true);
+    setError('');
+    setServerErrors([]);
+    try {
+      await post(`/tasks/${id}/complete`, { data });
+      flashAndGo(navigate, t(`已提交：${item.name}`, `Submitted: ${item.name}`));
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 422 && Array.isArray(err.body?.detail)) {
+        const fieldErrors = err.body.detail.filter((d) => d.field !== undefined);
+        setServerErrors(fieldErrors);
+        setError(t('服务器校验未通过，请按提示修改。', 'The server rejected the form; see the fields.'));
+        if (!fieldErrors.length) setError(errorText(err, t));
+      } else {
+        setError(errorText(err, t));
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function act(action) {
+    setError('');
+    try {
+      await post(`/tasks/${id}/${action}`);
+      task.reload();
+    } catch (err) {
+      setError(errorText(err, t));
+    }
+  }
+
+  return (
+    <div className="page task-page">
+      <div className="page-head">
+        <div>
+          <div className="crumbs"><Link to="/inbox">{t('待办任务', 'Inbox')}</Link> / {processName(definitions, item.process_key)}</div>
+          <h1 data-testid="task-title">{item.name}</h1>
+          <div className="meta">
+            <span>{t('办理角色：', 'Role: ')}{roleName(item.role, lang)}</span>
+            {item.station && <span>{t('函授站：', 'Station: ')}{item.station}</span>}
+            <span>{t('期限：', 'Due: ')}<DueDate value={item.due_at} /></span>
+            <span>{t('办理人：', 'Assignee: ')}{item.assignee || t('未认领', 'unclaimed')}</span>
+            <Link to={`/instances/${item.instance_id}`}>{t('查看流程图', 'View the diagram')}</Link>
+          </div>
+        </div>
+        {!done && (
+          <div className="head-actions">
+            {!item.assignee && <button type="button" className="secondary" onClick={() => act('claim')}>{t('认领', 'Claim')}</button>}
+            {item.assignee === me.username && <button type="button" className="secondary" onClick={() => act('unclaim')}>{t('放弃认领', 'Release')}</button>}
+          </div>
+        )}
+      </div>
+      <div className="two-columns">
+        <section className="main-column">
+          {item.documentation && <div className="documentation card" data-testid="documentation"><h3>{t('办理说明', 'Instructions')}</h3><p>{item.documentation}</p></div>}
+          <div className="card form-card">
+            {done ? (
+              <p className="muted">{t('该任务已办理。', 'This task is done.')}</p>
+            ) : (
+              <>
+                <ErrorBox>{error}</ErrorBox>
+                <SchemaForm
+                  schema={schema}
+                  uiSchema={item.form?.ui_schema}
+                  formData={formData ?? initial}
+                  onChange={(d) => { setFormData(d); if (serverErrors.length) setServerErrors([]); }}
+                  onSubmit={submit}
+                  serverErrors={serverErrors}
+                  student={item.student}
+                  disabled={busy}
+                  submitLabel={t('提交', 'Submit')}
+                />
+              </>
+            )}
+          </div>
+        </section>
+        <aside className="side-column">
+          <StudentCard id={item.student} />
+          <div className="card">
+            <h3>{t('申请与流程数据', 'Case data')}</h3>
+            <Variables data={item.data} titles={titles} hidden={formProps} />
+          </div>
+          <Documents data={item.data} />
+          <EarlierSteps instanceId={item.instance_id} />
+        </aside>
+      </div>
+    </div>
+  );
+}
