@@ -26,6 +26,7 @@ from xueji.scheduler.worker import run_forever
 from xueji.startup import prepare
 from xueji.students.endpoints import router as students_router
 from xueji.tasks.endpoints import router as tasks_router
+from xueji.tasks.overdue import router as overdue_router
 from xueji.uploads.endpoints import router as uploads_router
 from xueji.web import mount_web
 
@@ -114,6 +115,7 @@ def create_app(
         messages_router,
         events_router,
         jobs_router,
+        overdue_router,
     ):
         secured.include_router(router)
     api.include_router(secured)

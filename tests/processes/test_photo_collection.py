@@ -198,7 +198,9 @@ def test_unified_and_individual_shooting_then_verification_starts_40_days_later(
 
     # 图像采集40天后: nothing before, the same cohort's verification after.
     with db.db.reader() as session:
-        [timer] = session.scalars(select(Timer).where(Timer.instance_id == collection["id"]))
+        [timer] = session.scalars(
+            select(Timer).where(Timer.instance_id == collection["id"], Timer.state == "pending")
+        )
     reported = timer.due_at - timedelta(days=40)
     assert abs(reported - clock.now()) < timedelta(minutes=5)
     assert run_once(db, timer.due_at - timedelta(hours=1)).fired == 0

@@ -48,7 +48,13 @@ def test_deadline_marks_overdue_and_escalates_once_per_reminder(client, db):
     assert first["data"]["level"] == 1 and first["data"]["to"] == ["registrar", "station"]
     # the task is still open, and overdue in the inbox
     [task] = tasks_of(client, "station1", overdue="true")
-    assert task["id"] == row.id
+    assert task["id"] == row.id and task["overdue"] and task["escalation_level"] == 1
+    # the registrar sees it among the missed deadlines, counted per station
+    overview = client.get("/api/v1/overdue-tasks", headers=auth(client, "registrar")).json()
+    assert overview["counts"] == [{"station": "S01", "count": 1}]
+    assert [t["id"] for t in overview["items"]] == [row.id]
+    other = client.get("/api/v1/overdue-tasks", headers=auth(client, "station2")).json()
+    assert other["total"] == 0
     # a day later nothing new; a reminder period later the second (and last) escalation
     assert run_once(db, DUE + timedelta(days=1)).fired == 0
     assert run_once(db, DUE + timedelta(days=7, hours=1)).fired == 1

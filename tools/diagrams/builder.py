@@ -99,13 +99,34 @@ class Diagram:
         return self._add(Node(id, name, lane, "endEvent", "event"))
 
     def user(self, id, name, lane, form=None, ui=False, due=None, doc=None):
+        """A user task; `due` (xueji.deadlines) also gives it a deadline timer."""
         props = self._form_properties(form, ui)
         if due:
             props["dueDate"] = due
         node = Node(id, name, lane, "userTask", "task", properties=props)
         if doc:
             node.body.insert(0, f"<bpmn:documentation>{escape(doc)}</bpmn:documentation>")
-        return self._add(node)
+        self._add(node)
+        if due:
+            self._deadline(id, due, lane)
+        return id
+
+    def _deadline(self, task_id, due, lane):
+        """A non-interrupting boundary timer at the task's deadline and once more a reminder
+        period later; both lead to the process's one 逾期提醒 service (overdue, escalation)."""
+        remind = f"{self.process_id}_overdue"
+        if remind not in self.nodes:  # in the bottom lane, so that the timers' flows run down
+            self.service(remind, "逾期提醒", self.lanes[-1], "escalate_overdue")
+            self.end(f"{self.process_id}_reminded", "提醒已发出", self.lanes[-1])
+            self.flow(remind, f"{self.process_id}_reminded")
+        timer = self.timer(
+            f"{task_id}_deadline",
+            "办理期限",
+            lane,
+            cycle=f'deadline_cycle("{due}")',
+            attached_to=task_id,
+        )
+        self.flow(timer, remind)
 
     def script(self, id, name, lane, script):
         node = Node(id, name, lane, "scriptTask", "task")
@@ -194,20 +215,28 @@ class Diagram:
         return self._add(Node(id, name, lane, "parallelGateway", "gateway"))
 
     def timer(
-        self, id, name, lane, *, date=None, duration=None, attached_to=None, interrupting=False
+        self,
+        id,
+        name,
+        lane,
+        *,
+        date=None,
+        duration=None,
+        cycle=None,
+        attached_to=None,
+        interrupting=False,
     ):
-        """A boundary timer on `attached_to`, or an intermediate timer catch event."""
-        if (date is None) == (duration is None):
-            raise ValueError("a timer has a date or a duration")
+        """A boundary timer on `attached_to`, or an intermediate timer catch event; its
+        expression (Python, so quote literals) is a date, a duration or a cycle."""
+        given = {"timeDate": date, "timeDuration": duration, "timeCycle": cycle}
+        given = {tag: value for tag, value in given.items() if value is not None}
+        if len(given) != 1:
+            raise ValueError("a timer has one of a date, a duration or a cycle")
+        [(tag, expression)] = given.items()
         definition = (
             f'<bpmn:timerEventDefinition id="{id}_timer">'
-            + (
-                f'<bpmn:timeDate xsi:type="bpmn:tFormalExpression">{escape(date)}</bpmn:timeDate>'
-                if date
-                else f'<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">{escape(duration)}'
-                "</bpmn:timeDuration>"
-            )
-            + "</bpmn:timerEventDefinition>"
+            f'<bpmn:{tag} xsi:type="bpmn:tFormalExpression">{escape(expression)}</bpmn:{tag}>'
+            "</bpmn:timerEventDefinition>"
         )
         if attached_to:
             node = Node(id, name, lane, "boundaryEvent", "event", attached_to=attached_to)
@@ -318,6 +347,11 @@ class Diagram:
         s, t = self.nodes[flow.source], self.nodes[flow.target]
         sx, sy, sw, sh = self._bounds(s)
         tx, ty, tw, th = self._bounds(t)
+        if s.attached_to and t.lane != s.lane:
+            # down to the free band at the bottom of the target's lane, along it, then up
+            start = (sx + sw / 2, sy + sh)
+            band = self.lane_y[t.lane] + self.lane_rows[t.lane] * ROW + 14
+            return [start, (start[0], band), (tx + tw / 2, band), (tx + tw / 2, ty + th)]
         if s.attached_to:  # leave a boundary event downwards
             start = (sx + sw / 2, sy + sh)
             return (

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from xueji import clock
 from xueji.models import UserTask
 
 
@@ -22,6 +23,10 @@ class TaskItem(BaseModel):
     student: int | None
     station: str | None
     due_at: datetime | None
+    # Past its due date (by the clock, or marked by its deadline timer), and how many
+    # escalations went out (1: at the deadline, 2: the reminder).
+    overdue: bool = False
+    escalation_level: int = 0
     assignee: str | None
     created_at: datetime
     completed_at: datetime | None = None
@@ -87,6 +92,11 @@ def task_item(task: UserTask) -> TaskItem:
         student=task.student_id,
         station=task.station.code if task.station else None,
         due_at=task.due_at,
+        overdue=task.state == "ready"
+        and (
+            task.overdue_at is not None or (task.due_at is not None and task.due_at < clock.now())
+        ),
+        escalation_level=task.escalation_level,
         assignee=task.assignee,
         created_at=task.created_at,
         completed_at=task.completed_at,
