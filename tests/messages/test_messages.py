@@ -184,3 +184,42 @@ def test_an_api_token_of_the_lane_role_may_send(client, db):
         with db.db.writer() as session:
             session.execute(delete(ApiToken).where(ApiToken.id == created.json()["id"]))
             session.commit()
+
+
+def test_a_message_thrown_by_one_instance_moves_the_matching_one_in_the_same_step(client, db):
+    from sqlalchemy import select
+
+    from xueji.models import ProcessInstance
+
+    first, second = waiting_for_two_students(client)
+    deploy(client, "msg_throw.bpmn")
+    sender = start(client, "msg_throw", {"student": student_id(client, "stu1002")})
+    [task] = sender["active_tasks"]
+    done = client.post(
+        f"/api/v1/tasks/{task['id']}/complete",
+        json={"data": {"checked_in_on": "2027-03-09"}},
+        headers=auth(client, "registrar"),
+    )
+    assert done.status_code == 200, done.text
+    assert instance(client, second["id"])["variables"]["confirmation"] == {
+        "checked_in_on": "2027-03-09"
+    }
+    assert instance(client, first["id"])["active_tasks"] == []
+    kinds = history_kinds(client, sender["id"])
+    assert ("message_sent", None) in kinds
+    with db.db.reader() as session:
+        states = dict(session.execute(select(ProcessInstance.id, ProcessInstance.state)).all())
+    assert states[sender["id"]] == "completed"
+
+
+def test_a_thrown_message_nobody_waits_for_is_kept_in_the_history(client):
+    deploy(client, *WAIT)
+    deploy(client, "msg_throw.bpmn")
+    sender = start(client, "msg_throw", {"student": student_id(client, "stu1003")})
+    [task] = sender["active_tasks"]
+    client.post(
+        f"/api/v1/tasks/{task['id']}/complete",
+        json={"data": {"checked_in_on": "2027-03-09"}},
+        headers=auth(client, "registrar"),
+    )
+    assert ("message_unmatched", None) in history_kinds(client, sender["id"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from xueji import clock
 from xueji.definitions.repository import get_definition
 from xueji.engine.calls import pending_calls
 from xueji.engine.runner import StepOutcome
+from xueji.errors import NotFound
 from xueji.history.service import record_event
 from xueji.instances.repository import lock
 from xueji.instances.steps import load_workflow, new_workflow, run_step, save_state
@@ -36,7 +38,11 @@ def finish_step(
     actor: str,
     **task_args,
 ) -> list[UserTask]:
-    """Persist a step (see save_state), then start children and wake a waiting caller."""
+    """Persist a step (see save_state), then start children, wake a waiting caller, and
+    deliver the messages the step threw to other instances."""
+    thrown = [
+        e for e in workflow.get_events() if isinstance(e.event_definition, MessageEventDefinition)
+    ]
     created = save_state(session, instance, workflow, outcome, actor, **task_args)
     requests = pending_calls(workflow)
     if requests:
@@ -82,9 +88,37 @@ def finish_step(
             starting.discard(request.task_id)
         if _unfinished_children(session, instance.id, request.task_id) == 0:
             _wake_caller(session, runtime, instance.id, request.task_id, actor)
+    for event in thrown:
+        _deliver_thrown(session, runtime, instance, event, actor)
     if instance.state == "completed" and instance.parent_id is not None:
         _child_finished(session, runtime, instance, actor)
     return created
+
+
+def _deliver_thrown(
+    session: Session, runtime: Runtime, sender: ProcessInstance, event, actor: str
+) -> None:
+    from xueji.messages.service import send_thrown  # it builds on this module
+
+    name = event.event_definition.name
+    try:
+        result = send_thrown(session, runtime, sender, name, event.payload)
+    except NotFound as exc:  # kept in the history, never dropped without a trace
+        record_event(
+            session,
+            sender.id,
+            actor,
+            "message_unmatched",
+            data={"name": name, "detail": exc.detail},
+        )
+        return
+    record_event(
+        session,
+        sender.id,
+        actor,
+        "message_sent",
+        data={"name": name, "delivered": result.delivered, "started": result.started},
+    )
 
 
 def _student_of(inputs: dict[str, Any]) -> int | None:

@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from xueji.runtime import Runtime
 
 COLUMNS = ("business_key", "student", "station")
+# Who sends a message one instance throws to another: the engine itself.
+SYSTEM = Principal("system:message", "系统", frozenset({"admin"}), None, None, None, None)
 SENDERS = ("registrar",)  # besides the lane's role (admins may do anything)
 
 _cache: OrderedDict[tuple[int, str], list[MessageCatch]] = OrderedDict()
@@ -94,6 +96,26 @@ def send(
     if not delivered and not started:
         raise NotFound(_nothing(name, correlation))
     return MessageResult(name=name, delivered=delivered, started=started)
+
+
+def send_thrown(
+    session: Session, runtime: Runtime, sender: ProcessInstance, name: str, payload: Any
+) -> MessageResult:
+    """A message one instance throws (throw or end event) to others, in the sender's step's
+    transaction: it carries the correlation keys the catching elements declare, with the
+    sender's values (its business key, student, station, or variables of those names)."""
+    keys = {key for candidate in _catches_of(session, name) for key in candidate.catch.correlation}
+    own = {
+        "business_key": sender.business_key,
+        "student": sender.student_id,
+        "station": sender.station.code if sender.station else None,
+    }
+    correlation = {
+        key: own[key] if key in COLUMNS else (sender.variables or {}).get(key) for key in keys
+    }
+    correlation = {key: value for key, value in correlation.items() if value is not None}
+    body = payload if isinstance(payload, dict) else {"value": payload}
+    return send(session, runtime, SYSTEM, name, correlation, body)
 
 
 def _nothing(name: str, correlation: dict[str, Any]) -> dict[str, Any]:
