@@ -41,7 +41,13 @@ def record(db, sid):
 
 def approve_all(client, instance):
     complete(client, "stu1001", only_task(client, "stu1001"), FORM)
-    complete(client, "station1", only_task(client, "station1"), {"outcome": "approved"})
+    # a reviewer's own `reason` must not replace the student's
+    complete(
+        client,
+        "station1",
+        only_task(client, "station1"),
+        {"outcome": "approved", "reason": "材料齐全"},
+    )
     complete(client, "registrar", only_task(client, "registrar"), {"outcome": "approved"})
     complete(client, "leader", only_task(client, "leader"), {"signed_by": "王主任"})
     complete(client, "prov_edu", only_task(client, "prov_edu"), {"filing_number": "豫教备2027-1"})
@@ -73,7 +79,7 @@ def test_approved_suspension_changes_status_in_the_same_step(client, db, process
         "休学",
         instance["id"],
     )
-    assert str(last.effective_on) == "2027-03-01"
+    assert str(last.effective_on) == "2027-03-01" and last.reason == "工作调动"
     kinds = history_kinds(client, instance["id"])
     assert ("element_completed", "apply_change") in kinds
     assert kinds[-1] == ("instance_completed", None)

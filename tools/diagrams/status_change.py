@@ -15,6 +15,15 @@ def build() -> Diagram:
         "每一步在规定时间内办理（7 天），逾期提醒。",
     )
     d.start("apply", "学生提出学籍异动书面申请", "student", form="status_change_apply", ui=True)
+    # Later reviews have their own `reason`; the application is kept apart so they cannot
+    # overwrite what the student asked for.
+    d.service(
+        "keep_application",
+        "登记异动申请",
+        "student",
+        "keep_status_change_application",
+        result="application",
+    )
     d.user(
         "fill_form",
         "填写学籍异动审批表",
@@ -51,7 +60,7 @@ def build() -> Diagram:
     )
     d.service("apply_change", "更新学籍记录", "registrar", "apply_status_change")
     d.end("done", "学籍异动工作完毕", "registrar")
-    d.chain("apply", "fill_form", "station_review", "station_decision")
+    d.chain("apply", "keep_application", "fill_form", "station_review", "station_decision")
     d.flow("station_decision", "station_rejected", "未通过", REJECTED)
     d.flow("station_decision", "college_review", "通过", APPROVED)
     d.flow("college_review", "college_decision")

@@ -25,9 +25,26 @@ def _term_start(term: str | None) -> date | None:
     return date(int(year), 3 if season == "春" else 9, 1)
 
 
+APPLICATION_FIELDS = (
+    "kind",
+    "reason",
+    "effective_term",
+    "target_major",
+    "target_station",
+    "corrections",
+)
+
+
+@service("keep_status_change_application")
+def keep_status_change_application(data: dict[str, Any]) -> dict[str, Any]:
+    """The application as the student made it, kept apart from the reviewers' later fields."""
+    return {field: data[field] for field in APPLICATION_FIELDS if field in data}
+
+
 @service("apply_status_change")
 def apply_status_change(data: dict[str, Any]) -> dict[str, Any]:
     """Change the record as the approved application says, with a dated status history row."""
+    data = data.get("application") or data
     step = current_step()
     session = step.session
     instance = session.get(ProcessInstance, step.instance_id)
