@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xueji import clock
@@ -24,7 +24,7 @@ from xueji.models import ProcessDefinition, ProcessInstance, Student, UserTask
 if TYPE_CHECKING:
     from xueji.runtime import Runtime
 
-FINISHED = ("completed", "terminated")
+UNFINISHED = ("running", "suspended", "error")
 # session.info key: calls whose children are being started in this transaction.
 _STARTING = "xueji_starting_calls"
 
@@ -86,7 +86,7 @@ def finish_step(
                 )
         finally:
             starting.discard(request.task_id)
-        if _unfinished_children(session, instance.id, request.task_id) == 0:
+        if not _any_unfinished_child(session, instance.id, request.task_id):
             _wake_caller(session, runtime, instance.id, request.task_id, actor)
     for event in thrown:
         _deliver_thrown(session, runtime, instance, event, actor)
@@ -194,20 +194,24 @@ def _child_finished(session: Session, runtime: Runtime, child: ProcessInstance, 
     if child.parent_task_id in session.info.get(_STARTING, ()):
         return  # the caller is still starting this call's children; it checks when done
     lock(session, child.parent_id)
-    if _unfinished_children(session, child.parent_id, child.parent_task_id) == 0:
+    if not _any_unfinished_child(session, child.parent_id, child.parent_task_id):
         _wake_caller(session, runtime, child.parent_id, child.parent_task_id, actor)
 
 
-def _unfinished_children(session: Session, parent_id: str, task_id: str) -> int:
+def _any_unfinished_child(session: Session, parent_id: str, task_id: str) -> bool:
+    """Whether a child of the call still runs: one index seek, whatever the batch's size."""
     session.flush()
-    return session.scalar(
-        select(func.count())
-        .select_from(ProcessInstance)
-        .where(
-            ProcessInstance.parent_id == parent_id,
-            ProcessInstance.parent_task_id == task_id,
-            ProcessInstance.state.not_in(FINISHED),
+    return (
+        session.scalar(
+            select(ProcessInstance.id)
+            .where(
+                ProcessInstance.parent_task_id == task_id,
+                ProcessInstance.state.in_(UNFINISHED),
+                ProcessInstance.parent_id == parent_id,
+            )
+            .limit(1)
         )
+        is not None
     )
 
 
