@@ -9,7 +9,6 @@ enters it into the records with a 学号 for every student, and marks them 已�
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from datetime import date
 from typing import Any
@@ -35,6 +34,7 @@ from xueji.students import registration_file as rf
 from xueji.students.id_numbers import birth_date, id_number_problem
 from xueji.students.numbers import assign_student_number
 from xueji.students.records import set_status, student_in_step
+from xueji.uploads.service import store_generated
 
 PHOTO_TYPES = ("image/jpeg", "image/png")
 CARD_FIELDS = {
@@ -64,21 +64,14 @@ def _instance_station(session: Session) -> Station:
 def _store(session: Session, file_name: str, content: bytes, station_id: int) -> int:
     """Keep a generated XLSX document of this step's instance; its upload id."""
     step = current_step()
-    upload = Upload(
-        file_name=file_name,
-        content_type=rf.XLSX_TYPE,
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        content=content,
-        station_id=station_id,
+    return store_generated(
+        session,
+        file_name,
+        content,
         instance_id=step.instance_id,
-        generated=True,
-        uploaded_by=step.actor,
-        created_at=clock.now(),
+        actor=step.actor,
+        station_id=station_id,
     )
-    session.add(upload)
-    session.flush()
-    return upload.id
 
 
 def _major(

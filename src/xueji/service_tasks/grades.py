@@ -8,7 +8,6 @@ same term and attempt (a station's provisional entry) is made official in place.
 
 from __future__ import annotations
 
-import hashlib
 import io
 from collections import defaultdict
 from collections.abc import Iterable
@@ -21,8 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xueji import clock
-from xueji.models import Course, Grade, ProcessInstance, Station, Student, Upload
+from xueji.models import Course, Grade, ProcessInstance, Station, Student
 from xueji.service_tasks import ServiceError, current_step, service
+from xueji.uploads.service import store_generated
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STUDYING = ("在籍", "已注册", "留级")
@@ -128,22 +128,15 @@ def _store(
     workbook.save(buffer)
     content = buffer.getvalue()
     step = current_step()
-    upload = Upload(
-        file_name=file_name,
-        content_type=XLSX,
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        content=content,
+    return store_generated(
+        session,
+        file_name,
+        content,
+        instance_id=step.instance_id,
+        actor=step.actor,
         station_id=station_id,
         student_id=student_id,
-        instance_id=step.instance_id,
-        generated=True,
-        uploaded_by=step.actor,
-        created_at=clock.now(),
     )
-    session.add(upload)
-    session.flush()
-    return upload.id
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ INSTITUTION_CODE, EDUCATION_TYPE 5 (成人高等教育), graduation year, level 
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from io import BytesIO
 from typing import Any
@@ -20,7 +19,6 @@ from typing import Any
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from xueji import clock
 from xueji.models import (
     Grade,
     Major,
@@ -28,11 +26,11 @@ from xueji.models import (
     SchoolClass,
     Station,
     Student,
-    Upload,
     User,
 )
 from xueji.service_tasks import ServiceError, current_step, service
 from xueji.students.records import next_number, set_status
+from xueji.uploads.service import store_generated
 
 # National code of the college (学校代码); one college runs one xueji, so it is a constant.
 INSTITUTION_CODE = "10475"
@@ -116,21 +114,14 @@ def _store_xlsx(session, file_name: str, title: str, header, rows) -> int:
     book.save(buffer)
     content = buffer.getvalue()
     instance = _instance(session)
-    upload = Upload(
-        file_name=file_name,
-        content_type=XLSX,
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        content=content,
-        station_id=instance.station_id,
+    return store_generated(
+        session,
+        file_name,
+        content,
         instance_id=instance.id,
-        generated=True,
-        uploaded_by=current_step().actor,
-        created_at=clock.now(),
+        actor=current_step().actor,
+        station_id=instance.station_id,
     )
-    session.add(upload)
-    session.flush()
-    return upload.id
 
 
 def _file_name(session, what: str, data: dict[str, Any]) -> str:

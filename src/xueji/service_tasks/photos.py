@@ -8,7 +8,6 @@ process 7's 照片审核 accepts only this).
 
 from __future__ import annotations
 
-import hashlib
 import math
 from decimal import Decimal, InvalidOperation
 from io import BytesIO
@@ -23,6 +22,7 @@ from xueji.definitions.repository import get_definition
 from xueji.errors import NotFound
 from xueji.models import Major, ProcessInstance, Station, Student, Upload
 from xueji.service_tasks import ServiceError, current_step, service
+from xueji.uploads.service import store_generated
 
 COLLECTED = "已采集"
 VERIFIED = "已校对"
@@ -142,21 +142,14 @@ def photo_collection_roster(data: dict[str, Any], students: list[int]) -> int:
     buffer = BytesIO()
     book.save(buffer)
     content = buffer.getvalue()
-    upload = Upload(
-        file_name=f"毕业生电子图像采集名单_{station.code}_{data['year']}.xlsx",
-        content_type=XLSX,
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        content=content,
-        station_id=station.id,
+    return store_generated(
+        session,
+        f"毕业生电子图像采集名单_{station.code}_{data['year']}.xlsx",
+        content,
         instance_id=step.instance_id,
-        generated=True,
-        uploaded_by=step.actor,
-        created_at=clock.now(),
+        actor=step.actor,
+        station_id=station.id,
     )
-    session.add(upload)
-    session.flush()
-    return upload.id
 
 
 @service("photo_student_info")

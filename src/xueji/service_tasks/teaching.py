@@ -4,7 +4,6 @@ counting before it and the record changes after it)."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 from typing import Any
 
@@ -20,11 +19,11 @@ from xueji.models import (
     Role,
     Student,
     ThesisResult,
-    Upload,
     User,
 )
 from xueji.service_tasks import ServiceError, current_step, service
 from xueji.students.records import set_status, student_in_step
+from xueji.uploads.service import store_generated
 
 # Students who still study (may sit exams, write a thesis).
 STUDYING = ("在籍", "已注册")
@@ -209,21 +208,14 @@ def thesis_transcript(data: dict[str, Any]) -> int:
     buffer = io.BytesIO()
     book.save(buffer)
     content = buffer.getvalue()
-    upload = Upload(
-        file_name=f"毕业设计（论文）成绩单-{data.get('year', '')}.xlsx",
-        content_type=XLSX,
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        content=content,
-        station_id=instance.station_id,
+    return store_generated(
+        session,
+        f"毕业设计（论文）成绩单-{data.get('year', '')}.xlsx",
+        content,
         instance_id=instance.id,
-        generated=True,
-        uploaded_by=step.actor,
-        created_at=clock.now(),
+        actor=step.actor,
+        station_id=instance.station_id,
     )
-    session.add(upload)
-    session.flush()
-    return upload.id
 
 
 # 10 教学管理 -------------------------------------------------------------------------------

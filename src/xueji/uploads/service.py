@@ -92,6 +92,42 @@ def store_upload(
     return upload
 
 
+def store_generated(
+    session: Session,
+    file_name: str,
+    document,
+    *,
+    instance_id: str,
+    actor: str,
+    station_id: int | None,
+    student_id: int | None = None,
+) -> int:
+    """Keep a document a service generated for an instance (an openpyxl workbook, or the bytes
+    of an XLSX); readable by whoever may read the instance. Its upload id."""
+    if isinstance(document, bytes):
+        content = document
+    else:
+        buffer = io.BytesIO()
+        document.save(buffer)
+        content = buffer.getvalue()
+    upload = Upload(
+        file_name=_clean_file_name(file_name),
+        content_type=XLSX,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        station_id=station_id,
+        student_id=student_id,
+        instance_id=instance_id,
+        generated=True,
+        uploaded_by=actor,
+        created_at=clock.now(),
+    )
+    session.add(upload)
+    session.flush()
+    return upload.id
+
+
 def readable_by(principal: Principal, query: Select | None = None) -> Select:
     """Uploads the caller may read; a generated document follows its instance's scope."""
     query = query if query is not None else select(Upload)
