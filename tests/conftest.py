@@ -32,6 +32,7 @@ from xueji.models import (
     ProcessInstance,
     SchoolClass,
     Sequence,
+    Station,
     StatusChange,
     Student,
     ThesisResult,
@@ -107,7 +108,7 @@ def runtime(settings):
         runtime.demo_user_ids = list(session.scalars(select(User.id)))
         runtime.demo_rows = {
             model: [dict(row._mapping) for row in session.execute(select(model.__table__))]
-            for model in RESTORED_TABLES
+            for model in [*RESTORED_TABLES, Station]
         }
     yield runtime
     runtime.db.dispose()
@@ -134,6 +135,10 @@ def db(runtime):
         extra_users = select(User.id).where(User.id.not_in(runtime.demo_user_ids))
         session.execute(delete(user_roles).where(user_roles.c.user_id.in_(extra_users)))
         session.execute(delete(User).where(User.id.not_in(runtime.demo_user_ids)))
+        stations = runtime.demo_rows[Station]
+        session.execute(delete(Station).where(Station.id.not_in([r["id"] for r in stations])))
+        for row in stations:
+            session.execute(update(Station).where(Station.id == row["id"]).values(**row))
     runtime.specs = type(runtime.specs)()
     return runtime
 

@@ -24,6 +24,7 @@ from xueji.runtime import Runtime, create_runtime
 from xueji.scheduler.endpoints import router as jobs_router
 from xueji.scheduler.worker import run_forever
 from xueji.startup import prepare
+from xueji.stations.endpoints import router as stations_router
 from xueji.students.endpoints import router as students_router
 from xueji.tasks.endpoints import router as tasks_router
 from xueji.tasks.overdue import router as overdue_router
@@ -116,6 +117,7 @@ def create_app(
         events_router,
         jobs_router,
         overdue_router,
+        stations_router,
     ):
         secured.include_router(router)
     api.include_router(secured)

@@ -117,6 +117,14 @@ def test_admin_uploads_a_bpmn_drawn_elsewhere_and_makes_a_token(page, deployed):
     page.wait_for_selector("td:has-text('station1')")
     page.click("text=函授站")
     page.wait_for_selector("td:has-text('郑州函授站')")
+    page.fill(".inline-form label:has-text('代码') input", "S03")
+    page.fill(".inline-form label:has-text('名称') input", "开封函授站")
+    page.click(".inline-form button:has-text('添加')")
+    page.wait_for_selector("td:has-text('开封函授站')")
+    codes = [
+        s["code"] for s in deployed.get("/api/v1/stations", headers=auth(deployed, "admin")).json()
+    ]
+    assert codes == ["S01", "S02", "S03"]
 
 
 def test_student_sees_own_record_and_the_rejection_reason(page, deployed):

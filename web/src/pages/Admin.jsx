@@ -142,25 +142,59 @@ function Users() {
   );
 }
 
-const STATION_NAMES = { S01: '郑州函授站', S02: '洛阳函授站' };
-
 function Stations() {
   const t = useT();
-  const { lang } = useLang();
-  const users = useLoad(() => get('/users'), []);
-  if (users.loading && !users.data) return <Loading />;
-  if (users.error) return <ErrorBox error={users.error} />;
-  const stations = {};
-  users.data.filter((u) => u.station).forEach((u) => { (stations[u.station] = stations[u.station] || []).push(u); });
+  const stations = useLoad(() => get('/stations'), []);
+  const [form, setForm] = useState({ code: '', name: '' });
+  const [error, setError] = useState('');
+  const [message, setMessage] = useState('');
+  async function create(event) {
+    event.preventDefault();
+    setError('');
+    setMessage('');
+    if (!form.code || !form.name) {
+      setError(t('请填写函授站代码和名称。', 'Fill in the station code and name.'));
+      return;
+    }
+    try {
+      await post('/stations', form);
+      setMessage(t(`已添加函授站 ${form.code}`, `Added station ${form.code}`));
+      setForm({ code: '', name: '' });
+      stations.reload();
+    } catch (err) {
+      setError(err.status === 409 ? t('该代码已存在', 'That code is taken') : errorText(err, t));
+    }
+  }
+  async function rename(code, current) {
+    const name = window.prompt(t('新的函授站名称', 'New station name'), current);
+    if (!name || name === current) return;
+    try {
+      await request('PUT', `/stations/${encodeURIComponent(code)}`, { json: { name } });
+      stations.reload();
+    } catch (err) {
+      setError(errorText(err, t));
+    }
+  }
+  const set = (name) => (e) => setForm({ ...form, [name]: e.target.value });
   return (
     <div>
-      <p className="muted small">{t('函授站列表（根据用户所属函授站汇总，只读）。', 'Stations, gathered from the users (read-only).')}</p>
-      <table className="grid">
-        <thead><tr><th>{t('代码', 'Code')}</th><th>{t('名称', 'Name')}</th><th>{t('人员', 'Staff')}</th></tr></thead>
-        <tbody>{Object.keys(stations).sort().map((code) => (
-          <tr key={code}><td className="mono">{code}</td><td>{STATION_NAMES[code] || '—'}</td><td>{stations[code].map((u) => `${u.display_name}（${u.roles.map((r) => roleName(r, lang)).join('、')}）`).join('；')}</td></tr>
-        ))}</tbody>
-      </table>
+      {stations.loading && !stations.data ? <Loading /> : stations.error ? <ErrorBox error={stations.error} /> : (
+        <table className="grid">
+          <thead><tr><th>{t('代码', 'Code')}</th><th>{t('名称', 'Name')}</th><th>{t('人员账号', 'Staff')}</th><th>{t('学生', 'Students')}</th><th></th></tr></thead>
+          <tbody>{stations.data.map((s) => (
+            <tr key={s.code}><td className="mono">{s.code}</td><td>{s.name}</td><td>{s.staff}</td><td>{s.students}</td>
+              <td><button type="button" className="link" onClick={() => rename(s.code, s.name)}>{t('改名', 'Rename')}</button></td></tr>
+          ))}</tbody>
+        </table>
+      )}
+      <form className="card inline-form" onSubmit={create} noValidate>
+        <h3>{t('新增函授站', 'New station')}</h3>
+        <label>{t('代码', 'Code')}<input value={form.code} onChange={set('code')} placeholder="S03" /></label>
+        <label>{t('名称', 'Name')}<input value={form.name} onChange={set('name')} placeholder="开封函授站" /></label>
+        <ErrorBox>{error}</ErrorBox>
+        {message && <div className="notice">{message}</div>}
+        <button type="submit">{t('添加', 'Add')}</button>
+      </form>
     </div>
   );
 }

@@ -1,0 +1,1 @@
+"""Correspondence stations (函授站)."""
