@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
 
 from xueji.auth.roles import COLLEGE_WIDE
@@ -33,6 +33,20 @@ class Principal:
 
     def has_role(self, *roles: str) -> bool:
         return self.is_admin or bool(self.roles & set(roles))
+
+
+def scope_filter(principal: Principal, station_column, student_column):
+    """The one rule of who sees what, as a WHERE clause on a row's station and student columns:
+    college-wide roles everything (None), station staff and advisors their station, a student
+    themself; anyone else nothing."""
+    if principal.sees_all_stations:
+        return None
+    scopes = []
+    if principal.roles & {"station", "advisor"} and principal.station_id is not None:
+        scopes.append(station_column == principal.station_id)
+    if "student" in principal.roles and principal.student_id is not None:
+        scopes.append(student_column == principal.student_id)
+    return or_(*scopes) if scopes else false()
 
 
 def principal_from_user(session: Session, user: User) -> Principal:

@@ -10,11 +10,11 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from sqlalchemy import false, or_, select
+from sqlalchemy import select
 
 from xueji import clock
 from xueji.auth.dependencies import AdminUser, CurrentUser
-from xueji.auth.principal import Principal
+from xueji.auth.principal import Principal, scope_filter
 from xueji.db.dependencies import DbSession
 from xueji.errors import NotFound
 from xueji.events.schemas import WebhookIn, WebhookOut
@@ -75,15 +75,9 @@ def delete_webhook(webhook_id: int, principal: AdminUser, session: DbSession) ->
 
 def visible_events(principal: Principal):
     """Events about instances the caller may read (the same scope as every other read)."""
+    clause = scope_filter(principal, OutboxEvent.station_id, OutboxEvent.student_id)
     query = select(OutboxEvent)
-    if principal.sees_all_stations:
-        return query
-    scopes = []
-    if principal.roles & {"station", "advisor"} and principal.station_id is not None:
-        scopes.append(OutboxEvent.station_id == principal.station_id)
-    if "student" in principal.roles and principal.student_id is not None:
-        scopes.append(OutboxEvent.student_id == principal.student_id)
-    return query.where(or_(*scopes) if scopes else false())
+    return query if clause is None else query.where(clause)
 
 
 def _format(event: OutboxEvent) -> str:

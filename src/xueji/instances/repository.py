@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from xueji.auth.principal import Principal
+from xueji.auth.principal import Principal, scope_filter
 from xueji.errors import NotFound
 from xueji.models import ProcessInstance
 
@@ -13,14 +13,8 @@ from xueji.models import ProcessInstance
 def readable_by(principal: Principal, query: Select | None = None) -> Select:
     """Instances the caller may see: everything for college-wide roles, else own station/self."""
     query = query if query is not None else select(ProcessInstance)
-    if principal.sees_all_stations:
-        return query
-    scopes = []
-    if principal.roles & {"station", "advisor"} and principal.station_id is not None:
-        scopes.append(ProcessInstance.station_id == principal.station_id)
-    if "student" in principal.roles and principal.student_id is not None:
-        scopes.append(ProcessInstance.student_id == principal.student_id)
-    return query.where(or_(*scopes) if scopes else false())
+    clause = scope_filter(principal, ProcessInstance.station_id, ProcessInstance.student_id)
+    return query if clause is None else query.where(clause)
 
 
 def get_readable(session: Session, principal: Principal, instance_id: str) -> ProcessInstance:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from xueji.auth.principal import Principal
+from xueji.auth.principal import Principal, scope_filter
 from xueji.errors import NotFound
 from xueji.models import Station, Student
 
@@ -16,14 +16,8 @@ from xueji.models import Station, Student
 def readable_by(principal: Principal, query: Select | None = None) -> Select:
     """Students the caller may see: all for college-wide roles, else own station or self."""
     query = query if query is not None else select(Student)
-    if principal.sees_all_stations:
-        return query
-    scopes = []
-    if principal.roles & {"station", "advisor"} and principal.station_id is not None:
-        scopes.append(Student.station_id == principal.station_id)
-    if "student" in principal.roles and principal.student_id is not None:
-        scopes.append(Student.id == principal.student_id)
-    return query.where(or_(*scopes) if scopes else false())
+    clause = scope_filter(principal, Student.station_id, Student.id)
+    return query if clause is None else query.where(clause)
 
 
 def get_readable(session: Session, principal: Principal, student_id: int) -> Student:
