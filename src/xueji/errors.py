@@ -14,13 +14,6 @@ class XuejiError(Exception):
         super().__init__(str(self.detail))
 
 
-class BadRequest(XuejiError):
-    """The request is malformed."""
-
-    status_code = 400
-    error = "BadRequest"
-
-
 class NotAuthenticated(XuejiError):
     """Missing or invalid credentials."""
 

@@ -52,12 +52,6 @@ def latest_forms(session: Session) -> dict[str, Form]:
     return {form.name: form for form in rows}
 
 
-def forms_by_id(session: Session, ids: list[int]) -> dict[int, Form]:
-    if not ids:
-        return {}
-    return {form.id: form for form in session.scalars(select(Form).where(Form.id.in_(ids)))}
-
-
 def dependency_documents(session: Session, definition: ProcessDefinition) -> list[tuple[str, str]]:
     """(file name, xml) of the definitions this one was deployed against."""
     ids = [int(i) for i in definition.dependencies]

@@ -43,17 +43,9 @@ def finish_step(
     thrown = [
         e for e in workflow.get_events() if isinstance(e.event_definition, MessageEventDefinition)
     ]
-    created = save_state(session, instance, workflow, outcome, actor, **task_args)
+    # Marks the calls as started in the workflow, so it comes before the state is saved.
     requests = pending_calls(workflow)
-    if requests:
-        # pending_calls marked the calls as started in the workflow: save that too.
-        save_state(
-            session,
-            instance,
-            workflow,
-            StepOutcome(ready=outcome.ready, finished=outcome.finished),
-            actor,
-        )
+    created = save_state(session, instance, workflow, outcome, actor, **task_args)
     for request in requests:
         definition = get_definition(session, request.called_element)
         record_event(

@@ -214,7 +214,7 @@ def save_state(
 
     sync_timers(session, instance, workflow, now)
     instance.engine_state = serializer.dumps(workflow, instance.definition_id)
-    instance.variables = instance_data(workflow)
+    instance.variables = variables
     instance.updated_at = now
     if outcome.finished and instance.state == "running":
         instance.state, instance.ended_at = "completed", now

@@ -31,7 +31,6 @@ class ProcessInstance(Base):
     engine_state: Mapped[str] = mapped_column(Text)
     # The data of the instance's newest step, kept beside the state for cheap reads.
     variables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    error: Mapped[str | None] = mapped_column(Text)
     # Optimistic concurrency: every UPDATE checks and bumps it.
     version: Mapped[int] = mapped_column(default=1)
     started_by: Mapped[str] = mapped_column(String(80))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from xueji.db.base import Base
@@ -38,3 +38,14 @@ class UserTask(Base):
 
     instance = relationship("ProcessInstance", lazy="joined", innerjoin=True)
     station = relationship("Station", lazy="joined")
+
+    def is_overdue(self, now: datetime) -> bool:
+        """Open and past its due date (or marked so by its deadline timer)."""
+        return self.state == "ready" and (
+            self.overdue_at is not None or (self.due_at is not None and self.due_at < now)
+        )
+
+    @staticmethod
+    def overdue_clause(now: datetime):
+        """The same rule as `is_overdue`, for queries of open tasks."""
+        return or_(UserTask.overdue_at.is_not(None), UserTask.due_at < now)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from xueji import clock
 from xueji.auth.dependencies import CurrentUser
@@ -64,9 +64,7 @@ def list_tasks(
     if unassigned:
         query = query.where(UserTask.assignee.is_(None))
     if overdue:
-        query = query.where(
-            or_(UserTask.overdue_at.is_not(None), UserTask.due_at < clock.now())
-        )
+        query = query.where(UserTask.overdue_clause(clock.now()))
     rows, total = paging.fetch(session, query.order_by(UserTask.created_at, UserTask.id))
     return TaskPage(
         items=[task_item(t) for t in rows], total=total, page=paging.page, per_page=paging.per_page

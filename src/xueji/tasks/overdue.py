@@ -7,7 +7,7 @@ from collections import Counter
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from xueji import clock
 from xueji.auth.dependencies import CurrentUser
@@ -42,7 +42,7 @@ def overdue_tasks(session: DbSession, principal: CurrentUser) -> OverdueOut:
         .where(
             UserTask.state == "ready",
             UserTask.instance_id.in_(instances),
-            or_(UserTask.overdue_at.is_not(None), UserTask.due_at < clock.now()),
+            UserTask.overdue_clause(clock.now()),
         )
         .order_by(UserTask.due_at, UserTask.id)
         .limit(1000)

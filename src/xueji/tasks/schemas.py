@@ -92,10 +92,7 @@ def task_item(task: UserTask) -> TaskItem:
         student=task.student_id,
         station=task.station.code if task.station else None,
         due_at=task.due_at,
-        overdue=task.state == "ready"
-        and (
-            task.overdue_at is not None or (task.due_at is not None and task.due_at < clock.now())
-        ),
+        overdue=task.is_overdue(clock.now()),
         escalation_level=task.escalation_level,
         assignee=task.assignee,
         created_at=task.created_at,
