@@ -32,7 +32,7 @@ from xueji.definitions.repository import get_definition  # noqa: E402
 from xueji.definitions.service import deploy  # noqa: E402
 from xueji.instances.service import start_instance  # noqa: E402
 from xueji.models import ProcessInstance, Station, Student, UserTask  # noqa: E402
-from xueji.runtime import create_runtime  # noqa: E402
+from xueji.wiring import build_runtime  # noqa: E402
 from xueji.students.id_numbers import check_digit  # noqa: E402
 from xueji.tasks import service as tasks  # noqa: E402
 
@@ -102,7 +102,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = os.environ.get("XUEJI_DATABASE_URL") or f"sqlite:///{tmp}/bench.sqlite3"
-        runtime = create_runtime(Settings(database_url=url, data_dir=Path(tmp),
+        runtime = build_runtime(Settings(database_url=url, data_dir=Path(tmp),
                                           secret_key="bench", run_worker=False))
         upgrade(runtime.db.engine)
         ids = setup(runtime, args.large)

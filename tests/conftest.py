@@ -44,7 +44,7 @@ from xueji.models import (
     WebhookDelivery,
     user_roles,
 )
-from xueji.runtime import create_runtime
+from xueji.wiring import build_runtime
 
 HERE = Path(__file__).parent
 # Rows of these tables belong to one test; users, stations and students are the demo's.
@@ -100,7 +100,7 @@ def settings(database_url, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def runtime(settings):
-    runtime = create_runtime(settings)
+    runtime = build_runtime(settings)
     upgrade(runtime.db.engine)
     with session_scope(runtime.db.writer) as session:
         seed_demo(session)

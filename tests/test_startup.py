@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from xueji.config import PROJECT_ROOT, Settings
 from xueji.definitions.repository import latest_versions
-from xueji.runtime import create_runtime
+from xueji.wiring import build_runtime
 from xueji.startup import prepare
 
 
 def test_first_start_deploys_every_process_and_a_second_changes_nothing(tmp_path):
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}", data_dir=tmp_path,
                         secret_key="test", run_worker=False, demo=True)
-    runtime = create_runtime(settings)
+    runtime = build_runtime(settings)
     try:
         prepare(runtime)
         prepare(runtime)

@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.concurrency import run_in_threadpool
 
 from xueji.auth.dependencies import current_principal
 from xueji.auth.endpoints import public as auth_public
@@ -20,7 +22,10 @@ from xueji.errors import XuejiError
 from xueji.events.endpoints import router as events_router
 from xueji.instances.endpoints import router as instances_router
 from xueji.messages.endpoints import router as messages_router
-from xueji.runtime import Runtime, create_runtime
+from xueji.instances.incidents import record_incident
+from xueji.instances.steps import LOST_UPDATE
+from xueji.runtime import Runtime
+from xueji.wiring import build_runtime
 from xueji.scheduler.endpoints import router as jobs_router
 from xueji.scheduler.worker import run_forever
 from xueji.startup import prepare
@@ -40,9 +45,20 @@ def _error(status: int, error: str, detail, headers=None) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(XuejiError)
-    async def xueji_error(_request: Request, exc: XuejiError):
+    async def xueji_error(request: Request, exc: XuejiError):
+        incident = getattr(exc, "incident", None)
+        if incident is not None:
+            # The step was rolled back with the request's session; what failed is kept, in a
+            # transaction of its own.
+            await run_in_threadpool(record_incident, request.app.state.runtime.db, incident)
+        if exc.status_code >= 500:
+            return _unexpected(exc)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return _error(exc.status_code, exc.error, exc.detail, headers)
+
+    @app.exception_handler(StaleDataError)
+    async def lost_update(_request: Request, _exc: StaleDataError):
+        return _error(409, "Conflict", LOST_UPDATE)
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(_request: Request, exc: RequestValidationError):
@@ -57,20 +73,24 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception):
-        request_id = uuid.uuid4().hex
-        log.exception("unexpected error, request %s", request_id, exc_info=exc)
-        return _error(
-            500,
-            "InternalError",
-            {"request_id": request_id, "message": "unexpected error; see the server log"},
-        )
+        return _unexpected(exc)
+
+
+def _unexpected(exc: Exception) -> JSONResponse:
+    request_id = uuid.uuid4().hex
+    log.error("unexpected error, request %s", request_id, exc_info=exc)
+    return _error(
+        500,
+        "InternalError",
+        {"request_id": request_id, "message": "unexpected error; see the server log"},
+    )
 
 
 def create_app(
     settings: Settings | None = None, runtime: Runtime | None = None, prepare_on_start: bool = True
 ) -> FastAPI:
     settings = settings or get_settings()
-    runtime = runtime or create_runtime(settings)
+    runtime = runtime or build_runtime(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -37,9 +37,9 @@ def _errors_as_messages():
 
 def _runtime():
     from xueji.db.migrate import upgrade
-    from xueji.runtime import create_runtime
+    from xueji.wiring import build_runtime
 
-    runtime = create_runtime(get_settings())
+    runtime = build_runtime(get_settings())
     upgrade(runtime.db.engine)
     return runtime
 
@@ -111,7 +111,9 @@ def deploy(
     files = {path.name: path.read_bytes() for path in paths}
     try:
         with session_scope(runtime.db.writer) as session:
-            result = deploy_files(session, files, deployed_by, runtime.settings.max_upload_bytes)
+            result = deploy_files(
+                session, files, deployed_by, runtime.settings.max_upload_bytes, runtime.services
+            )
             for definition, new in result.definitions:
                 state = "new" if new else "unchanged"
                 typer.echo(f"{definition.key} v{definition.version} ({state})")

@@ -61,6 +61,18 @@ class FormInvalid(InvalidInput):
     error = "FormInvalid"
 
 
+class ServiceError(InvalidInput):
+    """A business rule refused the step; `detail` is the sentence the person reads."""
+
+    error = "ServiceError"
+
+
+class CascadeTooDeep(InvalidInput):
+    """Instances starting or messaging each other went deeper than the limit."""
+
+    error = "CascadeTooDeep"
+
+
 class EngineStepFailed(InvalidInput):
     """An engine step failed (script error, no gateway condition true); nothing was changed."""
 
@@ -69,4 +81,17 @@ class EngineStepFailed(InvalidInput):
     def __init__(self, detail: Any = None, incident: dict[str, Any] | None = None):
         super().__init__(detail)
         # Recorded by the request's session handler after the rollback.
+        self.incident = incident
+
+
+class StepCrashed(XuejiError):
+    """A step failed on a bug of ours (not the diagram's, not the user's); nothing was changed.
+
+    Answered as a 500 with a request id; the traceback goes to the log and the incident,
+    built from values read before the step ran, is kept after the rollback."""
+
+    error = "InternalError"
+
+    def __init__(self, detail: Any = None, incident: dict[str, Any] | None = None):
+        super().__init__(detail)
         self.incident = incident

@@ -31,7 +31,13 @@ def deploy_directory(runtime: Runtime) -> None:
     if not any(name.endswith((".bpmn", ".dmn")) for name in files):
         return
     with session_scope(runtime.db.writer) as session:
-        deployed = deploy(session, files, "system", max(settings.max_upload_bytes, 1 << 24))
+        deployed = deploy(
+            session,
+            files,
+            "system",
+            max(settings.max_upload_bytes, 1 << 24),
+            runtime.services,
+        )
         new = [f"{d.key} v{d.version}" for d, is_new in deployed.definitions if is_new]
         if new:
             log.info("deployed %s", ", ".join(new))

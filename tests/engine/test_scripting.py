@@ -12,7 +12,9 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
+from xueji.errors import ServiceError
 from xueji.engine.scripting import (
+    ServiceCrashed,
     RestrictedEnvironment,
     ScriptRestrictionError,
     ScriptTimeout,
@@ -354,14 +356,15 @@ def test_normal_loops_are_not_slowed_into_a_timeout():
 def test_call_service_passes_values_and_returns_json():
     calls = []
 
-    def greet(context, name, times):
-        calls.append((context, name, times))
+    def greet(step, context, name, times):
+        calls.append((step, context, name, times))
         return {"msg": f"你好 {name}", "when": date(2024, 1, 1)}
 
     env = RestrictedEnvironment(services={"greet": greet})
     data = {"a": 1}
     result = env.call_service(
         data,
+        step="the step",
         operation_name="greet",
         operation_params={
             "name": {"value": "Li", "type": "str"},
@@ -369,23 +372,48 @@ def test_call_service_passes_values_and_returns_json():
         },
     )
     assert result == '{"msg": "你好 Li", "when": "2024-01-01"}'
-    assert calls == [(data, "Li", 2)]
+    assert calls == [("the step", data, "Li", 2)]
 
 
 def test_call_service_with_unknown_operation_names_it():
-    env = RestrictedEnvironment(services={"known": lambda context: 1})
+    env = RestrictedEnvironment(services={"known": lambda step, context: 1})
     with pytest.raises(LookupError, match="'nope'"):
         env.call_service({}, operation_name="nope", operation_params={})
 
 
-def test_engine_wraps_service_errors_in_workflow_task_exception():
+def test_engine_reports_an_unknown_service_as_a_diagram_error():
     workflow = _workflow("x = 1", 1)
     task = workflow.get_next_task(spec_name="start")
-    with pytest.raises(
-        WorkflowTaskException, match="Service call 'missing' failed: LookupError"
-    ) as info:
+    with pytest.raises(WorkflowTaskException, match="unknown service operation 'missing'") as info:
         workflow.script_engine.call_service(task, operation_name="missing", operation_params={})
     assert info.value.task is task
+
+
+def test_engine_passes_a_business_error_on_with_its_own_sentence():
+    def refuse(step, context):
+        raise ServiceError("招生录取库中没有考生号 123")
+
+    workflow = _workflow("x = 1", 1)
+    workflow.script_engine.environment.services["refuse"] = refuse
+    task = workflow.get_next_task(spec_name="start")
+    with pytest.raises(WorkflowTaskException) as info:
+        workflow.script_engine.call_service(task, operation_name="refuse", operation_params={})
+    assert isinstance(info.value.__cause__, ServiceError)
+    assert str(info.value).startswith("招生录取库中没有考生号 123")
+    assert "Service call" not in str(info.value)
+
+
+def test_engine_reports_a_crashing_service_as_a_crash_not_a_diagram_error():
+    def crash(step, context):
+        return context["exam_number"]
+
+    workflow = _workflow("x = 1", 1)
+    workflow.script_engine.environment.services["crash"] = crash
+    task = workflow.get_next_task(spec_name="start")
+    with pytest.raises(ServiceCrashed) as info:
+        workflow.script_engine.call_service(task, operation_name="crash", operation_params={})
+    assert isinstance(info.value.__cause__, KeyError)
+    assert info.value.operation == "crash"
 
 
 def test_engine_reports_non_string_exception_arguments():

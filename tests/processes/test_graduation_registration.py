@@ -19,7 +19,7 @@ from tests.helpers import (
 )
 from xueji import clock
 from xueji.models import Course, Grade, Station, StatusChange, Student, Upload
-from xueji.service_tasks.graduation import INSTITUTION_CODE
+from xueji.process_logic.graduation_registration import INSTITUTION_CODE
 from xueji.students.id_numbers import check_digit
 
 KEY = "graduation_registration"

@@ -190,7 +190,7 @@ class Diagram:
         """An intermediate message catch event; the payload lands in `variable`.
 
         `correlation` names the values a message must carry to reach this instance
-        (xueji.messages.service); `form` validates the payload like a start form.
+        (xueji.instances.correlation); `form` validates the payload like a start form.
         """
         properties = {"correlation": correlation}
         if form:

@@ -15,7 +15,7 @@ from xueji.auth.tokens import create_access_token
 from xueji.db.dependencies import DbSession
 from xueji.errors import NotAuthenticated
 from xueji.models import ApiToken, User
-from xueji.runtime_dep import AppRuntime
+from xueji.runtime import AppRuntime
 
 public = APIRouter(tags=["auth"])
 router = APIRouter(tags=["auth"])

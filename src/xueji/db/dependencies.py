@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from xueji.errors import EngineStepFailed
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +22,6 @@ def get_session(request: Request) -> Iterator[Session]:
     try:
         yield session
         session.commit()
-    except EngineStepFailed as exc:
-        session.rollback()
-        # The step is undone; what failed is kept, in a transaction of its own.
-        if exc.incident is not None:
-            runtime.record_incident(exc.incident)
-        raise
     except BaseException:
         session.rollback()
         raise

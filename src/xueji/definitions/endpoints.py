@@ -11,7 +11,7 @@ from xueji.auth.dependencies import AdminUser, CurrentUser
 from xueji.auth.principal import Principal
 from xueji.db.dependencies import DbSession
 from xueji.definitions import service
-from xueji.definitions.repository import get_definition, latest_versions
+from xueji.definitions.repository import form_content, get_definition, latest_versions
 from xueji.definitions.schemas import (
     DefinitionDetail,
     DefinitionItem,
@@ -21,10 +21,10 @@ from xueji.definitions.schemas import (
     ValidationOut,
 )
 from xueji.errors import DeploymentInvalid
-from xueji.instances.service import form_content, may_start
+from xueji.definitions.auth import may_start
 from xueji.models import ProcessDefinition, ProcessInstance
-from xueji.runtime_dep import AppRuntime
-from xueji.tasks.schemas import FormOut
+from xueji.runtime import AppRuntime
+from xueji.forms.schemas import FormOut
 
 router = APIRouter(tags=["definitions"])
 
@@ -62,7 +62,11 @@ async def create_deployment(
     """Deploy .bpmn, .dmn and form .json files; unchanged content keeps its version."""
     contents = await _read_files(files, runtime.settings.max_upload_bytes)
     deployed = service.deploy(
-        session, contents, principal.username, runtime.settings.max_upload_bytes
+        session,
+        contents,
+        principal.username,
+        runtime.settings.max_upload_bytes,
+        runtime.services,
     )
     return DeploymentOut(
         id=deployed.deployment.id,
@@ -82,7 +86,9 @@ async def validate_deployment(
 ) -> ValidationOut:
     """Check files as a deployment would, without deploying them."""
     contents = await _read_files(files, runtime.settings.max_upload_bytes)
-    report = service.validate_upload(session, contents, runtime.settings.max_upload_bytes)
+    report = service.validate_upload(
+        session, contents, runtime.settings.max_upload_bytes, runtime.services
+    )
     return ValidationOut(valid=not report.problems, problems=[p.as_dict() for p in report.problems])
 
 

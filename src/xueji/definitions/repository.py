@@ -59,3 +59,16 @@ def dependency_documents(session: Session, definition: ProcessDefinition) -> lis
         return []
     rows = session.scalars(select(ProcessDefinition).where(ProcessDefinition.id.in_(ids)))
     return [(row.file_name, row.xml) for row in rows]
+
+
+def form_content(session: Session, definition: ProcessDefinition, name: str | None):
+    """The content of form file `name` as deployed with this definition version (or, for a
+    form it does not pin, the latest deployed version of that file)."""
+    if not name:
+        return None
+    form_id = definition.forms.get(name)
+    if form_id is not None:
+        form = session.get(Form, form_id)
+        return form.content if form else None
+    form = latest_forms(session).get(name)
+    return form.content if form else None

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from xueji.tasks.schemas import FormOut
+from xueji.forms.schemas import FormOut
 
 
 class DeployedDefinition(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -15,7 +16,6 @@ from xueji.definitions.repository import latest_forms, latest_versions
 from xueji.engine.validation import Catalog, Problem, Report, inspect_upload
 from xueji.errors import DeploymentInvalid
 from xueji.models import Deployment, Form, ProcessDefinition
-from xueji.service_tasks import SERVICES
 
 ALLOWED_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".json")
 
@@ -51,28 +51,36 @@ def clean_file_name(name: str | None) -> str:
     return base or "unnamed"
 
 
-def _catalog(session: Session) -> Catalog:
+def _catalog(session: Session, services: Collection[str]) -> Catalog:
     definitions = latest_versions(session, kind=None)
     return Catalog(
         forms={name: form.content for name, form in latest_forms(session).items()},
         processes={d.key: (d.file_name, d.xml.encode()) for d in definitions if d.kind == "bpmn"},
         decisions={d.key: (d.file_name, d.xml.encode()) for d in definitions if d.kind == "dmn"},
-        services=set(SERVICES),
+        services=set(services),
         role_for_lane=role_for_lane,
     )
 
 
-def validate_upload(session: Session, files: dict[str, bytes], max_bytes: int) -> Report:
+def validate_upload(
+    session: Session, files: dict[str, bytes], max_bytes: int, services: Collection[str]
+) -> Report:
     """Everything wrong with an upload, without deploying it."""
     problems = check_file_names(files, max_bytes)
     if problems:
         return Report(problems=problems)
-    return inspect_upload(files, _catalog(session))
+    return inspect_upload(files, _catalog(session, services))
 
 
-def deploy(session: Session, files: dict[str, bytes], deployed_by: str, max_bytes: int) -> Deployed:
+def deploy(
+    session: Session,
+    files: dict[str, bytes],
+    deployed_by: str,
+    max_bytes: int,
+    services: Collection[str],
+) -> Deployed:
     """Deploy an upload; unchanged definitions keep their version. Raises DeploymentInvalid."""
-    report = validate_upload(session, files, max_bytes)
+    report = validate_upload(session, files, max_bytes, services)
     if report.problems:
         raise DeploymentInvalid([p.as_dict() for p in report.problems])
     now = clock.now()

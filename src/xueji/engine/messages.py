@@ -7,7 +7,7 @@ may declare, as spiffworkflow properties:
 - `correlation`: the comma-separated values a message must carry to reach an instance waiting
   here, e.g. "student" or "business_key,student". Recognised: `business_key`, `student` (the
   student id), `station` (the station code); any other name (e.g. `batch`) is a process
-  variable. Matching is done by the service (xueji.messages.service), never by SpiffWorkflow,
+  variable. Matching is done by the service (xueji.instances.correlation), never by SpiffWorkflow,
   which lets any message through when no correlation properties are modelled.
 - `formJsonSchemaFilename`: a JSON Schema the payload must satisfy, as a start form would.
 

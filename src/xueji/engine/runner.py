@@ -6,13 +6,21 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from contextlib import AbstractContextManager
+
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.task import Task, TaskState
 
+from xueji.engine import serializer
 from xueji.engine import timers as _timers  # noqa: F401  (routes timer events to our clock)
-from xueji.engine.calls import ExternalCallActivity, call_outputs
-from xueji.engine.scripting import ScriptTimeout, make_script_engine
+from xueji.engine.calls import CallRequest, ExternalCallActivity, call_outputs, pending_calls
+from xueji.engine.scripting import ScriptTimeout, bound_step, make_script_engine
+from xueji.errors import XuejiError
+
+# The engine's workflow object, for the layers above that hold one without using the library.
+Workflow = BpmnWorkflow
 
 
 @dataclass(frozen=True)
@@ -37,21 +45,44 @@ class CompletedElement:
     kind: str
 
 
+@dataclass(frozen=True)
+class ThrownMessage:
+    """A message the step threw (throw or end event) for other instances to catch."""
+
+    name: str
+    payload: Any
+
+
 @dataclass
 class StepOutcome:
     completed: list[CompletedElement] = field(default_factory=list)
     ready: list[ReadyTask] = field(default_factory=list)
     finished: bool = False
+    # Call activities that started waiting in this step (already marked as called).
+    calls: list[CallRequest] = field(default_factory=list)
+    thrown: list[ThrownMessage] = field(default_factory=list)
+    # The workflow's data after the step (the current task's, as plain JSON).
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 class StepError(Exception):
-    """An engine step failed; the caller must throw the workflow object away."""
+    """An engine step failed; the caller must throw the workflow object away.
 
-    def __init__(self, reason: str, element_id: str | None = None, element_name: str | None = None):
+    `refusal` is the business error a service raised (its sentence is `reason`); otherwise
+    the diagram failed (a script, a condition, a gateway)."""
+
+    def __init__(
+        self,
+        reason: str,
+        element_id: str | None = None,
+        element_name: str | None = None,
+        refusal: XuejiError | None = None,
+    ):
         super().__init__(reason)
         self.reason = reason
         self.element_id = element_id
         self.element_name = element_name
+        self.refusal = refusal
 
 
 class TaskNotReady(Exception):
@@ -66,11 +97,22 @@ def _step_error(exc: Exception) -> StepError:
     task = getattr(exc, "task", None)
     spec = task.task_spec if task is not None else getattr(exc, "task_spec", None)
     element_id, element_name = _element(spec) if spec is not None else (None, None)
+    refusal = exc.__cause__
+    if isinstance(refusal, XuejiError):
+        return StepError(str(refusal.detail), element_id, element_name, refusal)
     reason = str(exc)
     cause = exc.__cause__ or exc.__context__
     if isinstance(cause, ScriptTimeout):
         reason = f"{reason}: {cause}"
     return StepError(reason, element_id, element_name)
+
+
+def instance_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The data of the task a person works on next (or of the last one), as plain JSON."""
+    ready = workflow.get_tasks(state=TaskState.READY)
+    task = ready[0] if ready else workflow.last_task
+    data = dict(task.data) if task is not None else dict(workflow.task_tree.data)
+    return serializer.plain(data)
 
 
 def properties_of(task_spec) -> dict[str, str]:
@@ -90,6 +132,10 @@ class Runner:
         self.script_engine = make_script_engine(
             services=services, time_limit=time_limit, functions=functions
         )
+
+    def bound(self, step: Any) -> AbstractContextManager[None]:
+        """Service tasks run inside this block get `step` as their first argument."""
+        return bound_step(step)
 
     def new_workflow(self, spec, subprocess_specs) -> BpmnWorkflow:
         return BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
@@ -198,6 +244,16 @@ class Runner:
             workflow.do_engine_steps(did_complete_task=record)
         except (SpiffWorkflowException, ScriptTimeout) as exc:
             raise _step_error(exc) from exc
+        thrown = [
+            ThrownMessage(event.event_definition.name, event.payload)
+            for event in workflow.get_events()
+            if isinstance(event.event_definition, MessageEventDefinition)
+        ]
         return StepOutcome(
-            completed=completed, ready=self.ready_tasks(workflow), finished=workflow.completed
+            completed=completed,
+            ready=self.ready_tasks(workflow),
+            finished=workflow.completed,
+            calls=pending_calls(workflow),
+            thrown=thrown,
+            data=instance_data(workflow),
         )

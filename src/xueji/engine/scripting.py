@@ -26,7 +26,9 @@ import ast
 import json
 import operator
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache, partial
@@ -48,6 +50,8 @@ from RestrictedPython.Guards import (
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, PythonScriptEngine
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from xueji.errors import XuejiError
 
 MAX_INT_BITS = 1_000_000  # largest int result of ``*``, ``**`` and ``<<``
 MAX_SEQUENCE_LENGTH = 10_000_000  # largest result of ``sequence * n``
@@ -408,17 +412,55 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
                 context[name] = value
         return True
 
-    def call_service(self, context, operation_name=None, operation_params=None, **kwargs) -> str:
-        """Call ``services[operation_name](context, **params)`` and return the result as JSON."""
+    def call_service(
+        self, context, operation_name=None, operation_params=None, step=None, **kwargs
+    ) -> str:
+        """Call ``services[operation_name](step, context, **params)``; the result as JSON.
+
+        `step` is the caller's step context (opaque here: what the service layer bound with
+        `bound_step`); the service gets it as its first argument, explicitly."""
         service = self.services.get(operation_name)
         if service is None:
             known = ", ".join(sorted(self.services)) or "none"
-            raise LookupError(f"unknown service operation {operation_name!r} (available: {known})")
+            raise UnknownService(
+                f"unknown service operation {operation_name!r} (available: {known})"
+            )
         params = {
             name: param["value"] if isinstance(param, Mapping) and "value" in param else param
             for name, param in (operation_params or {}).items()
         }
-        return json.dumps(service(context, **params), ensure_ascii=False, default=str)
+        return json.dumps(service(step, context, **params), ensure_ascii=False, default=str)
+
+
+class UnknownService(LookupError):
+    """A diagram names a service operation nobody registered."""
+
+
+class ServiceCrashed(Exception):
+    """A service task raised something other than a business error: a bug of ours.
+
+    Deliberately not a SpiffWorkflowException, so that it passes the runner's handling of
+    diagram errors and reaches the service layer as the crash it is."""
+
+    def __init__(self, operation: str | None, element_id: str | None, element_name: str | None):
+        super().__init__(f"service {operation!r} crashed")
+        self.operation = operation
+        self.element_id = element_id
+        self.element_name = element_name
+
+
+# The step context of the engine step running in this thread (see Runner.bound).
+_step: ContextVar[Any] = ContextVar("xueji_engine_step", default=None)
+
+
+@contextmanager
+def bound_step(step: Any) -> Iterator[None]:
+    """Service tasks run in this block receive `step` as their first argument."""
+    token = _step.set(step)
+    try:
+        yield
+    finally:
+        _step.reset(token)
 
 
 class RestrictedScriptEngine(PythonScriptEngine):
@@ -439,16 +481,25 @@ class RestrictedScriptEngine(PythonScriptEngine):
 
     def call_service(self, task, **kwargs):
         try:
-            return self.environment.call_service(task.data, **kwargs)
+            return self.environment.call_service(task.data, step=_step.get(), **kwargs)
         except SpiffWorkflowException:
             raise
+        except XuejiError as exc:
+            # A business rule refused: the service's own sentence, nothing wrapped around it.
+            raise WorkflowTaskException(str(exc.detail), task=task, exception=exc) from exc
+        except UnknownService as exc:
+            raise WorkflowTaskException(str(exc), task=task, exception=exc) from exc
         except Exception as exc:
-            name = kwargs.get("operation_name")
-            raise WorkflowTaskException(
-                f"Service call {name!r} failed: {type(exc).__name__}: {exc}",
-                task=task,
-                exception=exc,
-            ) from exc
+            raise _crashed(task, kwargs) from exc
+
+
+def _crashed(task, kwargs) -> ServiceCrashed:
+    spec = task.task_spec
+    return ServiceCrashed(
+        kwargs.get("operation_name"),
+        getattr(spec, "bpmn_id", None),
+        getattr(spec, "bpmn_name", None),
+    )
 
 
 def make_script_engine(

@@ -103,3 +103,9 @@ def check_data(value: Any, path: str = "") -> None:
         raise UnsafeData(f"{path}: NaN is not a value")
     elif not isinstance(value, _PLAIN + _TYPED):
         raise UnsafeData(f"{path}: values of type {type(value).__name__} cannot be stored")
+
+
+def plain(data: dict[str, Any]) -> dict[str, Any]:
+    """Task data as plain JSON (dates as ISO strings), e.g. for a variables column."""
+    result: dict[str, Any] = json.loads(json.dumps(data, default=str, ensure_ascii=False))
+    return result

@@ -20,7 +20,7 @@ from xueji.errors import NotFound
 from xueji.events.schemas import WebhookIn, WebhookOut
 from xueji.events.service import forget_webhooks
 from xueji.models import OutboxEvent, Webhook
-from xueji.runtime_dep import AppRuntime
+from xueji.runtime import AppRuntime
 
 router = APIRouter(tags=["events"])
 

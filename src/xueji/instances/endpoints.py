@@ -2,87 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from fastapi import APIRouter, Depends, Response
-from sqlalchemy import select
+from pydantic import BaseModel, Field
 
 from xueji.auth.dependencies import AdminUser, CurrentUser, require_roles
 from xueji.auth.principal import Principal
 from xueji.db.dependencies import DbSession
 from xueji.definitions.repository import get_definition
-from xueji.instances import service
-from xueji.instances.repository import get_readable, readable_by
+from xueji.instances import repository, service
+from xueji.instances.repository import get_readable
 from xueji.instances.schemas import (
     HistoryItem,
     IncidentItem,
     InstanceDetail,
-    InstanceItem,
     InstancePage,
     StartBody,
-)
-from xueji.models import (
-    HistoryEvent,
-    Incident,
-    ProcessDefinition,
-    ProcessInstance,
-    Station,
-    UserTask,
+    instance_detail,
+    instance_item,
 )
 from xueji.paging import Paging
-from xueji.runtime_dep import AppRuntime
-from xueji.tasks.repository import readable_by as tasks_readable_by
-from xueji.tasks.schemas import task_item
+from xueji.runtime import AppRuntime
 
 router = APIRouter(tags=["instances"])
 
 NOT_FOUND = {404: {"description": "No such instance, or not yours to see"}}
-
-
-def instance_item(instance: ProcessInstance) -> InstanceItem:
-    return InstanceItem(
-        id=instance.id,
-        key=instance.definition.key,
-        version=instance.definition.version,
-        name=instance.definition.name,
-        state=instance.state,
-        business_key=instance.business_key,
-        station=instance.station.code if instance.station else None,
-        student=instance.student_id,
-        parent_id=instance.parent_id,
-        started_by=instance.started_by,
-        started_at=instance.started_at,
-        updated_at=instance.updated_at,
-        ended_at=instance.ended_at,
-    )
-
-
-def instance_detail(session, principal: Principal, instance: ProcessInstance) -> InstanceDetail:
-    tasks = session.scalars(
-        tasks_readable_by(principal)
-        .where(UserTask.instance_id == instance.id, UserTask.state == "ready")
-        .order_by(UserTask.created_at)
-    )
-    children = session.scalars(
-        select(ProcessInstance.id).where(ProcessInstance.parent_id == instance.id)
-    )
-    incidents = []
-    if principal.is_admin:
-        incidents = [
-            {
-                "id": i.id,
-                "element_id": i.element_id,
-                "message": i.message,
-                "created_at": i.created_at.isoformat(),
-            }
-            for i in session.scalars(select(Incident).where(Incident.instance_id == instance.id))
-        ]
-    return InstanceDetail(
-        **instance_item(instance).model_dump(),
-        variables=instance.variables,
-        active_tasks=[task_item(t) for t in tasks],
-        pending_timers=[],
-        children=list(children),
-        incidents=incidents,
-    )
 
 
 @router.post(
@@ -119,25 +64,16 @@ def list_instances(
     parent: str | None = None,
 ) -> InstancePage:
     """Instances the caller may see, oldest first, with filters."""
-    query = readable_by(principal).join(ProcessDefinition)
-    if key:
-        query = query.where(ProcessDefinition.key == key)
-    if state:
-        query = query.where(ProcessInstance.state == state)
-    if business_key:
-        query = query.where(ProcessInstance.business_key == business_key)
-    if student is not None:
-        query = query.where(ProcessInstance.student_id == student)
-    if station:
-        query = query.where(
-            ProcessInstance.station_id
-            == select(Station.id).where(Station.code == station).scalar_subquery()
-        )
-    if parent:
-        query = query.where(ProcessInstance.parent_id == parent)
-    rows, total = paging.fetch(
-        session, query.order_by(ProcessInstance.started_at, ProcessInstance.id)
+    query = repository.filtered_instances(
+        principal,
+        key=key,
+        state=state,
+        business_key=business_key,
+        student=student,
+        station=station,
+        parent=parent,
     )
+    rows, total = paging.fetch(session, query)
     return InstancePage(
         items=[instance_item(r) for r in rows],
         total=total,
@@ -160,11 +96,7 @@ def get_instance(instance_id: str, session: DbSession, principal: CurrentUser) -
 def get_history(instance_id: str, session: DbSession, principal: CurrentUser) -> list[HistoryItem]:
     """Every step of an instance: who, what, when, with what data."""
     get_readable(session, principal, instance_id)
-    events = session.scalars(
-        select(HistoryEvent)
-        .where(HistoryEvent.instance_id == instance_id)
-        .order_by(HistoryEvent.id)
-    )
+    events = repository.history_of(session, instance_id)
     return [HistoryItem.model_validate(e, from_attributes=True) for e in events]
 
 
@@ -200,7 +132,8 @@ def resume_instance(instance_id: str, session: DbSession, principal: Principal =
 def terminate_instance(
     instance_id: str, session: DbSession, runtime: AppRuntime, principal: Principal = Manager
 ):
-    """Terminate an instance: open tasks are cancelled; it cannot be resumed."""
+    """Terminate an instance and its running children: open tasks are cancelled; it cannot be
+    resumed. A terminated child's caller gets an incident (see POST /incidents/{id}/resolve)."""
     get_readable(session, principal, instance_id)
     instance = service.terminate(session, runtime, principal, instance_id)
     return instance_detail(session, principal, instance)
@@ -223,8 +156,39 @@ def get_instance_xml(instance_id: str, session: DbSession, principal: CurrentUse
 def list_incidents(
     session: DbSession, principal: AdminUser, open_only: bool = True
 ) -> list[IncidentItem]:
-    """Failed engine steps (rolled back), newest last."""
-    query = select(Incident).order_by(Incident.id)
-    if open_only:
-        query = query.where(Incident.resolved_at.is_(None))
-    return [IncidentItem.model_validate(i, from_attributes=True) for i in session.scalars(query)]
+    """Failed engine steps (rolled back) and callers waiting on ended children, oldest first."""
+    return [
+        IncidentItem.model_validate(i, from_attributes=True)
+        for i in repository.incidents(session, open_only=open_only)
+    ]
+
+
+class ResolveBody(BaseModel):
+    action: Literal["retry", "skip", "terminate_caller", "dismiss"]
+    # With `skip`: the data the skipped child hands its caller.
+    outputs: dict[str, Any] = Field(default_factory=dict)
+
+
+@router.post(
+    "/incidents/{incident_id}/resolve",
+    response_model=IncidentItem,
+    responses={
+        403: {"description": "Admins only"},
+        404: {"description": "No such incident"},
+        409: {"description": "Resolved already"},
+        422: {"description": "The action does not apply to this incident"},
+    },
+)
+def resolve_incident(
+    incident_id: int,
+    body: ResolveBody,
+    session: DbSession,
+    runtime: AppRuntime,
+    principal: AdminUser,
+) -> IncidentItem:
+    """Resolve an incident: for a caller whose child was terminated, retry the child, skip it
+    with outputs, or terminate the caller; any incident may be dismissed."""
+    incident = service.resolve_incident(
+        session, runtime, principal, incident_id, body.action, body.outputs
+    )
+    return IncidentItem.model_validate(incident, from_attributes=True)

@@ -1,13 +1,17 @@
-"""Instance queries, scoped to what a caller may read."""
+"""Instance and user-task queries, scoped to what a caller may read or work on."""
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from xueji.auth.principal import Principal, scope_filter
+from xueji.auth.roles import COLLEGE_WIDE
 from xueji.errors import NotFound
-from xueji.models import ProcessInstance
+from xueji.models import HistoryEvent, Incident, ProcessDefinition, ProcessInstance, Station, UserTask
+
+# Instance states in which an instance may still move on.
+UNFINISHED = ("running", "suspended", "error")
 
 
 def readable_by(principal: Principal, query: Select | None = None) -> Select:
@@ -35,3 +39,103 @@ def lock(session: Session, instance_id: str) -> ProcessInstance:
     if instance is None:
         raise NotFound(f"no process instance {instance_id!r}")
     return instance
+
+
+def tasks_readable_by(principal: Principal, query: Select | None = None) -> Select:
+    """Tasks offered to a role the caller holds, within that role's scope (admins: all)."""
+    query = query if query is not None else select(UserTask)
+    if principal.is_admin:
+        return query
+    scopes = []
+    wide = sorted(principal.roles & COLLEGE_WIDE)
+    if wide:
+        scopes.append(UserTask.role.in_(wide))
+    for role in sorted(principal.roles & {"station", "advisor"}):
+        if principal.station_id is not None:
+            scopes.append(and_(UserTask.role == role, UserTask.station_id == principal.station_id))
+    if "student" in principal.roles and principal.student_id is not None:
+        scopes.append(and_(UserTask.role == "student", UserTask.student_id == principal.student_id))
+    return query.where(or_(*scopes) if scopes else false())
+
+
+def get_readable_task(session: Session, principal: Principal, task_id: str) -> UserTask:
+    task = session.scalar(tasks_readable_by(principal).where(UserTask.id == task_id))
+    if task is None:
+        raise NotFound(f"no task {task_id!r}")
+    return task
+
+
+def open_tasks(session: Session, principal: Principal, instance_id: str) -> list[UserTask]:
+    """The instance's READY tasks the caller may work on, oldest first."""
+    return list(
+        session.scalars(
+            tasks_readable_by(principal)
+            .where(UserTask.instance_id == instance_id, UserTask.state == "ready")
+            .order_by(UserTask.created_at, UserTask.id)
+        )
+    )
+
+
+def child_ids(session: Session, instance_id: str) -> list[str]:
+    return list(
+        session.scalars(
+            select(ProcessInstance.id)
+            .where(ProcessInstance.parent_id == instance_id)
+            .order_by(ProcessInstance.call_index, ProcessInstance.id)
+        )
+    )
+
+
+def incidents_of(session: Session, instance_id: str) -> list[Incident]:
+    return list(
+        session.scalars(
+            select(Incident).where(Incident.instance_id == instance_id).order_by(Incident.id)
+        )
+    )
+
+
+def filtered_instances(
+    principal: Principal,
+    *,
+    key: str | None = None,
+    state: str | None = None,
+    business_key: str | None = None,
+    student: int | None = None,
+    station: str | None = None,
+    parent: str | None = None,
+) -> Select:
+    """Instances the caller may see, narrowed by the list's filters, oldest first."""
+    query = readable_by(principal).join(ProcessDefinition)
+    if key:
+        query = query.where(ProcessDefinition.key == key)
+    if state:
+        query = query.where(ProcessInstance.state == state)
+    if business_key:
+        query = query.where(ProcessInstance.business_key == business_key)
+    if student is not None:
+        query = query.where(ProcessInstance.student_id == student)
+    if station:
+        query = query.where(
+            ProcessInstance.station_id
+            == select(Station.id).where(Station.code == station).scalar_subquery()
+        )
+    if parent:
+        query = query.where(ProcessInstance.parent_id == parent)
+    return query.order_by(ProcessInstance.started_at, ProcessInstance.id)
+
+
+def history_of(session: Session, instance_id: str) -> list[HistoryEvent]:
+    return list(
+        session.scalars(
+            select(HistoryEvent)
+            .where(HistoryEvent.instance_id == instance_id)
+            .order_by(HistoryEvent.id)
+        )
+    )
+
+
+def incidents(session: Session, *, open_only: bool = True) -> list[Incident]:
+    query = select(Incident).order_by(Incident.id)
+    if open_only:
+        query = query.where(Incident.resolved_at.is_(None))
+    return list(session.scalars(query))

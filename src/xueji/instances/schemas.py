@@ -7,7 +7,42 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from xueji.tasks.schemas import TaskItem
+from sqlalchemy.orm import Session
+
+from xueji import clock
+from xueji.auth.principal import Principal
+from xueji.instances import repository
+from xueji.models import ProcessInstance, UserTask
+
+
+class TaskItem(BaseModel):
+    id: str
+    name: str
+    element_id: str
+    role: str | None
+    state: str
+    instance_id: str
+    process_key: str
+    business_key: str | None
+    student: int | None
+    station: str | None
+    due_at: datetime | None
+    # Past its due date (by the clock, or marked by its deadline timer), and how many
+    # escalations went out (1: at the deadline, 2: the reminder).
+    overdue: bool = False
+    escalation_level: int = 0
+    assignee: str | None
+    created_at: datetime
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+
+
+class MessageResult(BaseModel):
+    name: str
+    # Instances that were waiting and caught the message.
+    delivered: list[str]
+    # Instances the message started (when nothing was waiting for it).
+    started: list[str]
 
 
 class StartBody(BaseModel):
@@ -69,5 +104,71 @@ class IncidentItem(BaseModel):
     element_id: str | None
     message: str
     actor: str
+    # kind "child_ended": a caller waiting on a terminated child (child_id, call_task_id).
+    data: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime
     resolved_at: datetime | None
+
+
+def task_item(task: UserTask) -> TaskItem:
+    instance = task.instance
+    return TaskItem(
+        id=task.id,
+        name=task.name,
+        element_id=task.element_id,
+        role=task.role,
+        state=task.state,
+        instance_id=task.instance_id,
+        process_key=instance.definition.key,
+        business_key=instance.business_key,
+        student=task.student_id,
+        station=task.station.code if task.station else None,
+        due_at=task.due_at,
+        overdue=task.is_overdue(clock.now()),
+        escalation_level=task.escalation_level,
+        assignee=task.assignee,
+        created_at=task.created_at,
+        completed_at=task.completed_at,
+        completed_by=task.completed_by,
+    )
+
+
+def instance_item(instance: ProcessInstance) -> InstanceItem:
+    return InstanceItem(
+        id=instance.id,
+        key=instance.definition.key,
+        version=instance.definition.version,
+        name=instance.definition.name,
+        state=instance.state,
+        business_key=instance.business_key,
+        station=instance.station.code if instance.station else None,
+        student=instance.student_id,
+        parent_id=instance.parent_id,
+        started_by=instance.started_by,
+        started_at=instance.started_at,
+        updated_at=instance.updated_at,
+        ended_at=instance.ended_at,
+    )
+
+
+def instance_detail(session: Session, principal: Principal, instance: ProcessInstance) -> InstanceDetail:
+    """An instance as its reader sees it: the open tasks they may work on, incidents for admins."""
+    incidents = []
+    if principal.is_admin:
+        incidents = [
+            {
+                "id": i.id,
+                "element_id": i.element_id,
+                "message": i.message,
+                "created_at": i.created_at.isoformat(),
+            }
+            for i in repository.incidents_of(session, instance.id)
+        ]
+    return InstanceDetail(
+        **instance_item(instance).model_dump(),
+        variables=instance.variables,
+        active_tasks=[task_item(t) for t in repository.open_tasks(session, principal, instance.id)],
+        pending_timers=[],
+        children=repository.child_ids(session, instance.id),
+        incidents=incidents,
+    )

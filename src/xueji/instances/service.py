@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xueji import clock
 from xueji.auth.principal import Principal
-from xueji.definitions.repository import latest_forms
-from xueji.engine import serializer
-from xueji.errors import Conflict, Forbidden, InvalidInput
+from xueji.definitions.auth import may_start
+from xueji.definitions.repository import form_content
+from xueji.errors import Conflict, Forbidden, InvalidInput, NotFound
 from xueji.forms.validation import validate_form
 from xueji.history.service import record_event
-from xueji.instances.advance import create_instance
-from xueji.instances.repository import lock
-from xueji.instances.steps import load_workflow
-from xueji.models import Form, ProcessDefinition, ProcessInstance, Station, Student, Timer, UserTask
-
-if TYPE_CHECKING:
-    from xueji.runtime import Runtime
-
-
-def may_start(principal: Principal, definition: ProcessDefinition) -> bool:
-    return principal.is_admin or (
-        definition.start_role is not None and definition.start_role in principal.roles
-    )
-
-
-def form_content(session: Session, definition: ProcessDefinition, name: str | None):
-    if not name:
-        return None
-    form_id = definition.forms.get(name)
-    if form_id is not None:
-        form = session.get(Form, form_id)
-        return form.content if form else None
-    form = latest_forms(session).get(name)
-    return form.content if form else None
+from xueji.instances import flows
+from xueji.instances.repository import UNFINISHED, lock
+from xueji.models import Incident, ProcessDefinition, ProcessInstance, Station, Student, Timer
+from xueji.runtime import Runtime
 
 
 def _scope_of_new_instance(
@@ -86,7 +66,7 @@ def start_instance(
         raise Forbidden(f"your roles may not start {definition.key!r}")
     validate_form(form_content(session, definition, definition.start_form), variables)
     station_id, student_id = _scope_of_new_instance(session, principal, variables)
-    return create_instance(
+    return flows.create_instance(
         session,
         runtime,
         definition,
@@ -130,25 +110,58 @@ def resume(session: Session, principal: Principal, instance_id: str) -> ProcessI
 def terminate(
     session: Session, runtime: Runtime, principal: Principal, instance_id: str
 ) -> ProcessInstance:
-    instance = _change_state(
-        session,
-        principal,
-        instance_id,
-        {"running", "suspended", "error"},
-        "terminated",
-        "instance_terminated",
-    )
-    workflow = load_workflow(runtime, session, instance)
-    runtime.runner.cancel(workflow)
-    instance.engine_state = serializer.dumps(workflow, instance.definition_id)
-    instance.ended_at = instance.updated_at
-    for row in session.scalars(
-        select(UserTask).where(UserTask.instance_id == instance.id, UserTask.state == "ready")
-    ):
-        row.state, row.completed_at = "cancelled", instance.updated_at
-    for timer in session.scalars(
-        select(Timer).where(Timer.instance_id == instance.id, Timer.state == "pending")
-    ):
-        timer.state = "cancelled"
-    session.flush()
+    """End an instance and its running children; a child's caller gets an incident."""
+    instance = lock(session, instance_id)
+    if instance.state not in UNFINISHED:
+        raise Conflict(f"the instance is {instance.state}; it cannot be terminated")
+    flows.terminate(session, runtime, instance, principal.username)
     return instance
+
+
+ChildAction = Literal["retry", "skip", "terminate_caller"]
+
+
+def resolve_incident(
+    session: Session,
+    runtime: Runtime,
+    principal: Principal,
+    incident_id: int,
+    action: ChildAction | Literal["dismiss"],
+    outputs: dict[str, Any] | None = None,
+) -> Incident:
+    """An administrator's answer to an incident.
+
+    For a timer that failed its last attempt: `retry` sets it pending again (the next
+    worker pass fires it). For a caller whose child was terminated: `retry` starts the child again with its inputs,
+    `skip` counts it as done with `outputs`, `terminate_caller` ends the caller (and its
+    other children). Any incident may be `dismiss`ed (marked resolved, nothing run)."""
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"no incident {incident_id}")
+    if incident.resolved_at is not None:
+        raise Conflict("the incident is resolved already")
+    data = dict(incident.data or {})
+    if action == "retry" and data.get("kind") == "timer_failed":
+        timer = session.get(Timer, data["timer_id"])
+        if timer is None or timer.state != "failed":
+            raise Conflict("the timer is no longer failed")
+        timer.state, timer.attempts, timer.retry_at = "pending", 0, None
+        timer.claimed_by = timer.claim_expires_at = None
+    elif action != "dismiss":
+        if data.get("kind") != "child_ended":
+            raise InvalidInput(
+                [{"field": "action", "message": f"{action!r} applies to a terminated child only"}]
+            )
+        child = lock(session, data["child_id"])
+        if action == "retry":
+            data["replacement"] = flows.retry_child(session, runtime, child, principal.username).id
+        elif action == "skip":
+            flows.skip_child(session, runtime, child, outputs or {}, principal.username)
+        else:
+            caller = lock(session, child.parent_id or "")
+            if caller.state in UNFINISHED:
+                flows.terminate(session, runtime, caller, principal.username)
+    incident.resolved_at = clock.now()
+    incident.data = {**data, "resolved_by": principal.username, "action": action}
+    session.flush()
+    return incident

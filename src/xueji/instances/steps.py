@@ -1,13 +1,15 @@
-"""One engine step and everything it writes (state, inbox rows, history), in one transaction."""
+"""One engine step and everything it writes (state, inbox rows, timers, history), in the
+request's one transaction. The cascades that follow a step (children, callers, messages) are
+run by xueji.instances.flows."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
 
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -16,27 +18,31 @@ from xueji import clock
 from xueji.deadlines import due_at
 from xueji.definitions.repository import dependency_documents
 from xueji.engine import serializer
-from xueji.engine.runner import StepError, StepOutcome
+from xueji.engine.runner import StepError, StepOutcome, Workflow
+from xueji.engine.scripting import ServiceCrashed
 from xueji.engine.timers import pending_timers
-from xueji.errors import Conflict, EngineStepFailed
+from xueji.errors import Conflict, EngineStepFailed, ServiceError, StepCrashed, XuejiError
 from xueji.history.service import record_event
+from xueji.instances.context import StepContext
+from xueji.instances.incidents import resolve_succeeded
 from xueji.models import ProcessDefinition, ProcessInstance, Timer, UserTask
-from xueji.service_tasks import StepContext, _current
+from xueji.runtime import Runtime
 
-if TYPE_CHECKING:
-    from xueji.runtime import Runtime
+log = logging.getLogger(__name__)
+
+LOST_UPDATE = "the process instance was changed by someone else; reload and retry"
 
 
-def specs_for(runtime: Runtime, session: Session, definition: ProcessDefinition):
+def specs_for(runtime: Runtime, session: Session, definition: ProcessDefinition) -> Any:
     return runtime.specs.get(definition, lambda d: dependency_documents(session, d))
 
 
-def new_workflow(runtime: Runtime, session: Session, definition: ProcessDefinition) -> BpmnWorkflow:
+def new_workflow(runtime: Runtime, session: Session, definition: ProcessDefinition) -> Workflow:
     spec, subprocess_specs = specs_for(runtime, session, definition)
     return runtime.runner.new_workflow(spec, subprocess_specs)
 
 
-def load_workflow(runtime: Runtime, session: Session, instance: ProcessInstance) -> BpmnWorkflow:
+def load_workflow(runtime: Runtime, session: Session, instance: ProcessInstance) -> Workflow:
     spec, subprocess_specs = specs_for(runtime, session, instance.definition)
     workflow = serializer.loads(
         instance.engine_state, instance.definition_id, spec, subprocess_specs
@@ -44,18 +50,67 @@ def load_workflow(runtime: Runtime, session: Session, instance: ProcessInstance)
     return runtime.runner.attach(workflow)
 
 
+def _incident_base(instance: ProcessInstance, actor: str) -> dict[str, Any]:
+    """What an incident needs, read before the step: after a failed flush the row is gone."""
+    return {
+        # A failed first step takes its new instance with it.
+        "instance_id": instance.id if instance.engine_state else None,
+        "definition_id": instance.definition_id,
+        "actor": actor,
+    }
+
+
+@contextmanager
+def step_guard(instance: ProcessInstance, actor: str) -> Iterator[None]:
+    """Around a whole step and its cascade: a lost update is a 409; an unexpected error (a bug
+    of ours, a database error) is a StepCrashed with an incident from values read before."""
+    base = _incident_base(instance, actor)
+    try:
+        yield
+    except StaleDataError:
+        raise Conflict(LOST_UPDATE) from None
+    except XuejiError:
+        raise
+    except Exception as exc:
+        element = exc.element_id if isinstance(exc, ServiceCrashed) else None
+        cause = exc.__cause__ if isinstance(exc, ServiceCrashed) and exc.__cause__ else exc
+        log.exception("step of instance %s crashed", base["instance_id"] or "(new)")
+        raise StepCrashed(
+            {"message": "unexpected error in a step; nothing was changed"},
+            incident={
+                **base,
+                "element_id": element,
+                "message": f"{type(cause).__name__}: {cause}",
+            },
+        ) from exc
+
+
 def run_step(
     session: Session,
     runtime: Runtime,
     instance: ProcessInstance,
-    actor: str,
+    context: StepContext,
     step: Callable[[], StepOutcome],
 ) -> StepOutcome:
-    """Run an engine step with services bound to this transaction; failures become 422."""
-    token = _current.set(StepContext(session, instance.id, actor, runtime))
+    """Run an engine step with services bound to this step's context.
+
+    A diagram's failure is a 422 with its element and an incident; a business rule's refusal
+    (a service's XuejiError) reaches the caller as the service raised it."""
+    base = _incident_base(instance, context.actor)
     try:
-        return step()
+        with runtime.runner.bound(context):
+            return step()
     except StepError as exc:
+        if isinstance(exc.refusal, ServiceError):
+            raise ServiceError(
+                {
+                    "element_id": exc.element_id,
+                    "element_name": exc.element_name,
+                    "message": exc.reason,  # the service's own sentence, nothing around it
+                }
+            ) from None
+        if exc.refusal is not None:
+            raise exc.refusal from None
         where = exc.element_name or exc.element_id or "the process"
         raise EngineStepFailed(
             {
@@ -63,32 +118,13 @@ def run_step(
                 "element_name": exc.element_name,
                 "message": f"{where}: {exc.reason}",
             },
-            incident={
-                # A failed first step takes its new instance with it.
-                "instance_id": instance.id if instance.engine_state else None,
-                "definition_id": instance.definition_id,
-                "element_id": exc.element_id,
-                "message": exc.reason,
-                "actor": actor,
-            },
+            incident={**base, "element_id": exc.element_id, "message": exc.reason},
         ) from exc
-    finally:
-        _current.reset(token)
 
 
-def instance_data(workflow: BpmnWorkflow) -> dict[str, Any]:
-    ready = workflow.get_tasks(state=TaskState.READY)
-    task = ready[0] if ready else workflow.last_task
-    data = dict(task.data) if task is not None else dict(workflow.task_tree.data)
-    return serializer_safe(data)
-
-
-def serializer_safe(data: dict[str, Any]) -> dict[str, Any]:
-    """Task data as plain JSON (dates as ISO strings) for the variables column."""
-    return json.loads(json.dumps(data, default=str, ensure_ascii=False))
-
-
-def sync_timers(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, now) -> None:
+def sync_timers(
+    session: Session, instance: ProcessInstance, workflow: Workflow, now: datetime
+) -> None:
     """Make the timer rows of an instance what the engine waits for: new ones pending, gone
     ones fired (when due) or cancelled."""
     waiting = {task_id: (element_id, due) for task_id, element_id, due in pending_timers(workflow)}
@@ -118,10 +154,31 @@ def sync_timers(session: Session, instance: ProcessInstance, workflow: BpmnWorkf
             )
 
 
+def cancel_open_tasks(session: Session, instance: ProcessInstance, actor: str, keep=()) -> None:
+    """Cancel the instance's open user tasks (but `keep`), each with its history line."""
+    now = clock.now()
+    for row in session.scalars(
+        select(UserTask).where(UserTask.instance_id == instance.id, UserTask.state == "ready")
+    ):
+        if row.id in keep:
+            continue
+        row.state, row.completed_at = "cancelled", now
+        record_event(
+            session,
+            instance.id,
+            actor,
+            "task_cancelled",
+            element_id=row.element_id,
+            element_name=row.name,
+            task_id=row.id,
+            at=now,
+        )
+
+
 def save_state(
     session: Session,
     instance: ProcessInstance,
-    workflow: BpmnWorkflow,
+    workflow: Workflow,
     outcome: StepOutcome,
     actor: str,
     *,
@@ -143,7 +200,7 @@ def save_state(
             element_id=completed_task.element_id,
             element_name=completed_task.name,
             task_id=completed_task.id,
-            data=serializer_safe(form_data or {}),
+            data=serializer.plain(form_data or {}),
             at=now,
         )
     for element in outcome.completed:
@@ -160,29 +217,18 @@ def save_state(
         )
 
     ready_ids = {task.id for task in outcome.ready}
-    open_rows = {
-        row.id: row
-        for row in session.scalars(
-            select(UserTask).where(UserTask.instance_id == instance.id, UserTask.state == "ready")
-        )
-    }
-    for row_id, row in open_rows.items():
-        if row_id not in ready_ids:
-            row.state, row.completed_at = "cancelled", now
-            record_event(
-                session,
-                instance.id,
-                actor,
-                "task_cancelled",
-                element_id=row.element_id,
-                element_name=row.name,
-                task_id=row.id,
-                at=now,
+    open_ids = set(
+        session.scalars(
+            select(UserTask.id).where(
+                UserTask.instance_id == instance.id, UserTask.state == "ready"
             )
+        )
+    )
+    cancel_open_tasks(session, instance, actor, keep=ready_ids)
     created = []
-    variables = instance_data(workflow)
+    variables = outcome.data
     for task in outcome.ready:
-        if task.id in open_rows:
+        if task.id in open_ids:
             continue
         row = UserTask(
             id=task.id,
@@ -219,10 +265,12 @@ def save_state(
     if outcome.finished and instance.state == "running":
         instance.state, instance.ended_at = "completed", now
         record_event(session, instance.id, actor, "instance_completed", at=now)
+    done = [e.element_id for e in outcome.completed]
+    if completed_task is not None:
+        done.append(completed_task.element_id)
+    resolve_succeeded(session, instance.id, done)
     try:
         session.flush()
     except StaleDataError:
-        raise Conflict(
-            "the process instance was changed by someone else; reload and retry"
-        ) from None
+        raise Conflict(LOST_UPDATE) from None
     return created

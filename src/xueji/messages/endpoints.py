@@ -8,7 +8,7 @@ from xueji.auth.dependencies import CurrentUser
 from xueji.db.dependencies import DbSession
 from xueji.messages import service
 from xueji.messages.schemas import MessageBody, MessageResult
-from xueji.runtime_dep import AppRuntime
+from xueji.runtime import AppRuntime
 
 router = APIRouter(tags=["messages"])
 

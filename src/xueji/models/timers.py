@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Text, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xueji.db.base import Base
@@ -20,7 +20,11 @@ class Timer(Base):
     task_id: Mapped[str] = mapped_column(String(36), unique=True)
     element_id: Mapped[str | None] = mapped_column(String(120))
     due_at: Mapped[datetime]
-    state: Mapped[str] = mapped_column(String(20))  # pending | fired | cancelled
+    state: Mapped[str] = mapped_column(String(20))  # pending | fired | cancelled | failed
     claimed_by: Mapped[str | None] = mapped_column(String(80))
     claim_expires_at: Mapped[datetime | None]
     fired_at: Mapped[datetime | None]
+    # Failed attempts to fire it (each rolled back), the last reason, and when to try again.
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    retry_at: Mapped[datetime | None]

@@ -14,27 +14,32 @@ import socket
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
-
 from sqlalchemy import or_, select, update
 
 from xueji import clock
 from xueji.db.session import session_scope
-from xueji.errors import EngineStepFailed
 from xueji.events.webhooks import deliver_due
 from xueji.history.service import record_event
-from xueji.instances.advance import finish_step
+from xueji.instances.flows import TOP, context_for, finish_step
+from xueji.instances.incidents import record_incident
 from xueji.instances.repository import lock
-from xueji.instances.steps import load_workflow, run_step
-from xueji.models import Timer
-
-if TYPE_CHECKING:
-    from xueji.runtime import Runtime
+from xueji.instances.steps import load_workflow, run_step, step_guard
+from xueji.errors import XuejiError
+from xueji.models import ProcessInstance, Timer
+from xueji.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
 BATCH = 100
+# A timer whose step fails is tried again after 1, 4, 16, 64 minutes; the fifth failure marks
+# it `failed` with one incident, which an administrator may retry.
+MAX_ATTEMPTS = 5
+FIRST_RETRY = timedelta(minutes=1)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return FIRST_RETRY * 4 ** (attempts - 1)
 
 
 def worker_name() -> str:
@@ -55,16 +60,20 @@ def claim_due(runtime: Runtime, worker: str, now: datetime, limit: int = BATCH) 
     with session_scope(runtime.db.writer) as session:
         due = (
             select(Timer.id)
+            .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
             .where(
                 Timer.state == "pending",
                 Timer.due_at <= now,
+                or_(Timer.retry_at.is_(None), Timer.retry_at <= now),
                 or_(Timer.claimed_by.is_(None), Timer.claim_expires_at < now),
+                # A suspended instance's timers wait until it is resumed.
+                ProcessInstance.state == "running",
             )
             .order_by(Timer.due_at, Timer.id)
             .limit(limit)
         )
         if not runtime.db.is_sqlite:
-            due = due.with_for_update(skip_locked=True)
+            due = due.with_for_update(of=Timer, skip_locked=True)
         ids = list(session.scalars(due))
         if not ids:
             return []
@@ -79,7 +88,8 @@ def claim_due(runtime: Runtime, worker: str, now: datetime, limit: int = BATCH) 
 
 
 def fire(runtime: Runtime, timer: Timer, worker: str) -> bool:
-    """Advance the timer's instance; True when it fired. Commits on its own."""
+    """Advance the timer's instance; True when it fired. Commits on its own; a failed step
+    is rolled back and the timer retried later (see MAX_ATTEMPTS)."""
     try:
         with session_scope(runtime.db.writer) as session:
             instance = lock(session, timer.instance_id)
@@ -87,29 +97,64 @@ def fire(runtime: Runtime, timer: Timer, worker: str) -> bool:
             if row is None or row.state != "pending" or row.claimed_by != worker:
                 return False  # fired with another timer of its instance, or taken over
             if instance.state != "running":
-                return False  # a suspended instance's timers wait for it to resume
-            workflow = load_workflow(runtime, session, instance)
-            outcome = run_step(
-                session,
-                runtime,
-                instance,
-                "system:timer",
-                lambda: runtime.runner.fire_timers(workflow),
-            )
-            record_event(
-                session,
-                instance.id,
-                "system:timer",
-                "timer_fired",
-                element_id=row.element_id,
-                data={"due_at": row.due_at.isoformat()},
-            )
-            finish_step(session, runtime, instance, workflow, outcome, "system:timer")
+                row.claimed_by = row.claim_expires_at = None
+                return False  # suspended since the claim: it waits for the resume
+            with step_guard(instance, "system:timer"):
+                workflow = load_workflow(runtime, session, instance)
+                context = context_for(session, runtime, instance, "system:timer", TOP)
+                outcome = run_step(
+                    session, runtime, instance, context, lambda: runtime.runner.fire_timers(workflow)
+                )
+                record_event(
+                    session,
+                    instance.id,
+                    "system:timer",
+                    "timer_fired",
+                    element_id=row.element_id,
+                    data={"due_at": row.due_at.isoformat()},
+                )
+                finish_step(session, runtime, instance, workflow, outcome, "system:timer")
             return True
-    except EngineStepFailed as exc:
-        if exc.incident:
-            runtime.record_incident(exc.incident)
+    except XuejiError as exc:
+        _failed(runtime, timer, exc.detail, getattr(exc, "incident", None))
         return False
+    except Exception as exc:  # a database error outside any step: the same rule
+        log.exception("timer %s failed", timer.id)
+        _failed(runtime, timer, f"{type(exc).__name__}: {exc}", None)
+        return False
+
+
+def _failed(runtime: Runtime, timer: Timer, reason: object, incident: dict | None) -> None:
+    """Count a failed attempt: retry with backoff, or, after the last one, mark the timer
+    failed with one incident."""
+    message = reason.get("message", str(reason)) if isinstance(reason, dict) else str(reason)
+    with session_scope(runtime.db.writer) as session:
+        row = session.get(Timer, timer.id, populate_existing=True)
+        if row is None or row.state != "pending":
+            return
+        row.attempts += 1
+        row.last_error = message[:2000]
+        row.claimed_by = row.claim_expires_at = None
+        now = clock.now()
+        if row.attempts < MAX_ATTEMPTS:
+            row.retry_at = now + retry_delay(row.attempts)
+            return
+        row.state, row.retry_at = "failed", None
+        instance_id = row.instance_id
+        definition_id = session.scalar(
+            select(ProcessInstance.definition_id).where(ProcessInstance.id == instance_id)
+        )
+    record_incident(
+        runtime.db,
+        {
+            "instance_id": instance_id,
+            "definition_id": (incident or {}).get("definition_id", definition_id),
+            "element_id": (incident or {}).get("element_id") or timer.element_id,
+            "message": f"定时事件连续 {MAX_ATTEMPTS} 次执行失败：{message}",
+            "actor": "system:timer",
+            "data": {"kind": "timer_failed", "timer_id": timer.id, "attempts": MAX_ATTEMPTS},
+        },
+    )
 
 
 def run_once(runtime: Runtime, now: datetime | None = None, worker: str | None = None) -> RunReport:

@@ -3,31 +3,24 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
-from xueji import clock
 from xueji.auth.dependencies import CurrentUser
 from xueji.db.dependencies import DbSession
 from xueji.errors import InvalidInput
-from xueji.instances.endpoints import instance_detail
-from xueji.instances.schemas import CompleteResult
-from xueji.instances.service import form_content
-from xueji.instances.steps import load_workflow, serializer_safe
-from xueji.models import ProcessDefinition, ProcessInstance, UserTask
+from xueji.instances.repository import get_readable_task as get_readable
+from xueji.instances.schemas import CompleteResult, TaskItem, instance_detail, task_item
+from xueji.models import UserTask
 from xueji.paging import Paging
-from xueji.runtime_dep import AppRuntime
+from xueji.runtime import AppRuntime
 from xueji.tasks import service
-from xueji.tasks.repository import get_readable, inbox_query
+from xueji.tasks.repository import filtered_inbox
 from xueji.tasks.schemas import (
     AssignBody,
     CompleteBatchBody,
     CompleteBatchResult,
     CompleteBody,
-    FormOut,
     TaskDetail,
-    TaskItem,
     TaskPage,
-    task_item,
 )
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
@@ -48,24 +41,17 @@ def list_tasks(
     overdue: bool = False,
 ) -> TaskPage:
     """READY tasks the caller may work on, newest last."""
-    query = inbox_query(principal)
-    if process_key:
-        query = query.where(
-            ProcessInstance.definition_id.in_(
-                select(ProcessDefinition.id).where(ProcessDefinition.key == process_key)
-            )
-        )
-    if instance_id:
-        query = query.where(UserTask.instance_id == instance_id)
-    if assignee is not None:
-        if assignee != "me":
-            raise InvalidInput([{"field": "assignee", "message": "only 'me' is supported"}])
-        query = query.where(UserTask.assignee == principal.username)
-    if unassigned:
-        query = query.where(UserTask.assignee.is_(None))
-    if overdue:
-        query = query.where(UserTask.overdue_clause(clock.now()))
-    rows, total = paging.fetch(session, query.order_by(UserTask.created_at, UserTask.id))
+    if assignee is not None and assignee != "me":
+        raise InvalidInput([{"field": "assignee", "message": "only 'me' is supported"}])
+    query = filtered_inbox(
+        principal,
+        process_key=process_key,
+        instance_id=instance_id,
+        mine=assignee == "me",
+        unassigned=unassigned,
+        overdue=overdue,
+    )
+    rows, total = paging.fetch(session, query)
     return TaskPage(
         items=[task_item(t) for t in rows], total=total, page=paging.page, per_page=paging.per_page
     )
@@ -104,24 +90,7 @@ def get_task(
 ) -> TaskDetail:
     """A task with its form (JSON Schema + UI schema), the data it shows and its documentation."""
     task = get_readable(session, principal, task_id)
-    definition = task.instance.definition
-    data, documentation = task.instance.variables, None
-    if task.state == "ready":
-        workflow = load_workflow(runtime, session, task.instance)
-        data = runtime.runner.task_data(workflow, task.id)
-        documentation = next(
-            (t.documentation for t in runtime.runner.ready_tasks(workflow) if t.id == task.id), None
-        )
-    form = FormOut(
-        schema=form_content(session, definition, task.form),
-        ui_schema=form_content(session, definition, task.ui_form),
-    )
-    return TaskDetail(
-        **task_item(task).model_dump(),
-        form=form,
-        data=serializer_safe(data),
-        documentation=documentation,
-    )
+    return service.task_detail(session, runtime, task)
 
 
 @router.post("/{task_id}/claim", response_model=TaskItem, responses={**NOT_FOUND, **CHANGED})

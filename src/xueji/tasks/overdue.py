@@ -7,14 +7,10 @@ from collections import Counter
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy import select
-
-from xueji import clock
 from xueji.auth.dependencies import CurrentUser
 from xueji.db.dependencies import DbSession
-from xueji.instances.repository import readable_by as instances_readable_by
-from xueji.models import ProcessInstance, UserTask
-from xueji.tasks.schemas import TaskItem, task_item
+from xueji.instances.schemas import TaskItem, task_item
+from xueji.tasks.repository import overdue_tasks as overdue_query
 
 router = APIRouter(tags=["tasks"])
 
@@ -34,20 +30,7 @@ class OverdueOut(BaseModel):
 def overdue_tasks(session: DbSession, principal: CurrentUser) -> OverdueOut:
     """Open tasks past their due date in every instance the caller may see, whatever their
     role, with a count per station (the registrar's view of missed deadlines)."""
-    instances = instances_readable_by(principal, select(ProcessInstance.id)).where(
-        ProcessInstance.state == "running"
-    )
-    query = (
-        select(UserTask)
-        .where(
-            UserTask.state == "ready",
-            UserTask.instance_id.in_(instances),
-            UserTask.overdue_clause(clock.now()),
-        )
-        .order_by(UserTask.due_at, UserTask.id)
-        .limit(1000)
-    )
-    items = [task_item(task) for task in session.scalars(query)]
+    items = [task_item(task) for task in session.scalars(overdue_query(principal))]
     counts = Counter(item.station for item in items)
     return OverdueOut(
         counts=[

@@ -1,38 +1,15 @@
-"""Task queries, scoped to the tasks a caller may work on."""
+"""The inbox query: READY tasks of running instances the caller may work on."""
 
 from __future__ import annotations
 
-from sqlalchemy import Select, and_, false, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
+
+from xueji import clock
 
 from xueji.auth.principal import Principal
-from xueji.auth.roles import COLLEGE_WIDE
-from xueji.errors import NotFound
-from xueji.models import ProcessInstance, UserTask
-
-
-def readable_by(principal: Principal, query: Select | None = None) -> Select:
-    """Tasks offered to a role the caller holds, within that role's scope (admins: all)."""
-    query = query if query is not None else select(UserTask)
-    if principal.is_admin:
-        return query
-    scopes = []
-    wide = sorted(principal.roles & COLLEGE_WIDE)
-    if wide:
-        scopes.append(UserTask.role.in_(wide))
-    for role in sorted(principal.roles & {"station", "advisor"}):
-        if principal.station_id is not None:
-            scopes.append(and_(UserTask.role == role, UserTask.station_id == principal.station_id))
-    if "student" in principal.roles and principal.student_id is not None:
-        scopes.append(and_(UserTask.role == "student", UserTask.student_id == principal.student_id))
-    return query.where(or_(*scopes) if scopes else false())
-
-
-def get_readable(session: Session, principal: Principal, task_id: str) -> UserTask:
-    task = session.scalar(readable_by(principal).where(UserTask.id == task_id))
-    if task is None:
-        raise NotFound(f"no task {task_id!r}")
-    return task
+from xueji.instances.repository import readable_by as instances_readable_by
+from xueji.instances.repository import tasks_readable_by
+from xueji.models import ProcessDefinition, ProcessInstance, UserTask
 
 
 def inbox_query(principal: Principal) -> Select:
@@ -42,4 +19,49 @@ def inbox_query(principal: Principal) -> Select:
         .join(ProcessInstance, ProcessInstance.id == UserTask.instance_id)
         .where(UserTask.state == "ready", ProcessInstance.state == "running")
     )
-    return readable_by(principal, query)
+    return tasks_readable_by(principal, query)
+
+
+def filtered_inbox(
+    principal: Principal,
+    *,
+    process_key: str | None = None,
+    instance_id: str | None = None,
+    mine: bool = False,
+    unassigned: bool = False,
+    overdue: bool = False,
+) -> Select:
+    """The inbox narrowed by the list's filters, oldest first."""
+    query = inbox_query(principal)
+    if process_key:
+        query = query.where(
+            ProcessInstance.definition_id.in_(
+                select(ProcessDefinition.id).where(ProcessDefinition.key == process_key)
+            )
+        )
+    if instance_id:
+        query = query.where(UserTask.instance_id == instance_id)
+    if mine:
+        query = query.where(UserTask.assignee == principal.username)
+    if unassigned:
+        query = query.where(UserTask.assignee.is_(None))
+    if overdue:
+        query = query.where(UserTask.overdue_clause(clock.now()))
+    return query.order_by(UserTask.created_at, UserTask.id)
+
+
+def overdue_tasks(principal: Principal, limit: int = 1000) -> Select:
+    """Open tasks past their due date in every running instance the caller may see."""
+    instances = instances_readable_by(principal, select(ProcessInstance.id)).where(
+        ProcessInstance.state == "running"
+    )
+    return (
+        select(UserTask)
+        .where(
+            UserTask.state == "ready",
+            UserTask.instance_id.in_(instances),
+            UserTask.overdue_clause(clock.now()),
+        )
+        .order_by(UserTask.due_at, UserTask.id)
+        .limit(limit)
+    )

@@ -7,37 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from xueji import clock
-from xueji.models import UserTask
-
-
-class TaskItem(BaseModel):
-    id: str
-    name: str
-    element_id: str
-    role: str | None
-    state: str
-    instance_id: str
-    process_key: str
-    business_key: str | None
-    student: int | None
-    station: str | None
-    due_at: datetime | None
-    # Past its due date (by the clock, or marked by its deadline timer), and how many
-    # escalations went out (1: at the deadline, 2: the reminder).
-    overdue: bool = False
-    escalation_level: int = 0
-    assignee: str | None
-    created_at: datetime
-    completed_at: datetime | None = None
-    completed_by: str | None = None
-
-
-class FormOut(BaseModel):
-    schema_: dict[str, Any] | None = Field(None, alias="schema")
-    ui_schema: dict[str, Any] | None = None
-
-    model_config = {"populate_by_name": True}
+from xueji.forms.schemas import FormOut
+from xueji.instances.schemas import TaskItem
 
 
 class TaskDetail(TaskItem):
@@ -76,26 +47,3 @@ class CompleteBatchResult(BaseModel):
 
 class AssignBody(BaseModel):
     username: str
-
-
-def task_item(task: UserTask) -> TaskItem:
-    instance = task.instance
-    return TaskItem(
-        id=task.id,
-        name=task.name,
-        element_id=task.element_id,
-        role=task.role,
-        state=task.state,
-        instance_id=task.instance_id,
-        process_key=instance.definition.key,
-        business_key=instance.business_key,
-        student=task.student_id,
-        station=task.station.code if task.station else None,
-        due_at=task.due_at,
-        overdue=task.is_overdue(clock.now()),
-        escalation_level=task.escalation_level,
-        assignee=task.assignee,
-        created_at=task.created_at,
-        completed_at=task.completed_at,
-        completed_by=task.completed_by,
-    )

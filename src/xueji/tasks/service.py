@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xueji import clock
 from xueji.auth.principal import Principal, principal_from_user
+from xueji.definitions.repository import form_content
 from xueji.engine.runner import TaskNotReady
-from xueji.errors import Conflict, EngineStepFailed, Forbidden, FormInvalid, InvalidInput, NotFound
+from xueji.errors import Conflict, Forbidden, FormInvalid, InvalidInput, NotFound, XuejiError
 from xueji.forms.validation import form_errors, validate_form
 from xueji.history.service import record_event
-from xueji.instances.advance import finish_step
+from xueji.instances.flows import TOP, context_for, finish_step
+from xueji.instances.repository import get_readable_task as get_readable
 from xueji.instances.repository import lock
-from xueji.instances.service import form_content
-from xueji.instances.steps import load_workflow, run_step
+from xueji.instances.repository import tasks_readable_by as readable_by
+from xueji.instances.steps import load_workflow, run_step, step_guard
+from xueji.engine import serializer
+from xueji.forms.schemas import FormOut
 from xueji.models import ProcessInstance, User, UserTask
-from xueji.tasks.repository import get_readable, readable_by
-
-if TYPE_CHECKING:
-    from xueji.runtime import Runtime
+from xueji.runtime import Runtime
+from xueji.tasks.schemas import TaskDetail
+from xueji.instances.schemas import task_item
 
 
 def _open_task(
@@ -109,29 +111,31 @@ def complete(
     if task.assignee not in (None, principal.username):
         raise Conflict(f"the task is claimed by {task.assignee}")
     validate_form(form_content(session, instance.definition, task.form), data)
-    workflow = load_workflow(runtime, session, instance)
-    try:
-        outcome = run_step(
+    with step_guard(instance, principal.username):
+        workflow = load_workflow(runtime, session, instance)
+        context = context_for(session, runtime, instance, principal.username, TOP)
+        try:
+            outcome = run_step(
+                session,
+                runtime,
+                instance,
+                context,
+                lambda: runtime.runner.complete(workflow, task.id, data),
+            )
+        except TaskNotReady:
+            raise Conflict(
+                "the process instance has moved on; this task is no longer open"
+            ) from None
+        finish_step(
             session,
             runtime,
             instance,
+            workflow,
+            outcome,
             principal.username,
-            lambda: runtime.runner.complete(workflow, task.id, data),
+            completed_task=task,
+            form_data=data,
         )
-    except TaskNotReady:
-        raise Conflict("the process instance has moved on; this task is no longer open") from None
-    finish_step(
-        session,
-        runtime,
-        instance,
-        workflow,
-        outcome,
-        principal.username,
-        completed_task=task,
-        form_data=data,
-    )
-    now = clock.now()
-    task.completed_at = now
     next_tasks = list(
         session.scalars(
             readable_by(principal).where(
@@ -180,12 +184,9 @@ def complete_batch(
     for index, (task_id, data) in enumerate(items):
         try:
             instance, _next = complete(session, runtime, principal, task_id, data)
-        except EngineStepFailed as exc:
-            detail = {"index": index, "task_id": task_id, **exc.detail}
-            raise EngineStepFailed(detail, incident=exc.incident) from None
-        except (NotFound, Conflict) as exc:
-            detail = {"index": index, "task_id": task_id, "message": exc.detail}
-            raise type(exc)(detail) from None
+        except XuejiError as exc:
+            _name_item(exc, index, task_id)
+            raise
         if instance.id not in instances:
             instances.append(instance.id)
     next_tasks = list(
@@ -196,3 +197,34 @@ def complete_batch(
         )
     )
     return instances, next_tasks
+
+
+def _name_item(exc: XuejiError, index: int, task_id: str) -> None:
+    """Say which item of a batch failed, keeping the error (and any incident) as it is."""
+    if isinstance(exc.detail, dict):
+        exc.detail = {"index": index, "task_id": task_id, **exc.detail}
+    else:
+        exc.detail = {"index": index, "task_id": task_id, "message": exc.detail}
+
+
+def task_detail(session: Session, runtime: Runtime, task: UserTask) -> TaskDetail:
+    """A task with its form, the data it shows (the engine's, while it is open) and its
+    documentation."""
+    definition = task.instance.definition
+    data, documentation = task.instance.variables, None
+    if task.state == "ready":
+        workflow = load_workflow(runtime, session, task.instance)
+        data = runtime.runner.task_data(workflow, task.id)
+        documentation = next(
+            (t.documentation for t in runtime.runner.ready_tasks(workflow) if t.id == task.id), None
+        )
+    form = FormOut(
+        schema=form_content(session, definition, task.form),
+        ui_schema=form_content(session, definition, task.ui_form),
+    )
+    return TaskDetail(
+        **task_item(task).model_dump(),
+        form=form,
+        data=serializer.plain(data or {}),
+        documentation=documentation,
+    )

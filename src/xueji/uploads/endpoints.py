@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from xueji.auth.dependencies import CurrentUser
 from xueji.db.dependencies import DbSession
 from xueji.models import Station, Upload
-from xueji.runtime_dep import AppRuntime
+from xueji.runtime import AppRuntime
 from xueji.students.repository import get_readable as get_readable_student
 from xueji.uploads import service
 from xueji.uploads.schemas import UploadOut

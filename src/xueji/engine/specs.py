@@ -6,12 +6,23 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
+from typing import Any, Protocol
+
 from xueji.engine.parser import build_specs
 from xueji.engine.xml import parse_xml
-from xueji.models import ProcessDefinition
+
+
+class Versioned(Protocol):
+    """What the cache needs of a stored definition version."""
+
+    id: int
+    key: str
+    file_name: str
+    xml: str
+
 
 # Loads (file name, xml) of the definitions a definition depends on.
-DependencyLoader = Callable[[ProcessDefinition], list[tuple[str, str]]]
+DependencyLoader = Callable[[Any], list[tuple[str, str]]]
 
 
 class SpecCache:
@@ -20,7 +31,7 @@ class SpecCache:
         self._items: OrderedDict[int, tuple] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, definition: ProcessDefinition, dependencies: DependencyLoader):
+    def get(self, definition: Versioned, dependencies: DependencyLoader) -> Any:
         with self._lock:
             if definition.id in self._items:
                 self._items.move_to_end(definition.id)

@@ -21,7 +21,9 @@ from xueji import clock
 from xueji.definitions.repository import get_definition
 from xueji.errors import NotFound
 from xueji.models import Major, ProcessInstance, Station, Student, Upload
-from xueji.service_tasks import ServiceError, current_step, service
+from xueji.errors import ServiceError
+from xueji.instances.context import StepContext
+from xueji.process_logic.registry import service
 from xueji.uploads.service import store_generated
 
 COLLECTED = "已采集"
@@ -93,9 +95,9 @@ def _set_photo(session: Session, student: Student, status: str, upload_id: int |
 
 
 @service("photo_collection_list")
-def photo_collection_list(data: dict[str, Any], station: str, year: int) -> list[int]:
+def photo_collection_list(step: StepContext, data: dict[str, Any], station: str, year: int) -> list[int]:
     """Ids of the station's enrolled students expected to graduate in `year`, by 学号."""
-    session = current_step().session
+    session = step.session
     station_row = _station(session, station)
     rows = session.execute(
         select(Student, Major.years)
@@ -110,9 +112,8 @@ def photo_collection_list(data: dict[str, Any], station: str, year: int) -> list
 
 
 @service("photo_collection_roster")
-def photo_collection_roster(data: dict[str, Any], students: list[int]) -> int:
+def photo_collection_roster(step: StepContext, data: dict[str, Any], students: list[int]) -> int:
     """The printed list students sign at the collection (XLSX); returns its upload id."""
-    step = current_step()
     session = step.session
     station = _station(session, data["station"])
     book = Workbook()
@@ -153,9 +154,9 @@ def photo_collection_roster(data: dict[str, Any], students: list[int]) -> int:
 
 
 @service("photo_student_info")
-def photo_student_info(data: dict[str, Any], student: int) -> dict[str, Any]:
+def photo_student_info(step: StepContext, data: dict[str, Any], student: int) -> dict[str, Any]:
     """The record fields a student checks before signing (学生核实个人信息)."""
-    row = _student(current_step().session, student)
+    row = _student(step.session, student)
     return {
         "student_number": row.student_number,
         "name": row.name,
@@ -168,48 +169,44 @@ def photo_student_info(data: dict[str, Any], student: int) -> dict[str, Any]:
 
 
 @service("photo_collected")
-def photo_collected(data: dict[str, Any], student: int) -> dict[str, Any]:
+def photo_collected(step: StepContext, data: dict[str, Any], student: int) -> dict[str, Any]:
     """Mark the student's photo 已采集, with the photo's upload when one was handed in."""
-    session = current_step().session
+    session = step.session
     row = _student(session, student)
     _set_photo(session, row, COLLECTED, data.get("photo_upload"))
     return {"student": row.id, "mode": data["outcome"], "photo_upload": row.photo_upload_id}
 
 
 @service("photo_retaken")
-def photo_retaken(data: dict[str, Any], student: int) -> int | None:
+def photo_retaken(step: StepContext, data: dict[str, Any], student: int) -> int | None:
     """Replace the student's photo with the one the agency re-took or fixed, if it sent one."""
-    session = current_step().session
+    session = step.session
     row = _student(session, student)
     _set_photo(session, row, row.photo_status, data.get("photo_upload"))
     return row.photo_upload_id
 
 
 @service("photo_verified")
-def photo_verified(data: dict[str, Any], student: int) -> dict[str, Any]:
+def photo_verified(step: StepContext, data: dict[str, Any], student: int) -> dict[str, Any]:
     """Mark the student's photo 已校对: usable for the graduates' registration (process 7)."""
-    session = current_step().session
+    session = step.session
     row = _student(session, student)
     _set_photo(session, row, VERIFIED, None)
     return {"student": row.id, "photo_status": row.photo_status}
 
 
 @service("photo_verification_start")
-def photo_verification_start(data: dict[str, Any]) -> str:
+def photo_verification_start(step: StepContext, data: dict[str, Any]) -> str:
     """Start 6 电子图像校对 for the same station, year and students; returns its instance id."""
     # Imported here: the instances package imports service_tasks while it loads.
-    from xueji.instances.advance import create_instance
-
-    step = current_step()
+    
     session = step.session
     collection = session.get(ProcessInstance, step.instance_id)
     try:
         definition = get_definition(session, "photo_verification")
     except NotFound:
         raise ServiceError("process photo_verification is not deployed") from None
-    verification = create_instance(
-        session,
-        step.runtime,
+    verification = step.start_process(
         definition,
         {
             "station": data["station"],
@@ -217,7 +214,6 @@ def photo_verification_start(data: dict[str, Any]) -> str:
             "students": data["students"],
             "collection": step.instance_id,
         },
-        actor=step.actor,
         station_id=collection.station_id,
         student_id=None,
         business_key=collection.business_key,

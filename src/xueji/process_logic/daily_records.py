@@ -8,9 +8,10 @@ from sqlalchemy import select
 
 from xueji.definitions.repository import get_definition
 from xueji.errors import NotFound
-from xueji.instances.advance import create_instance
 from xueji.models import ProcessDefinition, ProcessInstance, Student
-from xueji.service_tasks import ServiceError, current_step, service
+from xueji.errors import ServiceError
+from xueji.instances.context import StepContext
+from xueji.process_logic.registry import service
 from xueji.students.records import student_in_step
 
 PROCESS = "daily_records"
@@ -34,9 +35,8 @@ def _running_for(session, students: list[int], other_than: str | None = None) ->
 
 
 @service("check_enrolled_student")
-def check_enrolled_student(data: dict[str, Any]) -> str:
+def check_enrolled_student(step: StepContext, data: dict[str, Any]) -> str:
     """Refuse a second instance for a student, or one for a student who has left; the status."""
-    step = current_step()
     session = step.session
     student = session.get(Student, data.get("student") or 0)
     if student is None:
@@ -49,9 +49,8 @@ def check_enrolled_student(data: dict[str, Any]) -> str:
 
 
 @service("student_status")
-def student_status(data: dict[str, Any]) -> str:
+def student_status(step: StepContext, data: dict[str, Any]) -> str:
     """The status of the instance's student as the record has it now (e.g. after process 4)."""
-    step = current_step()
     instance = step.session.get(ProcessInstance, step.instance_id)
     try:
         return student_in_step(step.session, instance.student_id).status
@@ -60,12 +59,11 @@ def student_status(data: dict[str, Any]) -> str:
 
 
 @service("start_daily_records")
-def start_daily_records(data: dict[str, Any], students: list[int]) -> list[str]:
+def start_daily_records(step: StepContext, data: dict[str, Any], students: list[int]) -> list[str]:
     """Start 在校生日常学籍管理 for each enrolled student without a running one; the new ids.
 
     For processes that register students (e.g. at the end of 新生学籍电子注册).
     """
-    step = current_step()
     session = step.session
     try:
         definition = get_definition(session, PROCESS)
@@ -79,12 +77,9 @@ def start_daily_records(data: dict[str, Any], students: list[int]) -> list[str]:
             raise ServiceError(f"no student {student_id}")
         if student_id in running or student.status in LEFT:
             continue
-        instance = create_instance(
-            session,
-            step.runtime,
+        instance = step.start_process(
             definition,
             {"student": student_id},
-            actor=step.actor,
             station_id=student.station_id,
             student_id=student_id,
             business_key=student.student_number,

@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import select
 
 from xueji.models import Major, ProcessInstance, Station
-from xueji.service_tasks import ServiceError, current_step, service
+from xueji.errors import ServiceError
+from xueji.instances.context import StepContext
+from xueji.process_logic.registry import service
 from xueji.students.id_numbers import birth_date, id_number_problem
 from xueji.students.records import set_status, student_in_step
 
@@ -36,16 +38,15 @@ APPLICATION_FIELDS = (
 
 
 @service("keep_status_change_application")
-def keep_status_change_application(data: dict[str, Any]) -> dict[str, Any]:
+def keep_status_change_application(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """The application as the student made it, kept apart from the reviewers' later fields."""
     return {field: data[field] for field in APPLICATION_FIELDS if field in data}
 
 
 @service("apply_status_change")
-def apply_status_change(data: dict[str, Any]) -> dict[str, Any]:
+def apply_status_change(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """Change the record as the approved application says, with a dated status history row."""
     data = data.get("application") or data
-    step = current_step()
     session = step.session
     instance = session.get(ProcessInstance, step.instance_id)
     student = student_in_step(session, instance.student_id)

@@ -21,7 +21,9 @@ from xueji.models import (
     ThesisResult,
     User,
 )
-from xueji.service_tasks import ServiceError, current_step, service
+from xueji.errors import ServiceError
+from xueji.instances.context import StepContext
+from xueji.process_logic.registry import service
 from xueji.students.records import set_status, student_in_step
 from xueji.uploads.service import store_generated
 
@@ -34,8 +36,6 @@ STAGE_KIND = {"学期": "考试", "毕业清考": "清考", "最后一次补考"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _instance(session: Session) -> ProcessInstance:
-    return session.get(ProcessInstance, current_step().instance_id)
 
 
 def _station_students(session: Session, station_id: int, ids: list[int]) -> dict[int, Student]:
@@ -54,11 +54,10 @@ def _station_students(session: Session, station_id: int, ids: list[int]) -> dict
     return found
 
 
-def repeat_year(
+def repeat_year(step: StepContext, 
     session: Session, student: Student, *, reason: str | None, details: dict[str, Any]
 ) -> None:
     """留级: status 留级 with its history row, and the student joins the next intake."""
-    step = current_step()
     details = {**details, "intake_year": [student.intake_year, student.intake_year + 1]}
     student.intake_year += 1
     set_status(
@@ -77,10 +76,10 @@ def repeat_year(
 
 
 @service("thesis_roster")
-def thesis_roster(data: dict[str, Any]) -> list[dict[str, Any]]:
+def thesis_roster(step: StepContext, data: dict[str, Any]) -> list[dict[str, Any]]:
     """The cohort's students as the assignment form lists them; all must study at this station."""
-    session = current_step().session
-    station_id = _instance(session).station_id
+    session = step.session
+    station_id = step.instance().station_id
     ids = [int(i) for i in data.get("students") or []]
     students = _station_students(session, station_id, ids)
     leaving = [s.name for s in students.values() if s.status not in STUDYING]
@@ -93,10 +92,10 @@ def thesis_roster(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @service("thesis_assignments")
-def thesis_assignments(data: dict[str, Any]) -> list[dict[str, Any]]:
+def thesis_assignments(step: StepContext, data: dict[str, Any]) -> list[dict[str, Any]]:
     """Every student of the roster in one group with one advisor of this station."""
-    session = current_step().session
-    station_id = _instance(session).station_id
+    session = step.session
+    station_id = step.instance().station_id
     roster = {row["id"]: row for row in data.get("roster") or []}
     assignments = data.get("assignments") or []
     assigned = [a["student"] for a in assignments]
@@ -127,11 +126,10 @@ def thesis_assignments(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @service("thesis_record_result")
-def thesis_record_result(data: dict[str, Any], eligible: bool) -> dict[str, Any]:
+def thesis_record_result(step: StepContext, data: dict[str, Any], eligible: bool) -> dict[str, Any]:
     """The student's ThesisResult row, and what follows: 通过, 推迟答辩 or 留级."""
-    step = current_step()
     session = step.session
-    student = student_in_step(session, _instance(session).student_id)
+    student = student_in_step(session, step.instance().student_id)
     assignment = data.get("student") if isinstance(data.get("student"), dict) else {}
     passed = eligible and data.get("outcome") == "passed"
     if not eligible:
@@ -164,21 +162,20 @@ def thesis_record_result(data: dict[str, Any], eligible: bool) -> dict[str, Any]
 
 
 @service("teaching_repeat_year")
-def teaching_repeat_year(data: dict[str, Any], reason: str | None = None) -> str:
+def teaching_repeat_year(step: StepContext, data: dict[str, Any], reason: str | None = None) -> str:
     """留级 of the instance's student (a thesis failed or not admitted to the defence)."""
-    session = current_step().session
-    student = student_in_step(session, _instance(session).student_id)
-    repeat_year(session, student, reason=reason, details={"process": "毕业设计（论文）"})
+    session = step.session
+    student = student_in_step(session, step.instance().student_id)
+    repeat_year(step, session, student, reason=reason, details={"process": "毕业设计（论文）"})
     session.flush()
     return student.status
 
 
 @service("thesis_transcript")
-def thesis_transcript(data: dict[str, Any]) -> int:
+def thesis_transcript(step: StepContext, data: dict[str, Any]) -> int:
     """The cohort's 毕业设计（论文）成绩单 as an XLSX upload; returns its id."""
-    step = current_step()
     session = step.session
-    instance = _instance(session)
+    instance = step.instance()
     assignments = {a["id"]: a for a in data.get("students") or []}
     results = [r for r in data.get("results") or [] if r]
     students = {
@@ -222,9 +219,9 @@ def thesis_transcript(data: dict[str, Any]) -> int:
 
 
 @service("teaching_term_courses")
-def teaching_term_courses(data: dict[str, Any], courses: list[dict[str, Any]]) -> list[dict]:
+def teaching_term_courses(step: StepContext, data: dict[str, Any], courses: list[dict[str, Any]]) -> list[dict]:
     """The term's courses from the college's course list, each marked 抽考 or not."""
-    session = current_step().session
+    session = step.session
     codes = [c["code"] for c in courses]
     if len(set(codes)) != len(codes):
         raise ServiceError("学期任务表中有重复的课程")
@@ -253,10 +250,9 @@ def _failed_courses(session: Session, student_id: int, courses: dict[int, str] |
     return sorted(code for course_id, code in courses.items() if course_id not in passed)
 
 
-def _write_grade(
+def _write_grade(step: StepContext, 
     session: Session, stage: str, term: str, student_id: int, course: Course, entry: dict
 ) -> None:
-    step = current_step()
     attempt = 0
     if stage != "学期":
         attempt = 1 + session.scalar(
@@ -310,13 +306,13 @@ def _judged(session: Session, data: dict[str, Any], stage: str, station_id: int)
 
 
 @service("teaching_record_grades")
-def teaching_record_grades(
+def teaching_record_grades(step: StepContext, 
     data: dict[str, Any], stage: str, grades: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """Write a stage's grade sheet as Grade rows: the term's exams (attempt 0) or, at 毕业清考
     and the 最后一次补考, a further attempt at a course the student has not passed."""
-    session = current_step().session
-    station_id = _instance(session).station_id
+    session = step.session
+    station_id = step.instance().station_id
     term_codes = {c["code"] for c in data["term_courses"]}
     codes = {g["course"] for g in grades}
     courses = {c.code: c for c in session.scalars(select(Course).where(Course.code.in_(codes)))}
@@ -331,17 +327,17 @@ def teaching_record_grades(
                 raise ServiceError(f"学生 {student_id} 不参加{stage}")
             if code not in _failed_courses(session, student_id, None):
                 raise ServiceError(f"学生 {student_id} 的课程 {code} 没有不及格记录")
-        _write_grade(session, stage, data["term"], student_id, courses[code], entry)
+        _write_grade(step, session, stage, data["term"], student_id, courses[code], entry)
     session.flush()
     return {"stage": stage, "recorded": len(grades)}
 
 
 @service("teaching_count_failed")
-def teaching_count_failed(data: dict[str, Any], stage: str) -> dict[str, dict[str, Any]]:
+def teaching_count_failed(step: StepContext, data: dict[str, Any], stage: str) -> dict[str, dict[str, Any]]:
     """Each judged student's failed and counted courses, as the decision table reads them:
     the term's courses after the term's exams, every course taken at 毕业清考 and after."""
-    session = current_step().session
-    station_id = _instance(session).station_id
+    session = step.session
+    station_id = step.instance().station_id
     judged = _judged(session, data, stage, station_id)
     if stage == "学期":
         term_courses = dict(
@@ -376,13 +372,12 @@ def teaching_count_failed(data: dict[str, Any], stage: str) -> dict[str, dict[st
 
 
 @service("teaching_apply_progress")
-def teaching_apply_progress(
+def teaching_apply_progress(step: StepContext, 
     data: dict[str, Any], stage: str, inputs: dict[str, dict], outcomes: dict[str, str]
 ) -> dict[str, Any]:
     """Apply the decision table's outcome for each student: 留级 and 结业 change the record,
     学期补考 and 最后一次补考 are listed with their courses. Returns the results so far, by
     stage."""
-    step = current_step()
     session = step.session
     summary: dict[str, Any] = {"students": [], **{o: [] for o in OUTCOMES}, "courses": {}}
     for key, item in inputs.items():
@@ -394,7 +389,7 @@ def teaching_apply_progress(
         reason = f"{stage}：不及格课程 {item['failed']}/{item['total']} 门"
         details = {"term": data.get("term"), "failed_courses": item["courses"]}
         if outcome == "留级":
-            repeat_year(session, student, reason=reason, details=details)
+            repeat_year(step, session, student, reason=reason, details=details)
         elif outcome == "结业":
             student.conclusion = "结业"
             set_status(
@@ -416,9 +411,9 @@ def teaching_apply_progress(
 
 
 @service("teaching_thesis_students")
-def teaching_thesis_students(data: dict[str, Any], candidates: list[int]) -> list[int]:
+def teaching_thesis_students(step: StepContext, data: dict[str, Any], candidates: list[int]) -> list[int]:
     """The graduating students who still study: they write the 毕业设计（论文）."""
-    session = current_step().session
+    session = step.session
     return list(
         session.scalars(
             select(Student.id)

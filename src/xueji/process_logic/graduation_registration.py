@@ -28,7 +28,9 @@ from xueji.models import (
     Student,
     User,
 )
-from xueji.service_tasks import ServiceError, current_step, service
+from xueji.errors import ServiceError
+from xueji.instances.context import StepContext
+from xueji.process_logic.registry import service
 from xueji.students.records import next_number, set_status
 from xueji.uploads.service import store_generated
 
@@ -58,8 +60,6 @@ def _season_window(year: int, season: str) -> tuple[date, date]:
     return date(year, 7, 1), date(year, 12, 31)
 
 
-def _instance(session) -> ProcessInstance:
-    return session.get(ProcessInstance, current_step().instance_id)
 
 
 def _students(session, ids: list[int]) -> list[Student]:
@@ -102,7 +102,7 @@ def _register_row(session, student: Student, president: str = "") -> list[str]:
     ]
 
 
-def _store_xlsx(session, file_name: str, title: str, header, rows) -> int:
+def _store_xlsx(step: StepContext, session, file_name: str, title: str, header, rows) -> int:
     """Keep a generated spreadsheet as an upload of this instance; its id."""
     book = Workbook()
     sheet = book.active
@@ -113,26 +113,26 @@ def _store_xlsx(session, file_name: str, title: str, header, rows) -> int:
     buffer = BytesIO()
     book.save(buffer)
     content = buffer.getvalue()
-    instance = _instance(session)
+    instance = step.instance()
     return store_generated(
         session,
         file_name,
         content,
         instance_id=instance.id,
-        actor=current_step().actor,
+        actor=step.actor,
         station_id=instance.station_id,
     )
 
 
-def _file_name(session, what: str, data: dict[str, Any]) -> str:
-    station = session.get(Station, _instance(session).station_id)
+def _file_name(step: StepContext, session, what: str, data: dict[str, Any]) -> str:
+    station = session.get(Station, step.instance().station_id)
     return f"{what}_{station.code}_{data['year']}{data['season']}.xlsx"
 
 
-def _starting_station(session, data: dict[str, Any]) -> int:
+def _starting_station(step: StepContext, session, data: dict[str, Any]) -> int:
     """The station of an instance in its start step, before its row exists: the starting
     station user's, or the one a college-wide starter named in the start form."""
-    user = session.scalar(select(User).where(User.username == current_step().actor))
+    user = session.scalar(select(User).where(User.username == step.actor))
     if user is not None and user.station_id is not None:
         return user.station_id
     station = session.scalar(select(Station).where(Station.code == data.get("station")))
@@ -142,15 +142,15 @@ def _starting_station(session, data: dict[str, Any]) -> int:
 
 
 @service("graduation_candidates")
-def graduation_candidates(data: dict[str, Any]) -> list[int]:
+def graduation_candidates(step: StepContext, data: dict[str, Any]) -> list[int]:
     """Ids of the station's registered students expected to graduate in the season."""
-    session = current_step().session
+    session = step.session
     first, last = _season_window(int(data["year"]), data["season"])
     return list(
         session.scalars(
             select(Student.id)
             .where(
-                Student.station_id == _starting_station(session, data),
+                Student.station_id == _starting_station(step, session, data),
                 Student.status == "已注册",
                 Student.certificate_number.is_(None),
                 Student.expected_graduation.between(first, last),
@@ -171,10 +171,10 @@ def _problem(student: Student) -> str | None:
 
 
 @service("graduation_check")
-def graduation_check(data: dict[str, Any]) -> dict[str, Any]:
+def graduation_check(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """The automated checks of the station's list: each student's problem, if any."""
-    session = current_step().session
-    station_id = _instance(session).station_id
+    session = step.session
+    station_id = step.instance().station_id
     found = session.scalars(select(Student).where(Student.id.in_(data["students"])))
     rows = {s.id: s for s in found}
     problems = []
@@ -186,9 +186,9 @@ def graduation_check(data: dict[str, Any]) -> dict[str, Any]:
         elif problem := _problem(student):
             problems.append({"student": student_id, "name": student.name, "problem": problem})
     mine = [rows[i] for i in data["students"] if i in rows and rows[i].station_id == station_id]
-    upload = _store_xlsx(
+    upload = _store_xlsx(step, 
         session,
-        _file_name(session, "毕业生学历注册标准库", data),
+        _file_name(step, session, "毕业生学历注册标准库", data),
         "毕业生学历注册标准库",
         REGISTER_COLUMNS,
         [_register_row(session, s) for s in mine],
@@ -197,9 +197,9 @@ def graduation_check(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @service("graduation_stamp_roster")
-def graduation_stamp_roster(data: dict[str, Any]) -> dict[str, Any]:
+def graduation_stamp_roster(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """预毕业生验印名单 ordered by 年级, 层次, 专业, 函授站, for the grade staff to sign."""
-    session = current_step().session
+    session = step.session
     students = sorted(
         _students(session, data["students"]),
         key=lambda s: (s.intake_year, s.level, s.major, s.station.code, s.student_number or ""),
@@ -209,8 +209,8 @@ def graduation_stamp_roster(data: dict[str, Any]) -> dict[str, Any]:
         [s.intake_year, s.level, s.major, s.station.name, s.student_number, s.name, s.id_number, ""]
         for s in students
     ]
-    upload = _store_xlsx(
-        session, _file_name(session, "预毕业生验印名单", data), "验印名单", header, rows
+    upload = _store_xlsx(step, 
+        session, _file_name(step, session, "预毕业生验印名单", data), "验印名单", header, rows
     )
     return {"upload": upload, "count": len(rows)}
 
@@ -231,9 +231,9 @@ def failed_course_names(session, student_id: int) -> list[str]:
 
 
 @service("graduation_review_inputs")
-def graduation_review_inputs(data: dict[str, Any]) -> dict[str, Any]:
+def graduation_review_inputs(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """The inputs of the deferral rules (graduation_deferral.dmn) from the student's record."""
-    session = current_step().session
+    session = step.session
     [student] = _students(session, [data["student"]])
     failed = failed_course_names(session, student.id)
     return {
@@ -245,7 +245,7 @@ def graduation_review_inputs(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @service("graduation_confirm_review")
-def graduation_confirm_review(data: dict[str, Any], stage: str) -> None:
+def graduation_confirm_review(step: StepContext, data: dict[str, Any], stage: str) -> None:
     """Refuse a reviewer's 通过 where the deferral rules defer the student at this stage."""
     if data["outcome"] == "approved" and data.get("deferral_stage") == stage:
         raise ServiceError(
@@ -254,9 +254,9 @@ def graduation_confirm_review(data: dict[str, Any], stage: str) -> None:
 
 
 @service("graduation_register_list")
-def graduation_register_list(data: dict[str, Any]) -> dict[str, Any]:
+def graduation_register_list(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """毕业生学历电子注册名单: the reviewed students not deferred, as XLSX, and the deferrals."""
-    session = current_step().session
+    session = step.session
     reviews = {r["student"]: r for r in data.get("reviews") or [] if r}
     graduates, deferrals = [], []
     for student_id in data["students"]:
@@ -269,9 +269,9 @@ def graduation_register_list(data: dict[str, Any]) -> dict[str, Any]:
             )
         else:
             graduates.append(student_id)
-    upload = _store_xlsx(
+    upload = _store_xlsx(step, 
         session,
-        _file_name(session, "毕业生学历电子注册名单", data),
+        _file_name(step, session, "毕业生学历电子注册名单", data),
         "毕业生学历注册",
         REGISTER_COLUMNS,
         [_register_row(session, s) for s in _students(session, graduates)],
@@ -280,7 +280,7 @@ def graduation_register_list(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @service("graduation_province_deferral")
-def graduation_province_deferral(data: dict[str, Any]) -> dict[str, Any]:
+def graduation_province_deferral(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """The students the province did not pass are deferred (缓验); the others stay graduates."""
     register = data["register"]
     reasons = {r["student"]: r["reason"] for r in data["rejected"]}
@@ -314,9 +314,8 @@ def _graduated_on(data: dict[str, Any]) -> date:
 
 
 @service("graduation_graduate")
-def graduation_graduate(data: dict[str, Any]) -> dict[str, Any]:
+def graduation_graduate(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """毕业: status, 毕业日期, 毕业结论 and a new certificate number for each graduate."""
-    step = current_step()
     session = step.session
     graduated_on = _graduated_on(data)
     graduated, skipped = [], []
@@ -343,12 +342,12 @@ def graduation_graduate(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @service("graduation_certificate_list")
-def graduation_certificate_list(data: dict[str, Any]) -> dict[str, Any]:
+def graduation_certificate_list(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """毕业证书发放清单 for 学工办: the graduates with their certificate numbers, as XLSX."""
-    session = current_step().session
+    session = step.session
     ids = [g["student"] for g in data["graduated"]["students"]]
     rows = [_register_row(session, s, data["president"]) for s in _students(session, ids)]
-    upload = _store_xlsx(
-        session, _file_name(session, "毕业证书发放清单", data), "毕业证书", REGISTER_COLUMNS, rows
+    upload = _store_xlsx(step, 
+        session, _file_name(step, session, "毕业证书发放清单", data), "毕业证书", REGISTER_COLUMNS, rows
     )
     return {"upload": upload, "count": len(rows)}

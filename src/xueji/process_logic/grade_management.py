@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 
 from xueji import clock
 from xueji.models import Course, Grade, ProcessInstance, Station, Student
-from xueji.service_tasks import ServiceError, current_step, service
+from xueji.errors import ServiceError
+from xueji.instances.context import StepContext
+from xueji.process_logic.registry import service
 from xueji.uploads.service import store_generated
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -35,21 +37,14 @@ MAX_ERRORS = 20
 # Shared look-ups ---------------------------------------------------------------------------
 
 
-def _instance(session: Session) -> ProcessInstance:
-    instance = session.get(ProcessInstance, current_step().instance_id)
-    if instance is None:  # the start step runs before its instance row is saved
-        raise ServiceError("grade services need a user task between the start event and them")
-    if instance.station_id is None:
-        raise ServiceError("本流程没有所属函授站")
-    return instance
 
 
-def _term_courses(session: Session, data: dict[str, Any]) -> dict[str, Course]:
+def _term_courses(step: StepContext, session: Session, data: dict[str, Any]) -> dict[str, Course]:
     """The courses of the instance's teaching plan, by code, in plan order. A student's child
     instance reads its caller's plan (batch children inherit plain values, not lists)."""
     plan = data.get("courses")
     if not plan:
-        instance = session.get(ProcessInstance, current_step().instance_id)
+        instance = session.get(ProcessInstance, step.instance_id)
         parent = session.get(ProcessInstance, instance.parent_id) if instance else None
         plan = parent.variables.get("courses") if parent else None
     codes = [c["code"] for c in plan or []]
@@ -116,7 +111,7 @@ def _graduates(students: list[Student], term: str) -> list[Student]:
     return [s for s in students if s.expected_graduation and start <= s.expected_graduation < end]
 
 
-def _store(
+def _store(step: StepContext, 
     session: Session,
     file_name: str,
     workbook: Workbook,
@@ -127,7 +122,6 @@ def _store(
     buffer = io.BytesIO()
     workbook.save(buffer)
     content = buffer.getvalue()
-    step = current_step()
     return store_generated(
         session,
         file_name,
@@ -152,9 +146,8 @@ def _next_attempt(previous: list[Grade]) -> int:
     return previous[-1].attempt + 1 if previous else 0
 
 
-def _write(session: Session, entry: Entry, term: str) -> Grade:
+def _write(step: StepContext, session: Session, entry: Entry, term: str) -> Grade:
     """Record one official grade; a provisional row of the same term and attempt is reused."""
-    step = current_step()
     grade = session.scalar(
         select(Grade).where(
             Grade.student_id == entry.student_id,
@@ -188,9 +181,9 @@ def _refuse(errors: list[str]) -> None:
 
 
 @service("enter_teaching_plan")
-def enter_teaching_plan(data: dict[str, Any]) -> dict[str, Any]:
+def enter_teaching_plan(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """Ensure a Course row for every course of the term's plan (codes are the college's)."""
-    session = current_step().session
+    session = step.session
     term, year = data["term"], data["year"]
     if not term.startswith(str(year)):
         raise ServiceError(f"学期 {term} 不在 {year} 年")
@@ -216,11 +209,11 @@ def enter_teaching_plan(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @service("grade_roster")
-def grade_roster(data: dict[str, Any]) -> list[int]:
+def grade_roster(step: StepContext, data: dict[str, Any]) -> list[int]:
     """Ids of the station's studying students this instance is for (makeups: those who still
     fail one of its courses)."""
-    session = current_step().session
-    instance = _instance(session)
+    session = step.session
+    instance = step.instance()
     query = select(Student).where(
         Student.station_id == instance.station_id, Student.status.in_(STUDYING)
     )
@@ -231,7 +224,7 @@ def grade_roster(data: dict[str, Any]) -> list[int]:
     order = (Student.student_number.is_(None), Student.student_number, Student.id)
     students = list(session.scalars(query.order_by(*order)))
     if data.get("kind") in MAKEUPS:
-        course_ids = {c.id for c in _term_courses(session, data).values()}
+        course_ids = {c.id for c in _term_courses(step, session, data).values()}
         failed = _failed_courses(_official(session, [s.id for s in students]))
         owing = {g.student_id for cid in course_ids for g in failed.get(cid, [])}
         students = [s for s in students if s.id in owing]
@@ -296,27 +289,27 @@ def _graduation_summary(
 
 
 @service("print_blank_grade_sheets")
-def print_blank_grade_sheets(data: dict[str, Any]) -> dict[str, int]:
+def print_blank_grade_sheets(step: StepContext, data: dict[str, Any]) -> dict[str, int]:
     """The three sheets sent to the station at the start of term, as generated XLSX uploads."""
-    session = current_step().session
-    instance = _instance(session)
+    session = step.session
+    instance = step.instance()
     station, term = instance.station, data["term"]
-    courses = list(_term_courses(session, data).values())
+    courses = list(_term_courses(step, session, data).values())
     students = _students(session, data.get("students") or [])
     return {
-        "term_sheet": _store(
+        "term_sheet": _store(step, 
             session,
             f"空白学期成绩单_{station.code}_{term}.xlsx",
             _term_sheet(station, term, courses, students),
             station.id,
         ),
-        "makeup_sheet": _store(
+        "makeup_sheet": _store(step, 
             session,
             f"空白补考成绩单_{station.code}_{term}.xlsx",
             _makeup_sheet(session, station, term, students),
             station.id,
         ),
-        "graduation_summary": _store(
+        "graduation_summary": _store(step, 
             session,
             f"毕业班级成绩总表_{station.code}_{term}.xlsx",
             _graduation_summary(session, station, term, courses, _graduates(students, term)),
@@ -329,13 +322,13 @@ def print_blank_grade_sheets(data: dict[str, Any]) -> dict[str, int]:
 
 
 @service("check_exemption_application")
-def check_exemption_application(data: dict[str, Any]) -> dict[str, Any]:
+def check_exemption_application(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """Refuse an application for courses outside the term's plan, or already passed."""
-    session = current_step().session
-    instance = _instance(session)
+    session = step.session
+    instance = step.instance()
     if instance.parent_id is None or instance.student_id is None:
         raise ServiceError("免修、免试申请随本学期成绩管理流程办理")
-    courses = _term_courses(session, data)
+    courses = _term_courses(step, session, data)
     passed = _official(session, [instance.student_id])
     errors, seen = [], set()
     for item in data["items"]:
@@ -352,18 +345,17 @@ def check_exemption_application(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @service("record_exemptions")
-def record_exemptions(data: dict[str, Any]) -> dict[str, Any]:
+def record_exemptions(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """Approved 免修/免试 become official passed grades of the term."""
-    step = current_step()
     session = step.session
-    instance = _instance(session)
-    courses = _term_courses(session, data)
+    instance = step.instance()
+    courses = _term_courses(step, session, data)
     official = _official(session, [instance.student_id])
     exempted = []
     for item in data["items"]:
         course = courses[item["course"]]
         previous = official.get((instance.student_id, course.id), [])
-        _write(
+        _write(step, 
             session,
             Entry(instance.student_id, course, None, _next_attempt(previous), item["kind"]),
             data["term"],
@@ -390,11 +382,11 @@ def _entry_problem(name: str, course: Course, previous: list[Grade], term: str, 
     return None
 
 
-def _checked_scores(session: Session, data: dict[str, Any]) -> list[Entry]:
+def _checked_scores(step: StepContext, session: Session, data: dict[str, Any]) -> list[Entry]:
     """The station's scores as entries to record, or a refusal naming every problem."""
-    instance = _instance(session)
+    instance = step.instance()
     term, kind = data["term"], data.get("kind") or "考试"
-    courses = _term_courses(session, data)
+    courses = _term_courses(step, session, data)
     scores = data.get("scores") or []
     students = {s.id: s for s in _students(session, {row["student"] for row in scores})}
     official = _official(session, list(students))
@@ -421,9 +413,9 @@ def _checked_scores(session: Session, data: dict[str, Any]) -> list[Entry]:
 
 
 @service("check_station_grades")
-def check_station_grades(data: dict[str, Any]) -> dict[str, int]:
+def check_station_grades(step: StepContext, data: dict[str, Any]) -> dict[str, int]:
     """Refuse the station's entry unless every row is its student, a course of the term, new."""
-    entries = _checked_scores(current_step().session, data)
+    entries = _checked_scores(step, step.session, data)
     return {
         "entries": len(entries),
         "failed": sum(1 for e in entries if e.score is not None and e.score < PASS_MARK),
@@ -431,11 +423,11 @@ def check_station_grades(data: dict[str, Any]) -> dict[str, int]:
 
 
 @service("record_official_grades")
-def record_official_grades(data: dict[str, Any]) -> dict[str, int]:
+def record_official_grades(step: StepContext, data: dict[str, Any]) -> dict[str, int]:
     """Write the audited scores as official grades (checked again: time has passed)."""
-    session = current_step().session
-    entries = _checked_scores(session, data)
-    grades = [_write(session, entry, data["term"]) for entry in entries]
+    session = step.session
+    entries = _checked_scores(step, session, data)
+    grades = [_write(step, session, entry, data["term"]) for entry in entries]
     session.flush()
     return {"recorded": len(grades), "failed": sum(1 for g in grades if not g.passed)}
 
@@ -466,17 +458,17 @@ def _transcript(session: Session, student: Student) -> Workbook:
 
 
 @service("print_graduate_transcripts")
-def print_graduate_transcripts(data: dict[str, Any]) -> list[dict[str, Any]]:
+def print_graduate_transcripts(step: StepContext, data: dict[str, Any]) -> list[dict[str, Any]]:
     """One transcript per graduate of the term (two printed copies), as generated uploads."""
-    session = current_step().session
-    instance = _instance(session)
+    session = step.session
+    instance = step.instance()
     graduates = _graduates(_students(session, data.get("students") or []), data["term"])
     return [
         {
             "student": student.id,
             "name": student.name,
             "copies": 2,
-            "upload": _store(
+            "upload": _store(step, 
                 session,
                 f"毕业生个人成绩单_{student.student_number or student.id}_{student.name}.xlsx",
                 _transcript(session, student),

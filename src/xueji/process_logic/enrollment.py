@@ -29,7 +29,9 @@ from xueji.models import (
     User,
     UserTask,
 )
-from xueji.service_tasks import ServiceError, current_step, service
+from xueji.errors import ServiceError
+from xueji.instances.context import StepContext
+from xueji.process_logic.registry import service
 from xueji.students import registration_file as rf
 from xueji.students.id_numbers import birth_date, id_number_problem
 from xueji.students.numbers import assign_student_number
@@ -49,21 +51,18 @@ CARD_FIELDS = {
 # Shared ----------------------------------------------------------------------------------
 
 
-def _instance(session: Session) -> ProcessInstance:
-    return session.get(ProcessInstance, current_step().instance_id)
 
 
-def _instance_station(session: Session) -> Station:
+def _instance_station(step: StepContext, session: Session) -> Station:
     """The station the instance belongs to (a college-wide starter names it in the form)."""
-    station_id = _instance(session).station_id
+    station_id = step.instance().station_id
     if station_id is None:
         raise ServiceError("请在开始时填写函授站代码（station）")
     return session.get(Station, station_id)
 
 
-def _store(session: Session, file_name: str, content: bytes, station_id: int) -> int:
+def _store(step: StepContext, session: Session, file_name: str, content: bytes, station_id: int) -> int:
     """Keep a generated XLSX document of this step's instance; its upload id."""
-    step = current_step()
     return store_generated(
         session,
         file_name,
@@ -85,28 +84,27 @@ def _major(
 # 1 新生入学报到 ------------------------------------------------------------------------------
 
 
-def _attach_student(session: Session, student: Student) -> None:
+def _attach_student(step: StepContext, session: Session, student: Student) -> None:
     """Make the instance, and its open tasks, about this student: the student's tasks are
     offered to the student only then (tasks created later copy the instance's student)."""
-    instance = _instance(session)
+    instance = step.instance()
     instance.student_id = student.id
     session.execute(
         update(UserTask).where(UserTask.instance_id == instance.id).values(student_id=student.id)
     )
 
 
-def _checkin_student(session: Session) -> Student:
-    return student_in_step(session, _instance(session).student_id)
+def _checkin_student(step: StepContext, session: Session) -> Student:
+    return student_in_step(session, step.instance().student_id)
 
 
 @service("open_checkin")
-def open_checkin(data: dict[str, Any]) -> dict[str, Any]:
+def open_checkin(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """Open the check-in of an admitted candidate of the station: the student record (在籍)
     and the student's account (username = exam number, password = last 6 of the ID number)."""
-    step = current_step()
     session = step.session
     exam_number = data["exam_number"].strip()
-    station = _instance_station(session)
+    station = _instance_station(step, session)
     admission = session.scalar(select(Admission).where(Admission.exam_number == exam_number))
     if admission is None or admission.station_id != station.id:
         raise ServiceError(f"{station.name}的招生录取库中没有考生号 {exam_number}")
@@ -151,7 +149,7 @@ def open_checkin(data: dict[str, Any]) -> dict[str, Any]:
     )
     session.add(student)
     session.flush()
-    _attach_student(session, student)
+    _attach_student(step, session, student)
     return {
         "student": student.id,
         "username": exam_number,
@@ -166,10 +164,9 @@ def open_checkin(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @service("cancel_admission")
-def cancel_admission(data: dict[str, Any]) -> dict[str, Any]:
+def cancel_admission(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """The review refused: the record is marked 入学资格取消, with the reviewer's reason."""
-    step = current_step()
-    student = _checkin_student(step.session)
+    student = _checkin_student(step, step.session)
     set_status(
         step.session,
         student,
@@ -185,12 +182,11 @@ def cancel_admission(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @service("save_status_card")
-def save_status_card(data: dict[str, Any]) -> dict[str, Any]:
+def save_status_card(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """Keep the 学籍卡 on the record. Its name, gender, ID number, level and major must be the
     admissions list's (which the station re-checked; the record takes them from there)."""
-    step = current_step()
     session = step.session
-    student = _checkin_student(session)
+    student = _checkin_student(step, session)
     admission = session.scalar(
         select(Admission).where(Admission.exam_number == student.exam_number)
     )
@@ -326,10 +322,10 @@ def _statistics(session: Session, station: Station, intake_year: int) -> bytes:
 
 
 @service("assign_class")
-def assign_class(data: dict[str, Any]) -> dict[str, Any]:
+def assign_class(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """新生编班, then the class roster and the station's check-in statistics as XLSX."""
-    session = current_step().session
-    student = _checkin_student(session)
+    session = step.session
+    student = _checkin_student(step, session)
     school_class = _class_of(session, student)
     student.class_id = school_class.id
     session.flush()
@@ -338,13 +334,13 @@ def assign_class(data: dict[str, Any]) -> dict[str, Any]:
     return {
         "class_code": school_class.code,
         "class_name": school_class.name,
-        "roster_upload": _store(
+        "roster_upload": _store(step, 
             session,
             f"班级学籍注册名单_{school_class.code}.xlsx",
             _roster(session, school_class, station),
             station.id,
         ),
-        "statistics_upload": _store(
+        "statistics_upload": _store(step, 
             session,
             f"新生报到情况统计表_{station.code}_{year}.xlsx",
             _statistics(session, station, year),
@@ -354,10 +350,9 @@ def assign_class(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @service("finish_checkin")
-def finish_checkin(data: dict[str, Any]) -> dict[str, Any]:
+def finish_checkin(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """新生入学、报到工作完毕: the dated 在籍 row (entry date = the day the student reported)."""
-    step = current_step()
-    student = _checkin_student(step.session)
+    student = _checkin_student(step, step.session)
     student.enrolled_on = date.fromisoformat(data["reported_on"])
     set_status(
         step.session,
@@ -407,11 +402,11 @@ def _template_row(session: Session, admission: Admission, station: Station) -> d
 
 
 @service("registration_template")
-def registration_template(data: dict[str, Any]) -> dict[str, Any]:
+def registration_template(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """学院提供的新生学籍注册标准库: the station's admitted candidates of the intake, prefilled
     from the admissions list and the check-in records, as XLSX."""
-    session = current_step().session
-    station = _instance_station(session)
+    session = step.session
+    station = _instance_station(step, session)
     year = data["year"]
     admissions = session.scalars(
         select(Admission)
@@ -426,17 +421,17 @@ def registration_template(data: dict[str, Any]) -> dict[str, Any]:
     rows = [_template_row(session, admission, station) for admission in admissions]
     content = rf.write_rows(rows, f"{station.name}{year}级新生")
     name = f"新生学籍注册标准库_{station.code}_{year}.xlsx"
-    return {"upload": _store(session, name, content, station.id), "count": len(rows)}
+    return {"upload": _store(step, session, name, content, station.id), "count": len(rows)}
 
 
 @service("load_registration_rows")
-def load_registration_rows(data: dict[str, Any]) -> list[dict[str, str]]:
+def load_registration_rows(step: StepContext, data: dict[str, Any]) -> list[dict[str, str]]:
     """The rows the station entered: its uploaded XLSX file, or the rows of the form."""
-    session = current_step().session
+    session = step.session
     if data["source"] != "upload":
         return [rf.normalize_row(row) for row in data["rows"]]
     upload = session.get(Upload, data["upload"])
-    if upload is None or upload.station_id != _instance(session).station_id:
+    if upload is None or upload.station_id != step.instance().station_id:
         raise ServiceError(f"本站没有上传编号为 {data['upload']} 的文件")
     try:
         rows = rf.read_rows(upload.content)
@@ -480,11 +475,11 @@ def _record_problems(
 
 
 @service("check_registration_rows")
-def check_registration_rows(data: dict[str, Any]) -> dict[str, Any]:
+def check_registration_rows(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """自行校验: every row checked by itself and against the records; the rows with their
     problems as an XLSX file to correct and upload again."""
-    session = current_step().session
-    station = _instance_station(session)
+    session = step.session
+    station = _instance_station(step, session)
     rows = data["rows"]
     problems = rf.row_problems(rows)
     for index, row in enumerate(rows, 1):
@@ -500,7 +495,7 @@ def check_registration_rows(data: dict[str, Any]) -> dict[str, Any]:
     return {
         "count": len(rows),
         "problems": problems,
-        "file": _store(session, name, content, station.id),
+        "file": _store(step, session, name, content, station.id),
     }
 
 
@@ -508,11 +503,11 @@ AUDITED = {"XM": "name", "XB": "gender", "SFZH": "id_number", "ZYMC": "major"}
 
 
 @service("audit_registration_rows")
-def audit_registration_rows(data: dict[str, Any]) -> dict[str, Any]:
+def audit_registration_rows(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """学院按照招生录取库审核: every row must be an admission of this station and intake, with
     the same name, gender, ID number, level and major."""
-    session = current_step().session
-    station = _instance_station(session)
+    session = step.session
+    station = _instance_station(step, session)
     problems = []
     for index, row in enumerate(data["rows"], 1):
         admission = session.scalar(select(Admission).where(Admission.exam_number == row["KSH"]))
@@ -541,7 +536,7 @@ def audit_registration_rows(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @service("registration_feedback")
-def registration_feedback(
+def registration_feedback(step: StepContext, 
     data: dict[str, Any], source: str, reason: str, problems: list[dict], marked: list[dict]
 ) -> dict[str, Any]:
     """学籍注册信息反馈函授站: the wrong rows (found by the comparison, or named by the
@@ -602,10 +597,10 @@ def _batch_students(session: Session, rows: list[dict[str, str]]) -> list[Studen
 
 
 @service("assign_registration_numbers")
-def assign_registration_numbers(data: dict[str, Any]) -> dict[str, Any]:
+def assign_registration_numbers(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """Enter the batch into the records and give every student a 学号 (kept once given)."""
-    session = current_step().session
-    station = _instance_station(session)
+    session = step.session
+    station = _instance_station(step, session)
     numbers = []
     for row in data["rows"]:
         student = _enter_record(session, row, station, data["year"])
@@ -642,20 +637,19 @@ def _export_row(session: Session, student: Student, station: Station) -> dict[st
 
 
 @service("export_registration")
-def export_registration(data: dict[str, Any]) -> dict[str, Any]:
+def export_registration(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """从学院学籍管理系统导出新生学籍信息: the batch from the records, with 学号, as XLSX."""
-    session = current_step().session
-    station = _instance_station(session)
+    session = step.session
+    station = _instance_station(step, session)
     rows = [_export_row(session, s, station) for s in _batch_students(session, data["rows"])]
     content = rf.write_rows(rows, f"{station.name}{data['year']}级新生学籍注册")
     name = f"新生学籍注册信息_{station.code}_{data['year']}.xlsx"
-    return {"upload": _store(session, name, content, station.id), "count": len(rows)}
+    return {"upload": _store(step, session, name, content, station.id), "count": len(rows)}
 
 
 @service("finish_registration")
-def finish_registration(data: dict[str, Any]) -> dict[str, Any]:
+def finish_registration(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """新生学籍电子注册完毕: every student of the batch is 已注册 (dated, with the 学号)."""
-    step = current_step()
     session = step.session
     students = _batch_students(session, data["rows"])
     for student in students:

@@ -1,0 +1,39 @@
+"""What a service task receives about the step it runs in (its first argument)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from xueji.config import Settings
+from xueji.errors import NotFound
+from xueji.models import ProcessDefinition, ProcessInstance
+
+# start(definition, variables, *, station_id, student_id, business_key) -> the new instance
+StartProcess = Callable[..., ProcessInstance]
+
+
+@dataclass(frozen=True)
+class StepContext:
+    session: Session
+    instance_id: str
+    actor: str
+    settings: Settings
+    # Starts another process from inside this step (xueji.instances.flows.create_instance),
+    # as one more link of the step's cascade, so that its depth limit holds.
+    start: StartProcess
+
+    def instance(self) -> ProcessInstance:
+        """The instance whose step this is (its row exists before its first step)."""
+        instance = self.session.get(ProcessInstance, self.instance_id)
+        if instance is None:
+            raise NotFound(f"no process instance {self.instance_id!r}")
+        return instance
+
+    def start_process(
+        self, definition: ProcessDefinition, variables: dict[str, Any], **scope: Any
+    ) -> ProcessInstance:
+        return self.start(definition, variables, **scope)
