@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from alembic import command
+from sqlalchemy import select
+
 from xueji.config import PROJECT_ROOT, Settings
+from xueji.db.migrate import alembic_config
+from xueji.db.session import session_scope
 from xueji.definitions.repository import latest_versions
+from xueji.definitions.service import deploy
+from xueji.models import ProcessDefinition
 from xueji.wiring import build_runtime
 from xueji.startup import prepare
 
 
 def test_first_start_deploys_every_process_and_a_second_changes_nothing(tmp_path):
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}", data_dir=tmp_path,
-                        secret_key="test", run_worker=False, demo=True)
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}",
+        data_dir=tmp_path,
+        secret_key="test",
+        run_worker=False,
+        demo=True,
+    )
     runtime = build_runtime(settings)
     try:
         prepare(runtime)
@@ -24,3 +36,48 @@ def test_first_start_deploys_every_process_and_a_second_changes_nothing(tmp_path
     assert {key for key, _ in deployed} >= stems
     assert {version for _, version in deployed} == {1}
     assert len(stems) == 12  # ten processes and two decision tables
+
+
+def test_an_upload_made_before_the_sources_migration_survives_the_next_start(tmp_path):
+    """Migration 0009 takes existing "system" versions as the directory's and computes their
+    hashes as start-up would, so the first start after upgrading keeps an uploaded version."""
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}",
+        data_dir=tmp_path,
+        secret_key="test",
+        run_worker=False,
+    )
+    runtime = build_runtime(settings)
+
+    def rows():
+        with runtime.db.reader() as session:
+            query = select(ProcessDefinition).order_by(ProcessDefinition.id)
+            return [(d.key, d.version, d.source, d.source_hash) for d in session.scalars(query)]
+
+    def migrate(step, revision):
+        config = alembic_config()
+        with runtime.db.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            step(config, revision)
+
+    try:
+        prepare(runtime)
+        changed = (
+            (PROJECT_ROOT / "processes" / "status_change.bpmn")
+            .read_bytes()
+            .replace("学籍异动".encode(), "学籍异动（管理员版）".encode(), 1)
+        )
+        with session_scope(runtime.db.writer) as session:
+            deploy(session, {"status_change.bpmn": changed}, "admin", 1 << 24, runtime.services)
+        before = rows()
+        assert ("status_change", 2, "upload") in {r[:3] for r in before}
+        migrate(command.downgrade, "0008")
+        migrate(command.upgrade, "head")
+        assert rows() == before  # the same sources and hashes as deploying them gave
+        prepare(runtime)
+        assert rows() == before
+        with runtime.db.reader() as session:
+            latest = {d.key: d.version for d in latest_versions(session)}
+        assert latest["status_change"] == 2
+    finally:
+        runtime.db.dispose()

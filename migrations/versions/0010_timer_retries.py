@@ -1,7 +1,7 @@
 """timer retries: attempts, last error and when to try again
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-01 10:20:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import xueji.db.base
 
 revision: str = "0010"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

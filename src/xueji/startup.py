@@ -7,7 +7,7 @@ from pathlib import Path
 
 from xueji.db.migrate import upgrade
 from xueji.db.session import session_scope
-from xueji.definitions.service import deploy
+from xueji.definitions.service import DIRECTORY, deploy
 from xueji.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,15 @@ def read_directory(processes_dir: Path, forms_dir: Path) -> dict[str, bytes]:
 
 
 def deploy_directory(runtime: Runtime) -> None:
-    """Deploy every diagram in processes/ (with forms/) that is new or changed."""
+    """Deploy every diagram in processes/ (with forms/) that is new or changed since it was last
+    deployed from there.
+
+    Each file is compared with the version last deployed *from processes/* under its key, not
+    with the latest version: a version an administrator uploaded (the API, `xueji deploy`) stays
+    the latest across restarts as long as the file is unchanged. A file that did change is a new
+    release of the product and wins: it is deployed as a new version even when an uploaded
+    version is the latest, and a warning names the uploaded version it supersedes.
+    """
     settings = runtime.settings
     files = read_directory(settings.processes_dir, settings.forms_dir)
     if not any(name.endswith((".bpmn", ".dmn")) for name in files):
@@ -37,10 +45,23 @@ def deploy_directory(runtime: Runtime) -> None:
             "system",
             max(settings.max_upload_bytes, 1 << 24),
             runtime.services,
+            source=DIRECTORY,
         )
         new = [f"{d.key} v{d.version}" for d, is_new in deployed.definitions if is_new]
         if new:
             log.info("deployed %s", ", ".join(new))
+        for definition, uploaded in deployed.superseded:
+            log.warning(
+                "%s v%d from %s supersedes v%d, which %s uploaded: %s changed since it was last "
+                "deployed; upload v%d again to make it the latest",
+                definition.key,
+                definition.version,
+                definition.file_name,
+                uploaded.version,
+                uploaded.deployed_by,
+                definition.file_name,
+                uploaded.version,
+            )
 
 
 def prepare(runtime: Runtime) -> None:

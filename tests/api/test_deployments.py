@@ -91,10 +91,13 @@ def test_a_changed_form_makes_a_new_version_of_the_process(client):
     deploy(client, *REVIEW)
     form = (FIXTURES / "review_apply.schema.json").read_text().replace("异动原因", "原因说明")
     result = deploy(client, ("review_apply.schema.json", form.encode()))
-    assert result["definitions"] == []  # forms alone are not definitions
-    # The process picks the new form up when it is deployed again.
+    # Forms alone give the processes using them a new version (tests/definitions/test_sources.py).
+    assert [(d["key"], d["version"], d["new"]) for d in result["definitions"]] == [
+        ("review", 2, True)
+    ]
+    # The diagram deployed again with the same forms is that version.
     again = deploy(client, "review.bpmn")
-    assert [(d["version"], d["new"]) for d in again["definitions"]] == [(2, True)]
+    assert [(d["version"], d["new"]) for d in again["definitions"]] == [(2, False)]
 
 
 def test_running_instance_stays_on_its_version(client):

@@ -53,6 +53,13 @@ class ProcessDefinition(Base):
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"))
     deployed_by: Mapped[str] = mapped_column(String(80))
     deployed_at: Mapped[datetime]
+    # Where the diagram came from: "directory" (processes/ and forms/, deployed on start) or
+    # "upload" (the API or `xueji deploy`). Start-up compares processes/ only with the versions
+    # it deployed itself, so that a version an administrator uploaded is not undone on restart.
+    source: Mapped[str] = mapped_column(String(20), default="upload", server_default="upload")
+    # Hash of the file and of the forms it names, as deployed (decision tables it pins left
+    # out): start-up deploys a file again only when this differs from its last "directory" row.
+    source_hash: Mapped[str | None] = mapped_column(String(64))
     # Derived at deployment: lane name -> role key; element id -> {lane, role, form, ...}.
     lanes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     start_role: Mapped[str | None] = mapped_column(String(40))

@@ -198,8 +198,6 @@ def photo_verified(step: StepContext, data: dict[str, Any], student: int) -> dic
 @service("photo_verification_start")
 def photo_verification_start(step: StepContext, data: dict[str, Any]) -> str:
     """Start 6 电子图像校对 for the same station, year and students; returns its instance id."""
-    # Imported here: the instances package imports service_tasks while it loads.
-    
     session = step.session
     collection = session.get(ProcessInstance, step.instance_id)
     try:
