@@ -161,3 +161,7 @@ def tokens_create(
     with _errors_as_messages(), session_scope(runtime.db.writer) as session:
         _, token = create_api_token(session, name, role, "cli", station, days)
     typer.echo(token)
+
+
+if __name__ == "__main__":
+    app()
