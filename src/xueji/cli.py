@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -87,7 +88,12 @@ def worker(
     if now:
         raise typer.BadParameter("--now needs --once")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    run_forever(runtime, threading.Event(), runtime.settings.worker_poll_seconds)
+    stop = threading.Event()
+    # SIGTERM (docker stop, systemd) ends the worker between passes: no claim is left held.
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    run_forever(runtime, stop, runtime.settings.worker_poll_seconds)
+    runtime.db.dispose()
 
 
 @db_app.command("upgrade")
