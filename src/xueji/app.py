@@ -21,11 +21,10 @@ from xueji.definitions.endpoints import router as definitions_router
 from xueji.errors import XuejiError
 from xueji.events.endpoints import router as events_router
 from xueji.instances.endpoints import router as instances_router
-from xueji.messages.endpoints import router as messages_router
 from xueji.instances.incidents import record_incident
 from xueji.instances.steps import LOST_UPDATE
+from xueji.messages.endpoints import router as messages_router
 from xueji.runtime import Runtime
-from xueji.wiring import build_runtime
 from xueji.scheduler.endpoints import router as jobs_router
 from xueji.scheduler.worker import run_forever
 from xueji.startup import prepare
@@ -35,6 +34,7 @@ from xueji.tasks.endpoints import router as tasks_router
 from xueji.tasks.overdue import router as overdue_router
 from xueji.uploads.endpoints import router as uploads_router
 from xueji.web import mount_web
+from xueji.wiring import build_runtime
 
 log = logging.getLogger("xueji")
 

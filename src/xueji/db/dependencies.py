@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-
 log = logging.getLogger(__name__)
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -11,6 +11,7 @@ from xueji.auth.dependencies import AdminUser, CurrentUser
 from xueji.auth.principal import Principal
 from xueji.db.dependencies import DbSession
 from xueji.definitions import service
+from xueji.definitions.auth import may_start
 from xueji.definitions.repository import form_content, get_definition, latest_versions
 from xueji.definitions.schemas import (
     DefinitionDetail,
@@ -21,10 +22,9 @@ from xueji.definitions.schemas import (
     ValidationOut,
 )
 from xueji.errors import DeploymentInvalid
-from xueji.definitions.auth import may_start
+from xueji.forms.schemas import FormOut
 from xueji.models import ProcessDefinition, ProcessInstance
 from xueji.runtime import AppRuntime
-from xueji.forms.schemas import FormOut
 
 router = APIRouter(tags=["definitions"])
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-
 from typing import Any, Protocol
 
 from xueji.engine.parser import build_specs

@@ -45,6 +45,7 @@ from xueji.errors import FormInvalid, InvalidInput
 from xueji.forms.validation import form_errors
 from xueji.instances.repository import readable_by
 from xueji.models import ProcessDefinition, ProcessInstance, Station, Student
+from xueji.models.states import InstanceState
 
 COLUMNS = ("business_key", "student", "station")
 SENDERS = ("registrar",)  # besides the lane's role (admins may do anything)
@@ -93,7 +94,6 @@ class Catch:
     latest: bool  # the newest version of its process: the one a message may start
 
 
-
 def nothing(name: str, correlation: dict[str, Any]) -> dict[str, Any]:
     return {
         "message": f"nothing waits for or starts on the message {name!r} with this correlation",
@@ -120,7 +120,6 @@ def normalised(correlation: dict[str, Any]) -> dict[str, Any]:
     if problems:
         raise InvalidInput(problems)
     return result
-
 
 
 def catches_of(session: Session, name: str) -> list[Catch]:
@@ -186,7 +185,8 @@ def candidates(
 ) -> list[str]:
     """Running instances of those definitions whose correlation values match, without state."""
     query = readable_by(principal, select(ProcessInstance.id, ProcessInstance.variables)).where(
-        ProcessInstance.definition_id.in_(definition_ids), ProcessInstance.state == "running"
+        ProcessInstance.definition_id.in_(definition_ids),
+        ProcessInstance.state == InstanceState.RUNNING,
     )
     if "business_key" in correlation:
         query = query.where(ProcessInstance.business_key == correlation["business_key"])
@@ -201,7 +201,6 @@ def candidates(
         for instance_id, values in session.execute(query.order_by(ProcessInstance.id))
         if all((values or {}).get(k) == v for k, v in variables.items())
     ]
-
 
 
 def validate_payload(session: Session, payload: dict[str, Any], targets: list[Catch]) -> None:
@@ -221,7 +220,6 @@ def validate_payload(session: Session, payload: dict[str, Any], targets: list[Ca
                 problems.append(entry)
     if problems:
         raise FormInvalid(problems)
-
 
 
 def new_scope(

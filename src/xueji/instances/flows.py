@@ -40,6 +40,7 @@ from xueji.instances.steps import (
     step_guard,
 )
 from xueji.models import HistoryEvent, ProcessDefinition, ProcessInstance, Student, Timer, UserTask
+from xueji.models.states import InstanceState, TimerState
 from xueji.runtime import Runtime
 
 MAX_DEPTH = 8
@@ -136,7 +137,7 @@ def create_instance(
         parent_id=parent.id if parent else None,
         parent_task_id=parent_task_id,
         call_index=call_index,
-        state="running",
+        state=InstanceState.RUNNING,
         engine_state="",
         started_by=actor,
         started_at=now,
@@ -215,7 +216,7 @@ def finish_step(
             _wake_caller(session, runtime, instance.id, request.task_id, actor, cascade)
     for message in outcome.thrown:
         _deliver_thrown(session, runtime, instance, message, actor, cascade)
-    if instance.state == "completed" and instance.parent_id is not None:
+    if instance.state == InstanceState.COMPLETED and instance.parent_id is not None:
         _child_finished(session, runtime, instance, actor, cascade)
     return created
 
@@ -263,7 +264,7 @@ def _any_unfinished_child(session: Session, parent_id: str, task_id: str) -> boo
 
 # Ended children whose data the caller takes: completed ones, and ones an administrator
 # skipped (their data is what the administrator gave).
-_OUTPUT_STATES = ("completed", "skipped")
+_OUTPUT_STATES = (InstanceState.COMPLETED, InstanceState.SKIPPED)
 
 
 def _wake_caller(
@@ -275,14 +276,14 @@ def _wake_caller(
     cascade: Cascade,
 ) -> None:
     parent = lock(session, parent_id)
-    if parent.state != "running":
+    if parent.state != InstanceState.RUNNING:
         return
     children = session.execute(
         select(ProcessInstance.variables, ProcessInstance.state)
         .where(ProcessInstance.parent_id == parent_id, ProcessInstance.parent_task_id == task_id)
         .order_by(ProcessInstance.call_index)
     ).all()
-    if any(state == "terminated" for _variables, state in children):
+    if any(state == InstanceState.TERMINATED for _variables, state in children):
         return  # an open incident on the caller says what an administrator may do
     cascade = cascade.then(f"wake {parent.definition.key}")
     outputs = [variables for variables, state in children if state in _OUTPUT_STATES]
@@ -403,7 +404,7 @@ def _deliver(
     targets: list[tuple[str, corr.Catch]] = []
     for instance_id in corr.candidates(session, principal, correlation, set(elements)):
         instance = lock(session, instance_id)
-        if instance.state != "running" or not corr.matches(instance, correlation):
+        if instance.state != InstanceState.RUNNING or not corr.matches(instance, correlation):
             continue
         workflow = load_workflow(runtime, session, instance)
         here = elements[instance.definition_id]
@@ -435,7 +436,7 @@ def _catch_in(
     # Reload: delivering to an earlier target may have advanced this one (a caller woken).
     instance = lock(session, instance_id)
     workflow = load_workflow(runtime, session, instance)
-    if instance.state != "running" or not waiting_elements(workflow, name):
+    if instance.state != InstanceState.RUNNING or not waiting_elements(workflow, name):
         return False
     cascade = cascade.then(f"catch {name} in {instance.definition.key}")
     record_event(
@@ -521,16 +522,19 @@ def terminate(
     `child_ended`), so that it never waits silently."""
     cascade = cascade.then(f"terminate {instance.definition.key}")
     now = clock.now()
-    instance.state, instance.updated_at, instance.ended_at = "terminated", now, now
+    instance.state, instance.updated_at, instance.ended_at = InstanceState.TERMINATED, now, now
     record_event(session, instance.id, actor, "instance_terminated", at=now)
     workflow = load_workflow(runtime, session, instance)
     runtime.runner.cancel(workflow)
     instance.engine_state = serializer.dumps(workflow, instance.definition_id)
     cancel_open_tasks(session, instance, actor)
     for timer in session.scalars(
-        select(Timer).where(Timer.instance_id == instance.id, Timer.state.in_(("pending", "failed")))
+        select(Timer).where(
+            Timer.instance_id == instance.id,
+            Timer.state.in_((TimerState.PENDING, TimerState.FAILED)),
+        )
     ):
-        timer.state = "cancelled"
+        timer.state = TimerState.CANCELLED
         timer.claimed_by = timer.claim_expires_at = None
     children = session.scalars(
         select(ProcessInstance.id)
@@ -558,7 +562,8 @@ def child_ended(session: Session, child: ProcessInstance, actor: str) -> None:
             "instance_id": caller.id,
             "definition_id": caller.definition_id,
             "element_id": None,
-            "message": f"子流程“{child.definition.name}”已终止，调用方在等待：请重试、跳过或终止本流程",
+            "message": f"子流程“{child.definition.name}”已终止，调用方在等待："
+            "请重试、跳过或终止本流程",
             "actor": actor,
             "data": {
                 "kind": "child_ended",
@@ -580,7 +585,7 @@ def skip_child(
     """Count an ended child as done with `outputs`; wake its caller if it was the last."""
     assert child.parent_id is not None and child.parent_task_id is not None
     child.variables = {**(child.variables or {}), **outputs}
-    child.state = "skipped"
+    child.state = InstanceState.SKIPPED
     record_event(session, child.id, actor, "instance_skipped", data={"outputs": outputs})
     _child_finished(session, runtime, child, actor, TOP)
 
@@ -599,7 +604,7 @@ def retry_child(
     )
     inputs = (started or {}).get("inputs", {})
     definition = get_definition(session, child.definition.key)
-    child.state = "replaced"
+    child.state = InstanceState.REPLACED
     record_event(session, child.id, actor, "instance_replaced")
     return create_instance(
         session,

@@ -8,10 +8,17 @@ from sqlalchemy.orm import Session
 from xueji.auth.principal import Principal, scope_filter
 from xueji.auth.roles import COLLEGE_WIDE
 from xueji.errors import NotFound
-from xueji.models import HistoryEvent, Incident, ProcessDefinition, ProcessInstance, Station, UserTask
+from xueji.models import (
+    HistoryEvent,
+    Incident,
+    ProcessDefinition,
+    ProcessInstance,
+    Station,
+    UserTask,
+)
+from xueji.models.states import UNFINISHED, UserTaskState
 
-# Instance states in which an instance may still move on.
-UNFINISHED = ("running", "suspended", "error")
+__all__ = ["UNFINISHED"]  # (used with these queries by flows and service)
 
 
 def readable_by(principal: Principal, query: Select | None = None) -> Select:
@@ -70,7 +77,7 @@ def open_tasks(session: Session, principal: Principal, instance_id: str) -> list
     return list(
         session.scalars(
             tasks_readable_by(principal)
-            .where(UserTask.instance_id == instance_id, UserTask.state == "ready")
+            .where(UserTask.instance_id == instance_id, UserTask.state == UserTaskState.READY)
             .order_by(UserTask.created_at, UserTask.id)
         )
     )

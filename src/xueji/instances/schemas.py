@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-
 from sqlalchemy.orm import Session
 
 from xueji import clock
@@ -151,7 +150,9 @@ def instance_item(instance: ProcessInstance) -> InstanceItem:
     )
 
 
-def instance_detail(session: Session, principal: Principal, instance: ProcessInstance) -> InstanceDetail:
+def instance_detail(
+    session: Session, principal: Principal, instance: ProcessInstance
+) -> InstanceDetail:
     """An instance as its reader sees it: the open tasks they may work on, incidents for admins."""
     incidents = []
     if principal.is_admin:

@@ -17,6 +17,7 @@ from xueji.history.service import record_event
 from xueji.instances import flows
 from xueji.instances.repository import UNFINISHED, lock
 from xueji.models import Incident, ProcessDefinition, ProcessInstance, Station, Student, Timer
+from xueji.models.states import InstanceState, TimerState
 from xueji.runtime import Runtime
 
 
@@ -97,13 +98,23 @@ def _change_state(
 
 def suspend(session: Session, principal: Principal, instance_id: str) -> ProcessInstance:
     return _change_state(
-        session, principal, instance_id, {"running"}, "suspended", "instance_suspended"
+        session,
+        principal,
+        instance_id,
+        {InstanceState.RUNNING},
+        InstanceState.SUSPENDED,
+        "instance_suspended",
     )
 
 
 def resume(session: Session, principal: Principal, instance_id: str) -> ProcessInstance:
     return _change_state(
-        session, principal, instance_id, {"suspended"}, "running", "instance_resumed"
+        session,
+        principal,
+        instance_id,
+        {InstanceState.SUSPENDED},
+        InstanceState.RUNNING,
+        "instance_resumed",
     )
 
 
@@ -131,10 +142,10 @@ def resolve_incident(
 ) -> Incident:
     """An administrator's answer to an incident.
 
-    For a timer that failed its last attempt: `retry` sets it pending again (the next
-    worker pass fires it). For a caller whose child was terminated: `retry` starts the child again with its inputs,
-    `skip` counts it as done with `outputs`, `terminate_caller` ends the caller (and its
-    other children). Any incident may be `dismiss`ed (marked resolved, nothing run)."""
+    For a timer that failed its last attempt: `retry` sets it pending again (the next worker
+    pass fires it). For a caller whose child was terminated: `retry` starts the child again
+    with its inputs, `skip` counts it as done with `outputs`, `terminate_caller` ends the
+    caller (and its other children). Any incident may be `dismiss`ed (resolved, nothing run)."""
     incident = session.get(Incident, incident_id)
     if incident is None:
         raise NotFound(f"no incident {incident_id}")
@@ -143,10 +154,9 @@ def resolve_incident(
     data = dict(incident.data or {})
     if action == "retry" and data.get("kind") == "timer_failed":
         timer = session.get(Timer, data["timer_id"])
-        if timer is None or timer.state != "failed":
+        if timer is None or timer.state != TimerState.FAILED:
             raise Conflict("the timer is no longer failed")
-        timer.state, timer.attempts, timer.retry_at = "pending", 0, None
-        timer.claimed_by = timer.claim_expires_at = None
+        timer.fire_again()
     elif action != "dismiss":
         if data.get("kind") != "child_ended":
             raise InvalidInput(

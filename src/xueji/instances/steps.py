@@ -26,6 +26,7 @@ from xueji.history.service import record_event
 from xueji.instances.context import StepContext
 from xueji.instances.incidents import resolve_succeeded
 from xueji.models import ProcessDefinition, ProcessInstance, Timer, UserTask
+from xueji.models.states import InstanceState, TimerState, UserTaskState
 from xueji.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -131,15 +132,15 @@ def sync_timers(
     rows = {
         row.task_id: row
         for row in session.scalars(
-            select(Timer).where(Timer.instance_id == instance.id, Timer.state == "pending")
+            select(Timer).where(Timer.instance_id == instance.id, Timer.state == TimerState.PENDING)
         )
     }
     for task_id, row in rows.items():
         if task_id in waiting:
             row.due_at = waiting[task_id][1]
         else:
-            row.state = "fired" if row.due_at <= now else "cancelled"
-            row.fired_at = now if row.state == "fired" else None
+            row.state = TimerState.FIRED if row.due_at <= now else TimerState.CANCELLED
+            row.fired_at = now if row.state == TimerState.FIRED else None
             row.claimed_by = row.claim_expires_at = None
     for task_id, (element_id, due) in waiting.items():
         if task_id not in rows:
@@ -149,7 +150,7 @@ def sync_timers(
                     task_id=task_id,
                     element_id=element_id,
                     due_at=due,
-                    state="pending",
+                    state=TimerState.PENDING,
                 )
             )
 
@@ -158,11 +159,13 @@ def cancel_open_tasks(session: Session, instance: ProcessInstance, actor: str, k
     """Cancel the instance's open user tasks (but `keep`), each with its history line."""
     now = clock.now()
     for row in session.scalars(
-        select(UserTask).where(UserTask.instance_id == instance.id, UserTask.state == "ready")
+        select(UserTask).where(
+            UserTask.instance_id == instance.id, UserTask.state == UserTaskState.READY
+        )
     ):
         if row.id in keep:
             continue
-        row.state, row.completed_at = "cancelled", now
+        row.state, row.completed_at = UserTaskState.CANCELLED, now
         record_event(
             session,
             instance.id,
@@ -188,7 +191,7 @@ def save_state(
     """Persist the workflow after a step and bring the inbox and history in line with it."""
     now = clock.now()
     if completed_task is not None:
-        completed_task.state = "completed"
+        completed_task.state = UserTaskState.COMPLETED
         completed_task.completed_at = now
         completed_task.completed_by = actor
         completed_task.data = form_data
@@ -220,7 +223,7 @@ def save_state(
     open_ids = set(
         session.scalars(
             select(UserTask.id).where(
-                UserTask.instance_id == instance.id, UserTask.state == "ready"
+                UserTask.instance_id == instance.id, UserTask.state == UserTaskState.READY
             )
         )
     )
@@ -240,7 +243,7 @@ def save_state(
             student_id=instance.student_id,
             form=task.form,
             ui_form=task.ui_form,
-            state="ready",
+            state=UserTaskState.READY,
             created_at=now,
             due_at=due_at(task.due, variables, now),
         )
@@ -262,8 +265,8 @@ def save_state(
     instance.engine_state = serializer.dumps(workflow, instance.definition_id)
     instance.variables = variables
     instance.updated_at = now
-    if outcome.finished and instance.state == "running":
-        instance.state, instance.ended_at = "completed", now
+    if outcome.finished and instance.state == InstanceState.RUNNING:
+        instance.state, instance.ended_at = InstanceState.COMPLETED, now
         record_event(session, instance.id, actor, "instance_completed", at=now)
     done = [e.element_id for e in outcome.completed]
     if completed_task is not None:

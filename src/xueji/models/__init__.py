@@ -19,10 +19,15 @@ from xueji.models.records import (
     ThesisResult,
     Upload,
 )
+from xueji.models.states import UNFINISHED, InstanceState, TimerState, UserTaskState
 from xueji.models.tasks import UserTask
 from xueji.models.timers import Timer
 
 __all__ = [
+    "UNFINISHED",
+    "InstanceState",
+    "TimerState",
+    "UserTaskState",
     "Admission",
     "Course",
     "Grade",

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from xueji.db.base import Base
+from xueji.models.states import UserTaskState
 
 
 class UserTask(Base):
@@ -41,7 +42,7 @@ class UserTask(Base):
 
     def is_overdue(self, now: datetime) -> bool:
         """Open and past its due date (or marked so by its deadline timer)."""
-        return self.state == "ready" and (
+        return self.state == UserTaskState.READY and (
             self.overdue_at is not None or (self.due_at is not None and self.due_at < now)
         )
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Text, ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xueji.db.base import Base
+from xueji.models.states import TimerState
 
 
 class Timer(Base):
@@ -28,3 +29,10 @@ class Timer(Base):
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
     retry_at: Mapped[datetime | None]
+
+    def fire_again(self) -> None:
+        """Fire at the next worker pass: claim released; a failed timer gets its attempts back."""
+        if self.state == TimerState.FAILED:
+            self.state, self.attempts = TimerState.PENDING, 0
+        self.retry_at = None
+        self.claimed_by = self.claim_expires_at = None

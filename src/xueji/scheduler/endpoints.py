@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
 from xueji import clock
 from xueji.auth.dependencies import AdminUser
 from xueji.db.dependencies import DbSession
 from xueji.errors import Conflict, NotFound
 from xueji.models import Incident, Timer, WebhookDelivery
+from xueji.models.states import TimerState
+from xueji.scheduler import repository
 
 router = APIRouter(prefix="/jobs", tags=["operations"])
 
@@ -19,18 +20,9 @@ NOT_FOUND = {404: {"description": "No such job"}}
 @router.get("")
 def list_jobs(principal: AdminUser, session: DbSession) -> dict:
     """Pending timers, undelivered webhook events, and incidents not yet resolved."""
-    timers = session.scalars(
-        select(Timer).where(Timer.state == "pending").order_by(Timer.due_at).limit(500)
-    )
-    deliveries = session.scalars(
-        select(WebhookDelivery)
-        .where(WebhookDelivery.state.in_(("pending", "failed")))
-        .order_by(WebhookDelivery.id)
-        .limit(500)
-    )
-    incidents = session.scalars(
-        select(Incident).where(Incident.resolved_at.is_(None)).order_by(Incident.id).limit(500)
-    )
+    timers = repository.waiting_timers(session)
+    deliveries = repository.open_deliveries(session)
+    incidents = repository.open_incidents(session)
     return {
         "timers": [
             {
@@ -38,6 +30,10 @@ def list_jobs(principal: AdminUser, session: DbSession) -> dict:
                 "instance_id": t.instance_id,
                 "element_id": t.element_id,
                 "due_at": t.due_at,
+                "state": t.state,
+                "attempts": t.attempts,
+                "retry_at": t.retry_at,
+                "last_error": t.last_error,
                 "claimed_by": t.claimed_by,
             }
             for t in timers
@@ -83,11 +79,12 @@ def retry_delivery(delivery_id: int, principal: AdminUser, session: DbSession) -
 
 @router.post("/timers/{timer_id}/retry", responses=NOT_FOUND)
 def retry_timer(timer_id: int, principal: AdminUser, session: DbSession) -> dict:
-    """Release a timer's claim so that the next worker pass fires it."""
+    """Fire a pending or failed timer at the next worker pass (a failed one gets its attempts
+    back)."""
     timer = session.get(Timer, timer_id)
-    if timer is None or timer.state != "pending":
-        raise NotFound(f"no pending timer {timer_id}")
-    timer.claimed_by = timer.claim_expires_at = None
+    if timer is None or timer.state not in (TimerState.PENDING, TimerState.FAILED):
+        raise NotFound(f"no pending or failed timer {timer_id}")
+    timer.fire_again()
     return {"id": timer.id, "state": timer.state}
 
 

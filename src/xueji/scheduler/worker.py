@@ -14,18 +14,20 @@ import socket
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
 from sqlalchemy import or_, select, update
 
 from xueji import clock
 from xueji.db.session import session_scope
+from xueji.errors import XuejiError
 from xueji.events.webhooks import deliver_due
 from xueji.history.service import record_event
 from xueji.instances.flows import TOP, context_for, finish_step
 from xueji.instances.incidents import record_incident
 from xueji.instances.repository import lock
 from xueji.instances.steps import load_workflow, run_step, step_guard
-from xueji.errors import XuejiError
 from xueji.models import ProcessInstance, Timer
+from xueji.models.states import InstanceState, TimerState
 from xueji.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -62,12 +64,12 @@ def claim_due(runtime: Runtime, worker: str, now: datetime, limit: int = BATCH) 
             select(Timer.id)
             .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
             .where(
-                Timer.state == "pending",
+                Timer.state == TimerState.PENDING,
                 Timer.due_at <= now,
                 or_(Timer.retry_at.is_(None), Timer.retry_at <= now),
                 or_(Timer.claimed_by.is_(None), Timer.claim_expires_at < now),
                 # A suspended instance's timers wait until it is resumed.
-                ProcessInstance.state == "running",
+                ProcessInstance.state == InstanceState.RUNNING,
             )
             .order_by(Timer.due_at, Timer.id)
             .limit(limit)
@@ -94,16 +96,20 @@ def fire(runtime: Runtime, timer: Timer, worker: str) -> bool:
         with session_scope(runtime.db.writer) as session:
             instance = lock(session, timer.instance_id)
             row = session.get(Timer, timer.id, populate_existing=True)
-            if row is None or row.state != "pending" or row.claimed_by != worker:
+            if row is None or row.state != TimerState.PENDING or row.claimed_by != worker:
                 return False  # fired with another timer of its instance, or taken over
-            if instance.state != "running":
+            if instance.state != InstanceState.RUNNING:
                 row.claimed_by = row.claim_expires_at = None
                 return False  # suspended since the claim: it waits for the resume
             with step_guard(instance, "system:timer"):
                 workflow = load_workflow(runtime, session, instance)
                 context = context_for(session, runtime, instance, "system:timer", TOP)
                 outcome = run_step(
-                    session, runtime, instance, context, lambda: runtime.runner.fire_timers(workflow)
+                    session,
+                    runtime,
+                    instance,
+                    context,
+                    lambda: runtime.runner.fire_timers(workflow),
                 )
                 record_event(
                     session,
@@ -130,7 +136,7 @@ def _failed(runtime: Runtime, timer: Timer, reason: object, incident: dict | Non
     message = reason.get("message", str(reason)) if isinstance(reason, dict) else str(reason)
     with session_scope(runtime.db.writer) as session:
         row = session.get(Timer, timer.id, populate_existing=True)
-        if row is None or row.state != "pending":
+        if row is None or row.state != TimerState.PENDING:
             return
         row.attempts += 1
         row.last_error = message[:2000]
@@ -139,7 +145,7 @@ def _failed(runtime: Runtime, timer: Timer, reason: object, incident: dict | Non
         if row.attempts < MAX_ATTEMPTS:
             row.retry_at = now + retry_delay(row.attempts)
             return
-        row.state, row.retry_at = "failed", None
+        row.state, row.retry_at = TimerState.FAILED, None
         instance_id = row.instance_id
         definition_id = session.scalar(
             select(ProcessInstance.definition_id).where(ProcessInstance.id == instance_id)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 
 from xueji.auth.dependencies import AdminUser, CurrentUser
 from xueji.db.dependencies import DbSession
 from xueji.errors import Conflict, NotFound
-from xueji.models import Station, Student, User
+from xueji.models import Station
+from xueji.stations import repository
 
 router = APIRouter(prefix="/stations", tags=["stations"])
 
@@ -31,15 +31,14 @@ class StationOut(BaseModel):
 
 
 def _out(session, station: Station) -> StationOut:
-    staff = session.scalar(select(func.count()).where(User.station_id == station.id))
-    students = session.scalar(select(func.count()).where(Student.station_id == station.id))
+    staff, students = repository.head_counts(session, station)
     return StationOut(code=station.code, name=station.name, staff=staff, students=students)
 
 
 @router.get("", response_model=list[StationOut])
 def list_stations(session: DbSession, principal: CurrentUser) -> list[StationOut]:
     """All stations with their numbers of staff accounts and students."""
-    return [_out(session, s) for s in session.scalars(select(Station).order_by(Station.code))]
+    return [_out(session, s) for s in repository.all_stations(session)]
 
 
 @router.post(
@@ -50,7 +49,7 @@ def list_stations(session: DbSession, principal: CurrentUser) -> list[StationOut
 )
 def create_station(body: StationIn, session: DbSession, principal: AdminUser) -> StationOut:
     """Add a station (admins only)."""
-    if session.scalar(select(Station.id).where(Station.code == body.code)) is not None:
+    if repository.by_code(session, body.code) is not None:
         raise Conflict(f"station {body.code!r} exists")
     station = Station(code=body.code, name=body.name)
     session.add(station)
@@ -65,7 +64,7 @@ def rename_station(
     code: str, body: StationRename, session: DbSession, principal: AdminUser
 ) -> StationOut:
     """Rename a station (its code, which records and accounts refer to, stays)."""
-    station = session.scalar(select(Station).where(Station.code == code))
+    station = repository.by_code(session, code)
     if station is None:
         raise NotFound(f"no station {code!r}")
     station.name = body.name

@@ -4,15 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from xueji.auth.dependencies import CurrentUser
 from xueji.db.dependencies import DbSession
 from xueji.models import Student
 from xueji.paging import Paging
 from xueji.students import service
-from xueji.students.repository import Filters, get_readable, readable_by
+from xueji.students.repository import StudentFilters, get_readable, readable_by
 from xueji.students.schemas import StatisticsOut, StudentDetail, StudentPage
+
+
+def student_filters(
+    station: Annotated[str | None, Query(description="Station code, e.g. S01")] = None,
+    level: Annotated[str | None, Query(description="专科, 本科 or 专升本")] = None,
+    major: Annotated[str | None, Query(description="Major name (ZYMC)")] = None,
+    intake: Annotated[int | None, Query(description="Intake year")] = None,
+    status: Annotated[str | None, Query(description="学籍状态, e.g. 在籍")] = None,
+) -> StudentFilters:
+    return StudentFilters(station, level, major, intake, status)
+
+
+Filters = Annotated[StudentFilters, Depends(student_filters)]
 
 router = APIRouter(tags=["students"])
 

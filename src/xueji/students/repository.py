@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
 
-from fastapi import Depends, Query
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -27,22 +26,15 @@ def get_readable(session: Session, principal: Principal, student_id: int) -> Stu
     return student
 
 
+@dataclass(frozen=True)
 class StudentFilters:
     """Query filters shared by the student list and the statistics."""
 
-    def __init__(
-        self,
-        station: Annotated[str | None, Query(description="Station code, e.g. S01")] = None,
-        level: Annotated[str | None, Query(description="专科, 本科 or 专升本")] = None,
-        major: Annotated[str | None, Query(description="Major name (ZYMC)")] = None,
-        intake: Annotated[int | None, Query(description="Intake year")] = None,
-        status: Annotated[str | None, Query(description="学籍状态, e.g. 在籍")] = None,
-    ):
-        self.station = station
-        self.level = level
-        self.major = major
-        self.intake = intake
-        self.status = status
+    station: str | None = None
+    level: str | None = None
+    major: str | None = None
+    intake: int | None = None
+    status: str | None = None
 
     def apply(self, query: Select) -> Select:
         """The query narrowed by every filter given."""
@@ -60,6 +52,3 @@ class StudentFilters:
         if self.status:
             query = query.where(Student.status == self.status)
         return query
-
-
-Filters = Annotated[StudentFilters, Depends()]

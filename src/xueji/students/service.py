@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from xueji.auth.principal import Principal
 from xueji.errors import InvalidInput
-from xueji.instances.schemas import instance_item
 from xueji.instances.repository import readable_by as instances_readable_by
+from xueji.instances.schemas import instance_item
 from xueji.models import (
     Grade,
     Major,

@@ -9,7 +9,6 @@ from xueji.db.dependencies import DbSession
 from xueji.errors import InvalidInput
 from xueji.instances.repository import get_readable_task as get_readable
 from xueji.instances.schemas import CompleteResult, TaskItem, instance_detail, task_item
-from xueji.models import UserTask
 from xueji.paging import Paging
 from xueji.runtime import AppRuntime
 from xueji.tasks import service

@@ -7,6 +7,7 @@ from collections import Counter
 
 from fastapi import APIRouter
 from pydantic import BaseModel
+
 from xueji.auth.dependencies import CurrentUser
 from xueji.db.dependencies import DbSession
 from xueji.instances.schemas import TaskItem, task_item

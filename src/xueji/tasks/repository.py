@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 
 from xueji import clock
-
 from xueji.auth.principal import Principal
 from xueji.instances.repository import readable_by as instances_readable_by
 from xueji.instances.repository import tasks_readable_by
 from xueji.models import ProcessDefinition, ProcessInstance, UserTask
+from xueji.models.states import InstanceState, UserTaskState
 
 
 def inbox_query(principal: Principal) -> Select:
@@ -17,7 +17,9 @@ def inbox_query(principal: Principal) -> Select:
     query = (
         select(UserTask)
         .join(ProcessInstance, ProcessInstance.id == UserTask.instance_id)
-        .where(UserTask.state == "ready", ProcessInstance.state == "running")
+        .where(
+            UserTask.state == UserTaskState.READY, ProcessInstance.state == InstanceState.RUNNING
+        )
     )
     return tasks_readable_by(principal, query)
 
@@ -53,12 +55,12 @@ def filtered_inbox(
 def overdue_tasks(principal: Principal, limit: int = 1000) -> Select:
     """Open tasks past their due date in every running instance the caller may see."""
     instances = instances_readable_by(principal, select(ProcessInstance.id)).where(
-        ProcessInstance.state == "running"
+        ProcessInstance.state == InstanceState.RUNNING
     )
     return (
         select(UserTask)
         .where(
-            UserTask.state == "ready",
+            UserTask.state == UserTaskState.READY,
             UserTask.instance_id.in_(instances),
             UserTask.overdue_clause(clock.now()),
         )

@@ -9,21 +9,22 @@ from sqlalchemy.orm import Session
 
 from xueji.auth.principal import Principal, principal_from_user
 from xueji.definitions.repository import form_content
+from xueji.engine import serializer
 from xueji.engine.runner import TaskNotReady
 from xueji.errors import Conflict, Forbidden, FormInvalid, InvalidInput, NotFound, XuejiError
+from xueji.forms.schemas import FormOut
 from xueji.forms.validation import form_errors, validate_form
 from xueji.history.service import record_event
 from xueji.instances.flows import TOP, context_for, finish_step
 from xueji.instances.repository import get_readable_task as get_readable
 from xueji.instances.repository import lock
 from xueji.instances.repository import tasks_readable_by as readable_by
+from xueji.instances.schemas import task_item
 from xueji.instances.steps import load_workflow, run_step, step_guard
-from xueji.engine import serializer
-from xueji.forms.schemas import FormOut
 from xueji.models import ProcessInstance, User, UserTask
+from xueji.models.states import InstanceState, UserTaskState
 from xueji.runtime import Runtime
 from xueji.tasks.schemas import TaskDetail
-from xueji.instances.schemas import task_item
 
 
 def _open_task(
@@ -33,9 +34,9 @@ def _open_task(
     task = get_readable(session, principal, task_id)
     instance = lock(session, task.instance_id)
     session.refresh(task)
-    if task.state != "ready":
+    if task.state != UserTaskState.READY:
         raise Conflict(f"the task is already {task.state}")
-    if instance.state != "running":
+    if instance.state != InstanceState.RUNNING:
         raise Conflict(f"the process instance is {instance.state}")
     return task, instance
 
@@ -139,7 +140,7 @@ def complete(
     next_tasks = list(
         session.scalars(
             readable_by(principal).where(
-                UserTask.instance_id == instance.id, UserTask.state == "ready"
+                UserTask.instance_id == instance.id, UserTask.state == UserTaskState.READY
             )
         )
     )
@@ -192,7 +193,7 @@ def complete_batch(
     next_tasks = list(
         session.scalars(
             readable_by(principal)
-            .where(UserTask.instance_id.in_(instances), UserTask.state == "ready")
+            .where(UserTask.instance_id.in_(instances), UserTask.state == UserTaskState.READY)
             .order_by(UserTask.created_at, UserTask.id)
         )
     )
@@ -212,7 +213,7 @@ def task_detail(session: Session, runtime: Runtime, task: UserTask) -> TaskDetai
     documentation."""
     definition = task.instance.definition
     data, documentation = task.instance.variables, None
-    if task.state == "ready":
+    if task.state == UserTaskState.READY:
         workflow = load_workflow(runtime, session, task.instance)
         data = runtime.runner.task_data(workflow, task.id)
         documentation = next(
