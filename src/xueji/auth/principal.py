@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
 
-from xueji.auth.roles import COLLEGE_WIDE
+from xueji.auth.roles import COLLEGE_WIDE, Role
 from xueji.auth.tokens import API_TOKEN_PREFIX, hash_api_token, read_access_token
 from xueji.models import ApiToken, Student, User
 
@@ -25,7 +25,7 @@ class Principal:
 
     @property
     def is_admin(self) -> bool:
-        return "admin" in self.roles
+        return Role.ADMIN in self.roles
 
     @property
     def sees_all_stations(self) -> bool:
@@ -42,9 +42,9 @@ def scope_filter(principal: Principal, station_column, student_column):
     if principal.sees_all_stations:
         return None
     scopes = []
-    if principal.roles & {"station", "advisor"} and principal.station_id is not None:
+    if principal.roles & {Role.STATION, Role.ADVISOR} and principal.station_id is not None:
         scopes.append(station_column == principal.station_id)
-    if "student" in principal.roles and principal.student_id is not None:
+    if Role.STUDENT in principal.roles and principal.student_id is not None:
         scopes.append(student_column == principal.student_id)
     return or_(*scopes) if scopes else false()
 

@@ -38,6 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
 from xueji.auth.principal import Principal
+from xueji.auth.roles import Role
 from xueji.definitions.repository import form_content
 from xueji.engine.messages import MessageCatch, message_catches
 from xueji.engine.xml import parse_xml
@@ -48,7 +49,7 @@ from xueji.models import ProcessDefinition, ProcessInstance, Station, Student
 from xueji.models.states import InstanceState
 
 COLUMNS = ("business_key", "student", "station")
-SENDERS = ("registrar",)  # besides the lane's role (admins may do anything)
+SENDERS = (Role.REGISTRAR,)  # besides the lane's role (admins may do anything)
 
 _cache: OrderedDict[tuple[int, str], list[MessageCatch]] = OrderedDict()
 _cache_lock = threading.Lock()
@@ -58,9 +59,9 @@ _CACHE_SIZE = 512
 def sender_principal(sender: ProcessInstance) -> Principal:
     """Who sends a message an instance throws: the engine, with the sender's scope."""
     if sender.station_id is None:
-        roles = frozenset({"registrar"})  # a college process: college-wide, not admin
+        roles = frozenset({Role.REGISTRAR})  # a college process: college-wide, not admin
     else:
-        roles = frozenset({"station"})
+        roles = frozenset({Role.STATION})
     return Principal(
         username="system:message",
         display_name="系统",
@@ -231,7 +232,9 @@ def new_scope(
         student = session.get(Student, correlation["student"])
         if student is None:
             return None
-    elif "student" in principal.roles and principal.student_id and not principal.sees_all_stations:
+    elif (
+        Role.STUDENT in principal.roles and principal.student_id and not principal.sees_all_stations
+    ):
         student = session.get(Student, principal.student_id)
     station = student.station if student else None
     if "station" in correlation:
@@ -241,7 +244,7 @@ def new_scope(
         station = named
     if principal.sees_all_stations:
         return station, student
-    if "student" in principal.roles and principal.student_id is not None:
+    if Role.STUDENT in principal.roles and principal.student_id is not None:
         own = student is not None and student.id == principal.student_id
         return (station, student) if own else None
     if principal.station_id is None:

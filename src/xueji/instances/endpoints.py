@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from xueji.auth.dependencies import AdminUser, CurrentUser, require_roles
 from xueji.auth.principal import Principal
+from xueji.auth.roles import Role
 from xueji.db.dependencies import DbSession
 from xueji.definitions.repository import get_definition
 from xueji.instances import repository, service
@@ -100,7 +101,7 @@ def get_history(instance_id: str, session: DbSession, principal: CurrentUser) ->
     return [HistoryItem.model_validate(e, from_attributes=True) for e in events]
 
 
-Manager = Depends(require_roles("registrar"))
+Manager = Depends(require_roles(Role.REGISTRAR))
 LIFECYCLE = {
     **NOT_FOUND,
     403: {"description": "Registrars and admins only"},

@@ -6,7 +6,7 @@ from sqlalchemy import Select, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from xueji.auth.principal import Principal, scope_filter
-from xueji.auth.roles import COLLEGE_WIDE
+from xueji.auth.roles import COLLEGE_WIDE, Role
 from xueji.errors import NotFound
 from xueji.models import (
     HistoryEvent,
@@ -57,11 +57,13 @@ def tasks_readable_by(principal: Principal, query: Select | None = None) -> Sele
     wide = sorted(principal.roles & COLLEGE_WIDE)
     if wide:
         scopes.append(UserTask.role.in_(wide))
-    for role in sorted(principal.roles & {"station", "advisor"}):
+    for role in sorted(principal.roles & {Role.STATION, Role.ADVISOR}):
         if principal.station_id is not None:
             scopes.append(and_(UserTask.role == role, UserTask.station_id == principal.station_id))
-    if "student" in principal.roles and principal.student_id is not None:
-        scopes.append(and_(UserTask.role == "student", UserTask.student_id == principal.student_id))
+    if Role.STUDENT in principal.roles and principal.student_id is not None:
+        scopes.append(
+            and_(UserTask.role == Role.STUDENT, UserTask.student_id == principal.student_id)
+        )
     return query.where(or_(*scopes) if scopes else false())
 
 

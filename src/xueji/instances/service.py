@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from xueji import clock
 from xueji.auth.principal import Principal
+from xueji.auth.roles import Role
 from xueji.definitions.auth import may_start
 from xueji.definitions.repository import form_content
 from xueji.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -26,7 +27,7 @@ def _scope_of_new_instance(
 ) -> tuple[int | None, int | None]:
     """(station_id, student_id) the new instance belongs to: the caller's, or the start form's."""
     if (
-        "student" in principal.roles
+        Role.STUDENT in principal.roles
         and principal.student_id is not None
         and not principal.sees_all_stations
     ):

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xueji.auth.principal import Principal, principal_from_user
+from xueji.auth.roles import Role
 from xueji.definitions.repository import form_content
 from xueji.engine import serializer
 from xueji.engine.runner import TaskNotReady
@@ -62,7 +63,7 @@ def unclaim(session: Session, principal: Principal, task_id: str) -> UserTask:
     task, instance = _open_task(session, principal, task_id)
     if task.assignee is None:
         return task
-    if task.assignee != principal.username and not principal.has_role("registrar"):
+    if task.assignee != principal.username and not principal.has_role(Role.REGISTRAR):
         raise Conflict(f"the task is claimed by {task.assignee}")
     task.assignee = None
     record_event(
@@ -80,9 +81,9 @@ def unclaim(session: Session, principal: Principal, task_id: str) -> UserTask:
 def assign(session: Session, principal: Principal, task_id: str, username: str) -> UserTask:
     """Give a task to a user who could work on it (registrars, admins, or the task's role)."""
     task, instance = _open_task(session, principal, task_id)
-    if not (principal.has_role("registrar") or task.role in principal.roles):
+    if not (principal.has_role(Role.REGISTRAR) or task.role in principal.roles):
         raise Forbidden("only registrars or holders of the task's role may assign it")
-    if task.assignee not in (None, principal.username) and not principal.has_role("registrar"):
+    if task.assignee not in (None, principal.username) and not principal.has_role(Role.REGISTRAR):
         raise Conflict(f"the task is claimed by {task.assignee}")
     user = session.scalar(select(User).where(User.username == username, User.is_active))
     target = principal_from_user(session, user) if user else None
