@@ -30,7 +30,8 @@ class Runtime:
 
 
 def get_runtime(request: Request) -> Runtime:
-    return request.app.state.runtime  # type: ignore[no-any-return]
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
 AppRuntime = Annotated[Runtime, Depends(get_runtime)]

@@ -144,7 +144,7 @@ def waiting_elements(workflow: BpmnWorkflow, name: str) -> list[str]:
     """Ids of the elements at which the workflow now waits for message `name`."""
     event = _event(name, {})
     found = (_caught_by(t, event) for t in workflow.get_tasks(state=TaskState.WAITING))
-    return [element_id for element_id, _ in filter(None, found)]
+    return [element_id for element_id, _ in filter(None, found) if element_id is not None]
 
 
 def catch_message(

@@ -183,7 +183,9 @@ class Runner:
         except (SpiffWorkflowException, ScriptTimeout) as exc:
             raise _step_error(exc) from exc
         element_id, name = _element(task.task_spec)
-        done = CompletedElement(task_id, element_id, name, type(task.task_spec).__name__)
+        done = CompletedElement(
+            task_id, element_id or task.task_spec.name, name, type(task.task_spec).__name__
+        )
         return self._advance(workflow, [done])
 
     def advance(self, workflow: BpmnWorkflow) -> StepOutcome:

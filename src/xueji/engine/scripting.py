@@ -140,7 +140,8 @@ def check_script(source: str, mode: str = "exec") -> list[str]:
     try:
         result = _restricted_compile(source, mode)
     except (SyntaxError, ValueError, TypeError) as exc:  # e.g. 'break' outside loop, NUL bytes
-        line = f"Line {exc.lineno}: " if getattr(exc, "lineno", None) else ""
+        lineno = getattr(exc, "lineno", None)
+        line = f"Line {lineno}: " if lineno else ""
         return [f"{line}{type(exc).__name__}: {getattr(exc, 'msg', None) or exc}"]
     return [e.replace("Line None: ", "", 1) for e in result.errors]
 

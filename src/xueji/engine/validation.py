@@ -171,7 +171,8 @@ def _read_document(report: Report, name: str, content: bytes) -> None:
     if errors:
         lines = _ids_by_line(root)
         for error in errors:
-            report.problems.append(Problem(name, error.line, lines.get(error.line), error.message))
+            element = lines.get(error.line) if error.line is not None else None
+            report.problems.append(Problem(name, error.line, element, error.message))
         return
     report.documents[name] = root
 

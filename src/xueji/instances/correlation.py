@@ -251,4 +251,6 @@ def new_scope(
         return None
     if station is None:
         station = session.get(Station, principal.station_id)
-    return (station, student) if station.id == principal.station_id else None
+    if station is None or station.id != principal.station_id:
+        return None
+    return station, student

@@ -28,7 +28,9 @@ from xueji.runtime import AppRuntime
 
 router = APIRouter(tags=["instances"])
 
-NOT_FOUND = {404: {"description": "No such instance, or not yours to see"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such instance, or not yours to see"}
+}
 
 
 @router.post(
@@ -102,7 +104,7 @@ def get_history(instance_id: str, session: DbSession, principal: CurrentUser) ->
 
 
 Manager = Depends(require_roles(Role.REGISTRAR))
-LIFECYCLE = {
+LIFECYCLE: dict[int | str, dict[str, Any]] = {
     **NOT_FOUND,
     403: {"description": "Registrars and admins only"},
     409: {"description": "Not in a state that allows it"},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from xueji.auth.principal import Principal, scope_filter
@@ -53,7 +53,7 @@ def tasks_readable_by(principal: Principal, query: Select | None = None) -> Sele
     query = query if query is not None else select(UserTask)
     if principal.is_admin:
         return query
-    scopes = []
+    scopes: list[ColumnElement[bool]] = []
     wide = sorted(principal.roles & COLLEGE_WIDE)
     if wide:
         scopes.append(UserTask.role.in_(wide))

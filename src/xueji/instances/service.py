@@ -31,8 +31,10 @@ def _scope_of_new_instance(
         and principal.student_id is not None
         and not principal.sees_all_stations
     ):
-        student = session.get(Student, principal.student_id)
-        return student.station_id, student.id
+        own = session.get(Student, principal.student_id)
+        if own is None:
+            raise Forbidden("your student record is missing")
+        return own.station_id, own.id
     student = None
     if variables.get("student") is not None:
         try:
