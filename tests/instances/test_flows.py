@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.orm.exc import StaleDataError
 
 from tests.helpers import auth, deploy, tasks_of
 from xueji.errors import ServiceError
@@ -57,6 +58,8 @@ def probe(db):
             raise ServiceError("招生录取库中没有考生号 2027410100001")
         if data.get("mode") == "crash":
             return {"number": data["exam_number"]}
+        if data.get("mode") == "database":
+            step.session.execute(text("UPDATE no_such_table SET x = 1"))
         return {"instance": step.instance().id}
 
     services = db.runner.script_engine.environment.services
@@ -106,3 +109,44 @@ def test_a_crash_in_a_step_is_a_500_with_a_request_id_and_an_incident_that_later
     with db.db.reader() as session:
         [incident] = session.scalars(select(Incident))
         assert incident.resolved_at is not None  # the step it recorded has now succeeded
+
+
+def test_a_database_error_inside_a_step_is_a_500_with_an_incident_and_nothing_half_written(
+    client, db, probe
+):
+    instance, task = _probe_task(client)
+    failed = client.post(
+        f"/api/v1/tasks/{task['id']}/complete",
+        json={"data": {"mode": "database"}},
+        headers=auth(client, "registrar"),
+    )
+    assert failed.status_code == 500, failed.text
+    assert failed.json()["detail"]["request_id"]
+    with db.db.reader() as session:
+        [incident] = session.scalars(select(Incident))
+        assert incident.instance_id == instance["id"]
+        assert "no_such_table" in incident.message
+    history = client.get(
+        f"/api/v1/process-instances/{instance['id']}/history", headers=auth(client, "registrar")
+    ).json()
+    assert [h["kind"] for h in history][-1] == "step_failed"
+    assert "task_completed" not in [h["kind"] for h in history]
+
+
+def test_a_lost_update_anywhere_answers_409(db):
+    from fastapi.testclient import TestClient
+
+    from xueji.app import create_app
+
+    app = create_app(db.settings, db, prepare_on_start=False)
+
+    def lose() -> None:
+        raise StaleDataError("UPDATE statement on table 'process_instances' matched 0 rows")
+
+    app.add_api_route("/lost-update", lose)
+    app.router.routes.insert(0, app.router.routes.pop())  # before the UI's catch-all
+
+    with TestClient(app) as test_client:
+        response = test_client.get("/lost-update")
+    assert response.status_code == 409
+    assert response.json()["error"] == "Conflict"
