@@ -242,7 +242,61 @@ def _inspect_bpmn(report: Report, name: str, root: etree._Element, catalog: Cata
         info = ProcessInfo(process.get("id"), process.get("name") or process.get("id"), name)
         info.lanes = {lane: role for lane, role in lane_roles.items()}
         report.processes.append(info)
+        if _too_large(process, problem):
+            continue
         _inspect_process(process, info, node_lane, lane_roles, report, catalog, problem)
+
+
+# Size limits of one process: the engine builds a process by following its flows
+# recursively, so a long chain of steps, not only many of them, is what it cannot take.
+MAX_FLOW_NODES = 5_000
+MAX_CHAIN = 300
+
+
+def _too_large(process: etree._Element, problem) -> bool:
+    """Refuse a process larger than the limits, with the numbers (before the engine sees it)."""
+    nodes: dict[str, list[str]] = {}
+    for element in process.iter(etree.Element):
+        if element.find(bpmn("outgoing")) is not None or element.find(bpmn("incoming")) is not None:
+            nodes[element.get("id") or ""] = []
+    if len(nodes) > MAX_FLOW_NODES:
+        problem(
+            process,
+            f"流程有 {len(nodes):,} 个流程元素，超过上限 {MAX_FLOW_NODES:,}"
+            f" (a process may have at most {MAX_FLOW_NODES:,} flow elements; split it into"
+            " called processes)",
+        )
+        return True
+    for flow in process.iter(bpmn("sequenceFlow")):
+        source = flow.get("sourceRef")
+        if source in nodes:
+            nodes[source].append(flow.get("targetRef") or "")
+    starts = [e.get("id") or "" for e in process.iter(bpmn("startEvent"))]
+    longest = _longest_walk(nodes, starts)
+    if longest > MAX_CHAIN:
+        problem(
+            process,
+            f"流程中有一条 {longest:,} 步的连续路径，超过上限 {MAX_CHAIN:,}"
+            f" (a chain of more than {MAX_CHAIN:,} steps in one process; split it into"
+            " called processes)",
+        )
+        return True
+    return False
+
+
+def _longest_walk(nodes: dict[str, list[str]], starts: list[str]) -> int:
+    """How deep a depth-first walk along the flows goes (without recursion of our own)."""
+    deepest, seen = 0, set()
+    for start in starts:
+        stack = [(start, 1)]
+        while stack:
+            node, depth = stack.pop()
+            if node in seen or node not in nodes:
+                continue
+            seen.add(node)
+            deepest = max(deepest, depth)
+            stack.extend((target, depth + 1) for target in nodes[node])
+    return deepest
 
 
 def _inspect_process(process, info, node_lane, lane_roles, report, catalog, problem) -> None:
