@@ -1,18 +1,28 @@
-"""Paging of list endpoints: `page` (from 1) and `per_page` (at most 200)."""
+"""Paging of list endpoints (`page` from 1, `per_page` at most 200) and numeric ids in paths:
+both validated to a range the databases can hold, so that a huge number is a 422, not a 500."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Path, Query
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
+
+# Pages beyond this are refused (at 200 a page, ten million rows).
+MAX_PAGE = 50_000
+# Row ids are 64-bit integers on PostgreSQL and SQLite.
+MAX_ID = 2**63 - 1
+
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="A numeric id")]
+IdFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+VersionFilter = Annotated[int | None, Query(ge=1, le=1_000_000)]
 
 
 class Page:
     def __init__(
         self,
-        page: Annotated[int, Query(ge=1)] = 1,
+        page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
         per_page: Annotated[int, Query(ge=1, le=200)] = 50,
     ):
         self.page = page

@@ -24,6 +24,7 @@ from xueji.definitions.schemas import (
 from xueji.errors import DeploymentInvalid
 from xueji.forms.schemas import FormOut
 from xueji.models import ProcessDefinition, ProcessInstance
+from xueji.paging import VersionFilter
 from xueji.runtime import AppRuntime
 
 router = APIRouter(tags=["definitions"])
@@ -160,7 +161,7 @@ XML = {200: {"content": {"application/xml": {}}}, **NOT_FOUND}
 
 @router.get("/process-definitions/{key}/xml", response_class=Response, responses=XML)
 def get_xml(
-    key: str, session: DbSession, principal: CurrentUser, version: int | None = None
+    key: str, session: DbSession, principal: CurrentUser, version: VersionFilter = None
 ) -> Response:
     """The BPMN XML exactly as deployed (latest version, or ?version=)."""
     definition = get_definition(session, key, version)
@@ -169,7 +170,7 @@ def get_xml(
 
 @router.get("/decision-definitions/{key}/xml", response_class=Response, responses=XML)
 def get_decision_xml(
-    key: str, session: DbSession, principal: CurrentUser, version: int | None = None
+    key: str, session: DbSession, principal: CurrentUser, version: VersionFilter = None
 ) -> Response:
     """A DMN decision table exactly as deployed."""
     definition = get_definition(session, key, version, kind="dmn")

@@ -20,6 +20,7 @@ from xueji.errors import NotFound
 from xueji.events.schemas import WebhookIn, WebhookOut
 from xueji.events.service import forget_webhooks
 from xueji.models import OutboxEvent, Webhook
+from xueji.paging import MAX_ID, RowId
 from xueji.runtime import AppRuntime
 
 router = APIRouter(tags=["events"])
@@ -64,7 +65,7 @@ def list_webhooks(principal: AdminUser, session: DbSession) -> list[WebhookOut]:
 @router.delete(
     "/webhooks/{webhook_id}", status_code=204, responses={404: {"description": "No such webhook"}}
 )
-def delete_webhook(webhook_id: int, principal: AdminUser, session: DbSession) -> None:
+def delete_webhook(webhook_id: RowId, principal: AdminUser, session: DbSession) -> None:
     """Stop sending to a webhook (its delivery log is kept)."""
     hook = session.get(Webhook, webhook_id)
     if hook is None:
@@ -93,7 +94,9 @@ def _format(event: OutboxEvent) -> str:
 async def stream_events(
     principal: CurrentUser,
     runtime: AppRuntime,
-    after: Annotated[int | None, Query(ge=0, description="Send events after this id")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_ID, description="Send events after this id")
+    ] = None,
     wait: Annotated[float | None, Query(ge=0, le=3600, description="Close after seconds")] = None,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:

@@ -23,7 +23,7 @@ from xueji.instances.schemas import (
     instance_detail,
     instance_item,
 )
-from xueji.paging import Paging
+from xueji.paging import IdFilter, Paging, RowId
 from xueji.runtime import AppRuntime
 
 router = APIRouter(tags=["instances"])
@@ -62,7 +62,7 @@ def list_instances(
     key: str | None = None,
     state: str | None = None,
     business_key: str | None = None,
-    student: int | None = None,
+    student: IdFilter = None,
     station: str | None = None,
     parent: str | None = None,
 ) -> InstancePage:
@@ -183,7 +183,7 @@ class ResolveBody(BaseModel):
     },
 )
 def resolve_incident(
-    incident_id: int,
+    incident_id: RowId,
     body: ResolveBody,
     session: DbSession,
     runtime: AppRuntime,

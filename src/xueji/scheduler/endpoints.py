@@ -10,6 +10,7 @@ from xueji.db.dependencies import DbSession
 from xueji.errors import Conflict, NotFound
 from xueji.models import Incident, Timer, WebhookDelivery
 from xueji.models.states import TimerState
+from xueji.paging import RowId
 from xueji.scheduler import repository
 
 router = APIRouter(prefix="/jobs", tags=["operations"])
@@ -65,7 +66,7 @@ def list_jobs(principal: AdminUser, session: DbSession) -> dict:
 
 
 @router.post("/deliveries/{delivery_id}/retry", responses=NOT_FOUND)
-def retry_delivery(delivery_id: int, principal: AdminUser, session: DbSession) -> dict:
+def retry_delivery(delivery_id: RowId, principal: AdminUser, session: DbSession) -> dict:
     """Try a failed (or waiting) delivery again at the worker's next pass."""
     delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is None:
@@ -78,7 +79,7 @@ def retry_delivery(delivery_id: int, principal: AdminUser, session: DbSession) -
 
 
 @router.post("/timers/{timer_id}/retry", responses=NOT_FOUND)
-def retry_timer(timer_id: int, principal: AdminUser, session: DbSession) -> dict:
+def retry_timer(timer_id: RowId, principal: AdminUser, session: DbSession) -> dict:
     """Fire a pending or failed timer at the next worker pass (a failed one gets its attempts
     back)."""
     timer = session.get(Timer, timer_id)
@@ -89,7 +90,7 @@ def retry_timer(timer_id: int, principal: AdminUser, session: DbSession) -> dict
 
 
 @router.post("/incidents/{incident_id}/resolve", responses=NOT_FOUND)
-def resolve_incident(incident_id: int, principal: AdminUser, session: DbSession) -> dict:
+def resolve_incident(incident_id: RowId, principal: AdminUser, session: DbSession) -> dict:
     """Mark an incident as dealt with."""
     incident = session.get(Incident, incident_id)
     if incident is None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from xueji.auth.dependencies import CurrentUser
 from xueji.db.dependencies import DbSession
 from xueji.models import Student
-from xueji.paging import Paging
+from xueji.paging import Paging, RowId
 from xueji.students import service
 from xueji.students.repository import StudentFilters, get_readable, readable_by
 from xueji.students.schemas import StatisticsOut, StudentDetail, StudentPage
@@ -19,7 +19,7 @@ def student_filters(
     station: Annotated[str | None, Query(description="Station code, e.g. S01")] = None,
     level: Annotated[str | None, Query(description="专科, 本科 or 专升本")] = None,
     major: Annotated[str | None, Query(description="Major name (ZYMC)")] = None,
-    intake: Annotated[int | None, Query(description="Intake year")] = None,
+    intake: Annotated[int | None, Query(ge=1900, le=2999, description="Intake year")] = None,
     status: Annotated[str | None, Query(description="学籍状态, e.g. 在籍")] = None,
 ) -> StudentFilters:
     return StudentFilters(station, level, major, intake, status)
@@ -58,7 +58,7 @@ def list_students(
     response_model=StudentDetail,
     responses={404: {"description": "No such student, or not yours to see"}},
 )
-def get_student(student_id: int, session: DbSession, principal: CurrentUser) -> StudentDetail:
+def get_student(student_id: RowId, session: DbSession, principal: CurrentUser) -> StudentDetail:
     """A student's whole record with status history, grades, theses and process instances."""
     student = get_readable(session, principal, student_id)
     return service.student_detail(session, principal, student)

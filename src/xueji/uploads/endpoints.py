@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from xueji.auth.dependencies import CurrentUser
 from xueji.db.dependencies import DbSession
 from xueji.models import Station, Upload
+from xueji.paging import RowId
 from xueji.runtime import AppRuntime
 from xueji.students.repository import get_readable as get_readable_student
 from xueji.uploads import service
@@ -66,7 +67,7 @@ def create_upload(
 
 
 @router.get("/{upload_id}", response_model=UploadOut, responses=NOT_FOUND)
-def get_upload(upload_id: int, session: DbSession, principal: CurrentUser) -> UploadOut:
+def get_upload(upload_id: RowId, session: DbSession, principal: CurrentUser) -> UploadOut:
     """An upload's metadata: name, sniffed type, size, SHA-256, owner."""
     return upload_out(session, service.get_readable(session, principal, upload_id))
 
@@ -76,7 +77,7 @@ def get_upload(upload_id: int, session: DbSession, principal: CurrentUser) -> Up
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}}, **NOT_FOUND},
 )
-def get_upload_content(upload_id: int, session: DbSession, principal: CurrentUser) -> Response:
+def get_upload_content(upload_id: RowId, session: DbSession, principal: CurrentUser) -> Response:
     """The uploaded file's bytes, as an attachment with its sniffed type."""
     upload = service.get_readable(session, principal, upload_id)
     return Response(
