@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, delete, select, text, update
 from sqlalchemy.engine import make_url
 
 from xueji.app import create_app
-from xueji.config import Settings
+from xueji.config import Settings, get_settings
 from xueji.db.migrate import upgrade
 from xueji.db.session import session_scope
 from xueji.demo import seed_demo
@@ -45,6 +45,12 @@ from xueji.models import (
     user_roles,
 )
 from xueji.runtime import create_runtime
+
+# Cheap argon2 parameters for every password hash the tests make (demo accounts, new users,
+# check-ins), here and in the subprocesses they start: at the production cost one login takes
+# ~0.2 s, which was most of the suite's time. Read when the first hash is made.
+os.environ["XUEJI_PASSWORD_HASHING"] = "fast"
+get_settings.cache_clear()
 
 HERE = Path(__file__).parent
 # Rows of these tables belong to one test; users, stations and students are the demo's.
