@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, delete, select, text, update
+from sqlalchemy import create_engine, delete, exists, select, text, update
 from sqlalchemy.engine import make_url
 
 from xueji.app import create_app
-from xueji.config import Settings
+from xueji.config import Settings, get_settings
 from xueji.db.migrate import upgrade
 from xueji.db.session import session_scope
 from xueji.demo import seed_demo
@@ -45,6 +45,12 @@ from xueji.models import (
     user_roles,
 )
 from xueji.wiring import build_runtime
+
+# Cheap argon2 parameters for every password hash the tests make (demo accounts, new users,
+# check-ins), here and in the subprocesses they start: at the production cost one login takes
+# ~0.2 s, which was most of the suite's time. Read when the first hash is made.
+os.environ["XUEJI_PASSWORD_HASHING"] = "fast"
+get_settings.cache_clear()
 
 HERE = Path(__file__).parent
 # Rows of these tables belong to one test; users, stations and students are the demo's.
@@ -118,33 +124,52 @@ def runtime(settings):
 def db(runtime):
     """The runtime, with this test's workflow tables empty."""
     with session_scope(runtime.db.writer) as session:
-        session.execute(update(Student).values(photo_upload_id=None))
-        session.execute(delete(Upload))
-        for table in PER_TEST_TABLES:
-            session.execute(delete(table))
+        session.execute(
+            update(Student).where(Student.photo_upload_id.is_not(None)).values(photo_upload_id=None)
+        )
+        # One query says which tables the last test left rows in; only those are emptied.
+        tables = [Upload, *PER_TEST_TABLES, ApiToken]
+        filled = session.execute(
+            select(*(exists().select_from(t.__table__).label(t.__tablename__) for t in tables))
+        ).one()
+        for table, has_rows in zip(tables, filled, strict=True):
+            if has_rows:
+                session.execute(delete(table))
         for model in RESTORED_TABLES:
-            rows = runtime.demo_rows[model]
-            keep = [row["id"] for row in rows]
-            session.execute(delete(model).where(model.id.not_in(keep)))
-            for row in rows:
-                session.execute(
-                    update(model.__table__).where(model.__table__.c.id == row["id"]).values(**row)
-                )
-        # Accounts and tokens the test made (demo accounts stay).
-        session.execute(delete(ApiToken))
-        extra_users = select(User.id).where(User.id.not_in(runtime.demo_user_ids))
-        session.execute(delete(user_roles).where(user_roles.c.user_id.in_(extra_users)))
-        session.execute(delete(User).where(User.id.not_in(runtime.demo_user_ids)))
-        stations = runtime.demo_rows[Station]
-        session.execute(delete(Station).where(Station.id.not_in([r["id"] for r in stations])))
-        for row in stations:
-            session.execute(update(Station).where(Station.id == row["id"]).values(**row))
+            _restore(session, model, runtime.demo_rows[model])
+        # Accounts the test made (demo accounts stay).
+        extra_users = list(
+            session.scalars(select(User.id).where(User.id.not_in(runtime.demo_user_ids)))
+        )
+        if extra_users:
+            session.execute(delete(user_roles).where(user_roles.c.user_id.in_(extra_users)))
+            session.execute(delete(User).where(User.id.in_(extra_users)))
+        _restore(session, Station, runtime.demo_rows[Station])
     runtime.specs = type(runtime.specs)()
     return runtime
 
 
+def _restore(session, model, rows: list[dict]) -> None:
+    """Put the table back to the demo's rows: remove the others, rewrite the changed ones."""
+    table = model.__table__
+    demo = {row["id"]: row for row in rows}
+    current = {row.id: dict(row._mapping) for row in session.execute(select(table))}
+    extra = [id_ for id_ in current if id_ not in demo]
+    if extra:
+        session.execute(delete(table).where(table.c.id.in_(extra)))
+    for id_, row in demo.items():
+        if current.get(id_, row) != row:
+            session.execute(update(table).where(table.c.id == id_).values(**row))
+
+
+@pytest.fixture(scope="session")
+def api_app(runtime):
+    """One app for the run: building one (routers, dependencies) takes ~0.15 s, and it holds
+    nothing of its own but the runtime, whose per-test state `db` resets."""
+    return create_app(runtime.settings, runtime, prepare_on_start=False)
+
+
 @pytest.fixture
-def client(db):
-    app = create_app(db.settings, db, prepare_on_start=False)
-    with TestClient(app) as test_client:
+def client(db, api_app):
+    with TestClient(api_app) as test_client:
         yield test_client

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -15,12 +14,17 @@ def token(client, username: str, password: str = "demo") -> str:
 
 
 def auth(client, username: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {_cached_token(id(client), client, username)}"}
+    """Bearer header of a user with the demo password, logging in once per run and database:
+    an access token holds only the username and is checked against the user's current row,
+    so it stays good while the user exists (test accounts come back with the same name)."""
+    runtime = getattr(getattr(client.app, "state", None), "runtime", None)
+    key = (runtime.secret_key, str(runtime.db.engine.url)) if runtime else id(client)
+    if (key, username) not in _tokens:
+        _tokens[key, username] = token(client, username)
+    return {"Authorization": f"Bearer {_tokens[key, username]}"}
 
 
-@lru_cache(maxsize=256)
-def _cached_token(_client_id, client, username):
-    return token(client, username)
+_tokens: dict[tuple, str] = {}
 
 
 def deploy(client, *names_or_files, expect: int = 201):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -21,6 +22,9 @@ class Settings(BaseSettings):
     # so that it is never in the repository and survives restarts.
     secret_key: str = ""
     access_token_minutes: int = 8 * 60
+    # Cost of new password hashes (argon2id): "standard" is argon2-cffi's defaults; "fast"
+    # is for test suites only. Existing hashes verify under either.
+    password_hashing: Literal["standard", "fast"] = "standard"
     processes_dir: Path = PROJECT_ROOT / "processes"
     forms_dir: Path = PROJECT_ROOT / "forms"
     demo: bool = False
