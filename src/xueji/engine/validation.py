@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -117,6 +118,18 @@ def inspect_upload(files: Mapping[str, bytes], catalog: Catalog) -> Report:
     return report
 
 
+@lru_cache(maxsize=1024)
+def _schema_problem(content: bytes) -> str | None:
+    """Why a form file is not a valid JSON Schema, or None; checked once per content (every
+    deployment of processes/ sends every form again)."""
+    try:
+        Draft202012Validator.check_schema(json.loads(content.decode("utf-8")))
+    except SchemaError as exc:
+        where = "/".join(str(p) for p in exc.path) or "(root)"
+        return f"not a valid JSON Schema at {where}: {exc.message}"
+    return None
+
+
 def _read_form(report: Report, name: str, content: bytes) -> None:
     try:
         form = json.loads(content.decode("utf-8"))
@@ -130,13 +143,9 @@ def _read_form(report: Report, name: str, content: bytes) -> None:
         report.problems.append(Problem(name, 1, None, "a form must be a JSON object"))
         return
     if not _is_ui_schema(name):
-        try:
-            Draft202012Validator.check_schema(form)
-        except SchemaError as exc:
-            where = "/".join(str(p) for p in exc.path) or "(root)"
-            report.problems.append(
-                Problem(name, None, None, f"not a valid JSON Schema at {where}: {exc.message}")
-            )
+        invalid = _schema_problem(content)
+        if invalid:
+            report.problems.append(Problem(name, None, None, invalid))
             return
     report.forms[name] = form
 
