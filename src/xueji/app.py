@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from xueji.auth.dependencies import current_principal
 from xueji.auth.endpoints import public as auth_public
 from xueji.auth.endpoints import router as auth_router
+from xueji.body_limit import BodyLimit
 from xueji.config import Settings, get_settings
 from xueji.definitions.endpoints import router as definitions_router
 from xueji.errors import XuejiError
@@ -119,6 +120,11 @@ def create_app(
     )
     app.state.runtime = runtime
     install_error_handlers(app)
+    app.add_middleware(
+        BodyLimit,
+        max_request_bytes=settings.max_request_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth_public)

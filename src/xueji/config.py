@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     script_time_limit: float = 1.0
     # Largest accepted upload of one diagram or form file.
     max_upload_bytes: int = 5 * 1024 * 1024
+    # Largest request body other than a file upload (JSON: forms, messages, batches).
+    max_request_bytes: int = 2 * 1024 * 1024
     host: str = "127.0.0.1"
     port: int = 8000
     # Worker: run one in-process with `xueji serve` unless disabled.

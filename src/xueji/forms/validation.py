@@ -1,4 +1,11 @@
-"""Validating submitted data against a task's JSON Schema form, field by field."""
+"""Validating submitted data against a task's JSON Schema form, field by field.
+
+Forms are closed: a top-level field the form does not declare (in `properties`, or in the
+`properties` of its allOf/anyOf/oneOf/if/then/else/dependentSchemas branches) is refused,
+unless the schema itself says what to do with other fields (`additionalProperties`,
+`patternProperties`, `unevaluatedProperties`). So submitted data can only set variables the
+task's form declares. A task without a form may add variables, never overwrite existing ones.
+"""
 
 from __future__ import annotations
 
@@ -21,8 +28,11 @@ def form_errors(schema: dict[str, Any] | None, data: Any) -> list[dict[str, str]
         return [{"field": field, "message": message}]
     if not schema:
         return []
+    problems = [
+        {"field": name, "message": f"表单中没有此项 (the form has no field {name!r})"}
+        for name in undeclared(schema, data)
+    ]
     validator = Draft202012Validator(schema, format_checker=FormatChecker())
-    problems = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         path = [str(p) for p in error.absolute_path]
         if error.validator == "required":
@@ -35,6 +45,43 @@ def form_errors(schema: dict[str, Any] | None, data: Any) -> list[dict[str, str]
             continue
         problems.append({"field": ".".join(path), "message": error.message})
     return problems
+
+
+_OPEN_KEYWORDS = ("additionalProperties", "patternProperties", "unevaluatedProperties")
+_BRANCHES = ("allOf", "anyOf", "oneOf")
+
+
+def declared_fields(schema: dict[str, Any]) -> set[str]:
+    """The top-level field names a form declares, its conditional branches included."""
+    names = set((schema.get("properties") or {}).keys())
+    for keyword in _BRANCHES:
+        for branch in schema.get(keyword) or []:
+            if isinstance(branch, dict):
+                names |= declared_fields(branch)
+    for keyword in ("if", "then", "else"):
+        if isinstance(schema.get(keyword), dict):
+            names |= declared_fields(schema[keyword])
+    for branch in (schema.get("dependentSchemas") or {}).values():
+        if isinstance(branch, dict):
+            names |= declared_fields(branch)
+    return names
+
+
+def undeclared(schema: dict[str, Any], data: dict[str, Any]) -> list[str]:
+    """Fields of `data` a closed form does not declare (none for a form open by its schema)."""
+    if any(keyword in schema for keyword in _OPEN_KEYWORDS):
+        return []
+    known = declared_fields(schema)
+    return sorted(name for name in data if name not in known)
+
+
+def overwrites(data: dict[str, Any], current: dict[str, Any]) -> list[dict[str, str]]:
+    """For a task without a form: fields that would overwrite variables the case holds."""
+    return [
+        {"field": name, "message": f"此任务没有表单，不能修改流程数据 {name!r}"}
+        for name in sorted(data)
+        if name in current
+    ]
 
 
 def validate_form(schema: dict[str, Any] | None, data: Any) -> None:

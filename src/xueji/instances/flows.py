@@ -24,7 +24,7 @@ from xueji.definitions.repository import get_definition
 from xueji.engine import serializer
 from xueji.engine.messages import catch_message, waiting_elements
 from xueji.engine.runner import StepOutcome, ThrownMessage, Workflow
-from xueji.errors import CascadeTooDeep, Forbidden, NotFound
+from xueji.errors import CascadeTooDeep, Forbidden, NotFound, ServiceError
 from xueji.history.service import record_event
 from xueji.instances import correlation as corr
 from xueji.instances.context import StepContext
@@ -196,6 +196,16 @@ def finish_step(
         try:
             for index, inputs in enumerate(request.inputs):
                 student = session.get(Student, _student_of(inputs) or instance.student_id or 0)
+                if student is not None and instance.station_id not in (None, student.station_id):
+                    # A station's case reaches its own students only, whatever a form listed.
+                    raise ServiceError(
+                        {
+                            "element_id": request.element_id,
+                            "element_name": None,
+                            "message": f"学生 {student.name}"
+                            f"（{student.student_number or student.id}）不属于本流程的函授站",
+                        }
+                    )
                 create_instance(
                     session,
                     runtime,

@@ -14,7 +14,7 @@ from xueji.engine import serializer
 from xueji.engine.runner import TaskNotReady
 from xueji.errors import Conflict, Forbidden, FormInvalid, InvalidInput, NotFound, XuejiError
 from xueji.forms.schemas import FormOut
-from xueji.forms.validation import form_errors, validate_form
+from xueji.forms.validation import form_errors, overwrites, validate_form
 from xueji.history.service import record_event
 from xueji.instances.flows import TOP, context_for, finish_step
 from xueji.instances.repository import get_readable_task as get_readable
@@ -112,9 +112,14 @@ def complete(
     task, instance = _open_task(session, principal, task_id)
     if task.assignee not in (None, principal.username):
         raise Conflict(f"the task is claimed by {task.assignee}")
-    validate_form(form_content(session, instance.definition, task.form), data)
+    schema = form_content(session, instance.definition, task.form)
+    validate_form(schema, data)
     with step_guard(instance, principal.username):
         workflow = load_workflow(runtime, session, instance)
+        if schema is None and (
+            problems := overwrites(data, runtime.runner.task_data(workflow, task.id))
+        ):
+            raise FormInvalid(problems)
         context = context_for(session, runtime, instance, principal.username, TOP)
         try:
             outcome = run_step(
