@@ -21,7 +21,14 @@ from xueji.engine import serializer
 from xueji.engine.runner import StepError, StepOutcome, Workflow
 from xueji.engine.scripting import ServiceCrashed
 from xueji.engine.timers import pending_timers
-from xueji.errors import Conflict, EngineStepFailed, ServiceError, StepCrashed, XuejiError
+from xueji.errors import (
+    Conflict,
+    EngineStepFailed,
+    InvalidInput,
+    ServiceError,
+    StepCrashed,
+    XuejiError,
+)
 from xueji.history.service import record_event
 from xueji.instances.context import StepContext
 from xueji.instances.incidents import resolve_succeeded
@@ -32,6 +39,8 @@ from xueji.runtime import Runtime
 log = logging.getLogger(__name__)
 
 LOST_UPDATE = "the process instance was changed by someone else; reload and retry"
+# The most one instance's stored state (its data and task tree) may take.
+MAX_STATE_BYTES = 16 * 2**20
 
 
 def specs_for(runtime: Runtime, session: Session, definition: ProcessDefinition) -> Any:
@@ -262,7 +271,19 @@ def save_state(
         )
 
     sync_timers(session, instance, workflow, now)
-    instance.engine_state = serializer.dumps(workflow, instance.definition_id)
+    state = serializer.dumps(workflow, instance.definition_id)
+    if len(state) > MAX_STATE_BYTES:
+        raise InvalidInput(
+            [
+                {
+                    "field": "",
+                    "message": f"流程数据超过 {MAX_STATE_BYTES // 2**20} MiB，无法保存"
+                    f" (the case's data would take {len(state):,} bytes; at most"
+                    f" {MAX_STATE_BYTES:,} are kept per instance)",
+                }
+            ]
+        )
+    instance.engine_state = state
     instance.variables = variables
     instance.updated_at = now
     if outcome.finished and instance.state == InstanceState.RUNNING:
