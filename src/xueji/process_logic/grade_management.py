@@ -20,9 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xueji import clock
-from xueji.models import Course, Grade, ProcessInstance, Station, Student
 from xueji.errors import ServiceError
 from xueji.instances.context import StepContext
+from xueji.models import Course, Grade, ProcessInstance, Station, Student
 from xueji.process_logic.registry import service
 from xueji.uploads.service import store_generated
 
@@ -35,8 +35,6 @@ MAX_ERRORS = 20
 
 
 # Shared look-ups ---------------------------------------------------------------------------
-
-
 
 
 def _term_courses(step: StepContext, session: Session, data: dict[str, Any]) -> dict[str, Course]:
@@ -111,7 +109,8 @@ def _graduates(students: list[Student], term: str) -> list[Student]:
     return [s for s in students if s.expected_graduation and start <= s.expected_graduation < end]
 
 
-def _store(step: StepContext, 
+def _store(
+    step: StepContext,
     session: Session,
     file_name: str,
     workbook: Workbook,
@@ -297,19 +296,22 @@ def print_blank_grade_sheets(step: StepContext, data: dict[str, Any]) -> dict[st
     courses = list(_term_courses(step, session, data).values())
     students = _students(session, data.get("students") or [])
     return {
-        "term_sheet": _store(step, 
+        "term_sheet": _store(
+            step,
             session,
             f"空白学期成绩单_{station.code}_{term}.xlsx",
             _term_sheet(station, term, courses, students),
             station.id,
         ),
-        "makeup_sheet": _store(step, 
+        "makeup_sheet": _store(
+            step,
             session,
             f"空白补考成绩单_{station.code}_{term}.xlsx",
             _makeup_sheet(session, station, term, students),
             station.id,
         ),
-        "graduation_summary": _store(step, 
+        "graduation_summary": _store(
+            step,
             session,
             f"毕业班级成绩总表_{station.code}_{term}.xlsx",
             _graduation_summary(session, station, term, courses, _graduates(students, term)),
@@ -355,7 +357,8 @@ def record_exemptions(step: StepContext, data: dict[str, Any]) -> dict[str, Any]
     for item in data["items"]:
         course = courses[item["course"]]
         previous = official.get((instance.student_id, course.id), [])
-        _write(step, 
+        _write(
+            step,
             session,
             Entry(instance.student_id, course, None, _next_attempt(previous), item["kind"]),
             data["term"],
@@ -468,7 +471,8 @@ def print_graduate_transcripts(step: StepContext, data: dict[str, Any]) -> list[
             "student": student.id,
             "name": student.name,
             "copies": 2,
-            "upload": _store(step, 
+            "upload": _store(
+                step,
                 session,
                 f"毕业生个人成绩单_{student.student_number or student.id}_{student.name}.xlsx",
                 _transcript(session, student),

@@ -12,17 +12,16 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from xueji import clock
+from xueji.errors import ServiceError
+from xueji.instances.context import StepContext
 from xueji.models import (
     Course,
     Grade,
-    ProcessInstance,
     Role,
     Student,
     ThesisResult,
     User,
 )
-from xueji.errors import ServiceError
-from xueji.instances.context import StepContext
 from xueji.process_logic.registry import service
 from xueji.students.records import set_status, student_in_step
 from xueji.uploads.service import store_generated
@@ -34,8 +33,6 @@ OUTCOMES = ("合格", "学期补考", "留级", "最后一次补考", "结业")
 # The kind of Grade row each stage's grade sheet writes.
 STAGE_KIND = {"学期": "考试", "毕业清考": "清考", "最后一次补考": "补考"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 
 
 def _station_students(session: Session, station_id: int, ids: list[int]) -> dict[int, Student]:
@@ -54,8 +51,13 @@ def _station_students(session: Session, station_id: int, ids: list[int]) -> dict
     return found
 
 
-def repeat_year(step: StepContext, 
-    session: Session, student: Student, *, reason: str | None, details: dict[str, Any]
+def repeat_year(
+    step: StepContext,
+    session: Session,
+    student: Student,
+    *,
+    reason: str | None,
+    details: dict[str, Any],
 ) -> None:
     """留级: status 留级 with its history row, and the student joins the next intake."""
     details = {**details, "intake_year": [student.intake_year, student.intake_year + 1]}
@@ -219,7 +221,9 @@ def thesis_transcript(step: StepContext, data: dict[str, Any]) -> int:
 
 
 @service("teaching_term_courses")
-def teaching_term_courses(step: StepContext, data: dict[str, Any], courses: list[dict[str, Any]]) -> list[dict]:
+def teaching_term_courses(
+    step: StepContext, data: dict[str, Any], courses: list[dict[str, Any]]
+) -> list[dict]:
     """The term's courses from the college's course list, each marked 抽考 or not."""
     session = step.session
     codes = [c["code"] for c in courses]
@@ -250,8 +254,14 @@ def _failed_courses(session: Session, student_id: int, courses: dict[int, str] |
     return sorted(code for course_id, code in courses.items() if course_id not in passed)
 
 
-def _write_grade(step: StepContext, 
-    session: Session, stage: str, term: str, student_id: int, course: Course, entry: dict
+def _write_grade(
+    step: StepContext,
+    session: Session,
+    stage: str,
+    term: str,
+    student_id: int,
+    course: Course,
+    entry: dict,
 ) -> None:
     attempt = 0
     if stage != "学期":
@@ -306,8 +316,8 @@ def _judged(session: Session, data: dict[str, Any], stage: str, station_id: int)
 
 
 @service("teaching_record_grades")
-def teaching_record_grades(step: StepContext, 
-    data: dict[str, Any], stage: str, grades: list[dict[str, Any]]
+def teaching_record_grades(
+    step: StepContext, data: dict[str, Any], stage: str, grades: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """Write a stage's grade sheet as Grade rows: the term's exams (attempt 0) or, at 毕业清考
     and the 最后一次补考, a further attempt at a course the student has not passed."""
@@ -333,7 +343,9 @@ def teaching_record_grades(step: StepContext,
 
 
 @service("teaching_count_failed")
-def teaching_count_failed(step: StepContext, data: dict[str, Any], stage: str) -> dict[str, dict[str, Any]]:
+def teaching_count_failed(
+    step: StepContext, data: dict[str, Any], stage: str
+) -> dict[str, dict[str, Any]]:
     """Each judged student's failed and counted courses, as the decision table reads them:
     the term's courses after the term's exams, every course taken at 毕业清考 and after."""
     session = step.session
@@ -372,8 +384,12 @@ def teaching_count_failed(step: StepContext, data: dict[str, Any], stage: str) -
 
 
 @service("teaching_apply_progress")
-def teaching_apply_progress(step: StepContext, 
-    data: dict[str, Any], stage: str, inputs: dict[str, dict], outcomes: dict[str, str]
+def teaching_apply_progress(
+    step: StepContext,
+    data: dict[str, Any],
+    stage: str,
+    inputs: dict[str, dict],
+    outcomes: dict[str, str],
 ) -> dict[str, Any]:
     """Apply the decision table's outcome for each student: 留级 and 结业 change the record,
     学期补考 and 最后一次补考 are listed with their courses. Returns the results so far, by
@@ -411,7 +427,9 @@ def teaching_apply_progress(step: StepContext,
 
 
 @service("teaching_thesis_students")
-def teaching_thesis_students(step: StepContext, data: dict[str, Any], candidates: list[int]) -> list[int]:
+def teaching_thesis_students(
+    step: StepContext, data: dict[str, Any], candidates: list[int]
+) -> list[int]:
     """The graduating students who still study: they write the 毕业设计（论文）."""
     session = step.session
     return list(
