@@ -22,7 +22,6 @@ from sqlalchemy import select
 from xueji.errors import ServiceError
 from xueji.instances.context import StepContext
 from xueji.models import (
-    Grade,
     Major,
     SchoolClass,
     Station,
@@ -30,6 +29,7 @@ from xueji.models import (
     User,
 )
 from xueji.process_logic.registry import service
+from xueji.students.grades import failed_course_names
 from xueji.students.records import next_number, set_status
 from xueji.uploads.service import store_generated
 
@@ -211,21 +211,6 @@ def graduation_stamp_roster(step: StepContext, data: dict[str, Any]) -> dict[str
         step, session, _file_name(step, session, "预毕业生验印名单", data), "验印名单", header, rows
     )
     return {"upload": upload, "count": len(rows)}
-
-
-def _term_key(grade: Grade) -> tuple[str, int, int, int]:
-    # "2027-春" before "2027-秋"; not by string order, which depends on the database collation.
-    year, _, season = grade.term.partition("-")
-    return year, 0 if season.startswith("春") else 1, grade.attempt, grade.id
-
-
-def failed_course_names(session, student_id: int) -> list[str]:
-    """Courses whose latest result is a fail: failed with no passed attempt after it."""
-    latest: dict[int, Grade] = {}
-    grades = session.scalars(select(Grade).where(Grade.student_id == student_id))
-    for grade in sorted(grades, key=_term_key):
-        latest[grade.course_id] = grade
-    return sorted(g.course.name for g in latest.values() if not g.passed)
 
 
 @service("graduation_review_inputs")
