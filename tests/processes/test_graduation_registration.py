@@ -66,7 +66,8 @@ def new_student(db, name, level, digits, number, photo="已校对"):
 
 
 def add_grades(db, sid, course_name, *results):
-    """Grades of one new course: (term, attempt, passed) each."""
+    """Official grades of one new course, as 8 成绩管理 enters them: (term, attempt, passed)
+    each. 成绩审核 reads the college's records only (xueji.students.grades)."""
     with db.db.writer() as session:
         course = Course(code=f"T7-{course_name}", name=course_name, credits=4)
         session.add(course)
@@ -81,6 +82,7 @@ def add_grades(db, sid, course_name, *results):
                     kind="考试" if attempt == 0 else "补考",
                     score=80 if passed else 40,
                     passed=passed,
+                    official=True,
                     recorded_by="grades",
                     recorded_at=clock.now(),
                 )

@@ -192,15 +192,16 @@ def test_term_progress_rules_makeup_below_half_repeat_from_half(client, db, proc
         assert student.status == "在籍" and changes == []
     with db.db.reader() as session:
         grades = list(session.scalars(select(Grade).where(Grade.instance_id == instance["id"])))
-    assert len(grades) == 12 and {(g.term, g.attempt, g.kind) for g in grades} == {
-        ("2027-春", 0, "考试")
+    # official: the progress rules just acted on them, and 7 and 8 read the same rows
+    assert len(grades) == 12 and {(g.term, g.attempt, g.kind, g.official) for g in grades} == {
+        ("2027-春", 0, "考试", True)
     }
     assert sum(not g.passed for g in grades) == 3
 
 
 def test_graduation_clearance_final_makeup_and_the_thesis(client, db, processes):
     s1, s2, s3 = ids(client, "stu1001", "stu1002", "stu1003")
-    # stu1003 failed two courses of an earlier term: 6 courses in all
+    # stu1003 failed two courses of an earlier term (in the college's records): 6 in all
     with db.db.writer() as session:
         for code in EARLIER:
             course = session.scalar(select(Course).where(Course.code == code))
@@ -213,6 +214,7 @@ def test_graduation_clearance_final_makeup_and_the_thesis(client, db, processes)
                     kind="考试",
                     score=40,
                     passed=False,
+                    official=True,
                     recorded_by="station1",
                     recorded_at=clock.now(),
                 )

@@ -2,8 +2,9 @@
 checked and entered as official grades, and the graduates' transcripts.
 
 Attempts count per student and course across terms: the first result is attempt 0, each later
-one (补考, 清考) the previous attempt + 1. Only official grades count; an unofficial row of the
-same term and attempt (a station's provisional entry) is made official in place.
+one (补考, 清考) the previous attempt + 1. Which result stands and what a failed course is come
+from xueji.students.grades (official grades only); an unofficial row of the same term and
+attempt (a station's provisional entry) is made official in place.
 """
 
 from __future__ import annotations
@@ -20,23 +21,30 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xueji import clock
-from xueji.models import Course, Grade, ProcessInstance, Station, Student
 from xueji.errors import ServiceError
 from xueji.instances.context import StepContext
+from xueji.models import Course, Grade, ProcessInstance, Station, Student
 from xueji.process_logic.registry import service
+from xueji.students.grades import (
+    EXEMPTIONS,
+    failed_courses,
+    is_exemption,
+    is_failed,
+    official_grades,
+    standing_grade,
+    standing_grades,
+    term_order,
+)
 from xueji.uploads.service import store_generated
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STUDYING = ("在籍", "已注册", "留级")
-EXEMPTIONS = ("免修", "免试")
 MAKEUPS = ("补考", "清考")
 PASS_MARK = 60
 MAX_ERRORS = 20
 
 
 # Shared look-ups ---------------------------------------------------------------------------
-
-
 
 
 def _term_courses(step: StepContext, session: Session, data: dict[str, Any]) -> dict[str, Course]:
@@ -63,35 +71,8 @@ def _students(session: Session, ids: Iterable[int]) -> list[Student]:
     return [rows[i] for i in ids if i in rows]
 
 
-def _official(session: Session, student_ids: Iterable[int]) -> dict[tuple[int, int], list[Grade]]:
-    """Official grades of the students, by (student, course), oldest attempt first."""
-    by_pair: dict[tuple[int, int], list[Grade]] = defaultdict(list)
-    rows = session.scalars(
-        select(Grade)
-        .where(Grade.student_id.in_(list(student_ids)), Grade.official.is_(True))
-        .order_by(Grade.attempt)
-    )
-    for grade in rows:
-        by_pair[(grade.student_id, grade.course_id)].append(grade)
-    return by_pair
-
-
-def _failed_courses(grades: dict[tuple[int, int], list[Grade]]) -> dict[int, list[Grade]]:
-    """Per course id, the latest grade of each student who has not passed it yet."""
-    failed: dict[int, list[Grade]] = defaultdict(list)
-    for (_, course_id), rows in grades.items():
-        if not any(g.passed for g in rows):
-            failed[course_id].append(rows[-1])
-    return failed
-
-
-def _final(rows: list[Grade]) -> Grade:
-    """The grade that stands: the passing one, else the latest attempt."""
-    return next((g for g in rows if g.passed), rows[-1])
-
-
 def _shown(grade: Grade) -> str | float:
-    if grade.kind in EXEMPTIONS:
+    if is_exemption(grade):
         return grade.kind
     score = grade.score if grade.score is not None else ""
     return int(score) if isinstance(score, float) and score.is_integer() else score
@@ -111,7 +92,8 @@ def _graduates(students: list[Student], term: str) -> list[Student]:
     return [s for s in students if s.expected_graduation and start <= s.expected_graduation < end]
 
 
-def _store(step: StepContext, 
+def _store(
+    step: StepContext,
     session: Session,
     file_name: str,
     workbook: Workbook,
@@ -143,7 +125,7 @@ class Entry:
 
 
 def _next_attempt(previous: list[Grade]) -> int:
-    return previous[-1].attempt + 1 if previous else 0
+    return max(g.attempt for g in previous) + 1 if previous else 0
 
 
 def _write(step: StepContext, session: Session, entry: Entry, term: str) -> Grade:
@@ -224,10 +206,9 @@ def grade_roster(step: StepContext, data: dict[str, Any]) -> list[int]:
     order = (Student.student_number.is_(None), Student.student_number, Student.id)
     students = list(session.scalars(query.order_by(*order)))
     if data.get("kind") in MAKEUPS:
-        course_ids = {c.id for c in _term_courses(step, session, data).values()}
-        failed = _failed_courses(_official(session, [s.id for s in students]))
-        owing = {g.student_id for cid in course_ids for g in failed.get(cid, [])}
-        students = [s for s in students if s.id in owing]
+        course_ids = [c.id for c in _term_courses(step, session, data).values()]
+        failed = failed_courses(session, [s.id for s in students], course_ids)
+        students = [s for s in students if failed[s.id]]
     return [s.id for s in students]
 
 
@@ -254,7 +235,10 @@ def _makeup_sheet(session: Session, station: Station, term: str, students) -> Wo
     workbook = Workbook()
     workbook.remove(workbook.active)
     by_id = {s.id: s for s in students}
-    failed = _failed_courses(_official(session, list(by_id)))
+    failed: dict[int, list[Grade]] = defaultdict(list)  # by course id, in roster order
+    for grades in failed_courses(session, list(by_id)).values():
+        for grade in grades:
+            failed[grade.course_id].append(grade)
     for course_id, grades in sorted(failed.items()):
         course = session.get(Course, course_id)
         sheet = workbook.create_sheet(course.code)
@@ -272,8 +256,9 @@ def _makeup_sheet(session: Session, station: Station, term: str, students) -> Wo
 def _graduation_summary(
     session: Session, station: Station, term: str, courses, graduates
 ) -> Workbook:
-    grades = _official(session, [s.id for s in graduates])
-    course_ids = list(dict.fromkeys([c.id for c in courses] + [cid for _, cid in grades]))
+    standing = standing_grades(session, [s.id for s in graduates])
+    taken = [cid for by_course in standing.values() for cid in by_course]
+    course_ids = list(dict.fromkeys([c.id for c in courses] + taken))
     columns = [session.get(Course, cid) for cid in course_ids]
     workbook = Workbook()
     sheet = workbook.active
@@ -281,9 +266,9 @@ def _graduation_summary(
     sheet.append([f"{station.name} {term} 毕业班级成绩总表"])
     sheet.append([*STUDENT_COLUMNS, *[c.name for c in columns], "不及格门数"])
     for index, student in enumerate(graduates, 1):
-        finals = [grades.get((student.id, c.id)) for c in columns]
-        cells = [_shown(_final(rows)) if rows else "" for rows in finals]
-        failing = sum(1 for rows in finals if rows and not _final(rows).passed)
+        finals = [standing[student.id].get(c.id) for c in columns]
+        cells = [_shown(grade) if grade else "" for grade in finals]
+        failing = sum(1 for grade in finals if grade and is_failed(grade))
         sheet.append([*_student_cells(index, student), *cells, failing])
     return workbook
 
@@ -297,19 +282,22 @@ def print_blank_grade_sheets(step: StepContext, data: dict[str, Any]) -> dict[st
     courses = list(_term_courses(step, session, data).values())
     students = _students(session, data.get("students") or [])
     return {
-        "term_sheet": _store(step, 
+        "term_sheet": _store(
+            step,
             session,
             f"空白学期成绩单_{station.code}_{term}.xlsx",
             _term_sheet(station, term, courses, students),
             station.id,
         ),
-        "makeup_sheet": _store(step, 
+        "makeup_sheet": _store(
+            step,
             session,
             f"空白补考成绩单_{station.code}_{term}.xlsx",
             _makeup_sheet(session, station, term, students),
             station.id,
         ),
-        "graduation_summary": _store(step, 
+        "graduation_summary": _store(
+            step,
             session,
             f"毕业班级成绩总表_{station.code}_{term}.xlsx",
             _graduation_summary(session, station, term, courses, _graduates(students, term)),
@@ -329,7 +317,7 @@ def check_exemption_application(step: StepContext, data: dict[str, Any]) -> dict
     if instance.parent_id is None or instance.student_id is None:
         raise ServiceError("免修、免试申请随本学期成绩管理流程办理")
     courses = _term_courses(step, session, data)
-    passed = _official(session, [instance.student_id])
+    standing = standing_grades(session, [instance.student_id])[instance.student_id]
     errors, seen = [], set()
     for item in data["items"]:
         course = courses.get(item["course"])
@@ -337,7 +325,7 @@ def check_exemption_application(step: StepContext, data: dict[str, Any]) -> dict
             errors.append(f"课程 {item['course']} 不是本学期（{data['term']}）的课程")
         elif course.code in seen:
             errors.append(f"《{course.name}》重复申请")
-        elif any(g.passed for g in passed.get((instance.student_id, course.id), [])):
+        elif course.id in standing and not is_failed(standing[course.id]):
             errors.append(f"《{course.name}》已及格，不需申请")
         seen.add(item["course"])
     _refuse(errors)
@@ -350,12 +338,13 @@ def record_exemptions(step: StepContext, data: dict[str, Any]) -> dict[str, Any]
     session = step.session
     instance = step.instance()
     courses = _term_courses(step, session, data)
-    official = _official(session, [instance.student_id])
+    official = official_grades(session, [instance.student_id])
     exempted = []
     for item in data["items"]:
         course = courses[item["course"]]
         previous = official.get((instance.student_id, course.id), [])
-        _write(step, 
+        _write(
+            step,
             session,
             Entry(instance.student_id, course, None, _next_attempt(previous), item["kind"]),
             data["term"],
@@ -369,14 +358,14 @@ def record_exemptions(step: StepContext, data: dict[str, Any]) -> dict[str, Any]
 
 
 def _entry_problem(name: str, course: Course, previous: list[Grade], term: str, kind: str):
-    exemption = next((g for g in previous if g.kind in EXEMPTIONS), None)
-    if exemption is not None:
-        return f"{name}的《{course.name}》已{exemption.kind}，不需登录成绩"
+    standing = standing_grade(previous)
+    if standing is not None and is_exemption(standing):
+        return f"{name}的《{course.name}》已{standing.kind}，不需登录成绩"
     if kind in MAKEUPS:
-        if any(g.passed for g in previous):
-            return f"{name}的《{course.name}》已及格，不需{kind}"
-        if not previous:
+        if standing is None:
             return f"{name}的《{course.name}》没有不及格成绩，不能{kind}"
+        if not is_failed(standing):
+            return f"{name}的《{course.name}》已及格，不需{kind}"
     elif any(g.term == term for g in previous):
         return f"{name}的《{course.name}》已有 {term} 的成绩"
     return None
@@ -389,7 +378,7 @@ def _checked_scores(step: StepContext, session: Session, data: dict[str, Any]) -
     courses = _term_courses(step, session, data)
     scores = data.get("scores") or []
     students = {s.id: s for s in _students(session, {row["student"] for row in scores})}
-    official = _official(session, list(students))
+    official = official_grades(session, list(students))
     errors, entries, seen = [], [], set()
     for row in scores:
         student, course = students.get(row["student"]), courses.get(row["course"])
@@ -436,7 +425,7 @@ def record_official_grades(step: StepContext, data: dict[str, Any]) -> dict[str,
 
 
 def _transcript(session: Session, student: Student) -> Workbook:
-    rows = _official(session, [student.id])
+    standing = standing_grades(session, [student.id])[student.id]
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "成绩单"
@@ -445,9 +434,7 @@ def _transcript(session: Session, student: Student) -> Workbook:
     sheet.append(["身份证号", student.id_number, "入学年份", student.intake_year])
     sheet.append(["层次", student.level, "专业", student.major, "函授站", student.station.name])
     sheet.append(["学期", "课程代码", "课程名称", "学分", "成绩", "考核方式"])
-    finals = sorted(
-        (_final(grades) for grades in rows.values()), key=lambda g: (g.term, g.course.code)
-    )
+    finals = sorted(standing.values(), key=lambda g: (term_order(g.term), g.course.code))
     for grade in finals:
         course = grade.course
         row = [grade.term, course.code, course.name, course.credits, _shown(grade), grade.kind]
@@ -468,7 +455,8 @@ def print_graduate_transcripts(step: StepContext, data: dict[str, Any]) -> list[
             "student": student.id,
             "name": student.name,
             "copies": 2,
-            "upload": _store(step, 
+            "upload": _store(
+                step,
                 session,
                 f"毕业生个人成绩单_{student.student_number or student.id}_{student.name}.xlsx",
                 _transcript(session, student),

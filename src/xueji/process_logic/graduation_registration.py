@@ -19,18 +19,17 @@ from typing import Any
 from openpyxl import Workbook
 from sqlalchemy import select
 
+from xueji.errors import ServiceError
+from xueji.instances.context import StepContext
 from xueji.models import (
-    Grade,
     Major,
-    ProcessInstance,
     SchoolClass,
     Station,
     Student,
     User,
 )
-from xueji.errors import ServiceError
-from xueji.instances.context import StepContext
 from xueji.process_logic.registry import service
+from xueji.students.grades import failed_course_names
 from xueji.students.records import next_number, set_status
 from xueji.uploads.service import store_generated
 
@@ -58,8 +57,6 @@ def _season_window(year: int, season: str) -> tuple[date, date]:
     if season == "春季":
         return date(year, 1, 1), date(year, 6, 30)
     return date(year, 7, 1), date(year, 12, 31)
-
-
 
 
 def _students(session, ids: list[int]) -> list[Student]:
@@ -186,7 +183,8 @@ def graduation_check(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
         elif problem := _problem(student):
             problems.append({"student": student_id, "name": student.name, "problem": problem})
     mine = [rows[i] for i in data["students"] if i in rows and rows[i].station_id == station_id]
-    upload = _store_xlsx(step, 
+    upload = _store_xlsx(
+        step,
         session,
         _file_name(step, session, "毕业生学历注册标准库", data),
         "毕业生学历注册标准库",
@@ -209,25 +207,10 @@ def graduation_stamp_roster(step: StepContext, data: dict[str, Any]) -> dict[str
         [s.intake_year, s.level, s.major, s.station.name, s.student_number, s.name, s.id_number, ""]
         for s in students
     ]
-    upload = _store_xlsx(step, 
-        session, _file_name(step, session, "预毕业生验印名单", data), "验印名单", header, rows
+    upload = _store_xlsx(
+        step, session, _file_name(step, session, "预毕业生验印名单", data), "验印名单", header, rows
     )
     return {"upload": upload, "count": len(rows)}
-
-
-def _term_key(grade: Grade) -> tuple[str, int, int, int]:
-    # "2027-春" before "2027-秋"; not by string order, which depends on the database collation.
-    year, _, season = grade.term.partition("-")
-    return year, 0 if season.startswith("春") else 1, grade.attempt, grade.id
-
-
-def failed_course_names(session, student_id: int) -> list[str]:
-    """Courses whose latest result is a fail: failed with no passed attempt after it."""
-    latest: dict[int, Grade] = {}
-    grades = session.scalars(select(Grade).where(Grade.student_id == student_id))
-    for grade in sorted(grades, key=_term_key):
-        latest[grade.course_id] = grade
-    return sorted(g.course.name for g in latest.values() if not g.passed)
 
 
 @service("graduation_review_inputs")
@@ -269,7 +252,8 @@ def graduation_register_list(step: StepContext, data: dict[str, Any]) -> dict[st
             )
         else:
             graduates.append(student_id)
-    upload = _store_xlsx(step, 
+    upload = _store_xlsx(
+        step,
         session,
         _file_name(step, session, "毕业生学历电子注册名单", data),
         "毕业生学历注册",
@@ -347,7 +331,12 @@ def graduation_certificate_list(step: StepContext, data: dict[str, Any]) -> dict
     session = step.session
     ids = [g["student"] for g in data["graduated"]["students"]]
     rows = [_register_row(session, s, data["president"]) for s in _students(session, ids)]
-    upload = _store_xlsx(step, 
-        session, _file_name(step, session, "毕业证书发放清单", data), "毕业证书", REGISTER_COLUMNS, rows
+    upload = _store_xlsx(
+        step,
+        session,
+        _file_name(step, session, "毕业证书发放清单", data),
+        "毕业证书",
+        REGISTER_COLUMNS,
+        rows,
     )
     return {"upload": upload, "count": len(rows)}

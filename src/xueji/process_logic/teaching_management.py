@@ -8,22 +8,22 @@ import io
 from typing import Any
 
 from openpyxl import Workbook
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xueji import clock
+from xueji.errors import ServiceError
+from xueji.instances.context import StepContext
 from xueji.models import (
     Course,
     Grade,
-    ProcessInstance,
     Role,
     Student,
     ThesisResult,
     User,
 )
-from xueji.errors import ServiceError
-from xueji.instances.context import StepContext
 from xueji.process_logic.registry import service
+from xueji.students.grades import failed_courses, is_failed, standing_grades
 from xueji.students.records import set_status, student_in_step
 from xueji.uploads.service import store_generated
 
@@ -34,8 +34,6 @@ OUTCOMES = ("合格", "学期补考", "留级", "最后一次补考", "结业")
 # The kind of Grade row each stage's grade sheet writes.
 STAGE_KIND = {"学期": "考试", "毕业清考": "清考", "最后一次补考": "补考"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 
 
 def _station_students(session: Session, station_id: int, ids: list[int]) -> dict[int, Student]:
@@ -54,8 +52,13 @@ def _station_students(session: Session, station_id: int, ids: list[int]) -> dict
     return found
 
 
-def repeat_year(step: StepContext, 
-    session: Session, student: Student, *, reason: str | None, details: dict[str, Any]
+def repeat_year(
+    step: StepContext,
+    session: Session,
+    student: Student,
+    *,
+    reason: str | None,
+    details: dict[str, Any],
 ) -> None:
     """留级: status 留级 with its history row, and the student joins the next intake."""
     details = {**details, "intake_year": [student.intake_year, student.intake_year + 1]}
@@ -219,7 +222,9 @@ def thesis_transcript(step: StepContext, data: dict[str, Any]) -> int:
 
 
 @service("teaching_term_courses")
-def teaching_term_courses(step: StepContext, data: dict[str, Any], courses: list[dict[str, Any]]) -> list[dict]:
+def teaching_term_courses(
+    step: StepContext, data: dict[str, Any], courses: list[dict[str, Any]]
+) -> list[dict]:
     """The term's courses from the college's course list, each marked 抽考 or not."""
     session = step.session
     codes = [c["code"] for c in courses]
@@ -235,23 +240,19 @@ def teaching_term_courses(step: StepContext, data: dict[str, Any], courses: list
     ]
 
 
-def _failed_courses(session: Session, student_id: int, courses: dict[int, str] | None) -> list[str]:
-    """Codes of the courses (of `courses`, id → code, or else all taken) the student has not
-    passed in any attempt; a course without a grade counts as not passed."""
-    rows = session.execute(
-        select(Course.id, Course.code, func.max(case((Grade.passed, 1), else_=0)))
-        .join(Grade, Grade.course_id == Course.id)
-        .where(Grade.student_id == student_id)
-        .group_by(Course.id, Course.code)
-    ).all()
-    if courses is None:
-        courses = {course_id: code for course_id, code, _best in rows}
-    passed = {course_id for course_id, _code, best in rows if best}
-    return sorted(code for course_id, code in courses.items() if course_id not in passed)
+def _failed_codes(session: Session, student_id: int) -> list[str]:
+    """Codes of the student's failed courses (xueji.students.grades)."""
+    return [g.course.code for g in failed_courses(session, [student_id])[student_id]]
 
 
-def _write_grade(step: StepContext, 
-    session: Session, stage: str, term: str, student_id: int, course: Course, entry: dict
+def _write_grade(
+    step: StepContext,
+    session: Session,
+    stage: str,
+    term: str,
+    student_id: int,
+    course: Course,
+    entry: dict,
 ) -> None:
     attempt = 0
     if stage != "学期":
@@ -275,6 +276,9 @@ def _write_grade(step: StepContext,
     row.kind = STAGE_KIND[stage]
     row.score = score
     row.passed = score is not None and score >= PASS_MARK
+    # The progress rules act on these grades at once (留级, 结业 change the record), so they are
+    # the college's record of the result, not a provisional entry: official, like 8's.
+    row.official = True
     row.instance_id = step.instance_id
     row.recorded_by = step.actor
     row.recorded_at = clock.now()
@@ -297,6 +301,7 @@ def _judged(session: Session, data: dict[str, Any], stage: str, station_id: int)
                 .where(
                     Grade.term == data["term"],
                     Grade.attempt == 0,
+                    Grade.official.is_(True),
                     Course.code.in_([c["code"] for c in data["term_courses"]]),
                     Student.station_id == station_id,
                 )
@@ -306,8 +311,8 @@ def _judged(session: Session, data: dict[str, Any], stage: str, station_id: int)
 
 
 @service("teaching_record_grades")
-def teaching_record_grades(step: StepContext, 
-    data: dict[str, Any], stage: str, grades: list[dict[str, Any]]
+def teaching_record_grades(
+    step: StepContext, data: dict[str, Any], stage: str, grades: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """Write a stage's grade sheet as Grade rows: the term's exams (attempt 0) or, at 毕业清考
     and the 最后一次补考, a further attempt at a course the student has not passed."""
@@ -325,7 +330,7 @@ def teaching_record_grades(step: StepContext,
         if stage != "学期":
             if student_id not in judged:
                 raise ServiceError(f"学生 {student_id} 不参加{stage}")
-            if code not in _failed_courses(session, student_id, None):
+            if code not in _failed_codes(session, student_id):
                 raise ServiceError(f"学生 {student_id} 的课程 {code} 没有不及格记录")
         _write_grade(step, session, stage, data["term"], student_id, courses[code], entry)
     session.flush()
@@ -333,9 +338,13 @@ def teaching_record_grades(step: StepContext,
 
 
 @service("teaching_count_failed")
-def teaching_count_failed(step: StepContext, data: dict[str, Any], stage: str) -> dict[str, dict[str, Any]]:
+def teaching_count_failed(
+    step: StepContext, data: dict[str, Any], stage: str
+) -> dict[str, dict[str, Any]]:
     """Each judged student's failed and counted courses, as the decision table reads them:
-    the term's courses after the term's exams, every course taken at 毕业清考 and after."""
+    the term's courses after the term's exams (a term course without a result is failed, as
+    缺考 is), every course with a result at 毕业清考 and after. What failed means is the
+    records' one rule (xueji.students.grades), which 7 and 8 read too."""
     session = step.session
     station_id = step.instance().station_id
     judged = _judged(session, data, stage, station_id)
@@ -347,16 +356,29 @@ def teaching_count_failed(step: StepContext, data: dict[str, Any], stage: str) -
                 )
             ).all()
         )
+        standing = standing_grades(session, judged, term_courses)
         counted = [
-            (i, _failed_courses(session, i, term_courses), len(term_courses)) for i in judged
+            (
+                i,
+                sorted(
+                    code
+                    for course_id, code in term_courses.items()
+                    if course_id not in standing[i] or is_failed(standing[i][course_id])
+                ),
+                len(term_courses),
+            )
+            for i in judged
         ]
     else:
-        counted = []
-        for i in judged:
-            total = session.scalar(
-                select(func.count(func.distinct(Grade.course_id))).where(Grade.student_id == i)
+        standing = standing_grades(session, judged)
+        counted = [
+            (
+                i,
+                sorted(g.course.code for g in standing[i].values() if is_failed(g)),
+                len(standing[i]),
             )
-            counted.append((i, _failed_courses(session, i, None), total))
+            for i in judged
+        ]
     # Keyed by student: the multi-instance decision then writes its outcomes by the same keys.
     return {
         str(i): {
@@ -372,8 +394,12 @@ def teaching_count_failed(step: StepContext, data: dict[str, Any], stage: str) -
 
 
 @service("teaching_apply_progress")
-def teaching_apply_progress(step: StepContext, 
-    data: dict[str, Any], stage: str, inputs: dict[str, dict], outcomes: dict[str, str]
+def teaching_apply_progress(
+    step: StepContext,
+    data: dict[str, Any],
+    stage: str,
+    inputs: dict[str, dict],
+    outcomes: dict[str, str],
 ) -> dict[str, Any]:
     """Apply the decision table's outcome for each student: 留级 and 结业 change the record,
     学期补考 and 最后一次补考 are listed with their courses. Returns the results so far, by
@@ -411,7 +437,9 @@ def teaching_apply_progress(step: StepContext,
 
 
 @service("teaching_thesis_students")
-def teaching_thesis_students(step: StepContext, data: dict[str, Any], candidates: list[int]) -> list[int]:
+def teaching_thesis_students(
+    step: StepContext, data: dict[str, Any], candidates: list[int]
+) -> list[int]:
     """The graduating students who still study: they write the 毕业设计（论文）."""
     session = step.session
     return list(
