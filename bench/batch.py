@@ -32,17 +32,24 @@ from xueji.definitions.repository import get_definition  # noqa: E402
 from xueji.definitions.service import deploy  # noqa: E402
 from xueji.instances.service import start_instance  # noqa: E402
 from xueji.models import ProcessInstance, Station, Student, UserTask  # noqa: E402
-from xueji.wiring import build_runtime  # noqa: E402
 from xueji.students.id_numbers import check_digit  # noqa: E402
 from xueji.tasks import service as tasks  # noqa: E402
+from xueji.wiring import build_runtime  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 REGISTRAR = Principal("registrar", "学籍管理员", frozenset({"registrar"}), None, None, None, None)
 
 
 def student_principal(student: Student) -> Principal:
-    return Principal(f"stu{student.id}", student.name, frozenset({"student"}),
-                     student.station_id, None, student.id, None)
+    return Principal(
+        f"stu{student.id}",
+        student.name,
+        frozenset({"student"}),
+        student.station_id,
+        None,
+        student.id,
+        None,
+    )
 
 
 def setup(runtime, students: int) -> list[int]:
@@ -53,11 +60,22 @@ def setup(runtime, students: int) -> list[int]:
         now = datetime.now(UTC)
         for index in range(students):
             digits = f"410102199001{index:05d}"[:17]
-            session.add(Student(station_id=station.id, name=f"学生{index}", gender="男",
-                                id_number=digits + check_digit(digits), level="专科",
-                                major="会计", intake_year=2026, created_at=now))
-        files = {p.name: p.read_bytes() for p in (FIXTURES / "batch_child.bpmn",
-                                                  FIXTURES / "batch_parent.bpmn")}
+            session.add(
+                Student(
+                    station_id=station.id,
+                    name=f"学生{index}",
+                    gender="男",
+                    id_number=digits + check_digit(digits),
+                    level="专科",
+                    major="会计",
+                    intake_year=2026,
+                    created_at=now,
+                )
+            )
+        files = {
+            p.name: p.read_bytes()
+            for p in (FIXTURES / "batch_child.bpmn", FIXTURES / "batch_parent.bpmn")
+        }
         deploy(session, files, "bench", 1 << 24)
     with runtime.db.reader() as session:
         return list(session.scalars(select(Student.id).order_by(Student.id)))
@@ -67,32 +85,37 @@ def run_batch(runtime, student_ids: list[int], timed_steps: int) -> dict:
     began = time.perf_counter()
     with session_scope(runtime.db.writer) as session:
         definition = get_definition(session, "batch_parent")
-        parent = start_instance(session, runtime, REGISTRAR, definition, "bench",
-                                {"students": student_ids})
+        parent = start_instance(
+            session, runtime, REGISTRAR, definition, "bench", {"students": student_ids}
+        )
         parent_id = parent.id
     started = time.perf_counter()
     with runtime.db.reader() as session:
         rows = session.execute(
-            select(UserTask.id, Student).join(ProcessInstance,
-                                              ProcessInstance.id == UserTask.instance_id)
+            select(UserTask.id, Student)
+            .join(ProcessInstance, ProcessInstance.id == UserTask.instance_id)
             .join(Student, Student.id == ProcessInstance.student_id)
-            .where(ProcessInstance.parent_id == parent_id, UserTask.state == "ready")).all()
+            .where(ProcessInstance.parent_id == parent_id, UserTask.state == "ready")
+        ).all()
     step_times = []
     for index, (task_id, student) in enumerate(rows):
         t0 = time.perf_counter()
         with session_scope(runtime.db.writer) as session:
-            tasks.complete(session, runtime, student_principal(student), task_id,
-                           {"answer": "yes"})
+            tasks.complete(session, runtime, student_principal(student), task_id, {"answer": "yes"})
         if index < timed_steps:  # children whose completion does not wake the parent
             step_times.append(time.perf_counter() - t0)
     with session_scope(runtime.db.writer) as session:
-        summary = session.scalar(select(UserTask).where(UserTask.instance_id == parent_id,
-                                                        UserTask.state == "ready"))
+        summary = session.scalar(
+            select(UserTask).where(UserTask.instance_id == parent_id, UserTask.state == "ready")
+        )
         instance, _ = tasks.complete(session, runtime, REGISTRAR, summary.id, {})
         assert instance.state == "completed"
         assert len(instance.variables["results"]) == len(student_ids)
-    return {"start": started - began, "total": time.perf_counter() - began,
-            "step": statistics.median(step_times)}
+    return {
+        "start": started - began,
+        "total": time.perf_counter() - began,
+        "step": statistics.median(step_times),
+    }
 
 
 def main() -> None:
@@ -102,8 +125,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = os.environ.get("XUEJI_DATABASE_URL") or f"sqlite:///{tmp}/bench.sqlite3"
-        runtime = build_runtime(Settings(database_url=url, data_dir=Path(tmp),
-                                          secret_key="bench", run_worker=False))
+        runtime = build_runtime(
+            Settings(database_url=url, data_dir=Path(tmp), secret_key="bench", run_worker=False)
+        )
         upgrade(runtime.db.engine)
         ids = setup(runtime, args.large)
         small = run_batch(runtime, ids[: args.small], timed_steps=args.small - 1)

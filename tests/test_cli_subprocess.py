@@ -368,7 +368,14 @@ def test_users_create_makes_an_account_that_can_log_in(env, api):
     assert wrong.status_code == 401, wrong.text
 
     unknown = run(
-        env, "users", "create", f"x_{name}", "--role", "station", "--station", "S99",
+        env,
+        "users",
+        "create",
+        f"x_{name}",
+        "--role",
+        "station",
+        "--station",
+        "S99",
         input="s3cret-pass\ns3cret-pass\n",
     )
     assert unknown.returncode == 1, unknown
@@ -539,9 +546,10 @@ def test_serve_demo_seeds_the_demo_accounts(api):
     station = api.get("/api/v1/me", headers=login(api, "station1", "demo")).json()
     assert station["roles"] == ["station"] and station["station"] == "S01"
     # an unknown account or a wrong password is refused
-    assert api.post(
-        "/api/v1/auth/token", data={"username": "admin", "password": "wrong"}
-    ).status_code == 401
+    assert (
+        api.post("/api/v1/auth/token", data={"username": "admin", "password": "wrong"}).status_code
+        == 401
+    )
 
 
 def test_serve_answers_deploys_processes_and_stops_on_sigterm(new_database, tmp_path):

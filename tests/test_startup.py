@@ -11,8 +11,8 @@ from xueji.db.session import session_scope
 from xueji.definitions.repository import latest_versions
 from xueji.definitions.service import deploy
 from xueji.models import ProcessDefinition
-from xueji.wiring import build_runtime
 from xueji.startup import prepare
+from xueji.wiring import build_runtime
 
 
 def test_first_start_deploys_every_process_and_a_second_changes_nothing(tmp_path):

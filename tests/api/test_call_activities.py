@@ -91,35 +91,48 @@ def test_empty_batch_goes_straight_on(client, db):
 
 
 def test_children_that_end_at_once_wake_the_caller_once(client, db):
-    child = (FIXTURES / "batch_child.bpmn").read_text().replace(
-        '<bpmn:userTask id="confirm" name="学生核实个人信息并签字确认"><bpmn:incoming>f1</bpmn:incoming>'
-        "<bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>",
-        '<bpmn:scriptTask id="confirm" name="自动确认"><bpmn:incoming>f1</bpmn:incoming>'
-        "<bpmn:outgoing>f2</bpmn:outgoing><bpmn:script>answer = 'yes'</bpmn:script>"
-        "</bpmn:scriptTask>")
+    child = (
+        (FIXTURES / "batch_child.bpmn")
+        .read_text()
+        .replace(
+            '<bpmn:userTask id="confirm" name="学生核实个人信息并签字确认"><bpmn:incoming>f1</bpmn:incoming>'
+            "<bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>",
+            '<bpmn:scriptTask id="confirm" name="自动确认"><bpmn:incoming>f1</bpmn:incoming>'
+            "<bpmn:outgoing>f2</bpmn:outgoing><bpmn:script>answer = 'yes'</bpmn:script>"
+            "</bpmn:scriptTask>",
+        )
+    )
     assert "自动确认" in child
     deploy(client, ("batch_child.bpmn", child.encode()), "batch_parent.bpmn")
     ids = student_ids(db, "stu1001", "stu1002", "stu1003")
-    started = client.post("/api/v1/process-definitions/batch_parent/start",
-                          json={"variables": {"students": ids, "roster": ids}},
-                          headers=auth(client, "registrar"))
+    started = client.post(
+        "/api/v1/process-definitions/batch_parent/start",
+        json={"variables": {"students": ids, "roster": ids}},
+        headers=auth(client, "registrar"),
+    )
     assert started.status_code == 201, started.text
     body = started.json()
     assert [t["name"] for t in body["active_tasks"]] == ["汇总"]
     assert [r["student"] for r in body["variables"]["results"]] == ids
-    kinds = [h["kind"] for h in client.get(
-        f"/api/v1/process-instances/{body['id']}/history",
-        headers=auth(client, "registrar")).json()]
+    kinds = [
+        h["kind"]
+        for h in client.get(
+            f"/api/v1/process-instances/{body['id']}/history", headers=auth(client, "registrar")
+        ).json()
+    ]
     assert kinds.count("call_completed") == 1
 
 
 def test_batch_children_inherit_plain_values_not_lists(client, db):
     deploy(client, "batch_child.bpmn", "batch_parent.bpmn")
     ids = student_ids(db, "stu1001", "stu1002")
-    started = client.post("/api/v1/process-definitions/batch_parent/start",
-                          json={"variables": {"students": ids, "roster": ids, "year": 2027}},
-                          headers=auth(client, "registrar")).json()
-    child = client.get(f"/api/v1/process-instances/{started['children'][0]}",
-                       headers=auth(client, "registrar")).json()
+    started = client.post(
+        "/api/v1/process-definitions/batch_parent/start",
+        json={"variables": {"students": ids, "roster": ids, "year": 2027}},
+        headers=auth(client, "registrar"),
+    ).json()
+    child = client.get(
+        f"/api/v1/process-instances/{started['children'][0]}", headers=auth(client, "registrar")
+    ).json()
     assert child["variables"]["year"] == 2027 and child["variables"]["student"] == ids[0]
     assert "roster" not in child["variables"] and "students" not in child["variables"]

@@ -12,15 +12,15 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-from xueji.errors import ServiceError
 from xueji.engine.scripting import (
-    ServiceCrashed,
     RestrictedEnvironment,
     ScriptRestrictionError,
     ScriptTimeout,
+    ServiceCrashed,
     check_script,
     make_script_engine,
 )
+from xueji.errors import ServiceError
 
 
 @pytest.fixture

@@ -37,7 +37,12 @@ def test_a_thrown_message_reaches_only_instances_in_the_senders_scope(client, db
     deploy(client, "msg_wait_any.bpmn", "msg_throw.bpmn")
     own = post(client, "/process-definitions/msg_wait_any/start", {}, "station1", 201)
     other = post(client, "/process-definitions/msg_wait_any/start", {}, "station2", 201)
-    post(client, "/process-definitions/msg_throw/start", {"variables": {"station": "S01"}}, expect=201)
+    post(
+        client,
+        "/process-definitions/msg_throw/start",
+        {"variables": {"station": "S01"}},
+        expect=201,
+    )
     [confirm] = tasks_of(client, "registrar")
     post(client, f"/tasks/{confirm['id']}/complete", {"data": {"checked_in_on": "2027-09-01"}})
 
@@ -79,7 +84,9 @@ def _probe_task(client):
 
 def test_a_business_refusal_reaches_the_user_as_the_services_sentence(client, db, probe):
     instance, task = _probe_task(client)
-    refused = post(client, f"/tasks/{task['id']}/complete", {"data": {"mode": "refuse"}}, expect=422)
+    refused = post(
+        client, f"/tasks/{task['id']}/complete", {"data": {"mode": "refuse"}}, expect=422
+    )
     assert refused["error"] == "ServiceError"
     assert refused["detail"]["message"] == "招生录取库中没有考生号 2027410100001"
     assert refused["detail"]["element_id"] == "probe"

@@ -15,22 +15,32 @@ DUE = datetime(2027, 3, 25, 23, 59, 59, tzinfo=BEIJING)
 
 
 def start(client):
-    response = client.post("/api/v1/process-definitions/escalation/start",
-                           json={"variables": {"year": 2027}}, headers=auth(client, "station1"))
+    response = client.post(
+        "/api/v1/process-definitions/escalation/start",
+        json={"variables": {"year": 2027}},
+        headers=auth(client, "station1"),
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
 
 def task_row(db, instance_id):
     with db.db.reader() as session:
-        return session.scalar(select(UserTask).where(UserTask.instance_id == instance_id,
-                                                     UserTask.element_id == "report"))
+        return session.scalar(
+            select(UserTask).where(
+                UserTask.instance_id == instance_id, UserTask.element_id == "report"
+            )
+        )
 
 
 def events(db, kind):
     with db.db.reader() as session:
-        return [e.payload for e in session.scalars(select(OutboxEvent).where(
-            OutboxEvent.type == kind).order_by(OutboxEvent.id))]
+        return [
+            e.payload
+            for e in session.scalars(
+                select(OutboxEvent).where(OutboxEvent.type == kind).order_by(OutboxEvent.id)
+            )
+        ]
 
 
 def test_deadline_marks_overdue_and_escalates_once_per_reminder(client, db):
@@ -64,8 +74,9 @@ def test_deadline_marks_overdue_and_escalates_once_per_reminder(client, db):
     kinds = history_kinds(client, instance["id"])
     assert kinds.count(("task_escalated", "report")) == 2
 
-    done = client.post(f"/api/v1/tasks/{row.id}/complete", json={"data": {}},
-                       headers=auth(client, "station1"))
+    done = client.post(
+        f"/api/v1/tasks/{row.id}/complete", json={"data": {}}, headers=auth(client, "station1")
+    )
     assert done.json()["instance"]["state"] == "completed"
 
 
@@ -73,8 +84,9 @@ def test_task_done_in_time_is_never_escalated(client, db):
     deploy(client, "escalation.bpmn")
     instance = start(client)
     [task] = tasks_of(client, "station1")
-    done = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {}},
-                       headers=auth(client, "station1"))
+    done = client.post(
+        f"/api/v1/tasks/{task['id']}/complete", json={"data": {}}, headers=auth(client, "station1")
+    )
     assert done.json()["instance"]["state"] == "completed"
     assert run_once(db, DUE + timedelta(days=8)).fired == 0
     assert events(db, "task.escalated") == []

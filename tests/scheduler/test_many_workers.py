@@ -24,8 +24,9 @@ COUNT = 500
 def start_many(db, count):
     with db.db.reader() as session:
         station = session.scalar(select(Station).where(Station.code == "S01"))
-    principal = Principal("station1", "郑州函授站", frozenset({"station"}), station.id, "S01",
-                          None, None)
+    principal = Principal(
+        "station1", "郑州函授站", frozenset({"station"}), station.id, "S01", None, None
+    )
     with session_scope(db.db.writer) as session:
         definition = get_definition(session, "deadline")
         for _ in range(count):
@@ -34,8 +35,11 @@ def start_many(db, count):
 
 def fired_per_instance(db):
     with db.db.reader() as session:
-        return Counter(session.scalars(select(HistoryEvent.instance_id).where(
-            HistoryEvent.kind == "timer_fired")))
+        return Counter(
+            session.scalars(
+                select(HistoryEvent.instance_id).where(HistoryEvent.kind == "timer_fired")
+            )
+        )
 
 
 def test_two_workers_fire_five_hundred_timers_exactly_once(client, db):

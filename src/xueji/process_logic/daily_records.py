@@ -7,10 +7,9 @@ from typing import Any
 from sqlalchemy import select
 
 from xueji.definitions.repository import get_definition
-from xueji.errors import NotFound
-from xueji.models import ProcessDefinition, ProcessInstance, Student
-from xueji.errors import ServiceError
+from xueji.errors import NotFound, ServiceError
 from xueji.instances.context import StepContext
+from xueji.models import ProcessDefinition, ProcessInstance, Student
 from xueji.process_logic.registry import service
 from xueji.students.records import student_in_step
 

@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from xueji import clock
 from xueji.auth.service import create_user
+from xueji.errors import ServiceError
+from xueji.instances.context import StepContext
 from xueji.models import (
     Admission,
     Major,
-    ProcessInstance,
     SchoolClass,
     Station,
     Student,
@@ -29,8 +30,6 @@ from xueji.models import (
     User,
     UserTask,
 )
-from xueji.errors import ServiceError
-from xueji.instances.context import StepContext
 from xueji.process_logic.registry import service
 from xueji.students import registration_file as rf
 from xueji.students.id_numbers import birth_date, id_number_problem
@@ -51,8 +50,6 @@ CARD_FIELDS = {
 # Shared ----------------------------------------------------------------------------------
 
 
-
-
 def _instance_station(step: StepContext, session: Session) -> Station:
     """The station the instance belongs to (a college-wide starter names it in the form)."""
     station_id = step.instance().station_id
@@ -61,7 +58,9 @@ def _instance_station(step: StepContext, session: Session) -> Station:
     return session.get(Station, station_id)
 
 
-def _store(step: StepContext, session: Session, file_name: str, content: bytes, station_id: int) -> int:
+def _store(
+    step: StepContext, session: Session, file_name: str, content: bytes, station_id: int
+) -> int:
     """Keep a generated XLSX document of this step's instance; its upload id."""
     return store_generated(
         session,
@@ -334,13 +333,15 @@ def assign_class(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "class_code": school_class.code,
         "class_name": school_class.name,
-        "roster_upload": _store(step, 
+        "roster_upload": _store(
+            step,
             session,
             f"班级学籍注册名单_{school_class.code}.xlsx",
             _roster(session, school_class, station),
             station.id,
         ),
-        "statistics_upload": _store(step, 
+        "statistics_upload": _store(
+            step,
             session,
             f"新生报到情况统计表_{station.code}_{year}.xlsx",
             _statistics(session, station, year),
@@ -536,8 +537,13 @@ def audit_registration_rows(step: StepContext, data: dict[str, Any]) -> dict[str
 
 
 @service("registration_feedback")
-def registration_feedback(step: StepContext, 
-    data: dict[str, Any], source: str, reason: str, problems: list[dict], marked: list[dict]
+def registration_feedback(
+    step: StepContext,
+    data: dict[str, Any],
+    source: str,
+    reason: str,
+    problems: list[dict],
+    marked: list[dict],
 ) -> dict[str, Any]:
     """学籍注册信息反馈函授站: the wrong rows (found by the comparison, or named by the
     reviewer) for the station to correct."""

@@ -17,15 +17,17 @@ from sqlalchemy import select
 from xueji import clock
 from xueji.deadlines import _duration
 from xueji.history.service import record_event
-from xueji.models import UserTask
 from xueji.instances.context import StepContext
+from xueji.models import UserTask
 from xueji.process_logic.registry import service
 
 MAX_LEVEL = 2
 
 
 @service("escalate_overdue")
-def escalate_overdue(step: StepContext, data: dict[str, Any], reminder: str | None = None) -> dict[str, Any]:
+def escalate_overdue(
+    step: StepContext, data: dict[str, Any], reminder: str | None = None
+) -> dict[str, Any]:
     """Mark the instance's overdue tasks and escalate each once per reminder period."""
     session, now = step.session, clock.now()
     period = _duration(reminder or step.settings.reminder_period)

@@ -19,10 +19,9 @@ from sqlalchemy.orm import Session
 
 from xueji import clock
 from xueji.definitions.repository import get_definition
-from xueji.errors import NotFound
-from xueji.models import Major, ProcessInstance, Station, Student, Upload
-from xueji.errors import ServiceError
+from xueji.errors import NotFound, ServiceError
 from xueji.instances.context import StepContext
+from xueji.models import Major, ProcessInstance, Station, Student, Upload
 from xueji.process_logic.registry import service
 from xueji.uploads.service import store_generated
 
@@ -95,7 +94,9 @@ def _set_photo(session: Session, student: Student, status: str, upload_id: int |
 
 
 @service("photo_collection_list")
-def photo_collection_list(step: StepContext, data: dict[str, Any], station: str, year: int) -> list[int]:
+def photo_collection_list(
+    step: StepContext, data: dict[str, Any], station: str, year: int
+) -> list[int]:
     """Ids of the station's enrolled students expected to graduate in `year`, by 学号."""
     session = step.session
     station_row = _station(session, station)

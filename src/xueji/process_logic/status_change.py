@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from xueji.models import Major, ProcessInstance, Station
 from xueji.errors import ServiceError
 from xueji.instances.context import StepContext
+from xueji.models import Major, ProcessInstance, Station
 from xueji.process_logic.registry import service
 from xueji.students.id_numbers import birth_date, id_number_problem
 from xueji.students.records import set_status, student_in_step
