@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from xueji.config import Settings
-from xueji.errors import NotFound
+from xueji.errors import NotFound, ServiceError
 from xueji.models import ProcessDefinition, ProcessInstance
 
 # start(definition, variables, *, station_id, student_id, business_key) -> the new instance
@@ -32,6 +32,13 @@ class StepContext:
         if instance is None:
             raise NotFound(f"no process instance {self.instance_id!r}")
         return instance
+
+    def station_id(self) -> int:
+        """The station of the instance, for services that work on one station's records."""
+        station_id = self.instance().station_id
+        if station_id is None:
+            raise ServiceError("本流程没有所属函授站 (the case belongs to no station)")
+        return station_id
 
     def start_process(
         self, definition: ProcessDefinition, variables: dict[str, Any], **scope: Any

@@ -50,7 +50,7 @@ def check_enrolled_student(step: StepContext, data: dict[str, Any]) -> str:
 @service("student_status")
 def student_status(step: StepContext, data: dict[str, Any]) -> str:
     """The status of the instance's student as the record has it now (e.g. after process 4)."""
-    instance = step.session.get(ProcessInstance, step.instance_id)
+    instance = step.instance()
     try:
         return student_in_step(step.session, instance.student_id).status
     except LookupError as exc:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from xueji import clock
 from xueji.auth.service import create_user
+from xueji.db.rows import must_get
 from xueji.errors import ServiceError
 from xueji.instances.context import StepContext
 from xueji.models import (
@@ -55,7 +56,7 @@ def _instance_station(step: StepContext, session: Session) -> Station:
     station_id = step.instance().station_id
     if station_id is None:
         raise ServiceError("请在开始时填写函授站代码（station）")
-    return session.get(Station, station_id)
+    return must_get(session, Station, station_id, "station")
 
 
 def _store(
@@ -233,15 +234,18 @@ def _class_of(session: Session, student: Student) -> SchoolClass:
     )
     if found is not None:
         return found
-    station = session.get(Station, student.station_id)
-    major = session.get(Major, student.major_id)
-    number = 1 + session.scalar(
-        select(func.count())
-        .select_from(SchoolClass)
-        .where(
-            SchoolClass.station_id == student.station_id,
-            SchoolClass.intake_year == student.intake_year,
+    station = must_get(session, Station, student.station_id, "station")
+    major = must_get(session, Major, student.major_id, "major")
+    number = 1 + (
+        session.scalar(
+            select(func.count())
+            .select_from(SchoolClass)
+            .where(
+                SchoolClass.station_id == student.station_id,
+                SchoolClass.intake_year == student.intake_year,
+            )
         )
+        or 0
     )
     code = f"{station.code}-{student.intake_year}-{number:02d}"
     while session.scalar(select(SchoolClass.id).where(SchoolClass.code == code)) is not None:
@@ -328,7 +332,7 @@ def assign_class(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     school_class = _class_of(session, student)
     student.class_id = school_class.id
     session.flush()
-    station = session.get(Station, student.station_id)
+    station = must_get(session, Station, student.station_id, "station")
     year = student.intake_year
     return {
         "class_code": school_class.code,

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xueji import clock
+from xueji.db.rows import must_get
 from xueji.errors import ServiceError
 from xueji.instances.context import StepContext
 from xueji.models import Course, Grade, ProcessInstance, Station, Student
@@ -145,7 +146,9 @@ def _write(step: StepContext, session: Session, entry: Entry, term: str) -> Grad
         session.add(grade)
     grade.kind = entry.kind
     grade.score = entry.score
-    grade.passed = entry.kind in EXEMPTIONS or entry.score >= PASS_MARK
+    grade.passed = entry.kind in EXEMPTIONS or (
+        entry.score is not None and entry.score >= PASS_MARK
+    )
     grade.official = True
     grade.instance_id = step.instance_id
     grade.recorded_by = step.actor
@@ -240,7 +243,7 @@ def _makeup_sheet(session: Session, station: Station, term: str, students) -> Wo
         for grade in grades:
             failed[grade.course_id].append(grade)
     for course_id, grades in sorted(failed.items()):
-        course = session.get(Course, course_id)
+        course = must_get(session, Course, course_id, "course")
         sheet = workbook.create_sheet(course.code)
         sheet.append([f"{station.name} {term} 补考成绩单 《{course.name}》（{course.code}）"])
         sheet.append([*STUDENT_COLUMNS, "原成绩", "补考成绩", "备注"])
@@ -259,7 +262,7 @@ def _graduation_summary(
     standing = standing_grades(session, [s.id for s in graduates])
     taken = [cid for by_course in standing.values() for cid in by_course]
     course_ids = list(dict.fromkeys([c.id for c in courses] + taken))
-    columns = [session.get(Course, cid) for cid in course_ids]
+    columns = [must_get(session, Course, cid, "course") for cid in course_ids]
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "成绩总表"
@@ -337,16 +340,19 @@ def record_exemptions(step: StepContext, data: dict[str, Any]) -> dict[str, Any]
     """Approved 免修/免试 become official passed grades of the term."""
     session = step.session
     instance = step.instance()
+    if instance.student_id is None:
+        raise ServiceError("免修、免试申请属于一名学生的流程")
+    student_id = instance.student_id
     courses = _term_courses(step, session, data)
-    official = official_grades(session, [instance.student_id])
+    official = official_grades(session, [student_id])
     exempted = []
     for item in data["items"]:
         course = courses[item["course"]]
-        previous = official.get((instance.student_id, course.id), [])
+        previous = official.get((student_id, course.id), [])
         _write(
             step,
             session,
-            Entry(instance.student_id, course, None, _next_attempt(previous), item["kind"]),
+            Entry(student_id, course, None, _next_attempt(previous), item["kind"]),
             data["term"],
         )
         exempted.append({"course": course.code, "kind": item["kind"]})
@@ -448,7 +454,7 @@ def _transcript(session: Session, student: Student) -> Workbook:
 def print_graduate_transcripts(step: StepContext, data: dict[str, Any]) -> list[dict[str, Any]]:
     """One transcript per graduate of the term (two printed copies), as generated uploads."""
     session = step.session
-    instance = step.instance()
+    station_id = step.station_id()
     graduates = _graduates(_students(session, data.get("students") or []), data["term"])
     return [
         {
@@ -460,7 +466,7 @@ def print_graduate_transcripts(step: StepContext, data: dict[str, Any]) -> list[
                 session,
                 f"毕业生个人成绩单_{student.student_number or student.id}_{student.name}.xlsx",
                 _transcript(session, student),
-                instance.station_id,
+                station_id,
                 student.id,
             ),
         }

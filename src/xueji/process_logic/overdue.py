@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from xueji import clock
 from xueji.deadlines import _duration
+from xueji.errors import ServiceError
 from xueji.history.service import record_event
 from xueji.instances.context import StepContext
 from xueji.models import UserTask
@@ -31,6 +32,8 @@ def escalate_overdue(
     """Mark the instance's overdue tasks and escalate each once per reminder period."""
     session, now = step.session, clock.now()
     period = _duration(reminder or step.settings.reminder_period)
+    if period is None:
+        raise ServiceError(f"提醒周期 {reminder!r} 不是 ISO 8601 期间 (e.g. P7D)")
     escalated = []
     for task in session.scalars(
         select(UserTask).where(
@@ -40,7 +43,9 @@ def escalate_overdue(
             UserTask.due_at <= now,
         )
     ):
-        due_level = min(MAX_LEVEL, 1 + int((now - task.due_at) / period))
+        due = task.due_at
+        assert due is not None  # the query asked for tasks with a due date
+        due_level = min(MAX_LEVEL, 1 + int((now - due) / period))
         if task.escalation_level >= due_level:
             continue
         if task.overdue_at is None:
@@ -53,7 +58,7 @@ def escalate_overdue(
                 element_id=task.element_id,
                 element_name=task.name,
                 task_id=task.id,
-                data={"due_at": task.due_at.isoformat()},
+                data={"due_at": due.isoformat()},
                 at=now,
             )
         task.escalation_level = due_level
@@ -69,7 +74,7 @@ def escalate_overdue(
                 "level": due_level,
                 "to": sorted({task.role or "admin", "registrar"}),
                 "assignee": task.assignee,
-                "due_at": task.due_at.isoformat(),
+                "due_at": due.isoformat(),
             },
             at=now,
         )

@@ -21,7 +21,7 @@ from xueji import clock
 from xueji.definitions.repository import get_definition
 from xueji.errors import NotFound, ServiceError
 from xueji.instances.context import StepContext
-from xueji.models import Major, ProcessInstance, Station, Student, Upload
+from xueji.models import Major, Station, Student, Upload
 from xueji.process_logic.registry import service
 from xueji.uploads.service import store_generated
 
@@ -200,7 +200,7 @@ def photo_verified(step: StepContext, data: dict[str, Any], student: int) -> dic
 def photo_verification_start(step: StepContext, data: dict[str, Any]) -> str:
     """Start 6 电子图像校对 for the same station, year and students; returns its instance id."""
     session = step.session
-    collection = session.get(ProcessInstance, step.instance_id)
+    collection = step.instance()
     try:
         definition = get_definition(session, "photo_verification")
     except NotFound:

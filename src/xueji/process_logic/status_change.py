@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from xueji.errors import ServiceError
 from xueji.instances.context import StepContext
-from xueji.models import Major, ProcessInstance, Station
+from xueji.models import Major, Station
 from xueji.process_logic.registry import service
 from xueji.students.id_numbers import birth_date, id_number_problem
 from xueji.students.records import set_status, student_in_step
@@ -48,7 +48,7 @@ def apply_status_change(step: StepContext, data: dict[str, Any]) -> dict[str, An
     """Change the record as the approved application says, with a dated status history row."""
     data = data.get("application") or data
     session = step.session
-    instance = session.get(ProcessInstance, step.instance_id)
+    instance = step.instance()
     student = student_in_step(session, instance.student_id)
     kind = data["kind"]
     details: dict[str, Any] = {}

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xueji import clock
+from xueji.db.rows import must_get
 from xueji.errors import ServiceError
 from xueji.instances.context import StepContext
 from xueji.models import (
@@ -82,7 +83,7 @@ def repeat_year(
 def thesis_roster(step: StepContext, data: dict[str, Any]) -> list[dict[str, Any]]:
     """The cohort's students as the assignment form lists them; all must study at this station."""
     session = step.session
-    station_id = step.instance().station_id
+    station_id = step.station_id()
     ids = [int(i) for i in data.get("students") or []]
     students = _station_students(session, station_id, ids)
     leaving = [s.name for s in students.values() if s.status not in STUDYING]
@@ -98,7 +99,7 @@ def thesis_roster(step: StepContext, data: dict[str, Any]) -> list[dict[str, Any
 def thesis_assignments(step: StepContext, data: dict[str, Any]) -> list[dict[str, Any]]:
     """Every student of the roster in one group with one advisor of this station."""
     session = step.session
-    station_id = step.instance().station_id
+    station_id = step.station_id()
     roster = {row["id"]: row for row in data.get("roster") or []}
     assignments = data.get("assignments") or []
     assigned = [a["student"] for a in assignments]
@@ -133,7 +134,8 @@ def thesis_record_result(step: StepContext, data: dict[str, Any], eligible: bool
     """The student's ThesisResult row, and what follows: 通过, 推迟答辩 or 留级."""
     session = step.session
     student = student_in_step(session, step.instance().student_id)
-    assignment = data.get("student") if isinstance(data.get("student"), dict) else {}
+    given = data.get("student")
+    assignment: dict[str, Any] = given if isinstance(given, dict) else {}
     passed = eligible and data.get("outcome") == "passed"
     if not eligible:
         outcome = data["arrangement"]
@@ -256,10 +258,13 @@ def _write_grade(
 ) -> None:
     attempt = 0
     if stage != "学期":
-        attempt = 1 + session.scalar(
-            select(func.coalesce(func.max(Grade.attempt), 0)).where(
-                Grade.student_id == student_id, Grade.course_id == course.id
+        attempt = 1 + (
+            session.scalar(
+                select(func.coalesce(func.max(Grade.attempt), 0)).where(
+                    Grade.student_id == student_id, Grade.course_id == course.id
+                )
             )
+            or 0
         )
     row = session.scalar(
         select(Grade).where(
@@ -317,7 +322,7 @@ def teaching_record_grades(
     """Write a stage's grade sheet as Grade rows: the term's exams (attempt 0) or, at 毕业清考
     and the 最后一次补考, a further attempt at a course the student has not passed."""
     session = step.session
-    station_id = step.instance().station_id
+    station_id = step.station_id()
     term_codes = {c["code"] for c in data["term_courses"]}
     codes = {g["course"] for g in grades}
     courses = {c.code: c for c in session.scalars(select(Course).where(Course.code.in_(codes)))}
@@ -346,7 +351,7 @@ def teaching_count_failed(
     缺考 is), every course with a result at 毕业清考 and after. What failed means is the
     records' one rule (xueji.students.grades), which 7 and 8 read too."""
     session = step.session
-    station_id = step.instance().station_id
+    station_id = step.station_id()
     judged = _judged(session, data, stage, station_id)
     if stage == "学期":
         term_courses = dict(
@@ -411,7 +416,7 @@ def teaching_apply_progress(
         outcome = outcomes.get(key)
         if outcome not in OUTCOMES:
             raise ServiceError(f"学业进度规则给出了未知的处理 {outcome!r}")
-        student = session.get(Student, item["student"])
+        student = must_get(session, Student, item["student"], "student")
         reason = f"{stage}：不及格课程 {item['failed']}/{item['total']} 门"
         details = {"term": data.get("term"), "failed_courses": item["courses"]}
         if outcome == "留级":
