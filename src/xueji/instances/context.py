@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from xueji.config import Settings
 from xueji.errors import NotFound, ServiceError
-from xueji.models import ProcessDefinition, ProcessInstance
+from xueji.models import ProcessDefinition, ProcessInstance, Station
 
 # start(definition, variables, *, station_id, student_id, business_key) -> the new instance
 StartProcess = Callable[..., ProcessInstance]
@@ -39,6 +39,16 @@ class StepContext:
         if station_id is None:
             raise ServiceError("本流程没有所属函授站 (the case belongs to no station)")
         return station_id
+
+    def station(self) -> Station:
+        """The station of the instance (a college-wide starter names it in the start form)."""
+        station_id = self.instance().station_id
+        if station_id is None:
+            raise ServiceError("请在开始时填写函授站代码（station）")
+        station = self.session.get(Station, station_id)
+        if station is None:
+            raise NotFound(f"no station {station_id}")
+        return station
 
     def start_process(
         self, definition: ProcessDefinition, variables: dict[str, Any], **scope: Any

@@ -1,5 +1,6 @@
 """Process logic: the Python that diagrams call by name (spiffworkflow:serviceTaskOperator),
-one module per process (or family of processes), each calling the record domains only.
+one module per process, named by its key (overdue.py: the deadline reminders every process
+shares; documents.py: storing generated documents), each calling the record domains only.
 
 The modules register their operators with `@service` (registry.py); `registered_services()`
 imports them all and is called once, when the runtime is built (xueji.wiring).
@@ -12,14 +13,17 @@ import importlib
 from xueji.process_logic.registry import SERVICES, Service
 
 MODULES = (
+    "enrollment_checkin",
+    "enrollment_registration",
     "daily_records",
-    "enrollment",
-    "grade_management",
-    "graduation_registration",
-    "overdue",
-    "photos",
     "status_change",
+    "photo_collection",
+    "photo_verification",
+    "graduation_registration",
+    "grade_management",
+    "thesis",
     "teaching_management",
+    "overdue",
 )
 
 

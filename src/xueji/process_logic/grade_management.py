@@ -9,7 +9,6 @@ attempt (a station's provisional entry) is made official in place.
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from xueji.db.rows import must_get
 from xueji.errors import ServiceError
 from xueji.instances.context import StepContext
 from xueji.models import Course, Grade, ProcessInstance, Station, Student
+from xueji.process_logic.documents import store_document
 from xueji.process_logic.registry import service
 from xueji.students.grades import (
     EXEMPTIONS,
@@ -36,7 +36,6 @@ from xueji.students.grades import (
     standing_grades,
     term_order,
 )
-from xueji.uploads.service import store_generated
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STUDYING = ("在籍", "已注册", "留级")
@@ -91,29 +90,6 @@ def _graduates(students: list[Student], term: str) -> list[Student]:
     """Students whose expected graduation date (YJBYRQ) falls in this term."""
     start, end = _term_window(term)
     return [s for s in students if s.expected_graduation and start <= s.expected_graduation < end]
-
-
-def _store(
-    step: StepContext,
-    session: Session,
-    file_name: str,
-    workbook: Workbook,
-    station_id: int,
-    student_id: int | None = None,
-) -> int:
-    """Save a generated workbook as an Upload of this instance; its id."""
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    content = buffer.getvalue()
-    return store_generated(
-        session,
-        file_name,
-        content,
-        instance_id=step.instance_id,
-        actor=step.actor,
-        station_id=station_id,
-        student_id=student_id,
-    )
 
 
 @dataclass(frozen=True)
@@ -285,23 +261,20 @@ def print_blank_grade_sheets(step: StepContext, data: dict[str, Any]) -> dict[st
     courses = list(_term_courses(step, session, data).values())
     students = _students(session, data.get("students") or [])
     return {
-        "term_sheet": _store(
+        "term_sheet": store_document(
             step,
-            session,
             f"空白学期成绩单_{station.code}_{term}.xlsx",
             _term_sheet(station, term, courses, students),
             station.id,
         ),
-        "makeup_sheet": _store(
+        "makeup_sheet": store_document(
             step,
-            session,
             f"空白补考成绩单_{station.code}_{term}.xlsx",
             _makeup_sheet(session, station, term, students),
             station.id,
         ),
-        "graduation_summary": _store(
+        "graduation_summary": store_document(
             step,
-            session,
             f"毕业班级成绩总表_{station.code}_{term}.xlsx",
             _graduation_summary(session, station, term, courses, _graduates(students, term)),
             station.id,
@@ -461,9 +434,8 @@ def print_graduate_transcripts(step: StepContext, data: dict[str, Any]) -> list[
             "student": student.id,
             "name": student.name,
             "copies": 2,
-            "upload": _store(
+            "upload": store_document(
                 step,
-                session,
                 f"毕业生个人成绩单_{student.student_number or student.id}_{student.name}.xlsx",
                 _transcript(session, student),
                 station_id,

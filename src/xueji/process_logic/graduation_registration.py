@@ -13,7 +13,6 @@ INSTITUTION_CODE, EDUCATION_TYPE 5 (成人高等教育), graduation year, level 
 from __future__ import annotations
 
 from datetime import date
-from io import BytesIO
 from typing import Any
 
 from openpyxl import Workbook
@@ -28,10 +27,10 @@ from xueji.models import (
     Student,
     User,
 )
+from xueji.process_logic.documents import store_document
 from xueji.process_logic.registry import service
 from xueji.students.grades import failed_course_names
 from xueji.students.records import next_number, set_status
-from xueji.uploads.service import store_generated
 
 # National code of the college (学校代码); one college runs one xueji, so it is a constant.
 INSTITUTION_CODE = "10475"
@@ -107,18 +106,7 @@ def _store_xlsx(step: StepContext, session, file_name: str, title: str, header, 
     sheet.append(list(header))
     for row in rows:
         sheet.append(row)
-    buffer = BytesIO()
-    book.save(buffer)
-    content = buffer.getvalue()
-    instance = step.instance()
-    return store_generated(
-        session,
-        file_name,
-        content,
-        instance_id=instance.id,
-        actor=step.actor,
-        station_id=instance.station_id,
-    )
+    return store_document(step, file_name, book, step.instance().station_id)
 
 
 def _file_name(step: StepContext, session, what: str, data: dict[str, Any]) -> str:

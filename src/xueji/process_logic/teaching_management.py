@@ -1,13 +1,12 @@
-"""9 毕业设计（论文） and 10 教学管理: rosters, advisors, thesis results, term grades and the
-academic progress rules (the decision itself is processes/teaching_progress.dmn; here the
-counting before it and the record changes after it)."""
+"""10 教学管理: the term's courses, the marked grades (阅卷评定成绩, 毕业清考, 最后一次补考)
+as official results, the counts the progress rules (DMN teaching_progress) read, and what they
+decide: 学期补考, 留级, 结业; the graduating students who write a thesis (process 9).
+"""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -18,26 +17,33 @@ from xueji.instances.context import StepContext
 from xueji.models import (
     Course,
     Grade,
-    Role,
     Student,
-    ThesisResult,
-    User,
 )
 from xueji.process_logic.registry import service
 from xueji.students.grades import failed_courses, is_failed, standing_grades
 from xueji.students.records import set_status, student_in_step
-from xueji.uploads.service import store_generated
+
+# Students who still study (may sit exams, write a thesis).
+
 
 # Students who still study (may sit exams, write a thesis).
 STUDYING = ("在籍", "已注册")
+
+
 PASS_MARK = 60
+
+
 OUTCOMES = ("合格", "学期补考", "留级", "最后一次补考", "结业")
+
+
 # The kind of Grade row each stage's grade sheet writes.
 STAGE_KIND = {"学期": "考试", "毕业清考": "清考", "最后一次补考": "补考"}
+
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _station_students(session: Session, station_id: int, ids: list[int]) -> dict[int, Student]:
+def station_students(session: Session, station_id: int, ids: list[int]) -> dict[int, Student]:
     """The students `ids` of the station, refusing anyone else's."""
     if len(set(ids)) != len(ids):
         raise ServiceError("名单中有重复的学生")
@@ -76,96 +82,6 @@ def repeat_year(
     )
 
 
-# 9 毕业设计（论文） -----------------------------------------------------------------------
-
-
-@service("thesis_roster")
-def thesis_roster(step: StepContext, data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The cohort's students as the assignment form lists them; all must study at this station."""
-    session = step.session
-    station_id = step.station_id()
-    ids = [int(i) for i in data.get("students") or []]
-    students = _station_students(session, station_id, ids)
-    leaving = [s.name for s in students.values() if s.status not in STUDYING]
-    if leaving:
-        raise ServiceError(f"{'、'.join(leaving)} 不在读，不能参加毕业设计（论文）")
-    return [
-        {"id": s.id, "name": s.name, "student_number": s.student_number}
-        for s in (students[i] for i in ids)
-    ]
-
-
-@service("thesis_assignments")
-def thesis_assignments(step: StepContext, data: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every student of the roster in one group with one advisor of this station."""
-    session = step.session
-    station_id = step.station_id()
-    roster = {row["id"]: row for row in data.get("roster") or []}
-    assignments = data.get("assignments") or []
-    assigned = [a["student"] for a in assignments]
-    if sorted(assigned) != sorted(roster):
-        raise ServiceError("分组名单须包含名单中的每个学生，且每人一次")
-    advisors = set(
-        session.scalars(
-            select(User.username).where(
-                User.station_id == station_id,
-                User.is_active.is_(True),
-                User.roles.any(Role.key == "advisor"),
-            )
-        )
-    )
-    unknown = sorted({a["advisor"] for a in assignments} - advisors)
-    if unknown:
-        raise ServiceError(f"{'、'.join(unknown)} 不是本函授站的指导教师")
-    return [
-        {
-            "id": a["student"],
-            "name": roster[a["student"]]["name"],
-            "advisor": a["advisor"],
-            "group": a["group"],
-            "title": a["title"],
-        }
-        for a in assignments
-    ]
-
-
-@service("thesis_record_result")
-def thesis_record_result(step: StepContext, data: dict[str, Any], eligible: bool) -> dict[str, Any]:
-    """The student's ThesisResult row, and what follows: 通过, 推迟答辩 or 留级."""
-    session = step.session
-    student = student_in_step(session, step.instance().student_id)
-    given = data.get("student")
-    assignment: dict[str, Any] = given if isinstance(given, dict) else {}
-    passed = eligible and data.get("outcome") == "passed"
-    if not eligible:
-        outcome = data["arrangement"]
-    else:
-        outcome = "通过" if passed else "留级"
-    row = session.scalar(
-        select(ThesisResult).where(
-            ThesisResult.student_id == student.id, ThesisResult.instance_id == step.instance_id
-        )
-    )
-    if row is None:
-        row = ThesisResult(student_id=student.id, instance_id=step.instance_id)
-        session.add(row)
-    row.title = data.get("title") or assignment.get("title")
-    row.advisor = assignment.get("advisor")
-    row.eligible = eligible
-    row.grade = data.get("grade") if eligible else None
-    row.passed = passed if eligible else None
-    row.excellent = bool(passed and data.get("excellent"))
-    row.recorded_at = clock.now()
-    session.flush()
-    return {
-        "student": student.id,
-        "outcome": outcome,
-        "grade": row.grade,
-        "excellent": row.excellent,
-        "thesis_result": row.id,
-    }
-
-
 @service("teaching_repeat_year")
 def teaching_repeat_year(step: StepContext, data: dict[str, Any], reason: str | None = None) -> str:
     """留级 of the instance's student (a thesis failed or not admitted to the defence)."""
@@ -174,53 +90,6 @@ def teaching_repeat_year(step: StepContext, data: dict[str, Any], reason: str | 
     repeat_year(step, session, student, reason=reason, details={"process": "毕业设计（论文）"})
     session.flush()
     return student.status
-
-
-@service("thesis_transcript")
-def thesis_transcript(step: StepContext, data: dict[str, Any]) -> int:
-    """The cohort's 毕业设计（论文）成绩单 as an XLSX upload; returns its id."""
-    session = step.session
-    instance = step.instance()
-    assignments = {a["id"]: a for a in data.get("students") or []}
-    results = [r for r in data.get("results") or [] if r]
-    students = {
-        s.id: s
-        for s in session.scalars(
-            select(Student).where(Student.id.in_([r["student"] for r in results]))
-        )
-    }
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "毕业设计（论文）成绩单"
-    sheet.append(["学号", "姓名", "分组", "指导教师", "题目", "成绩", "优秀", "结论"])
-    for result in results:
-        student, assignment = students[result["student"]], assignments.get(result["student"], {})
-        sheet.append(
-            [
-                student.student_number,
-                student.name,
-                assignment.get("group"),
-                assignment.get("advisor"),
-                assignment.get("title"),
-                result.get("grade"),
-                "是" if result.get("excellent") else "",
-                result["outcome"],
-            ]
-        )
-    buffer = io.BytesIO()
-    book.save(buffer)
-    content = buffer.getvalue()
-    return store_generated(
-        session,
-        f"毕业设计（论文）成绩单-{data.get('year', '')}.xlsx",
-        content,
-        instance_id=instance.id,
-        actor=step.actor,
-        station_id=instance.station_id,
-    )
-
-
-# 10 教学管理 -------------------------------------------------------------------------------
 
 
 @service("teaching_term_courses")
@@ -326,7 +195,7 @@ def teaching_record_grades(
     term_codes = {c["code"] for c in data["term_courses"]}
     codes = {g["course"] for g in grades}
     courses = {c.code: c for c in session.scalars(select(Course).where(Course.code.in_(codes)))}
-    _station_students(session, station_id, sorted({g["student"] for g in grades}))
+    station_students(session, station_id, sorted({g["student"] for g in grades}))
     judged = [] if stage == "学期" else _judged(session, data, stage, station_id)
     for entry in grades:
         student_id, code = entry["student"], entry["course"]

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xueji import clock
-from xueji.models import Sequence, StatusChange, Student
+from xueji.models import Major, Sequence, StatusChange, Student
 
 STATUSES = ("在籍", "已注册", "休学", "退学", "毕业", "结业", "肄业", "留级", "入学资格取消")
 
@@ -76,3 +76,12 @@ def student_in_step(session: Session, student_id: int | None) -> Student:
     if student is None:
         raise LookupError(f"no student {student_id}")
     return student
+
+
+def find_major(
+    session: Session, level: str, *, code: str | None = None, name: str | None = None
+) -> Major | None:
+    """The major of a level (专科, 本科, 专升本) by its code, or else by its name."""
+    query = select(Major).where(Major.level == level)
+    query = query.where(Major.code == code) if code else query.where(Major.name == name)
+    return session.scalar(query)

@@ -1,9 +1,5 @@
-"""5 电子图像采集 and 6 电子图像校对: the collection list, its roster, the students' photo
-status, and the start of the verification forty days after the collection.
-
-Photo status of a student (Student.photo_status): 未采集 → 已采集 (process 5, photo taken and
-its upload recorded when there is one) → 已校对 (process 6, confirmed by the student online;
-process 7's 照片审核 accepts only this).
+"""5 电子图像采集: the graduating cohort of a station, the collection roster for 新华图片社,
+each student's photo collected (统一拍摄 or not), and 6 started 40 days later.
 """
 
 from __future__ import annotations
@@ -26,10 +22,18 @@ from xueji.process_logic.registry import service
 from xueji.uploads.service import store_generated
 
 COLLECTED = "已采集"
+
+
 VERIFIED = "已校对"
+
+
 # Students still studying: they graduate with their cohort.
 ENROLLED = ("在籍", "已注册", "留级")
+
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 ROSTER_COLUMNS = (
     "序号",
     "学号 XH",
@@ -65,7 +69,7 @@ def _station(session: Session, code: str) -> Station:
     return station
 
 
-def _student(session: Session, student_id: int) -> Student:
+def photo_student(session: Session, student_id: int) -> Student:
     student = session.get(Student, student_id)
     if student is None:
         raise ServiceError(f"no student {student_id}")
@@ -80,7 +84,7 @@ def _students_in_order(session: Session, ids: list[int]) -> list[Student]:
     return [rows[i] for i in ids]
 
 
-def _set_photo(session: Session, student: Student, status: str, upload_id: int | None) -> None:
+def set_photo(session: Session, student: Student, status: str, upload_id: int | None) -> None:
     if upload_id is not None:
         upload = session.get(Upload, upload_id)
         if upload is None or upload.student_id not in (None, student.id):
@@ -154,46 +158,13 @@ def photo_collection_roster(step: StepContext, data: dict[str, Any], students: l
     )
 
 
-@service("photo_student_info")
-def photo_student_info(step: StepContext, data: dict[str, Any], student: int) -> dict[str, Any]:
-    """The record fields a student checks before signing (学生核实个人信息)."""
-    row = _student(step.session, student)
-    return {
-        "student_number": row.student_number,
-        "name": row.name,
-        "gender": row.gender,
-        "id_number": row.id_number,
-        "level": row.level,
-        "major": row.major,
-        "station": row.station.name,
-    }
-
-
 @service("photo_collected")
 def photo_collected(step: StepContext, data: dict[str, Any], student: int) -> dict[str, Any]:
     """Mark the student's photo 已采集, with the photo's upload when one was handed in."""
     session = step.session
-    row = _student(session, student)
-    _set_photo(session, row, COLLECTED, data.get("photo_upload"))
+    row = photo_student(session, student)
+    set_photo(session, row, COLLECTED, data.get("photo_upload"))
     return {"student": row.id, "mode": data["outcome"], "photo_upload": row.photo_upload_id}
-
-
-@service("photo_retaken")
-def photo_retaken(step: StepContext, data: dict[str, Any], student: int) -> int | None:
-    """Replace the student's photo with the one the agency re-took or fixed, if it sent one."""
-    session = step.session
-    row = _student(session, student)
-    _set_photo(session, row, row.photo_status, data.get("photo_upload"))
-    return row.photo_upload_id
-
-
-@service("photo_verified")
-def photo_verified(step: StepContext, data: dict[str, Any], student: int) -> dict[str, Any]:
-    """Mark the student's photo 已校对: usable for the graduates' registration (process 7)."""
-    session = step.session
-    row = _student(session, student)
-    _set_photo(session, row, VERIFIED, None)
-    return {"student": row.id, "photo_status": row.photo_status}
 
 
 @service("photo_verification_start")

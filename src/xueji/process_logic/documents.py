@@ -1,0 +1,28 @@
+"""Documents a step generates (rosters, sheets, lists), kept as uploads of its instance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xueji.instances.context import StepContext
+from xueji.uploads.service import store_generated
+
+
+def store_document(
+    step: StepContext,
+    file_name: str,
+    document: Any,
+    station_id: int | None,
+    student_id: int | None = None,
+) -> int:
+    """Keep a generated XLSX (an openpyxl workbook, or its bytes) as an upload of this step's
+    instance, readable by whoever may read the instance; its upload id."""
+    return store_generated(
+        step.session,
+        file_name,
+        document,
+        instance_id=step.instance_id,
+        actor=step.actor,
+        station_id=station_id,
+        student_id=student_id,
+    )
