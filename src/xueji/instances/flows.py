@@ -321,6 +321,17 @@ def _wake_caller(
 # --- messages ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Message:
+    """A message on its way: who sends it, what it is, and the cascade it is part of."""
+
+    principal: Principal
+    name: str
+    correlation: dict[str, Any]
+    payload: dict[str, Any]
+    cascade: Cascade
+
+
 def send_message(
     session: Session,
     runtime: Runtime,
@@ -340,15 +351,13 @@ def send_message(
     sendable = [c for c in catches if not check_roles or corr.may_send(principal, c)]
     if not sendable:
         raise Forbidden(f"your roles may not send the message {name!r}")
+    message = _Message(principal, name, correlation, payload, cascade)
     usable = [c for c in sendable if set(c.catch.correlation) <= set(correlation)]
-    waiting = [c for c in usable if not c.catch.start]
-    delivered = _deliver(session, runtime, principal, name, correlation, payload, waiting, cascade)
+    delivered = _deliver(session, runtime, message, [c for c in usable if not c.catch.start])
     started: list[str] = []
     if not delivered:
         starts = [c for c in usable if c.catch.start and c.latest]
-        started = _start_by_message(
-            session, runtime, principal, name, correlation, payload, starts, cascade
-        )
+        started = _start_by_message(session, runtime, message, starts)
     if not delivered and not started:
         raise NotFound(corr.nothing(name, correlation))
     return MessageResult(name=name, delivered=delivered, started=started)
@@ -395,14 +404,7 @@ def _deliver_thrown(
 
 
 def _deliver(
-    session: Session,
-    runtime: Runtime,
-    principal: Principal,
-    name: str,
-    correlation: dict[str, Any],
-    payload: dict[str, Any],
-    waiting: list[corr.Catch],
-    cascade: Cascade,
+    session: Session, runtime: Runtime, message: _Message, waiting: list[corr.Catch]
 ) -> list[str]:
     """Catch the message in every matching waiting instance; their ids."""
     elements: dict[int, dict[str, corr.Catch]] = {}
@@ -412,85 +414,75 @@ def _deliver(
         return []
     # Lock in id order, so that two messages for the same instances cannot deadlock.
     targets: list[tuple[str, corr.Catch]] = []
-    for instance_id in corr.candidates(session, principal, correlation, set(elements)):
+    for instance_id in corr.candidates(
+        session, message.principal, message.correlation, set(elements)
+    ):
         instance = lock(session, instance_id)
-        if instance.state != InstanceState.RUNNING or not corr.matches(instance, correlation):
+        if instance.state != InstanceState.RUNNING or not corr.matches(
+            instance, message.correlation
+        ):
             continue
         workflow = load_workflow(runtime, session, instance)
         here = elements[instance.definition_id]
-        caught = [e for e in waiting_elements(workflow, name) if e in here]
+        caught = [e for e in waiting_elements(workflow, message.name) if e in here]
         if caught:
             targets.append((instance_id, here[caught[0]]))
-    corr.validate_payload(session, payload, [target for _, target in targets])
-    delivered = []
-    for instance_id, target in targets:
-        if _catch_in(
-            session, runtime, principal, instance_id, target, name, correlation, payload, cascade
-        ):
-            delivered.append(instance_id)
-    return delivered
+    corr.validate_payload(session, message.payload, [target for _, target in targets])
+    return [
+        instance_id
+        for instance_id, target in targets
+        if _catch_in(session, runtime, message, instance_id, target)
+    ]
 
 
 def _catch_in(
-    session: Session,
-    runtime: Runtime,
-    principal: Principal,
-    instance_id: str,
-    target: corr.Catch,
-    name: str,
-    correlation: dict[str, Any],
-    payload: dict[str, Any],
-    cascade: Cascade,
+    session: Session, runtime: Runtime, message: _Message, instance_id: str, target: corr.Catch
 ) -> bool:
     """One engine step: the instance catches the message and runs on; False if it moved on."""
     # Reload: delivering to an earlier target may have advanced this one (a caller woken).
     instance = lock(session, instance_id)
     workflow = load_workflow(runtime, session, instance)
-    if instance.state != InstanceState.RUNNING or not waiting_elements(workflow, name):
+    if instance.state != InstanceState.RUNNING or not waiting_elements(workflow, message.name):
         return False
-    cascade = cascade.then(f"catch {name} in {instance.definition.key}")
+    actor = message.principal.username
+    cascade = message.cascade.then(f"catch {message.name} in {instance.definition.key}")
     record_event(
         session,
         instance.id,
-        principal.username,
+        actor,
         "message_received",
         element_id=target.catch.element_id,
         element_name=target.catch.element_name,
-        data={"name": name, "correlation": correlation, "payload": payload},
+        data={
+            "name": message.name,
+            "correlation": message.correlation,
+            "payload": message.payload,
+        },
     )
-    with step_guard(instance, principal.username):
-        context = context_for(session, runtime, instance, principal.username, cascade)
+    with step_guard(instance, actor):
+        context = context_for(session, runtime, instance, actor, cascade)
         outcome = run_step(
             session,
             runtime,
             instance,
             context,
-            partial(catch_message, runtime.runner, workflow, name, payload),
+            partial(catch_message, runtime.runner, workflow, message.name, message.payload),
         )
-        finish_step(
-            session, runtime, instance, workflow, outcome, principal.username, cascade=cascade
-        )
+        finish_step(session, runtime, instance, workflow, outcome, actor, cascade=cascade)
     return True
 
 
 def _start_by_message(
-    session: Session,
-    runtime: Runtime,
-    principal: Principal,
-    name: str,
-    correlation: dict[str, Any],
-    payload: dict[str, Any],
-    starts: list[corr.Catch],
-    cascade: Cascade,
+    session: Session, runtime: Runtime, message: _Message, starts: list[corr.Catch]
 ) -> list[str]:
     """Start each process whose message start event catches the message; the new ids."""
     if not starts:
         return []
-    scope = corr.new_scope(session, principal, correlation)
+    scope = corr.new_scope(session, message.principal, message.correlation)
     if scope is None:
         return []
     station, student = scope
-    corr.validate_payload(session, payload, starts)
+    corr.validate_payload(session, message.payload, starts)
     variables: dict[str, Any] = {}
     if student is not None:
         variables["student"] = student.id
@@ -503,15 +495,13 @@ def _start_by_message(
             runtime,
             target.definition,
             dict(variables),
-            actor=principal.username,
+            actor=message.principal.username,
             station_id=station.id if station else None,
             student_id=student.id if student else None,
-            business_key=correlation.get("business_key"),
-            cascade=cascade,
+            business_key=message.correlation.get("business_key"),
+            cascade=message.cascade,
         )
-        _catch_in(
-            session, runtime, principal, instance.id, target, name, correlation, payload, cascade
-        )
+        _catch_in(session, runtime, message, instance.id, target)
         started.append(instance.id)
     return started
 
