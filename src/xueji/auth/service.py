@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xueji import clock
-from xueji.auth.passwords import hash_password, verify_password
+from xueji.auth.passwords import burn_verification, hash_password, verify_password
 from xueji.auth.roles import ROLES
 from xueji.auth.tokens import new_api_token
 from xueji.errors import Conflict, InvalidInput
@@ -57,8 +57,17 @@ def create_user(
 
 
 def check_password(session: Session, username: str, password: str) -> User | None:
+    """The active user with this username and password, or None.
+
+    Every call does the same argon2 work, so that the time taken does not tell which
+    usernames exist: an unknown username is verified against a dummy hash made with the
+    current parameters, and a disabled user's own hash is verified before refusing them
+    exactly as a wrong password is refused."""
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.is_active or not verify_password(user.password_hash, password):
+    if user is None:
+        burn_verification(password)
+        return None
+    if not verify_password(user.password_hash, password) or not user.is_active:
         return None
     return user
 
