@@ -1,4 +1,5 @@
-"""Auth tests: users made through the API."""
+"""Auth tests: failed logins they make are removed before and after each, so that no test
+(here or elsewhere, all logging in from the same test client address) inherits a count."""
 
 from __future__ import annotations
 
@@ -6,8 +7,15 @@ import uuid
 
 import pytest
 
-from tests.auth.support import PASSWORD
+from tests.auth.support import PASSWORD, clear_attempts
 from tests.helpers import auth
+
+
+@pytest.fixture(autouse=True)
+def no_login_attempts(db):
+    clear_attempts(db)
+    yield
+    clear_attempts(db)
 
 
 @pytest.fixture

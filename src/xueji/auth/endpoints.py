@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select
 
-from xueji.auth import service
+from xueji import clock
+from xueji.auth import service, throttle
 from xueji.auth.dependencies import AdminUser, CurrentUser
 from xueji.auth.schemas import ApiTokenIn, ApiTokenOut, MeOut, TokenOut, UserIn, UserOut
 from xueji.auth.tokens import create_access_token
@@ -24,18 +25,45 @@ router = APIRouter(tags=["auth"])
 @public.post(
     "/auth/token",
     response_model=TokenOut,
-    responses={401: {"description": "Wrong username or password"}},
+    responses={
+        401: {"description": "Wrong username or password, or the account is disabled"},
+        429: {
+            "description": "TooManyAttempts: too many failed logins for this username or from "
+            "this address; the Retry-After header says in how many seconds to try again",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        },
+    },
 )
 def issue_token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: DbSession, runtime: AppRuntime
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    runtime: AppRuntime,
 ) -> TokenOut:
-    """Exchange username and password for a bearer token (OAuth2 password flow)."""
-    user = service.check_password(session, form.username, form.password)
-    if user is None:
+    """Exchange username and password for a bearer token (OAuth2 password flow).
+
+    Throttled per username and per client address (see xueji.auth.throttle): after
+    `login_failures_per_username` (5) failures for a username, or `login_failures_per_address`
+    (20) from an address, within `login_window_seconds` (900), further attempts are 429 with
+    Retry-After, even with the right password, until the window has passed; a success clears
+    the username's count. An unknown username, a wrong password and a disabled account are
+    the same 401 and take the same time."""
+    attempt = throttle.begin_attempt(
+        runtime.db,
+        form.username,
+        throttle.client_address(request),
+        throttle.Limits.from_settings(runtime.settings),
+        clock.now(),
+    )
+    # No write transaction is held while argon2 works.
+    with runtime.db.reader() as session:
+        user = service.check_password(session, form.username, form.password)
+        username = user.username if user else None
+    if username is None:
         raise NotAuthenticated("wrong username or password")
+    throttle.succeeded(runtime.db, attempt, username)
     return TokenOut(
         access_token=create_access_token(
-            user.username, runtime.secret_key, runtime.settings.access_token_minutes
+            username, runtime.secret_key, runtime.settings.access_token_minutes
         )
     )
 

@@ -1,10 +1,10 @@
-"""Users, roles and API tokens."""
+"""Users, roles, API tokens and failed logins."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import Column, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from xueji.db.base import Base
@@ -56,3 +56,23 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
     station = relationship("Station", lazy="joined")
+
+
+class LoginAttempt(Base):
+    """A login that failed (or is being checked) for throttling, shared by every process.
+
+    Rows older than the throttling window are pruned as new ones come. `username` is cleared
+    when that user logs in, so the row no longer counts for the username but still does for
+    the address it came from."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_username_at", "username", "attempted_at"),
+        Index("ix_login_attempts_address_at", "address", "attempted_at"),
+        Index("ix_login_attempts_attempted_at", "attempted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(64))
+    attempted_at: Mapped[datetime]

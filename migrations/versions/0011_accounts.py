@@ -1,0 +1,46 @@
+"""accounts: login throttling
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-02 09:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import xueji.db.base
+
+revision: str = "0011"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_UTC = xueji.db.base.UTCDateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "login_attempts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("username", sa.String(length=200), nullable=True),
+        sa.Column("address", sa.String(length=64), nullable=False),
+        sa.Column("attempted_at", _UTC, nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_login_attempts")),
+    )
+    with op.batch_alter_table("login_attempts", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_login_attempts_username_at", ["username", "attempted_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_login_attempts_address_at", ["address", "attempted_at"], unique=False
+        )
+        batch_op.create_index("ix_login_attempts_attempted_at", ["attempted_at"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index("ix_login_attempts_attempted_at", table_name="login_attempts")
+    op.drop_index("ix_login_attempts_address_at", table_name="login_attempts")
+    op.drop_index("ix_login_attempts_username_at", table_name="login_attempts")
+    op.drop_table("login_attempts")
