@@ -1,11 +1,15 @@
-"""accounts: login throttling
+"""accounts: login throttling, token expiry and use
 
 Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-02 09:00:00
+
+API tokens made before this revision had no expiry; they get one a year from the upgrade
+(the default lifetime), so that no integration stops at once.
 """
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from alembic import op
@@ -38,8 +42,23 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_login_attempts_attempted_at", ["attempted_at"], unique=False)
 
+    tokens = sa.table("api_tokens", sa.column("expires_at", _UTC))
+    op.execute(
+        tokens.update()
+        .where(tokens.c.expires_at.is_(None))
+        .values(expires_at=datetime.now(UTC) + timedelta(days=365))
+    )
+    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("revoked_by", sa.String(length=80), nullable=True))
+        batch_op.add_column(sa.Column("last_used_at", _UTC, nullable=True))
+        batch_op.alter_column("expires_at", existing_type=_UTC, nullable=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
+        batch_op.alter_column("expires_at", existing_type=_UTC, nullable=True)
+        batch_op.drop_column("last_used_at")
+        batch_op.drop_column("revoked_by")
     op.drop_index("ix_login_attempts_attempted_at", table_name="login_attempts")
     op.drop_index("ix_login_attempts_address_at", table_name="login_attempts")
     op.drop_index("ix_login_attempts_username_at", table_name="login_attempts")

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     login_window_seconds: int = 15 * 60
     login_failures_per_username: int = 5
     login_failures_per_address: int = 20
+    # Lifetime of API tokens: the default when none is asked for, and the longest allowed.
+    api_token_default_days: int = 365
+    api_token_max_days: int = 730
     processes_dir: Path = PROJECT_ROOT / "processes"
     forms_dir: Path = PROJECT_ROOT / "forms"
     demo: bool = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select
 
@@ -16,6 +16,7 @@ from xueji.auth.tokens import create_access_token
 from xueji.db.dependencies import DbSession
 from xueji.errors import NotAuthenticated
 from xueji.models import ApiToken, User
+from xueji.paging import RowId
 from xueji.runtime import AppRuntime
 
 public = APIRouter(tags=["auth"])
@@ -117,23 +118,59 @@ def _token_out(row: ApiToken, token: str | None = None) -> ApiTokenOut:
         name=row.name,
         role=row.role_key,
         station=row.station.code if row.station else None,
+        created_by=row.created_by,
         created_at=row.created_at,
         expires_at=row.expires_at,
+        active=row.revoked_at is None and row.expires_at > clock.now(),
+        revoked_at=row.revoked_at,
+        revoked_by=row.revoked_by,
+        last_used_at=row.last_used_at,
         token=token,
     )
 
 
 @router.get("/api-tokens", response_model=list[ApiTokenOut])
-def list_api_tokens(principal: AdminUser, session: DbSession) -> list[ApiTokenOut]:
-    """API tokens (without their secret)."""
-    rows = session.scalars(select(ApiToken).where(ApiToken.revoked_at.is_(None)))
-    return [_token_out(r) for r in rows]
+def list_api_tokens(
+    principal: AdminUser, session: DbSession, include_revoked: bool = False
+) -> list[ApiTokenOut]:
+    """API tokens (without their secret), newest first (admins only): expired ones too, and
+    with `include_revoked=true` the revoked ones."""
+    return [_token_out(r) for r in service.list_api_tokens(session, include_revoked)]
 
 
-@router.post("/api-tokens", status_code=201, response_model=ApiTokenOut)
-def create_api_token(body: ApiTokenIn, principal: AdminUser, session: DbSession) -> ApiTokenOut:
-    """Create a long-lived token of one role for an integration; the token is shown once."""
+@router.post(
+    "/api-tokens",
+    status_code=201,
+    response_model=ApiTokenOut,
+    responses={422: {"description": "Unknown role or station, or a lifetime over the maximum"}},
+)
+def create_api_token(
+    body: ApiTokenIn, principal: AdminUser, session: DbSession, runtime: AppRuntime
+) -> ApiTokenOut:
+    """Create a token of one role for an integration (admins only); the token is shown once.
+
+    It expires after `expires_in_days` (default `api_token_default_days`, 365; at most
+    `api_token_max_days`, 730)."""
     row, token = service.create_api_token(
-        session, body.name, body.role, principal.username, body.station, body.days
+        session,
+        body.name,
+        body.role,
+        principal.username,
+        body.station,
+        body.expires_in_days,
+        runtime.settings,
     )
     return _token_out(row, token)
+
+
+@router.delete(
+    "/api-tokens/{token_id}",
+    status_code=204,
+    response_class=Response,
+    responses={404: {"description": "No such API token"}},
+)
+def revoke_api_token(token_id: RowId, principal: AdminUser, session: DbSession) -> Response:
+    """Revoke an API token (admins only): the next request with it is 401. It stays listed
+    with `include_revoked=true`."""
+    service.revoke_api_token(session, token_id, principal.username)
+    return Response(status_code=204)

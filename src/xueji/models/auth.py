@@ -52,8 +52,12 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime]
-    expires_at: Mapped[datetime | None]
+    # Every token expires (settings api_token_default_days / api_token_max_days).
+    expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(80))
+    # When a request last used it, to the nearest few minutes (not written on every request).
+    last_used_at: Mapped[datetime | None]
 
     station = relationship("Station", lazy="joined")
 
