@@ -1,4 +1,4 @@
-"""accounts: login throttling, token expiry and use
+"""accounts: login throttling, token expiry and use, sessions ended on disable
 
 Revision ID: 0011
 Revises: 0010
@@ -42,6 +42,11 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_login_attempts_attempted_at", ["attempted_at"], unique=False)
 
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("session_epoch", sa.Integer(), server_default="0", nullable=False)
+        )
+
     tokens = sa.table("api_tokens", sa.column("expires_at", _UTC))
     op.execute(
         tokens.update()
@@ -59,6 +64,8 @@ def downgrade() -> None:
         batch_op.alter_column("expires_at", existing_type=_UTC, nullable=True)
         batch_op.drop_column("last_used_at")
         batch_op.drop_column("revoked_by")
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("session_epoch")
     op.drop_index("ix_login_attempts_attempted_at", table_name="login_attempts")
     op.drop_index("ix_login_attempts_address_at", table_name="login_attempts")
     op.drop_index("ix_login_attempts_username_at", table_name="login_attempts")

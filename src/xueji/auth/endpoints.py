@@ -11,10 +11,18 @@ from sqlalchemy import select
 from xueji import clock
 from xueji.auth import service, throttle
 from xueji.auth.dependencies import AdminUser, CurrentUser
-from xueji.auth.schemas import ApiTokenIn, ApiTokenOut, MeOut, TokenOut, UserIn, UserOut
+from xueji.auth.schemas import (
+    ApiTokenIn,
+    ApiTokenOut,
+    MeOut,
+    TokenOut,
+    UserIn,
+    UserOut,
+    UserPatch,
+)
 from xueji.auth.tokens import create_access_token
 from xueji.db.dependencies import DbSession
-from xueji.errors import NotAuthenticated
+from xueji.errors import NotAuthenticated, NotFound
 from xueji.models import ApiToken, User
 from xueji.paging import RowId
 from xueji.runtime import AppRuntime
@@ -58,13 +66,13 @@ def issue_token(
     # No write transaction is held while argon2 works.
     with runtime.db.reader() as session:
         user = service.check_password(session, form.username, form.password)
-        username = user.username if user else None
+        username, epoch = (user.username, user.session_epoch) if user else (None, 0)
     if username is None:
         raise NotAuthenticated("wrong username or password")
     throttle.succeeded(runtime.db, attempt, username)
     return TokenOut(
         access_token=create_access_token(
-            username, runtime.secret_key, runtime.settings.access_token_minutes
+            username, runtime.secret_key, runtime.settings.access_token_minutes, epoch=epoch
         )
     )
 
@@ -110,6 +118,30 @@ def create_user(body: UserIn, principal: AdminUser, session: DbSession) -> UserO
             session, body.username, body.password, body.display_name, body.roles, body.station
         )
     )
+
+
+@router.patch(
+    "/users/{username}",
+    response_model=UserOut,
+    responses={
+        404: {"description": "No such user"},
+        422: {"description": "Unknown field, or an admin disabling their own account"},
+    },
+)
+def update_user(
+    username: str, body: UserPatch, principal: AdminUser, session: DbSession
+) -> UserOut:
+    """Disable or enable a user (admins only): `{"is_active": false}`.
+
+    A disabled user cannot log in (the same 401 as a wrong password) and every access token
+    they hold is refused from the next request on; enabling them again lets them log in, but
+    tokens issued before they were disabled stay refused."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    if body.is_active is not None:
+        user = service.set_active(session, username, body.is_active, principal)
+    return _user_out(user)
 
 
 def _token_out(row: ApiToken, token: str | None = None) -> ApiTokenOut:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from xueji import clock
 from xueji.auth.roles import COLLEGE_WIDE, Role
-from xueji.auth.tokens import API_TOKEN_PREFIX, hash_api_token, read_access_token
+from xueji.auth.tokens import API_TOKEN_PREFIX, hash_api_token, read_access_claims
 from xueji.models import ApiToken, Student, User
 
 
@@ -68,7 +68,8 @@ def authenticate(session: Session, token: str, secret: str) -> Principal | None:
 
     Read afresh on every request, so that a change takes effect with the next one: an API
     token that is revoked or past its expiry is refused; an access token is refused when its
-    user is gone or disabled."""
+    user is gone or disabled, or was disabled after the token was issued (enabled again or
+    not: the token's `epoch` is older than the user's `session_epoch`)."""
     if token.startswith(API_TOKEN_PREFIX):
         row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_api_token(token)))
         if row is None or row.revoked_at is not None or row.expires_at <= clock.now():
@@ -83,10 +84,12 @@ def authenticate(session: Session, token: str, secret: str) -> Principal | None:
             user_id=None,
             api_token_id=row.id,
         )
-    username = read_access_token(token, secret)
-    if username is None:
+    claims = read_access_claims(token, secret)
+    if claims is None:
         return None
-    user = session.scalar(select(User).where(User.username == username))
+    user = session.scalar(select(User).where(User.username == claims["sub"]))
     if user is None or not user.is_active:
+        return None
+    if claims.get("epoch", 0) != user.session_epoch:
         return None
     return principal_from_user(session, user)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 
 class TokenOut(BaseModel):
@@ -34,6 +34,14 @@ class UserOut(BaseModel):
     roles: list[str]
     station: str | None
     is_active: bool
+
+
+class UserPatch(BaseModel):
+    """What an admin may change of a user: for now, whether the account is active."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    is_active: bool | None = None
 
 
 class ApiTokenIn(BaseModel):

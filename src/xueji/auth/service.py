@@ -1,4 +1,4 @@
-"""Users (create, check a password) and API tokens (create, list, revoke, use)."""
+"""Users (create, check a password, disable) and API tokens (create, list, revoke, use)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from xueji import clock
 from xueji.auth.passwords import burn_verification, hash_password, verify_password
+from xueji.auth.principal import Principal
 from xueji.auth.roles import ROLES
 from xueji.auth.tokens import new_api_token
 from xueji.config import Settings, get_settings
@@ -71,6 +72,21 @@ def check_password(session: Session, username: str, password: str) -> User | Non
         return None
     if not verify_password(user.password_hash, password) or not user.is_active:
         return None
+    return user
+
+
+def set_active(session: Session, username: str, active: bool, by: Principal) -> User:
+    """Enable or disable a user. Disabling ends their sessions at once: access tokens issued
+    before it stay refused even after the user is enabled again."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    if not active and user.id == by.user_id:
+        raise InvalidInput([{"field": "is_active", "message": "you cannot disable yourself"}])
+    if user.is_active and not active:
+        user.session_epoch += 1
+    user.is_active = active
+    session.flush()
     return user
 
 

@@ -35,6 +35,9 @@ class User(Base):
     station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"), index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    # Stamped into each access token issued; bumped when the user is disabled, which ends
+    # every session they had (tokens carrying an older one are refused, enabled again or not).
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin")
     station = relationship("Station", lazy="joined")
