@@ -1,4 +1,4 @@
-"""accounts: login throttling, token expiry and use, sessions ended on disable
+"""accounts: login throttling, token expiry and use, sessions ended on disable, task versions
 
 Revision ID: 0011
 Revises: 0010
@@ -58,8 +58,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("last_used_at", _UTC, nullable=True))
         batch_op.alter_column("expires_at", existing_type=_UTC, nullable=False)
 
+    with op.batch_alter_table("user_tasks", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("version", sa.Integer(), server_default="1", nullable=False))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("user_tasks", schema=None) as batch_op:
+        batch_op.drop_column("version")
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.alter_column("expires_at", existing_type=_UTC, nullable=True)
         batch_op.drop_column("last_used_at")
