@@ -159,3 +159,27 @@ def test_simultaneous_wrong_passwords_get_no_more_than_the_limit_checked(
     with httpx.Client(base_url=server, timeout=60) as http:
         right = http.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
     assert right.status_code == (429 if checked == 5 else 200)
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_counted(
+    db,
+    server,  # noqa: F811
+    make_user,
+):
+    """uvicorn (as `xueji serve` runs it) trusts X-Forwarded-For from 127.0.0.1 by default:
+    the server here sees the connection from there, as it would from a local proxy."""
+    victim = make_user()
+
+    def attempt(http, forwarded_for, username, password="wrong"):
+        return http.post(
+            "/api/v1/auth/token",
+            data={"username": username, "password": password},
+            headers={"X-Forwarded-For": forwarded_for},
+        )
+
+    with httpx.Client(base_url=server, timeout=60) as http:
+        for i in range(20):
+            assert attempt(http, "203.0.113.50", f"guess{i}").status_code == 401
+        assert attempt(http, "203.0.113.50", victim, PASSWORD).status_code == 429
+        assert attempt(http, "203.0.113.51", victim, PASSWORD).status_code == 200
+    assert attempts(db, address="203.0.113.50") == 20

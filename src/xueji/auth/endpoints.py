@@ -124,6 +124,7 @@ def create_user(body: UserIn, principal: AdminUser, session: DbSession) -> UserO
     "/users/{username}",
     response_model=UserOut,
     responses={
+        403: {"description": "Admins only"},
         404: {"description": "No such user"},
         422: {"description": "Unknown field, or an admin disabling their own account"},
     },
@@ -199,7 +200,7 @@ def create_api_token(
     "/api-tokens/{token_id}",
     status_code=204,
     response_class=Response,
-    responses={404: {"description": "No such API token"}},
+    responses={403: {"description": "Admins only"}, 404: {"description": "No such API token"}},
 )
 def revoke_api_token(token_id: RowId, principal: AdminUser, session: DbSession) -> Response:
     """Revoke an API token (admins only): the next request with it is 401. It stays listed

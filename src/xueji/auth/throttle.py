@@ -53,11 +53,13 @@ class Limits:
 def client_address(request: Request) -> str:
     """The address a login came from, as the ASGI server reports it (`request.client.host`).
 
-    Behind a reverse proxy that is the proxy's address unless uvicorn is started with
-    `--proxy-headers` and the proxy is listed in `--forwarded-allow-ips`
-    (`FORWARDED_ALLOW_IPS`): then uvicorn takes the client's address from `X-Forwarded-For`.
-    Trust only your own proxies there, or a client can pick its address, and with it its
-    counter. Without that, every client shares the proxy's per-address count."""
+    Behind a reverse proxy, uvicorn decides what that is: with proxy headers on (its
+    `--proxy-headers`, the default, also under `xueji serve`) it takes the client's address
+    from `X-Forwarded-For` only when the connection comes from an address listed in
+    `--forwarded-allow-ips` / the `FORWARDED_ALLOW_IPS` environment variable (default
+    127.0.0.1 and ::1). List your own proxies there, and only them: otherwise every client
+    shares the proxy's per-address count, or, if all addresses are trusted, a client picks
+    its own address, and with it its counter."""
     host = request.client.host if request.client else None
     return (host or "unknown")[:_ADDRESS_CHARS]
 
