@@ -54,8 +54,10 @@ def install_error_handlers(app: FastAPI) -> None:
             await run_in_threadpool(record_incident, request.app.state.runtime.db, incident)
         if exc.status_code >= 500:
             return _unexpected(exc)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return _error(exc.status_code, exc.error, exc.detail, headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 401:
+            headers.setdefault("WWW-Authenticate", "Bearer")
+        return _error(exc.status_code, exc.error, exc.detail, headers or None)
 
     @app.exception_handler(StaleDataError)
     async def lost_update(_request: Request, _exc: StaleDataError):

@@ -157,7 +157,13 @@ def tokens_create(
     name: str,
     role: Annotated[str, typer.Option("--role", help="The role the token acts as")],
     station: Annotated[str | None, typer.Option(help="Station code, for a station role")] = None,
-    days: Annotated[int | None, typer.Option(help="Days until it expires")] = None,
+    days: Annotated[
+        int | None,
+        typer.Option(
+            help="Days until it expires (default XUEJI_API_TOKEN_DEFAULT_DAYS, 365; "
+            "at most XUEJI_API_TOKEN_MAX_DAYS, 730)"
+        ),
+    ] = None,
 ) -> None:
     """Create an API token of one role; prints the token once."""
     from xueji.auth.service import create_api_token

@@ -25,6 +25,15 @@ class Settings(BaseSettings):
     # Cost of new password hashes (argon2id): "standard" is argon2-cffi's defaults; "fast"
     # is for test suites only. Existing hashes verify under either.
     password_hashing: Literal["standard", "fast"] = "standard"
+    # Login throttling (POST /auth/token): failed logins counted within a sliding window, per
+    # username and per client address; at the limit further attempts are 429 (even with the
+    # right password) until the oldest counted failures leave the window.
+    login_window_seconds: int = 15 * 60
+    login_failures_per_username: int = 5
+    login_failures_per_address: int = 20
+    # Lifetime of API tokens: the default when none is asked for, and the longest allowed.
+    api_token_default_days: int = 365
+    api_token_max_days: int = 730
     processes_dir: Path = PROJECT_ROOT / "processes"
     forms_dir: Path = PROJECT_ROOT / "forms"
     demo: bool = False

@@ -8,6 +8,8 @@ from typing import Any
 class XuejiError(Exception):
     status_code = 500
     error = "InternalError"
+    # Response headers the case needs (e.g. Retry-After); the app's handler adds them.
+    headers: dict[str, str] | None = None
 
     def __init__(self, detail: Any = None):
         self.detail = detail if detail is not None else self.__doc__
@@ -40,6 +42,18 @@ class Conflict(XuejiError):
 
     status_code = 409
     error = "Conflict"
+
+
+class TooManyAttempts(XuejiError):
+    """Too many failed logins; wait `Retry-After` seconds before trying again."""
+
+    status_code = 429
+    error = "TooManyAttempts"
+
+    def __init__(self, retry_after: int, detail: Any = None):
+        super().__init__(detail)
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 class InvalidInput(XuejiError):

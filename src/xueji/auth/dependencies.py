@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from xueji.auth.principal import Principal, authenticate
+from xueji.auth.service import record_token_use
 from xueji.db.dependencies import DbSession
 from xueji.errors import Forbidden, NotAuthenticated
 
@@ -15,13 +16,20 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=F
 
 
 def current_principal(
-    request: Request, session: DbSession, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request,
+    session: DbSession,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    background: BackgroundTasks,
 ) -> Principal:
     if not token:
         raise NotAuthenticated("missing bearer token")
-    principal = authenticate(session, token, request.app.state.runtime.secret_key)
+    runtime = request.app.state.runtime
+    principal = authenticate(session, token, runtime.secret_key)
     if principal is None:
         raise NotAuthenticated("invalid or expired token")
+    if principal.api_token_id is not None:
+        # After the response, outside the request's transaction (never a write on a GET's).
+        background.add_task(record_token_use, runtime.db, principal.api_token_id)
     return principal
 
 

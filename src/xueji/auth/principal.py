@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
 
+from xueji import clock
 from xueji.auth.roles import COLLEGE_WIDE, Role
-from xueji.auth.tokens import API_TOKEN_PREFIX, hash_api_token, read_access_token
+from xueji.auth.tokens import API_TOKEN_PREFIX, hash_api_token, read_access_claims
 from xueji.models import ApiToken, Student, User
 
 
@@ -22,6 +22,7 @@ class Principal:
     station_code: str | None
     student_id: int | None
     user_id: int | None  # None for an API token
+    api_token_id: int | None = None  # the API token's row, for one
 
     @property
     def is_admin(self) -> bool:
@@ -63,11 +64,15 @@ def principal_from_user(session: Session, user: User) -> Principal:
 
 
 def authenticate(session: Session, token: str, secret: str) -> Principal | None:
-    """The principal a bearer token stands for, or None."""
+    """The principal a bearer token stands for, or None.
+
+    Read afresh on every request, so that a change takes effect with the next one: an API
+    token that is revoked or past its expiry is refused; an access token is refused when its
+    user is gone or disabled, or was disabled after the token was issued (enabled again or
+    not: the token's `epoch` is older than the user's `session_epoch`)."""
     if token.startswith(API_TOKEN_PREFIX):
         row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_api_token(token)))
-        now = datetime.now(UTC)
-        if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
+        if row is None or row.revoked_at is not None or row.expires_at <= clock.now():
             return None
         return Principal(
             username=f"token:{row.name}",
@@ -77,11 +82,14 @@ def authenticate(session: Session, token: str, secret: str) -> Principal | None:
             station_code=row.station.code if row.station else None,
             student_id=None,
             user_id=None,
+            api_token_id=row.id,
         )
-    username = read_access_token(token, secret)
-    if username is None:
+    claims = read_access_claims(token, secret)
+    if claims is None:
         return None
-    user = session.scalar(select(User).where(User.username == username))
+    user = session.scalar(select(User).where(User.username == claims["sub"]))
     if user is None or not user.is_active:
+        return None
+    if claims.get("epoch", 0) != user.session_epoch:
         return None
     return principal_from_user(session, user)

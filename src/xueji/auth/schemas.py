@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 
 class TokenOut(BaseModel):
@@ -36,11 +36,23 @@ class UserOut(BaseModel):
     is_active: bool
 
 
+class UserPatch(BaseModel):
+    """What an admin may change of a user: for now, whether the account is active."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    is_active: bool | None = None
+
+
 class ApiTokenIn(BaseModel):
     name: str = Field(min_length=1, max_length=80)
     role: str
     station: str | None = None
-    days: int | None = Field(None, ge=1, le=3650)
+    # Days until it expires: the setting api_token_default_days (365) when not given, at
+    # most api_token_max_days (730). `days` is the older name, still accepted.
+    expires_in_days: int | None = Field(
+        None, ge=1, le=36500, validation_alias=AliasChoices("expires_in_days", "days")
+    )
 
 
 class ApiTokenOut(BaseModel):
@@ -48,6 +60,14 @@ class ApiTokenOut(BaseModel):
     name: str
     role: str
     station: str | None
+    created_by: str
     created_at: datetime
-    expires_at: datetime | None
+    expires_at: datetime
+    # False once revoked or past its expiry.
+    active: bool
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
+    # When a request last used it, to within a few minutes; null: never used.
+    last_used_at: datetime | None = None
+    # Shown once, in the answer to the POST that created it.
     token: str | None = None

@@ -1,17 +1,20 @@
-"""Creating users and API tokens."""
+"""Users (create, check a password, disable) and API tokens (create, list, revoke, use)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from xueji import clock
-from xueji.auth.passwords import hash_password, verify_password
+from xueji.auth.passwords import burn_verification, hash_password, verify_password
+from xueji.auth.principal import Principal
 from xueji.auth.roles import ROLES
 from xueji.auth.tokens import new_api_token
-from xueji.errors import Conflict, InvalidInput
+from xueji.config import Settings, get_settings
+from xueji.db.session import Database, session_scope
+from xueji.errors import Conflict, InvalidInput, NotFound
 from xueji.models import ApiToken, Role, Station, User
 
 
@@ -57,10 +60,49 @@ def create_user(
 
 
 def check_password(session: Session, username: str, password: str) -> User | None:
+    """The active user with this username and password, or None.
+
+    Every call does the same argon2 work, so that the time taken does not tell which
+    usernames exist: an unknown username is verified against a dummy hash made with the
+    current parameters, and a disabled user's own hash is verified before refusing them
+    exactly as a wrong password is refused."""
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.is_active or not verify_password(user.password_hash, password):
+    if user is None:
+        burn_verification(password)
+        return None
+    if not verify_password(user.password_hash, password) or not user.is_active:
         return None
     return user
+
+
+def set_active(session: Session, username: str, active: bool, by: Principal) -> User:
+    """Enable or disable a user. Disabling ends their sessions at once: access tokens issued
+    before it stay refused even after the user is enabled again."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    if not active and user.id == by.user_id:
+        raise InvalidInput([{"field": "is_active", "message": "you cannot disable yourself"}])
+    if user.is_active and not active:
+        user.session_epoch += 1
+    user.is_active = active
+    session.flush()
+    return user
+
+
+def token_lifetime(days: int | None, settings: Settings) -> timedelta:
+    """The lifetime asked for, or the default one; more than the maximum is refused."""
+    days = settings.api_token_default_days if days is None else days
+    if days > settings.api_token_max_days:
+        raise InvalidInput(
+            [
+                {
+                    "field": "expires_in_days",
+                    "message": f"at most {settings.api_token_max_days} days",
+                }
+            ]
+        )
+    return timedelta(days=days)
 
 
 def create_api_token(
@@ -70,8 +112,11 @@ def create_api_token(
     created_by: str,
     station: str | None = None,
     days: int | None = None,
+    settings: Settings | None = None,
 ) -> tuple[ApiToken, str]:
-    """A new API token of one role; the token text is returned once and never stored."""
+    """A new API token of one role, valid for `days` (default and maximum: settings); the
+    token text is returned once and never stored."""
+    lifetime = token_lifetime(days, settings or get_settings())
     _roles(session, [role])
     token, token_hash = new_api_token()
     now = clock.now()
@@ -82,8 +127,52 @@ def create_api_token(
         token_hash=token_hash,
         created_by=created_by,
         created_at=now,
-        expires_at=now + timedelta(days=days) if days else None,
+        expires_at=now + lifetime,
     )
     session.add(row)
     session.flush()
     return row, token
+
+
+def list_api_tokens(session: Session, include_revoked: bool = False) -> list[ApiToken]:
+    """API tokens, newest first; expired ones included, revoked ones only when asked."""
+    query = select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    if not include_revoked:
+        query = query.where(ApiToken.revoked_at.is_(None))
+    return list(session.scalars(query))
+
+
+def revoke_api_token(session: Session, token_id: int, by: str) -> ApiToken:
+    """Revoke a token: the next request with it is refused. Revoking twice keeps the first."""
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"no API token {token_id}")
+    if row.revoked_at is None:
+        row.revoked_at = clock.now()
+        row.revoked_by = by
+        session.flush()
+    return row
+
+
+# How precisely `last_used_at` is kept: a token is written at most once in this period.
+TOKEN_USE_RESOLUTION = timedelta(minutes=5)
+
+
+def record_token_use(db: Database, token_id: int) -> None:
+    """Note that a token was used (after the response, in a transaction of its own), unless
+    it was noted less than TOKEN_USE_RESOLUTION ago."""
+    now = clock.now()
+    stale = now - TOKEN_USE_RESOLUTION
+    with db.reader() as session:
+        last = session.scalar(select(ApiToken.last_used_at).where(ApiToken.id == token_id))
+    if last is not None and last > stale:
+        return
+    with session_scope(db.writer) as session:
+        session.execute(
+            update(ApiToken)
+            .where(
+                ApiToken.id == token_id,
+                or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= stale),
+            )
+            .values(last_used_at=now)
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 
@@ -13,24 +14,39 @@ _ALGORITHM = "HS256"
 
 
 def create_access_token(
-    username: str, secret: str, minutes: int, now: datetime | None = None
+    username: str, secret: str, minutes: int, now: datetime | None = None, epoch: int = 0
 ) -> str:
+    """A signed token for `username`; `epoch` is the user's session epoch (see User), left
+    out while it is 0, as in tokens made before there were epochs."""
     now = now or datetime.now(UTC)
-    claims = {"sub": username, "iat": now, "exp": now + timedelta(minutes=minutes), "typ": "access"}
+    claims: dict[str, Any] = {
+        "sub": username,
+        "iat": now,
+        "exp": now + timedelta(minutes=minutes),
+        "typ": "access",
+    }
+    if epoch:
+        claims["epoch"] = epoch
     return jwt.encode(claims, secret, algorithm=_ALGORITHM)
 
 
-def read_access_token(token: str, secret: str) -> str | None:
-    """The username in a valid, unexpired access token, else None."""
+def read_access_claims(token: str, secret: str) -> dict[str, Any] | None:
+    """The claims of a valid, unexpired access token (`sub`, `epoch`, …), else None."""
     try:
         claims = jwt.decode(
             token, secret, algorithms=[_ALGORITHM], options={"require": ["sub", "exp", "iat"]}
         )
     except jwt.PyJWTError:
         return None
-    if claims.get("typ") != "access":
+    if claims.get("typ") != "access" or not isinstance(claims.get("epoch", 0), int):
         return None
-    return claims["sub"]
+    return claims
+
+
+def read_access_token(token: str, secret: str) -> str | None:
+    """The username in a valid, unexpired access token, else None."""
+    claims = read_access_claims(token, secret)
+    return None if claims is None else claims["sub"]
 
 
 def new_api_token() -> tuple[str, str]:

@@ -1,10 +1,10 @@
-"""Users, roles and API tokens."""
+"""Users, roles, API tokens and failed logins."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import Column, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from xueji.db.base import Base
@@ -35,6 +35,9 @@ class User(Base):
     station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"), index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    # Stamped into each access token issued; bumped when the user is disabled, which ends
+    # every session they had (tokens carrying an older one are refused, enabled again or not).
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin")
     station = relationship("Station", lazy="joined")
@@ -52,7 +55,31 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime]
-    expires_at: Mapped[datetime | None]
+    # Every token expires (settings api_token_default_days / api_token_max_days).
+    expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(80))
+    # When a request last used it, to the nearest few minutes (not written on every request).
+    last_used_at: Mapped[datetime | None]
 
     station = relationship("Station", lazy="joined")
+
+
+class LoginAttempt(Base):
+    """A login that failed (or is being checked) for throttling, shared by every process.
+
+    Rows older than the throttling window are pruned as new ones come. `username` is cleared
+    when that user logs in, so the row no longer counts for the username but still does for
+    the address it came from."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_username_at", "username", "attempted_at"),
+        Index("ix_login_attempts_address_at", "address", "attempted_at"),
+        Index("ix_login_attempts_attempted_at", "attempted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(64))
+    attempted_at: Mapped[datetime]

@@ -36,9 +36,15 @@ class UserTask(Base):
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(80))
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Optimistic concurrency: every UPDATE of the row checks and bumps it (claim, unclaim,
+    # assign, complete, cancel, overdue marks); clients send the one they read to claim or
+    # assign only what they saw.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     instance = relationship("ProcessInstance", lazy="joined", innerjoin=True)
     station = relationship("Station", lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
 
     def is_overdue(self, now: datetime) -> bool:
         """Open and past its due date (or marked so by its deadline timer)."""

@@ -8,7 +8,7 @@ from xueji.auth.dependencies import CurrentUser
 from xueji.db.dependencies import DbSession
 from xueji.errors import InvalidInput
 from xueji.instances.repository import get_readable_task as get_readable
-from xueji.instances.schemas import CompleteResult, TaskItem, instance_detail, task_item
+from xueji.instances.schemas import CompleteResult, instance_detail, task_item
 from xueji.paging import Paging
 from xueji.runtime import AppRuntime
 from xueji.tasks import service
@@ -20,6 +20,9 @@ from xueji.tasks.schemas import (
     CompleteBody,
     TaskDetail,
     TaskPage,
+    VersionBody,
+    VersionedTask,
+    versioned,
 )
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
@@ -52,7 +55,7 @@ def list_tasks(
     )
     rows, total = paging.fetch(session, query)
     return TaskPage(
-        items=[task_item(t) for t in rows], total=total, page=paging.page, per_page=paging.per_page
+        items=[versioned(t) for t in rows], total=total, page=paging.page, per_page=paging.per_page
     )
 
 
@@ -92,33 +95,67 @@ def get_task(
     return service.task_detail(session, runtime, task)
 
 
-@router.post("/{task_id}/claim", response_model=TaskItem, responses={**NOT_FOUND, **CHANGED})
-def claim_task(task_id: str, session: DbSession, principal: CurrentUser) -> TaskItem:
-    """Claim a task: it is yours until you complete or unclaim it."""
-    return task_item(service.claim(session, principal, task_id))
+STALE = {
+    409: {
+        "description": "Completed already, claimed by someone else, moved on, or changed since "
+        "the `version` sent"
+    }
+}
 
 
-@router.post("/{task_id}/unclaim", response_model=TaskItem, responses={**NOT_FOUND, **CHANGED})
-def unclaim_task(task_id: str, session: DbSession, principal: CurrentUser) -> TaskItem:
-    """Give a claimed task back to its role."""
-    return task_item(service.unclaim(session, principal, task_id))
+@router.post("/{task_id}/claim", response_model=VersionedTask, responses={**NOT_FOUND, **STALE})
+def claim_task(
+    task_id: str, session: DbSession, principal: CurrentUser, body: VersionBody | None = None
+) -> VersionedTask:
+    """Claim a task: it is yours until you complete or unclaim it.
+
+    Optional body `{"version": n}`: only if the task is still at that version (409 if not).
+    Claiming a task someone else holds is 409; claiming your own again changes nothing."""
+    version = body.version if body else None
+    return versioned(service.claim(session, principal, task_id, version))
+
+
+@router.post("/{task_id}/unclaim", response_model=VersionedTask, responses={**NOT_FOUND, **STALE})
+def unclaim_task(
+    task_id: str, session: DbSession, principal: CurrentUser, body: VersionBody | None = None
+) -> VersionedTask:
+    """Give a claimed task back to its role (its holder, or a registrar).
+
+    Optional body `{"version": n}`: only if the task is still at that version (409 if not)."""
+    version = body.version if body else None
+    return versioned(service.unclaim(session, principal, task_id, version))
 
 
 @router.post(
     "/{task_id}/assign",
-    response_model=TaskItem,
+    response_model=VersionedTask,
     responses={
         **NOT_FOUND,
-        **CHANGED,
+        **STALE,
         403: {"description": "May not assign"},
         422: {"description": "That user cannot work on this task"},
     },
 )
 def assign_task(
     task_id: str, body: AssignBody, session: DbSession, principal: CurrentUser
-) -> TaskItem:
-    """Assign a task to a user who holds its role and scope."""
-    return task_item(service.assign(session, principal, task_id, body.username))
+) -> VersionedTask:
+    """Assign a task to a user who holds its role and scope.
+
+    Who: registrars and admins, or holders of the task's role. The rule, so that of two
+    assignments made at the same time only one wins (assignments are serialised on the task's
+    instance; the second sees what the first did):
+
+    - with `version` (the task's `version` from GET /tasks/{id} or the inbox): 409 if the
+      task has changed since (every claim, unclaim, assign and completion bumps it);
+    - a task nobody holds may be assigned with or without `version`;
+    - a task somebody holds needs `version`, else 409 naming the assignee and the current
+      version (even when the caller holds it: it may have been assigned to them a moment
+      ago). With it, the caller may hand on a task they hold; only a registrar (or admin)
+      may re-assign a task someone else holds — for holders of the role that is 409.
+
+    So two simultaneous assigns of an unassigned task: one 200, one 409 (it now has an
+    assignee); two with the same `version`: one 200, one 409 (the version moved on)."""
+    return versioned(service.assign(session, principal, task_id, body.username, body.version))
 
 
 @router.post(

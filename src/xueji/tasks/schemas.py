@@ -7,17 +7,30 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from xueji.forms.schemas import FormOut
-from xueji.instances.schemas import TaskItem
+from xueji.instances.schemas import TaskItem, task_item
+from xueji.models import UserTask
 
 
-class TaskDetail(TaskItem):
+class VersionedTask(TaskItem):
+    """A task item with its version: bumped by every change of the task (claim, unclaim,
+    assign, complete, overdue marks); send it back with claim or assign to act only on the
+    task as you read it."""
+
+    version: int
+
+
+def versioned(task: UserTask) -> VersionedTask:
+    return VersionedTask(**task_item(task).model_dump(), version=task.version)
+
+
+class TaskDetail(VersionedTask):
     form: FormOut
     data: dict[str, Any]
     documentation: str | None
 
 
 class TaskPage(BaseModel):
-    items: list[TaskItem]
+    items: list[VersionedTask]
     total: int
     page: int
     per_page: int
@@ -46,3 +59,11 @@ class CompleteBatchResult(BaseModel):
 
 class AssignBody(BaseModel):
     username: str
+    # The task's version as the caller read it: 409 if it changed since. Needed to take a
+    # task from someone who holds it (registrars, admins).
+    version: int | None = Field(None, ge=1)
+
+
+class VersionBody(BaseModel):
+    # The task's version as the caller read it: 409 if it changed since.
+    version: int | None = Field(None, ge=1)

@@ -29,9 +29,10 @@ from xueji.tasks.schemas import TaskDetail
 
 
 def _open_task(
-    session: Session, principal: Principal, task_id: str
+    session: Session, principal: Principal, task_id: str, version: int | None = None
 ) -> tuple[UserTask, ProcessInstance]:
-    """The task and its instance, locked, or 404/409 when it cannot be worked on now."""
+    """The task and its instance, locked, or 404/409 when it cannot be worked on now, or
+    when `version` (the one the caller read) is given and the task has changed since."""
     task = get_readable(session, principal, task_id)
     instance = lock(session, task.instance_id)
     session.refresh(task)
@@ -39,12 +40,22 @@ def _open_task(
         raise Conflict(f"the task is already {task.state}")
     if instance.state != InstanceState.RUNNING:
         raise Conflict(f"the process instance is {instance.state}")
+    if version is not None and version != task.version:
+        raise Conflict(
+            f"the task changed since you read it (version {version}, now {task.version}; "
+            f"assignee: {task.assignee or 'none'})"
+        )
     return task, instance
 
 
-def claim(session: Session, principal: Principal, task_id: str) -> UserTask:
-    task, instance = _open_task(session, principal, task_id)
-    if task.assignee not in (None, principal.username):
+def claim(
+    session: Session, principal: Principal, task_id: str, version: int | None = None
+) -> UserTask:
+    """Take a task nobody holds (claiming one's own again changes nothing)."""
+    task, instance = _open_task(session, principal, task_id, version)
+    if task.assignee == principal.username:
+        return task
+    if task.assignee is not None:
         raise Conflict(f"the task is claimed by {task.assignee}")
     task.assignee = principal.username
     record_event(
@@ -56,11 +67,14 @@ def claim(session: Session, principal: Principal, task_id: str) -> UserTask:
         element_name=task.name,
         task_id=task.id,
     )
+    session.flush()  # the answer carries the new version
     return task
 
 
-def unclaim(session: Session, principal: Principal, task_id: str) -> UserTask:
-    task, instance = _open_task(session, principal, task_id)
+def unclaim(
+    session: Session, principal: Principal, task_id: str, version: int | None = None
+) -> UserTask:
+    task, instance = _open_task(session, principal, task_id, version)
     if task.assignee is None:
         return task
     if task.assignee != principal.username and not principal.has_role(Role.REGISTRAR):
@@ -75,16 +89,34 @@ def unclaim(session: Session, principal: Principal, task_id: str) -> UserTask:
         element_name=task.name,
         task_id=task.id,
     )
+    session.flush()  # the answer carries the new version
     return task
 
 
-def assign(session: Session, principal: Principal, task_id: str, username: str) -> UserTask:
-    """Give a task to a user who could work on it (registrars, admins, or the task's role)."""
-    task, instance = _open_task(session, principal, task_id)
+def assign(
+    session: Session,
+    principal: Principal,
+    task_id: str,
+    username: str,
+    version: int | None = None,
+) -> UserTask:
+    """Give a task to a user who could work on it (registrars, admins, or the task's role).
+
+    Without `version` only a task nobody holds. A task someone holds (the caller included:
+    they may not know that it was just assigned to them) needs the `version` the caller
+    read, which must still be the task's: they saw whom they take it from. Then the caller
+    may hand on a task they hold, and registrars (and admins) may take it from anyone."""
+    task, instance = _open_task(session, principal, task_id, version)
     if not (principal.has_role(Role.REGISTRAR) or task.role in principal.roles):
         raise Forbidden("only registrars or holders of the task's role may assign it")
-    if task.assignee not in (None, principal.username) and not principal.has_role(Role.REGISTRAR):
-        raise Conflict(f"the task is claimed by {task.assignee}")
+    if task.assignee is not None:
+        if task.assignee != principal.username and not principal.has_role(Role.REGISTRAR):
+            raise Conflict(f"the task is claimed by {task.assignee}")
+        if version is None:
+            raise Conflict(
+                f"the task is assigned to {task.assignee}; to re-assign it, send the task's "
+                f"version (now {task.version})"
+            )
     user = session.scalar(select(User).where(User.username == username, User.is_active))
     target = principal_from_user(session, user) if user else None
     if target is None or session.scalar(readable_by(target).where(UserTask.id == task.id)) is None:
@@ -102,6 +134,7 @@ def assign(session: Session, principal: Principal, task_id: str, username: str) 
         task_id=task.id,
         data={"assignee": username},
     )
+    session.flush()  # the answer carries the new version
     return task
 
 
@@ -231,6 +264,7 @@ def task_detail(session: Session, runtime: Runtime, task: UserTask) -> TaskDetai
     )
     return TaskDetail(
         **task_item(task).model_dump(),
+        version=task.version,
         form=form,
         data=serializer.plain(data or {}),
         documentation=documentation,
