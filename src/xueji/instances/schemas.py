@@ -34,6 +34,9 @@ class TaskItem(BaseModel):
     created_at: datetime
     completed_at: datetime | None = None
     completed_by: str | None = None
+    # Bumped by every change of the task (claim, unclaim, assign, complete, overdue marks);
+    # send it back with claim or assign to act only on the task as you read it.
+    version: int = 0
 
 
 class MessageResult(BaseModel):
@@ -129,6 +132,7 @@ def task_item(task: UserTask) -> TaskItem:
         created_at=task.created_at,
         completed_at=task.completed_at,
         completed_by=task.completed_by,
+        version=task.version,
     )
 
 

@@ -19,10 +19,9 @@ from xueji.tasks.schemas import (
     CompleteBatchResult,
     CompleteBody,
     TaskDetail,
+    TaskItem,
     TaskPage,
     VersionBody,
-    VersionedTask,
-    versioned,
 )
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
@@ -55,7 +54,7 @@ def list_tasks(
     )
     rows, total = paging.fetch(session, query)
     return TaskPage(
-        items=[versioned(t) for t in rows], total=total, page=paging.page, per_page=paging.per_page
+        items=[task_item(t) for t in rows], total=total, page=paging.page, per_page=paging.per_page
     )
 
 
@@ -103,32 +102,32 @@ STALE = {
 }
 
 
-@router.post("/{task_id}/claim", response_model=VersionedTask, responses={**NOT_FOUND, **STALE})
+@router.post("/{task_id}/claim", response_model=TaskItem, responses={**NOT_FOUND, **STALE})
 def claim_task(
     task_id: str, session: DbSession, principal: CurrentUser, body: VersionBody | None = None
-) -> VersionedTask:
+) -> TaskItem:
     """Claim a task: it is yours until you complete or unclaim it.
 
     Optional body `{"version": n}`: only if the task is still at that version (409 if not).
     Claiming a task someone else holds is 409; claiming your own again changes nothing."""
     version = body.version if body else None
-    return versioned(service.claim(session, principal, task_id, version))
+    return task_item(service.claim(session, principal, task_id, version))
 
 
-@router.post("/{task_id}/unclaim", response_model=VersionedTask, responses={**NOT_FOUND, **STALE})
+@router.post("/{task_id}/unclaim", response_model=TaskItem, responses={**NOT_FOUND, **STALE})
 def unclaim_task(
     task_id: str, session: DbSession, principal: CurrentUser, body: VersionBody | None = None
-) -> VersionedTask:
+) -> TaskItem:
     """Give a claimed task back to its role (its holder, or a registrar).
 
     Optional body `{"version": n}`: only if the task is still at that version (409 if not)."""
     version = body.version if body else None
-    return versioned(service.unclaim(session, principal, task_id, version))
+    return task_item(service.unclaim(session, principal, task_id, version))
 
 
 @router.post(
     "/{task_id}/assign",
-    response_model=VersionedTask,
+    response_model=TaskItem,
     responses={
         **NOT_FOUND,
         **STALE,
@@ -138,7 +137,7 @@ def unclaim_task(
 )
 def assign_task(
     task_id: str, body: AssignBody, session: DbSession, principal: CurrentUser
-) -> VersionedTask:
+) -> TaskItem:
     """Assign a task to a user who holds its role and scope.
 
     Who: registrars and admins, or holders of the task's role. The rule, so that of two
@@ -155,7 +154,7 @@ def assign_task(
 
     So two simultaneous assigns of an unassigned task: one 200, one 409 (it now has an
     assignee); two with the same `version`: one 200, one 409 (the version moved on)."""
-    return versioned(service.assign(session, principal, task_id, body.username, body.version))
+    return task_item(service.assign(session, principal, task_id, body.username, body.version))
 
 
 @router.post(

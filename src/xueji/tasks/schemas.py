@@ -7,30 +7,17 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from xueji.forms.schemas import FormOut
-from xueji.instances.schemas import TaskItem, task_item
-from xueji.models import UserTask
+from xueji.instances.schemas import TaskItem
 
 
-class VersionedTask(TaskItem):
-    """A task item with its version: bumped by every change of the task (claim, unclaim,
-    assign, complete, overdue marks); send it back with claim or assign to act only on the
-    task as you read it."""
-
-    version: int
-
-
-def versioned(task: UserTask) -> VersionedTask:
-    return VersionedTask(**task_item(task).model_dump(), version=task.version)
-
-
-class TaskDetail(VersionedTask):
+class TaskDetail(TaskItem):
     form: FormOut
     data: dict[str, Any]
     documentation: str | None
 
 
 class TaskPage(BaseModel):
-    items: list[VersionedTask]
+    items: list[TaskItem]
     total: int
     page: int
     per_page: int

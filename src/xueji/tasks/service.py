@@ -264,7 +264,6 @@ def task_detail(session: Session, runtime: Runtime, task: UserTask) -> TaskDetai
     )
     return TaskDetail(
         **task_item(task).model_dump(),
-        version=task.version,
         form=form,
         data=serializer.plain(data or {}),
         documentation=documentation,
