@@ -35,15 +35,16 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests.helpers import auth, deploy
 from xueji.app import create_app
 from xueji.auth.service import create_user
 from xueji.db.session import session_scope
 from xueji.engine.timers import pending_timers
+from xueji.instances.repository import lock
 from xueji.instances.steps import load_workflow
-from xueji.models import HistoryEvent, ProcessInstance, Timer, UserTask
+from xueji.models import HistoryEvent, ProcessInstance, Student, Timer, UserTask
 from xueji.scheduler.worker import run_once
 
 ROUNDS = int(os.environ.get("XUEJI_RACE_ROUNDS", "10"))
@@ -421,3 +422,146 @@ def test_complete_vs_terminate(client, db, racers):
         assert timer.state == "cancelled"
     check_every_instance_loads(db)
     record("complete vs terminate", outcomes)
+
+
+def start_batch_of_one(client, db) -> tuple[dict, str, dict]:
+    """A batch_parent waiting on one child (stu1001's); the parent, the child's id, its task."""
+    with db.db.reader() as session:
+        [student] = [s.id for s in session.scalars(select(Student)) if s.user.username == "stu1001"]
+    response = client.post(
+        "/api/v1/process-definitions/batch_parent/start",
+        json={"variables": {"students": [student], "station": "S01"}},
+        headers=auth(client, "registrar"),
+    )
+    assert response.status_code == 201, response.text
+    parent = response.json()
+    [child_id] = parent["children"]
+    tasks = client.get(
+        "/api/v1/tasks", params={"instance_id": child_id}, headers=auth(client, "stu1001")
+    )
+    [task] = tasks.json()["items"]
+    return parent, child_id, task
+
+
+def test_complete_a_childs_last_task_vs_terminate_its_caller(client, db, racers):
+    """Completing the task ends the child, which wakes its caller (child, then caller);
+    terminating the caller ends its children (caller, then child). Terminate always succeeds:
+    after the completion it ends the woken caller; before it, the completion gets 409."""
+    deploy(client, "batch_child.bpmn", "batch_parent.bpmn")
+    outcomes: Counter = Counter()
+    for _ in range(ROUNDS):
+        parent, child_id, task = start_batch_of_one(client, db)
+        answer = {"data": {"answer": "yes"}}
+        results = race(
+            jittered(post(racers[0], client, f"/tasks/{task['id']}/complete", "stu1001", answer)),
+            jittered(
+                post(racers[1], client, f"/process-instances/{parent['id']}/terminate", "registrar")
+            ),
+        )
+        completed, terminated = statuses(*results)
+        assert terminated == 200 and completed in (200, 409), results
+        caller, child = check_instance(db, parent["id"]), check_instance(db, child_id)
+        assert caller["state"] == "terminated"
+        if completed == 200:
+            assert child["state"] == "completed" and child["kinds"]["task_completed"] == 1
+            # the caller was woken (its summary task created) before it was terminated
+            assert caller["kinds"]["call_completed"] == 1
+            assert [t.state for t in caller["tasks"].values()] == ["cancelled"]
+            outcomes["complete, then terminate"] += 1
+        else:
+            assert child["state"] == "terminated" and child["kinds"]["task_cancelled"] == 1
+            assert caller["kinds"]["call_completed"] == 0 and caller["tasks"] == {}
+            outcomes[f"terminate won, 409: {why(results)}"] += 1
+    check_every_instance_loads(db)
+    record("complete child vs terminate caller", outcomes)
+
+
+# --- regressions: lock order between a child's step and terminating its caller -------------
+
+
+def wait_until_a_request_waits_for_a_lock(db) -> None:
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        with db.db.engine.connect() as conn:  # a new transaction: the view is a snapshot
+            if conn.scalar(query):
+                return
+        assert time.monotonic() < deadline, "the request never waited for the lock"
+        time.sleep(0.01)
+
+
+def in_thread(call: Callable[[], Any]) -> tuple[threading.Thread, dict]:
+    result: dict = {}
+    thread = threading.Thread(target=lambda: result.update(value=call()))
+    thread.start()
+    return thread, result
+
+
+def ends_child_then_locks_caller(db, child_id: str, caller_id: str, while_holding_child):
+    """Do what a step ending the child does (lock the child, then its caller), with
+    `while_holding_child` started once the child is locked; its result."""
+    with db.db.writer() as step:
+        lock(step, child_id)
+        thread, result = in_thread(while_holding_child)
+        wait_until_a_request_waits_for_a_lock(db)
+        step.execute(text("SET LOCAL lock_timeout = '10s'"))
+        lock(step, caller_id)  # deadlock detected here (or in the request) if it took the caller
+        step.commit()
+    thread.join(60)
+    return result["value"]
+
+
+def test_terminating_a_caller_waits_for_a_step_ending_its_child_without_deadlock(
+    client, db, server
+):
+    if db.db.is_sqlite:
+        pytest.skip("SQLite has one writer at a time: no row locks to take in the wrong order")
+    deploy(client, "batch_child.bpmn", "batch_parent.bpmn")
+    parent, child_id, _task = start_batch_of_one(client, db)
+    headers = auth(client, "registrar")
+
+    def terminate():
+        url = f"{server}/api/v1/process-instances/{parent['id']}/terminate"
+        return httpx.post(url, headers=headers, timeout=60, trust_env=False)
+
+    response = ends_child_then_locks_caller(db, child_id, parent["id"], terminate)
+    assert response.status_code == 200, response.text
+    assert check_instance(db, parent["id"])["state"] == "terminated"
+    assert check_instance(db, child_id)["state"] == "terminated"
+
+
+def test_terminating_the_caller_from_an_incident_waits_for_a_siblings_step_without_deadlock(
+    client, db, server
+):
+    if db.db.is_sqlite:
+        pytest.skip("SQLite has one writer at a time: no row locks to take in the wrong order")
+    deploy(client, "batch_child.bpmn", "batch_parent.bpmn")
+    with db.db.reader() as session:
+        students = {s.user.username: s.id for s in session.scalars(select(Student))}
+    response = client.post(
+        "/api/v1/process-definitions/batch_parent/start",
+        json={"variables": {"students": [students["stu1001"], students["stu1002"]]}},
+        headers=auth(client, "registrar"),
+    )
+    assert response.status_code == 201, response.text
+    parent = response.json()
+    ended, sibling = parent["children"]
+    terminated = client.post(
+        f"/api/v1/process-instances/{ended}/terminate", headers=auth(client, "registrar")
+    )
+    assert terminated.status_code == 200, terminated.text
+    [incident] = client.get("/api/v1/incidents", headers=auth(client, "admin")).json()
+    headers = auth(client, "admin")
+
+    def terminate_caller():
+        url = f"{server}/api/v1/incidents/{incident['id']}/resolve"
+        body = {"action": "terminate_caller"}
+        return httpx.post(url, json=body, headers=headers, timeout=60, trust_env=False)
+
+    response = ends_child_then_locks_caller(db, sibling, parent["id"], terminate_caller)
+    assert response.status_code == 200, response.text
+    assert check_instance(db, parent["id"])["state"] == "terminated"
+    assert check_instance(db, sibling)["state"] == "terminated"
