@@ -279,23 +279,16 @@ def check_after_restart(runtime, load: Load, instance_ids: list[str]) -> Counter
                 select(UserTask).where(UserTask.instance_id.in_(instance_ids))
             )
         }
-        completed_lines = Counter(
+        completions = list(
             session.scalars(
-                select(HistoryEvent.task_id).where(
-                    HistoryEvent.kind == "task_completed",
-                    HistoryEvent.instance_id.in_(instance_ids),
-                )
-            )
-        )
-        lines = {
-            h.task_id: h
-            for h in session.scalars(
                 select(HistoryEvent).where(
                     HistoryEvent.kind == "task_completed",
                     HistoryEvent.instance_id.in_(instance_ids),
                 )
             )
-        }
+        )
+    completed_lines = Counter(h.task_id for h in completions)
+    lines = {h.task_id: h for h in completions}
     for task_id, data in load.acknowledged:
         row = rows[task_id]
         assert (row.state, row.data, row.completed_by) == ("completed", data, "registrar"), task_id

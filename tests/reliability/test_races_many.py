@@ -9,15 +9,20 @@ XUEJI_TEST_DATABASE_URL is set; run the module both ways):
   succeed, one after the other: the rule is only that the history tells what happened),
 - complete vs the task's deadline timer (`run_once` after the due instant, in this process,
   while the task is completed over HTTP),
-- complete vs terminate.
+- complete vs terminate,
+- completing a child's last task (which wakes its caller) vs terminating the caller.
 
 After every round: no 500; exactly one winner where the rule says so (the other gets 409); no
 doubled or lost history lines; the inbox rows are the engine's READY tasks and the pending
 timer rows its waiting timers; the instance loads. Every instance loads at the end.
 
 Rounds per kind: XUEJI_RACE_ROUNDS (default 10, for CI; the full run is 200:
-`XUEJI_RACE_ROUNDS=200 .venv/bin/python -m pytest -p no:cacheprovider -s
-tests/reliability/test_races_many.py`). A summary line per kind (rounds, outcomes) is printed.
+`XUEJI_RACE_ROUNDS=200 .venv/bin/python -m pytest -p no:cacheprovider
+tests/reliability/test_races_many.py`, with XUEJI_TEST_DATABASE_URL for PostgreSQL). A summary
+line per kind (rounds, outcomes) is printed at the end of the module.
+
+At the end, two deterministic PostgreSQL regressions hold a child's row lock as a step ending
+the child does, and check that terminating its caller waits instead of deadlocking.
 """
 
 from __future__ import annotations
