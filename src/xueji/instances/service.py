@@ -121,11 +121,41 @@ def resume(session: Session, principal: Principal, instance_id: str) -> ProcessI
     )
 
 
+def _lock_for_terminate(session: Session, instance_id: str) -> ProcessInstance:
+    """Lock an instance to terminate it: its unfinished descendants first, deepest first.
+
+    A step that ends a child locks the child, then its caller (flows._child_finished), and
+    terminating locks each child it ends: locking the caller before its children would wait
+    on such a step while it waits on us (a deadlock on PostgreSQL, a 500 for one of the two).
+    """
+    levels: list[list[str]] = []
+    parents = [instance_id]
+    while parents:
+        parents = list(
+            session.scalars(
+                select(ProcessInstance.id)
+                .where(ProcessInstance.parent_id.in_(parents))
+                .where(ProcessInstance.state.in_(UNFINISHED))
+                .order_by(ProcessInstance.id)
+            )
+        )
+        levels.append(parents)
+    for level in reversed(levels):
+        if level:
+            session.execute(
+                select(ProcessInstance.id)
+                .where(ProcessInstance.id.in_(level))
+                .order_by(ProcessInstance.id)
+                .with_for_update()
+            )
+    return lock(session, instance_id)
+
+
 def terminate(
     session: Session, runtime: Runtime, principal: Principal, instance_id: str
 ) -> ProcessInstance:
     """End an instance and its running children; a child's caller gets an incident."""
-    instance = lock(session, instance_id)
+    instance = _lock_for_terminate(session, instance_id)
     if instance.state not in UNFINISHED:
         raise Conflict(f"the instance is {instance.state}; it cannot be terminated")
     flows.terminate(session, runtime, instance, principal.username)
@@ -171,7 +201,7 @@ def resolve_incident(
         elif action == "skip":
             flows.skip_child(session, runtime, child, outputs or {}, principal.username)
         else:
-            caller = lock(session, child.parent_id or "")
+            caller = _lock_for_terminate(session, child.parent_id or "")
             if caller.state in UNFINISHED:
                 flows.terminate(session, runtime, caller, principal.username)
     incident.resolved_at = clock.now()
