@@ -541,6 +541,35 @@ def test_closing_the_pool_stops_a_running_job():
     assert all(_gone(pid) for pid in pids)
 
 
+def test_a_forked_child_gets_pools_of_its_own():
+    env = RestrictedEnvironment(time_limit=LIMIT)  # the shared pool, started here
+    env.execute("x = 1", {})
+    parent_pids = set(env.pool.pids())
+    child = os.fork()
+    if child == 0:  # the child: never return into pytest
+        code = 1
+        try:
+            data = {}
+            env.execute("x = 2", data)
+            code = 0 if data == {"x": 2} and not set(env.pool.pids()) & parent_pids else 3
+            env.pool.close()
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        pid, status = os.waitpid(child, os.WNOHANG)
+        if pid:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+        pytest.fail("the forked child did not finish")
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert set(env.pool.pids()) == parent_pids  # the parent's workers are untouched
+    env.execute("x = 3", {})
+
+
 # --------------------------------------------------------------------------- through the runner
 
 BPMN = """<?xml version="1.0" encoding="UTF-8"?>

@@ -617,9 +617,9 @@ class ScriptPool:
     # ----------------------------------------------------------------- the workers
 
     def _acquire(self) -> _Worker:
+        if os.getpid() != self._pid:  # its workers and lock belong to the parent
+            raise ScriptWorkerFailed("a script pool cannot be used in a forked process")
         with self._cond:
-            if os.getpid() != self._pid:
-                raise ScriptWorkerFailed("a script pool cannot be used in a forked process")
             while True:
                 if self._closed:
                     raise ScriptWorkerFailed("the script pool was shut down")
@@ -778,6 +778,16 @@ def shared_pool(
                 atexit.register(close_shared_pools)
             pool = _shared[key] = ScriptPool(size, memory_limit, result_limit)
         return pool
+
+
+def _forget_shared_pools() -> None:
+    """In a forked child: the parent's pools (and maybe a held lock) are not the child's."""
+    global _shared_lock
+    _shared_lock = threading.Lock()
+    _shared.clear()
+
+
+os.register_at_fork(after_in_child=_forget_shared_pools)
 
 
 def close_shared_pools() -> None:
