@@ -18,11 +18,12 @@ through three layers:
    and each job by the time limit (``XUEJI_SCRIPT_TIME_LIMIT``): past it (plus 0.2 s) the
    server kills the worker with SIGKILL and starts another, so that one long C call
    (``pow(3, 2**999999, 2**2000 + 1)``) is stopped as surely as ``while True: pass``.
-   Threads use different workers (``XUEJI_SCRIPT_WORKERS``), so a bomb in one step never
-   holds up another's.  Only the task data the code names goes to the worker, as JSON;
-   what comes back is the expression's value or the names the script changed and removed,
-   written back by the same rules as before (names starting with ``_``, functions, classes
-   and modules are not written back; deleted names are removed), at most
+   Threads use different workers (``XUEJI_SCRIPT_WORKERS``), so a bomb in one step does not
+   hold up another's (unless every worker is busy: then a job waits for the first free one).
+   Only the task data the code names goes to the worker, as JSON; what comes back is the
+   expression's value or the names the script changed and removed, written back by the same
+   rules as before (names starting with ``_``, functions, classes and modules are not
+   written back; deleted names are removed), at most
    ``XUEJI_SCRIPT_RESULT_KIB`` (1 MiB) of JSON, every value checked by
    ``serializer.check_data``: a value the instance state cannot store ("x: values of type
    range cannot be stored", "d: keys must be strings (got 1)", "f: NaN is not a value") fails
@@ -43,9 +44,9 @@ through three layers:
 A limit reached raises ``ScriptLimitExceeded`` (``ScriptTimeout``: "the script ran longer
 than its time limit of 1.0 s and was stopped"; ``ScriptMemoryExceeded``: "… used more than
 512 MiB of memory"; ``ScriptResultTooLarge``: "the script's result is larger than 1 MiB
-(x)"); an unstorable value
-``UnstorableValue``; SpiffWorkflow wraps them in a ``WorkflowTaskException`` and the runner
-turns that into a ``StepError`` whose reason names the limit.  Other exceptions of a script
+(x)"), an unstorable value ``UnstorableValue``; SpiffWorkflow wraps them in a
+``WorkflowTaskException`` and the runner turns that into a ``StepError`` whose reason names
+the limit.  Other exceptions of a script
 come back with their type (``KeyError``, ``ZeroDivisionError`` …) and line.
 
 Not covered: compiling happens in the server (sources are bounded by the upload limit), and
