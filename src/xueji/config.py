@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -39,6 +40,11 @@ class Settings(BaseSettings):
     demo: bool = False
     # Wall-clock limit of one script task or condition from a diagram.
     script_time_limit: float = 1.0
+    # Worker processes that run diagram scripts and conditions (xueji.engine.sandbox), the
+    # address space each may use, and the largest result (JSON) of one script or condition.
+    script_workers: int = Field(default=2, ge=1)
+    script_memory_mib: int = Field(default=512, ge=64)
+    script_result_kib: int = Field(default=1024, ge=1)
     # Largest accepted upload of one diagram or form file.
     max_upload_bytes: int = 5 * 1024 * 1024
     # Largest request body other than a file upload (JSON: forms, messages, batches).

@@ -29,5 +29,8 @@ def build_runtime(settings: Settings) -> Runtime:
             functions={
                 "deadline_cycle": partial(deadline_cycle, reminder=settings.reminder_period)
             },
+            script_workers=settings.script_workers,
+            script_memory_limit=settings.script_memory_mib * 1024 * 1024,
+            script_result_limit=settings.script_result_kib * 1024,
         ),
     )

@@ -88,8 +88,8 @@ def test_common_builtins_loops_and_comprehensions(env):
         "pairs = dict(zip(keys, range(len(keys))))\n"
         "flags = [any([True]), all([]), isinstance(total, int), round(2.5), abs(-1),\n"
         "         min(1, 2), max([4, 5])]\n"
-        "uniq = set([1, 1, 2])\n"
-        "conv = (str(1), int('2'), float('1.5'), bool(0), list((1,)), tuple([2]))\n"
+        "uniq = sorted(set([1, 1, 2]))\n"
+        "conv = [str(1), int('2'), float('1.5'), bool(0), list((1,)), len(tuple([2]))]\n"
         "low = [r['k'].upper() for r in rows if r['v'] < 2]\n"
         "s = '%s-%d' % ('a', 1)",
         data,
@@ -98,8 +98,10 @@ def test_common_builtins_loops_and_comprehensions(env):
     assert data["total"] == 5
     assert data["pairs"] == {"a": 0, "b": 1}
     assert data["flags"] == [True, True, True, 2, 1, 1, 5]
-    assert data["uniq"] == {1, 2}
-    assert data["conv"] == ("1", 2, 1.5, False, [1], (2,))
+    # Sets and tuples may be used but not left in the data: the state cannot store them as
+    # they are (a set failed at save, a tuple came back as a list); see test_sandbox.py.
+    assert data["uniq"] == [1, 2]
+    assert data["conv"] == ["1", 2, 1.5, False, [1], 1]
     assert data["low"] == ["B"]
     assert data["s"] == "a-1"
 
@@ -288,7 +290,9 @@ def test_check_script_reports_syntax_errors_and_eval_mode_problems():
 def test_endless_scripts_stop_with_script_timeout(script):
     env = RestrictedEnvironment(time_limit=0.3)
     started = time.monotonic()
-    with pytest.raises(ScriptTimeout, match="exceeded its time limit of 0.3 s"):
+    with pytest.raises(
+        ScriptTimeout, match="the script ran longer than its time limit of 0.3 s and was stopped"
+    ):
         env.execute(script, {})
     assert time.monotonic() - started < 3
 
@@ -491,7 +495,9 @@ def test_bpmn_script_timeout_surfaces_as_workflow_task_exception():
     workflow = BpmnWorkflow(
         parser.get_spec("proc"), script_engine=make_script_engine(time_limit=0.2)
     )
-    with pytest.raises(WorkflowTaskException, match="exceeded its time limit") as info:
+    with pytest.raises(
+        WorkflowTaskException, match="ran longer than its time limit of 0.2 s and was stopped"
+    ) as info:
         workflow.do_engine_steps()
     assert info.value.task.task_spec.name == "calc"
     assert info.value.error_type == "ScriptTimeout"

@@ -31,7 +31,7 @@ from SpiffWorkflow.task import Task, TaskState
 
 from xueji.engine.namespaces import NSMAP, bpmn
 from xueji.engine.runner import Runner, StepError, StepOutcome
-from xueji.engine.scripting import ScriptTimeout
+from xueji.engine.scripting import SCRIPT_ERRORS
 
 CORRELATION_PROPERTY = "correlation"
 FORM_PROPERTY = "formJsonSchemaFilename"
@@ -159,7 +159,7 @@ def catch_message(
             task.data[name] = deepcopy(payload)
     try:
         workflow.catch(event)
-    except (SpiffWorkflowException, ScriptTimeout) as exc:
+    except (SpiffWorkflowException, *SCRIPT_ERRORS) as exc:
         raise StepError(str(exc)) from exc
     # The runner's own advance: run engine steps and report what happened.
     return runner.advance(workflow)

@@ -12,10 +12,10 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.task import Task, TaskState
 
-from xueji.engine import serializer
+from xueji.engine import sandbox, serializer
 from xueji.engine import timers as _timers  # noqa: F401  (routes timer events to our clock)
 from xueji.engine.calls import CallRequest, ExternalCallActivity, call_outputs, pending_calls
-from xueji.engine.scripting import ScriptTimeout, bound_step, make_script_engine
+from xueji.engine.scripting import SCRIPT_ERRORS, bound_step, make_script_engine
 from xueji.errors import XuejiError
 
 # The engine's workflow object, for the layers above that hold one without using the library.
@@ -100,9 +100,11 @@ def _step_error(exc: Exception) -> StepError:
     if isinstance(refusal, XuejiError):
         return StepError(str(refusal.detail), element_id, element_name, refusal)
     reason = str(exc)
-    cause = exc.__cause__ or exc.__context__
-    if isinstance(cause, ScriptTimeout):
-        reason = f"{reason}: {cause}"
+    cause = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
+    # A limit or a refused value: its sentence names it ("the script ran longer than its time
+    # limit of 1.0 s and was stopped"); SpiffWorkflow's text for an expression lacks it.
+    if isinstance(cause, SCRIPT_ERRORS) and str(cause) not in reason:
+        reason = f"{reason.rstrip(' .')}: {cause}"
     return StepError(reason, element_id, element_name)
 
 
@@ -127,9 +129,26 @@ def form_of(task_spec) -> tuple[str | None, str | None]:
 class Runner:
     """Runs workflows with our restricted script environment and registered services."""
 
-    def __init__(self, services=None, time_limit: float = 1.0, functions=None):
+    def __init__(
+        self,
+        services=None,
+        time_limit: float = 1.0,
+        functions=None,
+        *,
+        script_workers: int = sandbox.DEFAULT_WORKERS,
+        script_memory_limit: int = sandbox.DEFAULT_MEMORY_LIMIT,
+        script_result_limit: int = sandbox.DEFAULT_RESULT_LIMIT,
+    ):
+        """`time_limit` (seconds) is per script or expression; scripts run in the process's
+        shared pool of `script_workers` worker processes, each with `script_memory_limit`
+        bytes of address space, each result at most `script_result_limit` bytes of JSON."""
         self.script_engine = make_script_engine(
-            services=services, time_limit=time_limit, functions=functions
+            services=services,
+            time_limit=time_limit,
+            functions=functions,
+            workers=script_workers,
+            memory_limit=script_memory_limit,
+            result_limit=script_result_limit,
         )
 
     def bound(self, step: Any) -> AbstractContextManager[None]:
@@ -158,7 +177,7 @@ class Runner:
         completed: list[CompletedElement] = []
         try:
             task.run()
-        except (SpiffWorkflowException, ScriptTimeout) as exc:
+        except (SpiffWorkflowException, *SCRIPT_ERRORS) as exc:
             raise _step_error(exc) from exc
         return self._advance(workflow, completed)
 
@@ -166,7 +185,7 @@ class Runner:
         """Let timer events that are due (by xueji's clock) fire, and run on."""
         try:
             workflow.refresh_timers()
-        except (SpiffWorkflowException, ScriptTimeout) as exc:
+        except (SpiffWorkflowException, *SCRIPT_ERRORS) as exc:
             raise _step_error(exc) from exc
         return self._advance(workflow, [])
 
@@ -180,7 +199,7 @@ class Runner:
         task.data.update(call_outputs(task.task_spec, children))
         try:
             task.complete()
-        except (SpiffWorkflowException, ScriptTimeout) as exc:
+        except (SpiffWorkflowException, *SCRIPT_ERRORS) as exc:
             raise _step_error(exc) from exc
         element_id, name = _element(task.task_spec)
         done = CompletedElement(
@@ -243,7 +262,7 @@ class Runner:
 
         try:
             workflow.do_engine_steps(did_complete_task=record)
-        except (SpiffWorkflowException, ScriptTimeout) as exc:
+        except (SpiffWorkflowException, *SCRIPT_ERRORS) as exc:
             raise _step_error(exc) from exc
         thrown = [
             ThrownMessage(event.event_definition.name, event.payload)

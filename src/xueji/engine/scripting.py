@@ -1,23 +1,57 @@
 """Restricted execution of BPMN/DMN scripts and expressions.
 
 Diagrams are uploaded by administrators, so script tasks, gateway conditions and DMN
-expressions are untrusted code.  Instead of SpiffWorkflow's plain ``exec``/``eval`` we
+expressions are untrusted code.  Instead of SpiffWorkflow's plain ``exec``/``eval`` they go
+through three layers:
 
-* compile with RestrictedPython plus a stricter policy (no imports, classes, generators
-  or ``with``; no names/attributes starting with ``_``), so ``check_script`` can report
-  violations without running anything;
-* run with few builtins and RestrictedPython's guards (``safer_getattr``, dict/list-only
-  write guard, guarded unpacking) plus size limits on ``**``, ``*`` and ``<<``;
-* enforce a wall-clock time limit by instrumentation: a deadline check is inserted at the
-  top of every ``while`` body, function and lambda, and every ``for``/comprehension (and
-  every long ``range``, so ``sum(range(10**12))`` stops too) iterates through a checking
-  iterator.  This works in any thread, needs no signals and leaves ``sys.settrace``
-  (coverage, debuggers) alone; a trace function cannot stop ``while True: pass`` on
-  CPython 3.11, which emits no line events for that loop.
+1. **RestrictedPython, in the server**: every source is compiled (and cached) under a policy
+   stricter than RestrictedPython's own (no imports, classes, generators or ``with``; no
+   names or attributes starting with ``_``) before anything runs, so ``check_script`` and a
+   refused step need no worker.  The compiled code runs with few builtins and guards
+   (``safer_getattr``, dict/list-only write guard, guarded unpacking, size limits on ``**``,
+   ``*`` and ``<<``) and a deadline check at every loop, function and long ``range``.
 
-Known limitations: memory is not limited (``'x' * 10**7`` is allowed; ``str.replace`` or
-``ljust`` can still allocate a lot) and one long C call between two checks cannot be
-interrupted.  Give the service a memory limit (e.g. RLIMIT_AS) if that matters.
+2. **Worker processes with hard limits** (``xueji.engine.sandbox``): scripts, and every
+   expression that is not provably cheap, run in a pool of pre-started worker processes,
+   under the same compiler and guards (``InProcessEnvironment``, the former in-process
+   environment), each worker limited by ``RLIMIT_AS`` (``XUEJI_SCRIPT_MEMORY_MIB``, 512 MiB)
+   and each job by the time limit (``XUEJI_SCRIPT_TIME_LIMIT``): past it (plus 0.2 s) the
+   server kills the worker with SIGKILL and starts another, so that one long C call
+   (``pow(3, 2**999999, 2**2000 + 1)``) is stopped as surely as ``while True: pass``.
+   Threads use different workers (``XUEJI_SCRIPT_WORKERS``), so a bomb in one step does not
+   hold up another's (unless every worker is busy: then a job waits for the first free one).
+   Only the task data the code names goes to the worker, as JSON; what comes back is the
+   expression's value or the names the script changed and removed, written back by the same
+   rules as before (names starting with ``_``, functions, classes and modules are not
+   written back; deleted names are removed), at most
+   ``XUEJI_SCRIPT_RESULT_KIB`` (1 MiB) of JSON, every value checked by
+   ``serializer.check_data``: a value the instance state cannot store ("x: values of type
+   range cannot be stored", "d: keys must be strings (got 1)", "f: NaN is not a value") fails
+   the step instead of being changed silently or failing at save.  The trusted helper
+   functions (``functions=``, e.g. ``deadline_cycle``) stay in the server: a script's call
+   travels back over the pipe and runs there, with the server's clock and settings.
+
+3. **A fast path for simple expressions**: most gateway conditions (``decision == "正确"``,
+   ``0 < total <= 10``, ``len(check["problems"]) == 0``, ``season == "春季" and year >= 2027``,
+   ``deadline_cycle("P7D")``) are evaluated in the server without a round trip, when an AST
+   whitelist proves them cheap: names, constants, comparisons, ``and``/``or``/``not``,
+   ``if``-``else``, subscripts of plain data, data attributes of dates, tuple/list/set
+   displays, ``len()``, the trusted functions, and ``+ - * / // %`` on numbers of at most 4096
+   bits, dates and short texts/lists (no ``**``, no other calls, at most 100 nodes).  At run
+   time every operand must be plain data of those kinds; anything else (a builtin such as
+   ``date``, a name that is missing, a long text) goes to the pool instead.
+
+A limit reached raises ``ScriptLimitExceeded`` (``ScriptTimeout``: "the script ran longer
+than its time limit of 1.0 s and was stopped"; ``ScriptMemoryExceeded``: "… used more than
+512 MiB of memory"; ``ScriptResultTooLarge``: "the script's result is larger than 1 MiB
+(x)"), an unstorable value ``UnstorableValue``; SpiffWorkflow wraps them in a
+``WorkflowTaskException`` and the runner turns that into a ``StepError`` whose reason names
+the limit.  Other exceptions of a script
+come back with their type (``KeyError``, ``ZeroDivisionError`` …) and line.
+
+Not covered: compiling happens in the server (sources are bounded by the upload limit), and
+a worker is a resource jail, not a security boundary of its own: code that escaped
+RestrictedPython would still run as the service's user (without its environment variables).
 """
 
 from __future__ import annotations
@@ -30,10 +64,12 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta
+from datetime import time as time_of_day
 from decimal import Decimal
 from functools import lru_cache, partial
 from types import CodeType, FrameType, ModuleType, TracebackType
 from typing import Any
+from uuid import UUID
 
 from RestrictedPython import (
     PrintCollector,
@@ -51,19 +87,46 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, PythonScriptEngine
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from xueji.engine import sandbox
+from xueji.engine.sandbox import (
+    ScriptError,
+    ScriptLimitExceeded,
+    ScriptMemoryExceeded,
+    ScriptPool,
+    ScriptRestrictionError,
+    ScriptResultTooLarge,
+    ScriptTimeout,
+    ScriptWorkerFailed,
+    UnstorableValue,
+)
+from xueji.engine.serializer import UnsafeData, check_data
 from xueji.errors import XuejiError
+
+__all__ = [
+    "SCRIPT_ERRORS",
+    "InProcessEnvironment",
+    "RestrictedEnvironment",
+    "RestrictedScriptEngine",
+    "ScriptError",
+    "ScriptLimitExceeded",
+    "ScriptMemoryExceeded",
+    "ScriptPool",
+    "ScriptRestrictionError",
+    "ScriptResultTooLarge",
+    "ScriptTimeout",
+    "ScriptWorkerFailed",
+    "UnstorableValue",
+    "check_script",
+    "make_script_engine",
+]
+
+# What a step fails with when its script or expression broke a rule or limit (the runner
+# turns them into a StepError also when SpiffWorkflow did not wrap them).
+SCRIPT_ERRORS: tuple[type[Exception], ...] = (ScriptLimitExceeded, ScriptRestrictionError)
 
 MAX_INT_BITS = 1_000_000  # largest int result of ``*``, ``**`` and ``<<``
 MAX_SEQUENCE_LENGTH = 10_000_000  # largest result of ``sequence * n``
 _LAZY_RANGE_LENGTH = 100_000  # longer ranges iterate with deadline checks
-
-
-class ScriptTimeout(Exception):
-    """Raised when a script or expression exceeds its time limit."""
-
-
-class ScriptRestrictionError(Exception):
-    """Raised when a script uses a construct, name or value that is not allowed."""
 
 
 def _call(name: str, args: list, ref: ast.AST) -> ast.Call:
@@ -281,13 +344,14 @@ for _name in (
 class _Deadline:
     """Per-run deadline; ``check`` keeps raising once the limit was hit (catching it won't help)."""
 
-    def __init__(self, limit: float):
+    def __init__(self, limit: float, what: str = "script"):
         self.limit, self.end, self.expired = limit, time.monotonic() + limit, False
+        self.what = what
 
     def check(self) -> None:
         if self.expired or time.monotonic() > self.end:
             self.expired = True
-            raise ScriptTimeout(f"script exceeded its time limit of {self.limit} s")
+            raise ScriptTimeout(sandbox.timeout_message(self.what, self.limit))
 
 
 def _checking_iter(iterable, check):
@@ -330,8 +394,30 @@ def _wrap_range(rng: range, check):
     return rng if short else _CheckedRange(rng, check)
 
 
-class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
-    """SpiffWorkflow script environment running RestrictedPython-compiled code with a time limit."""
+def _write_back(
+    names: Mapping[str, Any], context: Mapping[str, Any], external: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """What a script run leaves for the task data: (new and changed names, removed names).
+
+    Names starting with "_", functions, classes and modules are never written back (and are
+    removed when the data had them); names the script deleted are removed."""
+    removed = [k for k in context if not k.startswith("_") and k not in names]
+    changed: dict[str, Any] = {}
+    for name, value in names.items():
+        if name.startswith("_"):
+            continue
+        if type(value) is _CheckedRange:
+            value = value._range
+        if callable(value) or isinstance(value, ModuleType):
+            if name in context:
+                removed.append(name)
+        elif name in context or name not in external or value is not external[name]:
+            changed[name] = value
+    return changed, removed
+
+
+class _Environment(BasePythonScriptEngineEnvironment):
+    """What both environments share: the services, the time limit, the trusted functions."""
 
     def __init__(
         self,
@@ -345,8 +431,38 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         # Trusted helpers of ours that scripts may call; each gets the task data first.
         self.functions = dict(functions or {})
 
-    def _globals(self, context: Mapping[str, Any], external_context: Mapping[str, Any] | None):
-        deadline = _Deadline(self.time_limit)
+    def call_service(
+        self, context, operation_name=None, operation_params=None, step=None, **kwargs
+    ) -> str:
+        """Call ``services[operation_name](step, context, **params)``; the result as JSON.
+
+        `step` is the caller's step context (opaque here: what the service layer bound with
+        `bound_step`); the service gets it as its first argument, explicitly."""
+        service = self.services.get(operation_name)
+        if service is None:
+            known = ", ".join(sorted(self.services)) or "none"
+            raise UnknownService(
+                f"unknown service operation {operation_name!r} (available: {known})"
+            )
+        params = {
+            name: param["value"] if isinstance(param, Mapping) and "value" in param else param
+            for name, param in (operation_params or {}).items()
+        }
+        return json.dumps(service(step, context, **params), ensure_ascii=False, default=str)
+
+
+class InProcessEnvironment(_Environment):
+    """RestrictedPython in this process, with the deadline checks only: what runs inside a
+    worker. Not for untrusted code in the server (one long C call cannot be stopped here and
+    memory is not limited); RestrictedEnvironment is."""
+
+    def _globals(
+        self,
+        context: Mapping[str, Any],
+        external_context: Mapping[str, Any] | None,
+        what: str = "script",
+    ):
+        deadline = _Deadline(self.time_limit, what)
         check = deadline.check
         builtins = dict(_BUILTINS, range=lambda *args: _wrap_range(range(*args), check))
         builtins.update(
@@ -380,11 +496,22 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     def evaluate(self, expression, context, external_context=None):
         """Evaluate an expression against task data (and external_context); return its value."""
         code = _compile(expression, "eval")
-        names, deadline = self._globals(context, external_context)
+        names, deadline = self._globals(context, external_context, "expression")
         result = eval(code, names)
         if deadline.expired:  # the script caught ScriptTimeout and carried on
             deadline.check()
         return result
+
+    def run_script(
+        self, script: str, context: Mapping[str, Any], external_context: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], list[str]]:
+        """Run a script; (new and changed names, removed names), see `_write_back`."""
+        code = _compile(script, "exec")
+        names, deadline = self._globals(context, external_context)
+        exec(code, names)
+        if deadline.expired:
+            deadline.check()
+        return _write_back(names, context, external_context)
 
     def execute(self, script, context, external_context=None):
         """Run a script; on success write new and changed names back, drop deleted ones.
@@ -392,45 +519,369 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         Names starting with "_", functions, classes and modules are never written back; on error the
         context is left as it was (except for in-place changes to mutable values).
         """
-        external_context = external_context or {}
-        code = _compile(script, "exec")
-        names, deadline = self._globals(context, external_context)
-        exec(code, names)
-        if deadline.expired:
-            deadline.check()
-        for name in [k for k in context if not k.startswith("_") and k not in names]:
-            del context[name]  # deleted by the script
-        for name, value in names.items():
-            if name.startswith("_"):
-                continue
-            if callable(value) or isinstance(value, ModuleType):
-                context.pop(name, None)
-            elif (
-                name in context
-                or name not in external_context
-                or value is not external_context[name]
-            ):
-                context[name] = value
+        changed, removed = self.run_script(script, context, external_context or {})
+        for name in removed:
+            context.pop(name, None)
+        context.update(changed)
         return True
 
-    def call_service(
-        self, context, operation_name=None, operation_params=None, step=None, **kwargs
-    ) -> str:
-        """Call ``services[operation_name](step, context, **params)``; the result as JSON.
 
-        `step` is the caller's step context (opaque here: what the service layer bound with
-        `bound_step`); the service gets it as its first argument, explicitly."""
-        service = self.services.get(operation_name)
-        if service is None:
-            known = ", ".join(sorted(self.services)) or "none"
-            raise UnknownService(
-                f"unknown service operation {operation_name!r} (available: {known})"
-            )
-        params = {
-            name: param["value"] if isinstance(param, Mapping) and "value" in param else param
-            for name, param in (operation_params or {}).items()
-        }
-        return json.dumps(service(step, context, **params), ensure_ascii=False, default=str)
+class RestrictedEnvironment(_Environment):
+    """SpiffWorkflow script environment for untrusted diagrams: simple expressions here,
+    everything else in a worker process of a ScriptPool (see the module's docstring).
+
+    `pool` is a pool to use; without one, the process's shared pool of `workers` workers with
+    `memory_limit` and `result_limit` (bytes) is used (and started now)."""
+
+    def __init__(
+        self,
+        services: Mapping[str, Callable[..., Any]] | None = None,
+        time_limit: float = 1.0,
+        functions: Mapping[str, Callable[..., Any]] | None = None,
+        pool: ScriptPool | None = None,
+        *,
+        workers: int = sandbox.DEFAULT_WORKERS,
+        memory_limit: int = sandbox.DEFAULT_MEMORY_LIMIT,
+        result_limit: int = sandbox.DEFAULT_RESULT_LIMIT,
+    ):
+        super().__init__(services, time_limit, functions)
+        self._explicit_pool = pool
+        self._pool_limits = (workers, memory_limit, result_limit)
+        if pool is None:
+            sandbox.shared_pool(*self._pool_limits)  # start the workers now, not at a step
+
+    @property
+    def pool(self) -> ScriptPool:
+        if self._explicit_pool is not None:
+            return self._explicit_pool
+        return sandbox.shared_pool(*self._pool_limits)  # a new one after a fork
+
+    def evaluate(self, expression, context, external_context=None):
+        """Evaluate an expression against task data (and external_context); return its value."""
+        external_context = external_context or {}
+        _compile(expression, "eval")  # refused code fails here, without a worker
+        plan = _simple_plan(expression)
+        if plan is not None:
+            try:
+                return _Simple(context, external_context, self.functions).value(plan)
+            except _NotSimple:
+                pass
+        names = _referenced_names(expression, "eval")
+        return self.pool.evaluate(
+            expression,
+            _pick(context, names),
+            _pick(external_context, names),
+            self.time_limit,
+            self._functions_for(names, context),
+        )
+
+    def execute(self, script, context, external_context=None):
+        """Run a script in a worker; on success write new and changed names back and remove
+        deleted ones (see `_write_back`); on error the context is left as it was."""
+        external_context = external_context or {}
+        _compile(script, "exec")
+        names = _referenced_names(script, "exec")
+        changed, removed = self.pool.execute(
+            script,
+            _pick(context, names),
+            _pick(external_context, names),
+            self.time_limit,
+            self._functions_for(names, context),
+        )
+        for name, value in changed.items():  # the worker checked them; it is not trusted
+            try:
+                check_data(value, name)
+            except UnsafeData as exc:
+                raise UnstorableValue(str(exc)) from None
+        for name in removed:
+            context.pop(name, None)
+        context.update(changed)
+        return True
+
+    def _functions_for(
+        self, names: frozenset[str], context: Mapping[str, Any]
+    ) -> dict[str, Callable[..., Any]]:
+        """The trusted functions the code names, bound to the task data as it is now."""
+        used = [name for name in self.functions if name in names]
+        if not used:
+            return {}
+        data = dict(context)
+        return {name: partial(self.functions[name], data) for name in used}
+
+
+def _pick(data: Mapping[str, Any], names: frozenset[str]) -> dict[str, Any]:
+    """The items of `data` that code naming `names` can see."""
+    if len(names) < len(data):
+        return {name: data[name] for name in names if name in data}
+    return {name: value for name, value in data.items() if name in names}
+
+
+@lru_cache(maxsize=1024)
+def _referenced_names(source: str, mode: str) -> frozenset[str]:
+    """Every name the compiled code (and the functions in it) could read, write or delete.
+
+    Scripts reach variables by name only (``globals()``, ``vars()`` … are refused), so the
+    task data outside this set is neither seen nor changed."""
+    found: set[str] = set()
+    pending = [_compile(source, mode)]
+    while pending:
+        code = pending.pop()
+        found.update(code.co_names, code.co_varnames, code.co_freevars, code.co_cellvars)
+        pending.extend(const for const in code.co_consts if isinstance(const, CodeType))
+    return frozenset(name for name in found if not name.startswith("_"))
+
+
+# --------------------------------------------------------------------------- the fast path
+
+_COMPARISONS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
+}
+_ARITHMETIC: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+}
+_SIMPLE_NODES = frozenset(
+    {
+        ast.Expression,
+        ast.Constant,
+        ast.Name,
+        ast.Load,
+        ast.Compare,
+        ast.BoolOp,
+        ast.And,
+        ast.Or,
+        ast.UnaryOp,
+        ast.Not,
+        ast.USub,
+        ast.UAdd,
+        ast.BinOp,
+        ast.IfExp,
+        ast.Subscript,
+        ast.Slice,
+        ast.Attribute,
+        ast.Call,
+        ast.keyword,
+        ast.Tuple,
+        ast.List,
+        ast.Set,
+        *_COMPARISONS,
+        *_ARITHMETIC,
+    }
+)
+_MAX_SIMPLE_NODES = 100
+_DATA_TYPES = frozenset(
+    {
+        type(None),
+        bool,
+        int,
+        float,
+        str,
+        list,
+        tuple,
+        dict,
+        set,
+        frozenset,
+        date,
+        datetime,
+        time_of_day,
+        timedelta,
+        Decimal,
+        UUID,
+    }
+)
+_TIMES = (date, time_of_day, timedelta)  # datetime is a date
+_SIZED = frozenset({str, list, tuple, dict, set, frozenset})
+_CONCATENATED = frozenset({str, list, tuple})
+_SMALL_INT = 1 << 4096
+_MAX_CONCAT = 100_000
+
+
+class _NotSimple(Exception):
+    """The fast path cannot prove this evaluation cheap: send it to a worker."""
+
+
+@lru_cache(maxsize=1024)
+def _simple_plan(expression: str) -> ast.expr | None:
+    """The expression's tree if the whitelist admits it, else None."""
+    try:
+        tree = ast.parse(expression.strip(), mode="eval")
+    except (SyntaxError, ValueError):
+        return None
+    count = 0
+    for node in ast.walk(tree):
+        if type(node) not in _SIMPLE_NODES:
+            return None
+        if isinstance(node, ast.Call) and (
+            not isinstance(node.func, ast.Name) or any(kw.arg is None for kw in node.keywords)
+        ):
+            return None
+        count += 1
+    return tree.body if count <= _MAX_SIMPLE_NODES else None
+
+
+def _data(value: Any) -> Any:
+    if type(value) not in _DATA_TYPES:
+        raise _NotSimple
+    return value
+
+
+def _small_number(value: Any) -> bool:
+    kind = type(value)
+    if kind is int:
+        return -_SMALL_INT < value < _SMALL_INT
+    return kind is float or kind is bool or kind is Decimal
+
+
+class _Simple:
+    """Evaluates a whitelisted tree over task data, refusing (with _NotSimple) whatever it
+    cannot prove cheap at run time. Same results and errors as the compiled expression."""
+
+    __slots__ = ("context", "external", "functions")
+
+    def __init__(
+        self,
+        context: Mapping[str, Any],
+        external: Mapping[str, Any],
+        functions: Mapping[str, Callable[..., Any]],
+    ):
+        self.context, self.external, self.functions = context, external, functions
+
+    def value(self, node: ast.expr) -> Any:
+        return _SIMPLE_EVALUATORS[type(node)](self, node)
+
+    def constant(self, node: ast.Constant) -> Any:
+        return node.value
+
+    def name(self, node: ast.Name) -> Any:
+        if node.id in self.context:
+            return _data(self.context[node.id])
+        if node.id in self.external:
+            return _data(self.external[node.id])
+        raise _NotSimple  # a builtin (date, sum …) or a NameError: the worker will tell
+
+    def compare(self, node: ast.Compare) -> Any:
+        left = self.value(node.left)
+        result: Any = True
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
+            right = self.value(comparator)
+            result = _COMPARISONS[type(op)](left, right)
+            if not result:
+                return result
+            left = right
+        return result
+
+    def bool_op(self, node: ast.BoolOp) -> Any:
+        result: Any = None
+        for item in node.values:
+            result = self.value(item)
+            if isinstance(node.op, ast.And) != bool(result):
+                return result
+        return result
+
+    def unary_op(self, node: ast.UnaryOp) -> Any:
+        operand = self.value(node.operand)
+        if isinstance(node.op, ast.Not):
+            return not operand
+        if _small_number(operand) or isinstance(operand, timedelta):
+            return -operand if isinstance(node.op, ast.USub) else +operand
+        raise _NotSimple
+
+    def bin_op(self, node: ast.BinOp) -> Any:
+        left, right = self.value(node.left), self.value(node.right)
+        op = type(node.op)
+        if _small_number(left) and _small_number(right):
+            return _ARITHMETIC[op](left, right)
+        if op is ast.Add or op is ast.Sub:
+            if isinstance(left, _TIMES) and isinstance(right, _TIMES):
+                return _ARITHMETIC[op](left, right)
+            kind = type(left)
+            if (
+                op is ast.Add
+                and kind is type(right)
+                and kind in _CONCATENATED
+                and len(left) + len(right) <= _MAX_CONCAT
+            ):
+                return left + right
+        raise _NotSimple
+
+    def if_exp(self, node: ast.IfExp) -> Any:
+        return self.value(node.body) if self.value(node.test) else self.value(node.orelse)
+
+    def subscript(self, node: ast.Subscript) -> Any:
+        container = self.value(node.value)
+        if type(container) not in (dict, list, tuple, str):
+            raise _NotSimple
+        index = node.slice
+        if isinstance(index, ast.Slice):
+            parts = [
+                None if part is None else self.value(part)
+                for part in (index.lower, index.upper, index.step)
+            ]
+            if not all(part is None or type(part) is int for part in parts):
+                raise _NotSimple
+            return container[slice(*parts)]
+        return _data(container[self.value(index)])
+
+    def attribute(self, node: ast.Attribute) -> Any:
+        owner = self.value(node.value)
+        if not isinstance(owner, _TIMES) or node.attr.startswith("_"):
+            raise _NotSimple
+        return _data(getattr(owner, node.attr))
+
+    def call(self, node: ast.Call) -> Any:
+        assert isinstance(node.func, ast.Name)
+        name = node.func.id
+        if name in self.context or name in self.external:
+            raise _NotSimple  # task data shadowing a function: leave it to the worker
+        function = self.functions.get(name)
+        if function is not None:
+            args = [self.value(arg) for arg in node.args]
+            kwargs = {str(kw.arg): self.value(kw.value) for kw in node.keywords}
+            return function(dict(self.context), *args, **kwargs)
+        if name == "len" and len(node.args) == 1 and not node.keywords:
+            value = self.value(node.args[0])
+            if type(value) in _SIZED:
+                return len(value)
+        raise _NotSimple
+
+    def tuple_(self, node: ast.Tuple) -> Any:
+        return tuple(self.value(item) for item in node.elts)
+
+    def list_(self, node: ast.List) -> Any:
+        return [self.value(item) for item in node.elts]
+
+    def set_(self, node: ast.Set) -> Any:
+        return {self.value(item) for item in node.elts}
+
+
+_SIMPLE_EVALUATORS: dict[type, Callable[[_Simple, Any], Any]] = {
+    ast.Constant: _Simple.constant,
+    ast.Name: _Simple.name,
+    ast.Compare: _Simple.compare,
+    ast.BoolOp: _Simple.bool_op,
+    ast.UnaryOp: _Simple.unary_op,
+    ast.BinOp: _Simple.bin_op,
+    ast.IfExp: _Simple.if_exp,
+    ast.Subscript: _Simple.subscript,
+    ast.Attribute: _Simple.attribute,
+    ast.Call: _Simple.call,
+    ast.Tuple: _Simple.tuple_,
+    ast.List: _Simple.list_,
+    ast.Set: _Simple.set_,
+}
 
 
 class UnknownService(LookupError):
@@ -504,9 +955,16 @@ def _crashed(task, kwargs) -> ServiceCrashed:
 
 
 def make_script_engine(
-    services=None, time_limit: float = 1.0, functions=None
+    services=None,
+    time_limit: float = 1.0,
+    functions=None,
+    pool: ScriptPool | None = None,
+    **pool_limits: int,
 ) -> PythonScriptEngine:
-    """A SpiffWorkflow PythonScriptEngine running on RestrictedEnvironment."""
+    """A SpiffWorkflow PythonScriptEngine running on RestrictedEnvironment.
+
+    `pool_limits`: workers, memory_limit and result_limit of the shared pool (without `pool`).
+    """
     return RestrictedScriptEngine(
-        environment=RestrictedEnvironment(services, time_limit, functions)
+        environment=RestrictedEnvironment(services, time_limit, functions, pool, **pool_limits)
     )

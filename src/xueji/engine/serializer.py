@@ -8,6 +8,7 @@ whole spec in every row, which makes rows large and ties them to the library's s
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -84,25 +85,138 @@ def loads(state: str, definition_id: int, spec, subprocess_specs) -> BpmnWorkflo
 
 _PLAIN = (str, int, float, bool, type(None))
 _TYPED = (datetime, date, Decimal)
+MAX_DEPTH = 32  # levels of nested lists and dicts in one value
+# JSON cannot carry longer integers: Python's json refuses more than 4300 digits.
+MAX_INT_DIGITS = 4300
+_INT_BOUND = 10**MAX_INT_DIGITS
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def check_data(value: Any, path: str = "") -> None:
-    """Refuse data the serializer cannot restore as it was: 'typename' keys, odd types."""
-    if isinstance(value, dict):
+class DataTooLarge(UnsafeData):
+    """Data over the size a caller allowed (`check_data(..., max_bytes=…)`)."""
+
+
+def describe_size(size: int) -> str:
+    """512 MiB, 1 MiB, 64 KiB or 1000 bytes."""
+    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= factor:
+            amount = size / factor
+            return f"{amount:.0f} {unit}" if amount == int(amount) else f"{amount:.1f} {unit}"
+    return f"{size} bytes"
+
+
+def check_data(
+    value: Any, path: str = "", *, max_depth: int = MAX_DEPTH, max_bytes: int | None = None
+) -> int:
+    """Refuse data the serializer cannot restore as it was; return its approximate JSON size.
+
+    Refused, naming the value's path and why: keys that are not strings, the reserved key
+    'typename', types other than JSON's and datetime/date/Decimal, NaN and infinities,
+    integers longer than MAX_INT_DIGITS digits, text with unpaired surrogates, lists and
+    dicts nested deeper than `max_depth` levels (a cycle is too deep), and with `max_bytes`
+    a value whose JSON is surely larger: the size is a lower bound, counted as the walk goes,
+    so that DataTooLarge stops it as soon as the bound is passed.
+
+    `path` names the value (a variable: "x"); without it `value` is a whole data dict whose
+    items are the variables, and that dict is no level of its own.
+    """
+    checker = _Checker(max_depth, max_bytes)
+    if path == "" and isinstance(value, dict):
+        size = 2
         for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            if not isinstance(key, str):
-                raise UnsafeData(f"{where}: keys must be strings")
-            if key == "typename":
-                raise UnsafeData(f"{where}: the key 'typename' is reserved by the engine")
-            check_data(item, where)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            check_data(item, f"{path}[{index}]")
-    elif isinstance(value, float) and value != value:
-        raise UnsafeData(f"{path}: NaN is not a value")
-    elif not isinstance(value, _PLAIN + _TYPED):
-        raise UnsafeData(f"{path}: values of type {type(value).__name__} cannot be stored")
+            size += checker.key(key, [])
+            size += checker.walk(item, [key], 0)
+        return size
+    return checker.walk(value, [path], 0)
+
+
+def _where(path: list[Any]) -> str:
+    text = ""
+    for step in path:
+        text += f"[{step}]" if isinstance(step, int) else f".{step}" if text else step
+    return text or "data"
+
+
+class _Checker:
+    def __init__(self, max_depth: int, max_bytes: int | None):
+        self.max_depth = max_depth
+        self.limit = max_bytes
+        self.left = max_bytes if max_bytes is not None else -1
+
+    def spend(self, size: int, path: list[Any]) -> int:
+        if self.limit is not None:
+            self.left -= size
+            if self.left < 0:
+                raise DataTooLarge(f"{_where(path)}: larger than {describe_size(self.limit)}")
+        return size
+
+    def key(self, key: Any, path: list[Any]) -> int:
+        if not isinstance(key, str):
+            raise UnsafeData(f"{_where(path)}: keys must be strings (got {key!r:.80})")
+        if key == "typename":
+            raise UnsafeData(
+                f"{_where([*path, key])}: the key 'typename' is reserved by the engine"
+            )
+        return self.text(key, path) + 1
+
+    def text(self, text: str, path: list[Any]) -> int:
+        size = self.spend(len(text) + 2, path)
+        if not text.isascii() and _SURROGATE.search(text):
+            raise UnsafeData(f"{_where(path)}: text with unpaired surrogates cannot be stored")
+        return size
+
+    def walk(self, value: Any, path: list[Any], depth: int) -> int:
+        kind = type(value)
+        if kind is str:
+            return self.text(value, path)
+        if kind is int and -_INT_BOUND < value < _INT_BOUND:
+            return self.spend(value.bit_length() * 3 // 10 + 1, path)
+        if kind is list or kind is dict:
+            if depth >= self.max_depth:
+                raise UnsafeData(f"{path[0] or 'data'}: nested deeper than {self.max_depth} levels")
+            # Each item takes two characters or more ("0," or "\"\":0,"): a quick refusal.
+            count = len(value)
+            if self.limit is not None and count * (5 if kind is dict else 2) > self.left:
+                self.spend(self.left + 1, path)
+            size = self.spend(count + 1, path)  # brackets and commas
+            if kind is dict:
+                for key, item in value.items():
+                    size += self.key(key, path)
+                    path.append(key)
+                    size += self.walk(item, path, depth + 1)
+                    path.pop()
+            else:
+                for index, item in enumerate(value):
+                    path.append(index)
+                    size += self.walk(item, path, depth + 1)
+                    path.pop()
+            return size
+        return self.scalar(value, path)
+
+    def scalar(self, value: Any, path: list[Any]) -> int:
+        if isinstance(value, bool) or value is None:
+            return self.spend(4, path)
+        if isinstance(value, str):
+            return self.text(value, path)
+        if isinstance(value, int):
+            if -_INT_BOUND >= value or value >= _INT_BOUND:
+                raise UnsafeData(f"{_where(path)}: integer larger than {MAX_INT_DIGITS} digits")
+            return self.spend(value.bit_length() * 3 // 10 + 1, path)
+        if isinstance(value, float):
+            if value != value:
+                raise UnsafeData(f"{_where(path)}: NaN is not a value")
+            if value in (float("inf"), float("-inf")):
+                raise UnsafeData(f"{_where(path)}: infinity is not a value")
+            return self.spend(8, path)
+        if isinstance(value, Decimal):
+            return self.spend(len(str(value)) + 40, path)
+        if isinstance(value, _TYPED):
+            return self.spend(60, path)
+        if isinstance(value, dict | list):  # a subclass
+            raise UnsafeData(
+                f"{_where(path)}: values of type {type(value).__name__} cannot be stored"
+            )
+        raise UnsafeData(f"{_where(path)}: values of type {type(value).__name__} cannot be stored")
 
 
 def plain(data: dict[str, Any]) -> dict[str, Any]:
