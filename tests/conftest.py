@@ -4,10 +4,14 @@ migrated once per run with the demo accounts; each test starts with no definitio
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 import uuid
 from pathlib import Path
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, delete, exists, select, text, update
 from sqlalchemy.engine import make_url
@@ -173,3 +177,27 @@ def api_app(runtime):
 def client(db, api_app):
     with TestClient(api_app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def server(db):
+    """The app served by a real uvicorn server in a thread (for concurrent HTTP clients)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(db.settings, db, prepare_on_start=False),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)

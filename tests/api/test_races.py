@@ -2,40 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 
 import httpx
-import pytest
-import uvicorn
 
 from tests.api.test_workflow import REVIEW
 from tests.helpers import auth, deploy, tasks_of
-from xueji.app import create_app
-
-
-@pytest.fixture
-def server(db):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(db.settings, db, prepare_on_start=False),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
 
 
 def test_concurrent_completions_of_one_task_give_one_200_and_one_409(client, server):

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import os
 import random
-import socket
 import threading
 import time
 from collections import Counter
@@ -39,11 +38,9 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import select, text
 
 from tests.helpers import auth, deploy
-from xueji.app import create_app
 from xueji.auth.service import create_user
 from xueji.db.session import session_scope
 from xueji.engine.timers import pending_timers
@@ -81,29 +78,6 @@ def summary(request) -> Iterator[None]:
         reporter.write_line("")
         for line in lines:
             reporter.write_line(line)
-
-
-@pytest.fixture
-def server(db) -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(db.settings, db, prepare_on_start=False),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
 
 
 @pytest.fixture
