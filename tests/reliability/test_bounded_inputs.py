@@ -1,0 +1,35 @@
+"""Numbers and ids the suites of this folder found answered with a 500 on PostgreSQL (its
+INTEGER columns hold 32 bits): refused with a 422 naming the input, on every database."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import auth
+
+BEYOND = 2**31  # one more than PostgreSQL's INTEGER holds
+LARGEST = 2**31 - 1
+
+
+@pytest.mark.parametrize(
+    "method, path, field",
+    [
+        ("GET", "/api/v1/students/{id}", "student_id"),
+        ("GET", "/api/v1/uploads/{id}", "upload_id"),
+        ("GET", "/api/v1/uploads/{id}/content", "upload_id"),
+        ("GET", "/api/v1/process-instances?student={id}", "student"),
+        ("GET", "/api/v1/events/stream?wait=0&after={id}", "after"),
+        ("POST", "/api/v1/jobs/timers/{id}/retry", "timer_id"),
+        ("POST", "/api/v1/jobs/deliveries/{id}/retry", "delivery_id"),
+        ("POST", "/api/v1/jobs/incidents/{id}/resolve", "incident_id"),
+        ("DELETE", "/api/v1/webhooks/{id}", "webhook_id"),
+    ],
+)
+def test_an_id_beyond_the_database_integer_is_refused_naming_it(client, method, path, field):
+    headers = auth(client, "admin")
+    response = client.request(method, path.format(id=BEYOND), headers=headers)
+    assert response.status_code == 422, response.text
+    assert field in {problem["field"] for problem in response.json()["detail"]}
+    # The largest id accepted is looked up as any other.
+    response = client.request(method, path.format(id=LARGEST), headers=headers)
+    assert response.status_code in (200, 404), response.text
