@@ -33,3 +33,14 @@ def test_an_id_beyond_the_database_integer_is_refused_naming_it(client, method, 
     # The largest id accepted is looked up as any other.
     response = client.request(method, path.format(id=LARGEST), headers=headers)
     assert response.status_code in (200, 404), response.text
+
+
+def test_a_message_correlated_to_a_student_id_beyond_the_integer_is_refused(client):
+    headers = auth(client, "admin")
+    body = {"name": "学籍异动申请", "correlation": {"student": BEYOND}}
+    response = client.post("/api/v1/messages", json=body, headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["field"] == "correlation.student"
+    body["correlation"]["student"] = LARGEST
+    response = client.post("/api/v1/messages", json=body, headers=headers)
+    assert response.status_code == 404, response.text
