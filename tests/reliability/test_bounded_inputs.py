@@ -44,3 +44,17 @@ def test_a_message_correlated_to_a_student_id_beyond_the_integer_is_refused(clie
     body["correlation"]["student"] = LARGEST
     response = client.post("/api/v1/messages", json=body, headers=headers)
     assert response.status_code == 404, response.text
+
+
+def test_an_upload_about_a_student_id_beyond_the_integer_is_refused(client):
+    headers = auth(client, "admin")
+    photo = {"file": ("photo.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 64, "image/jpeg")}
+    response = client.post(
+        "/api/v1/uploads", files=photo, data={"student": BEYOND}, headers=headers
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["field"] == "student"
+    response = client.post(
+        "/api/v1/uploads", files=photo, data={"student": LARGEST}, headers=headers
+    )
+    assert response.status_code == 404, response.text
