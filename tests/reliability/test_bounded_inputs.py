@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import auth
+from tests.helpers import auth, deploy_processes
 
 BEYOND = 2**31  # one more than PostgreSQL's INTEGER holds
 LARGEST = 2**31 - 1
@@ -58,3 +58,16 @@ def test_an_upload_about_a_student_id_beyond_the_integer_is_refused(client):
         "/api/v1/uploads", files=photo, data={"student": LARGEST}, headers=headers
     )
     assert response.status_code == 404, response.text
+
+
+@pytest.mark.parametrize("student", [BEYOND, LARGEST])
+def test_a_start_for_a_student_id_beyond_the_integer_is_refused(client, student):
+    deploy_processes(client, "status_change")
+    variables = {"kind": "休学", "reason": "工作调动", "effective_term": "2027-春"}
+    response = client.post(
+        "/api/v1/process-definitions/status_change/start",
+        json={"variables": {**variables, "student": student}},
+        headers=auth(client, "admin"),
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == [{"field": "student", "message": "no such student"}]
