@@ -71,3 +71,14 @@ def test_a_start_for_a_student_id_beyond_the_integer_is_refused(client, student)
     )
     assert response.status_code == 422, response.text
     assert response.json()["detail"] == [{"field": "student", "message": "no such student"}]
+
+
+def test_a_definition_version_beyond_the_integer_is_refused_naming_it(client):
+    deploy_processes(client, "status_change")
+    headers = auth(client, "stu1001")
+    path = "/api/v1/process-definitions/status_change/versions/{}"
+    response = client.get(path.format(BEYOND), headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["field"] == "version"
+    assert client.get(path.format(1), headers=headers).status_code == 200
+    assert client.get(path.format(1_000_000), headers=headers).status_code == 404
