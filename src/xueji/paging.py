@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 # Pages beyond this are refused (at 200 a page, ten million rows).
 MAX_PAGE = 50_000
-# Row ids are 64-bit integers on PostgreSQL and SQLite.
-MAX_ID = 2**63 - 1
+# Row ids are INTEGER columns: 32-bit on PostgreSQL (SQLite's hold more), so a larger id is
+# refused before a query compares a column with it (PostgreSQL: "integer out of range").
+MAX_ID = 2**31 - 1
 
 RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="A numeric id")]
 IdFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Response, UploadFile
+from fastapi import APIRouter, File, Path, Response, UploadFile
 from sqlalchemy import func, select
 
 from xueji.auth.dependencies import AdminUser, CurrentUser
@@ -150,7 +150,10 @@ def get_latest(key: str, session: DbSession, principal: CurrentUser) -> Definiti
     responses=NOT_FOUND,
 )
 def get_version(
-    key: str, version: int, session: DbSession, principal: CurrentUser
+    key: str,
+    version: Annotated[int, Path(ge=1, le=1_000_000)],  # as VersionFilter; int4 on PostgreSQL
+    session: DbSession,
+    principal: CurrentUser,
 ) -> DefinitionDetail:
     """One version of a process."""
     return _detail(session, get_definition(session, key, version), principal)

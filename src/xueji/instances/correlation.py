@@ -47,6 +47,7 @@ from xueji.forms.validation import form_errors
 from xueji.instances.repository import readable_by
 from xueji.models import ProcessDefinition, ProcessInstance, Station, Student
 from xueji.models.states import InstanceState
+from xueji.paging import MAX_ID
 
 COLUMNS = ("business_key", "student", "station")
 SENDERS = (Role.REGISTRAR,)  # besides the lane's role (admins may do anything)
@@ -111,7 +112,8 @@ def normalised(correlation: dict[str, Any]) -> dict[str, Any]:
         if key == "student":
             if isinstance(value, str) and value.isdigit():
                 value = int(value)
-            if not isinstance(value, int) or isinstance(value, bool):
+            # (beyond MAX_ID PostgreSQL's INTEGER column cannot even be compared with it)
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
                 problems.append({"field": "correlation.student", "message": "a student id"})
                 continue
         elif key in COLUMNS and not isinstance(value, str):

@@ -19,6 +19,7 @@ from xueji.instances import flows
 from xueji.instances.repository import UNFINISHED, lock
 from xueji.models import Incident, ProcessDefinition, ProcessInstance, Station, Student, Timer
 from xueji.models.states import InstanceState, TimerState
+from xueji.paging import MAX_ID
 from xueji.runtime import Runtime
 
 
@@ -38,9 +39,11 @@ def _scope_of_new_instance(
     student = None
     if variables.get("student") is not None:
         try:
-            student = session.get(Student, int(variables["student"]))
+            wanted = int(variables["student"])
         except (TypeError, ValueError):
-            student = None
+            wanted = 0
+        # (beyond MAX_ID PostgreSQL's INTEGER column cannot even be compared with it)
+        student = session.get(Student, wanted) if 0 < wanted <= MAX_ID else None
         if student is None:
             raise InvalidInput([{"field": "student", "message": "no such student"}])
     station_id = student.station_id if student else None

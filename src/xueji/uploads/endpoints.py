@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from xueji.auth.dependencies import CurrentUser
 from xueji.db.dependencies import DbSession
 from xueji.models import Station, Upload
-from xueji.paging import RowId
+from xueji.paging import MAX_ID, RowId
 from xueji.runtime import AppRuntime
 from xueji.students.repository import get_readable as get_readable_student
 from xueji.uploads import service
@@ -54,7 +54,10 @@ def create_upload(
     runtime: AppRuntime,
     file: Annotated[UploadFile, File(description="JPEG, PNG, PDF or XLSX")],
     student: Annotated[
-        int | None, Form(description="Id of the student the file is about (default: yourself)")
+        int | None,
+        Form(
+            ge=1, le=MAX_ID, description="Id of the student the file is about (default: yourself)"
+        ),
     ] = None,
 ) -> UploadOut:
     """Upload a photo, scan or spreadsheet; it belongs to the student and station it is about."""
