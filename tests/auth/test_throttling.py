@@ -11,7 +11,6 @@ import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.api.test_races import server  # noqa: F401  (the real uvicorn server fixture)
 from tests.auth.support import PASSWORD, login
 from xueji import clock
 from xueji.db.session import session_scope
@@ -128,7 +127,7 @@ def test_old_attempts_are_pruned(client, db, make_user):
 def test_simultaneous_wrong_passwords_get_no_more_than_the_limit_checked(
     client,
     db,
-    server,  # noqa: F811
+    server,
     make_user,
 ):
     """Twelve requests at once, through a real server: the count is shared through the
@@ -163,7 +162,7 @@ def test_simultaneous_wrong_passwords_get_no_more_than_the_limit_checked(
 
 def test_behind_a_trusted_proxy_the_forwarded_address_is_counted(
     db,
-    server,  # noqa: F811
+    server,
     make_user,
 ):
     """uvicorn (as `xueji serve` runs it) trusts X-Forwarded-For from 127.0.0.1 by default:

@@ -108,12 +108,12 @@ PATH_PARAMS = {
     "key": "process_key",
     "version": "version",
     "code": "station_code",
+    "username": "username",
 }
 # (path, parameter) -> kind, where a name means something else on one route.
 ROUTE_PARAMS = {
     ("/api/v1/decision-definitions/{key}/xml", "key"): "decision_key",
-    # The revocation endpoint another branch adds.
-    ("/api/v1/api-tokens/{id}", "id"): "api_token",
+    ("/api/v1/api-tokens/{token_id}", "token_id"): "api_token",
 }
 # Query parameters that name an object: a list filtered by an out-of-scope one is sent (one
 # filter at a time) and must show what a nonexistent one shows.
@@ -191,6 +191,17 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/v1/webhooks"): Body(_json({})),
     ("POST", "/api/v1/stations"): Body(_json({})),
     ("PUT", "/api/v1/stations/{code}"): Body(_json({}), lambda o: _json({"name": "改名"})),
+    # A version nobody read: refused as stale in scope (nothing changes), 404 outside it.
+    ("POST", "/api/v1/tasks/{task_id}/claim"): Body(
+        _json({"version": "x"}), lambda o: _json({"version": 10**6})
+    ),
+    ("POST", "/api/v1/tasks/{task_id}/unclaim"): Body(
+        _json({"version": "x"}), lambda o: _json({"version": 10**6})
+    ),
+    # Enabling an active account changes nothing.
+    ("PATCH", "/api/v1/users/{username}"): Body(
+        _json({"is_active": "maybe"}), lambda o: _json({"is_active": True})
+    ),
 }
 
 UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000"
@@ -205,6 +216,7 @@ UNKNOWN = {
     "delivery": UNKNOWN_ROW,
     "station_code": "S99",
     "student_name": "不存在",
+    "username": "nobody-at-all",
 }
 
 
@@ -421,6 +433,7 @@ def build_world(client, db) -> World:
         "decision_key": "graduation_deferral",
         "version": 1,
         "api_token": revocable,
+        "username": "stu1002",
     }
 
     def station_objects(name: str, task: str, student: str, code: str) -> dict[str, Any]:

@@ -8,7 +8,6 @@ import threading
 import httpx
 from sqlalchemy import select
 
-from tests.api.test_races import server  # noqa: F401  (the real uvicorn server fixture)
 from tests.api.test_workflow import REVIEW
 from tests.helpers import auth, deploy, history_kinds, tasks_of
 from xueji.models import UserTask
