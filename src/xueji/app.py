@@ -16,7 +16,6 @@ from starlette.concurrency import run_in_threadpool
 from xueji.auth.dependencies import current_principal
 from xueji.auth.endpoints import public as auth_public
 from xueji.auth.endpoints import router as auth_router
-from xueji.body_limit import BodyLimit
 from xueji.config import Settings, get_settings
 from xueji.definitions.endpoints import router as definitions_router
 from xueji.errors import XuejiError
@@ -25,6 +24,7 @@ from xueji.instances.endpoints import router as instances_router
 from xueji.instances.incidents import record_incident
 from xueji.instances.steps import LOST_UPDATE
 from xueji.messages.endpoints import router as messages_router
+from xueji.request_limits import RequestLimits
 from xueji.runtime import Runtime
 from xueji.scheduler.endpoints import router as jobs_router
 from xueji.scheduler.worker import run_forever
@@ -123,7 +123,7 @@ def create_app(
     app.state.runtime = runtime
     install_error_handlers(app)
     app.add_middleware(
-        BodyLimit,
+        RequestLimits,
         max_request_bytes=settings.max_request_bytes,
         max_upload_bytes=settings.max_upload_bytes,
     )

@@ -13,7 +13,7 @@ from tests.architecture.imports import SRC, cycles, modules, package_graph, unit
 # Lower layers first; a package may import packages of its own layer's predecessors only.
 LAYERS: list[set[str]] = [
     {"xueji", "config", "clock", "errors", "paging"},
-    {"deadlines", "web", "body_limit"},
+    {"deadlines", "web", "request_limits"},
     {"db", "engine"},
     {"models", "runtime"},
     {"auth"},

@@ -13,8 +13,6 @@ code and status) with the number of operations; the kinds in CONFORMANCE_EXCEPTI
 contract choices or gaps of the schema's documentation, each with its reason; any other kind
 fails the test.
 
-On PostgreSQL no text with NUL is drawn (NUL_ON_POSTGRESQL: a known 500, not fixed here).
-
 The state: the demo accounts and records, status_change deployed and one instance of it
 started by stu1001, so that lists and details have something to show. The event stream is
 always asked with `wait=0` (it would otherwise wait for events as long as the client lets it).
@@ -76,13 +74,9 @@ CONFORMANCE_EXCEPTIONS: dict[tuple[str, int], str] = {
     "service's {error, detail} shape",
 }
 STREAM = "/api/v1/events/stream"
-# Skipped, not fixed: on PostgreSQL any text with a NUL character (U+0000) that reaches a query
-# is a 500 (psycopg refuses it: "PostgreSQL text fields cannot contain NUL (0x00) bytes") — in
-# paths, queries, forms and JSON bodies alike, e.g. GET /process-instances/a%00b. Refusing it
-# needs one rule for all text input, a bigger change than this suite's fixes; until then the
-# fuzz draws no NUL there, and test_text_with_nul_is_refused_not_a_500 is an expected failure
-# on PostgreSQL (strict: it reports when the rule arrives).
-NUL_ON_POSTGRESQL = "text with NUL is a 500 on PostgreSQL (not fixed: one rule for all text input)"
+# Text with a NUL character (U+0000) was a 500 on PostgreSQL wherever it reached a query
+# (psycopg: "PostgreSQL text fields cannot contain NUL (0x00) bytes"); xueji.request_limits now
+# refuses it in paths, queries and bodies with a 422, so the fuzz draws NUL on both databases.
 
 
 def negatable(operation) -> bool:
@@ -170,9 +164,6 @@ def test_no_server_errors(client, db, api_app, figures, principal):
     )
     assert started.status_code == 201, started.text
     schema = schemathesis.openapi.from_asgi("/openapi.json", api_app)
-    postgresql = db.db.engine.dialect.name == "postgresql"
-    if postgresql:
-        schema.config.generation.update(allow_x00=False)  # NUL_ON_POSTGRESQL
     fuzz = Fuzz(auth(client, principal))
     operations = [result.ok() for result in schema.get_all_operations()]
     for operation in operations:
@@ -187,9 +178,7 @@ def test_no_server_errors(client, db, api_app, figures, principal):
         f"cases), {sum(fuzz.calls.values()):,} calls (positive {fuzz.calls['positive']}, "
         f"negative {fuzz.calls['negative']}), {server_errors} 5xx, {len(fuzz.failures)} "
         f"operations failing; statuses {statuses}; {EXAMPLES} examples per operation and mode, "
-        f"seed {SEED}"
-        + (" (calls include Hypothesis' shrinking)" if fuzz.failures else "")
-        + (f"; no NUL drawn: {NUL_ON_POSTGRESQL}" if postgresql else "")
+        f"seed {SEED}" + (" (calls include Hypothesis' shrinking)" if fuzz.failures else "")
     )
     unexplained = {k: v for k, v in fuzz.conformance.items() if k not in CONFORMANCE_EXCEPTIONS}
     for (code, status), labels in sorted(fuzz.conformance.items()):
@@ -211,9 +200,8 @@ def test_no_server_errors(client, db, api_app, figures, principal):
         ("POST", "/api/v1/stations", {"code": "S09", "name": "a\u0000b"}),
     ],
 )
-def test_text_with_nul_is_refused_not_a_500(client, db, api_app, request, method, path, body):
-    if db.db.engine.dialect.name == "postgresql":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=NUL_ON_POSTGRESQL))
+def test_text_with_nul_is_refused_not_a_500(client, db, api_app, method, path, body):
     http = TestClient(api_app, raise_server_exceptions=False)
     response = http.request(method, path, json=body, headers=auth(client, "admin"))
-    assert response.status_code < 500, response.text
+    assert response.status_code == 422, response.text
+    assert "NUL" in response.json()["detail"][0]["message"]
