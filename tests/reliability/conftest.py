@@ -7,7 +7,7 @@ import pytest
 _FIGURES: list[str] = []
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def figures() -> list[str]:
     """Lines a suite wants shown in the run's summary (route counts, calls, outcomes)."""
     return _FIGURES

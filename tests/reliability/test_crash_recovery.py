@@ -68,18 +68,9 @@ FIGURES: list[str] = []
 
 
 @pytest.fixture(scope="module", autouse=True)
-def figures(request) -> Iterator[None]:
+def crash_figures(figures) -> Iterator[None]:
     yield
-    plugins = request.config.pluginmanager
-    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
-    lines = ["crash recovery on postgresql:", *(f"  {line}" for line in FIGURES)]
-    if reporter is None or capture is None:
-        print("\n".join(lines))
-        return
-    with capture.global_and_fixture_disabled():  # shown without -s
-        reporter.write_line("")
-        for line in lines:
-            reporter.write_line(line)
+    figures.extend(["crash recovery on postgresql:", *(f"  {line}" for line in FIGURES)])
 
 
 @pytest.fixture(scope="module")

@@ -62,22 +62,14 @@ SUMMARY: dict[str, tuple[int, Counter]] = {}
 
 
 @pytest.fixture(scope="module", autouse=True)
-def summary(request) -> Iterator[None]:
+def summary(figures) -> Iterator[None]:
     yield
-    plugins = request.config.pluginmanager
-    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
     database = "postgresql" if os.environ.get("XUEJI_TEST_DATABASE_URL") else "sqlite"
     lines = [f"races on {database}, {ROUNDS} round(s) per kind:"]
     for kind, (rounds, outcomes) in SUMMARY.items():
         shown = ", ".join(f"{name}: {n}" for name, n in sorted(outcomes.items()))
         lines.append(f"  {kind}: {rounds} rounds; {shown}")
-    if reporter is None or capture is None:
-        print("\n".join(lines))
-        return
-    with capture.global_and_fixture_disabled():  # shown without -s
-        reporter.write_line("")
-        for line in lines:
-            reporter.write_line(line)
+    figures.extend(lines)
 
 
 @pytest.fixture
