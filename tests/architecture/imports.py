@@ -68,6 +68,20 @@ def package_graph() -> dict[str, set[str]]:
     return dict(graph)
 
 
+def module_graph() -> dict[str, set[str]]:
+    """The same graph between modules (a package's __init__ counts as a module)."""
+    known = modules()
+    graph: dict[str, set[str]] = {}
+    for module, path in known.items():
+        graph[module] = set()
+        for name in _imported(module, path):
+            while name not in known and "." in name:
+                name = name.rsplit(".", 1)[0]
+            if name in known and name not in (module, PACKAGE):
+                graph[module].add(name)
+    return graph
+
+
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """Strongly connected components with more than one package (Tarjan)."""
     index: dict[str, int] = {}

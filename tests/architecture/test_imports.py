@@ -8,7 +8,7 @@ import json
 import subprocess
 import sys
 
-from tests.architecture.imports import SRC, cycles, modules, package_graph, unit
+from tests.architecture.imports import SRC, cycles, module_graph, modules, package_graph, unit
 
 # Lower layers first; a package may import packages of its own layer's predecessors only.
 LAYERS: list[set[str]] = [
@@ -34,6 +34,10 @@ LAYERS: list[set[str]] = [
 
 def test_no_package_imports_another_that_imports_it_back():
     assert cycles(package_graph()) == []
+
+
+def test_no_module_imports_another_that_imports_it_back():
+    assert cycles(module_graph()) == []
 
 
 def test_packages_import_only_lower_layers():
