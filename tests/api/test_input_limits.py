@@ -120,3 +120,11 @@ def test_a_stations_case_cannot_start_children_for_another_stations_students(cli
     assert refused.status_code == 422, refused.text
     assert "不属于本流程的函授站" in refused.json()["detail"]["message"]
     assert tasks_of(client, "stu1001") == [] and tasks_of(client, "stu2001") == []
+
+
+def test_a_huge_wrong_value_does_not_come_back_in_the_error(client, db):
+    task = apply_task(client)
+    refused = complete(client, task, {**GOOD, "reason": list(range(100_000))})
+    assert refused.status_code == 422
+    [problem] = refused.json()["detail"]
+    assert problem["field"] == "reason" and len(problem["message"]) <= 300

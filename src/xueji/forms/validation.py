@@ -43,8 +43,16 @@ def form_errors(schema: dict[str, Any] | None, data: Any) -> list[dict[str, str]
                         {"field": ".".join([*path, name]), "message": f"'{name}' is required"}
                     )
             continue
-        problems.append({"field": ".".join(path), "message": error.message})
+        problems.append({"field": ".".join(path), "message": _short(error.message)})
     return problems
+
+
+# jsonschema's messages repeat the offending value; a 100,000-item list must not come back.
+MAX_MESSAGE = 300
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"
 
 
 _OPEN_KEYWORDS = ("additionalProperties", "patternProperties", "unevaluatedProperties")
