@@ -29,7 +29,7 @@ from xueji.history.service import record_event
 from xueji.instances import correlation as corr
 from xueji.instances.context import StepContext
 from xueji.instances.incidents import add_incident
-from xueji.instances.repository import UNFINISHED, lock
+from xueji.instances.repository import lock
 from xueji.instances.schemas import MessageResult
 from xueji.instances.steps import (
     cancel_open_tasks,
@@ -40,7 +40,7 @@ from xueji.instances.steps import (
     step_guard,
 )
 from xueji.models import HistoryEvent, ProcessDefinition, ProcessInstance, Student, Timer, UserTask
-from xueji.models.states import InstanceState, TimerState
+from xueji.models.states import UNFINISHED, InstanceState, TimerState
 from xueji.runtime import Runtime
 
 MAX_DEPTH = 8
@@ -79,7 +79,7 @@ def context_for(
         instance_id=instance.id,
         actor=actor,
         settings=runtime.settings,
-        start=partial(_start_from_step, session, runtime, actor, cascade, instance),
+        start=partial(_start_from_step, session, runtime, actor, cascade),
     )
 
 
@@ -88,7 +88,6 @@ def _start_from_step(
     runtime: Runtime,
     actor: str,
     cascade: Cascade,
-    starter: ProcessInstance,
     definition: ProcessDefinition,
     variables: dict[str, Any],
     *,

@@ -16,9 +16,7 @@ from xueji.models import (
     Station,
     UserTask,
 )
-from xueji.models.states import UNFINISHED, UserTaskState
-
-__all__ = ["UNFINISHED"]  # (used with these queries by flows and service)
+from xueji.models.states import UserTaskState
 
 
 def readable_by(principal: Principal, query: Select | None = None) -> Select:

@@ -16,9 +16,9 @@ from xueji.errors import Conflict, Forbidden, InvalidInput, NotFound
 from xueji.forms.validation import validate_form
 from xueji.history.service import record_event
 from xueji.instances import flows
-from xueji.instances.repository import UNFINISHED, lock
+from xueji.instances.repository import lock
 from xueji.models import Incident, ProcessDefinition, ProcessInstance, Station, Student, Timer
-from xueji.models.states import InstanceState, TimerState
+from xueji.models.states import UNFINISHED, InstanceState, TimerState
 from xueji.paging import MAX_ID
 from xueji.runtime import Runtime
 

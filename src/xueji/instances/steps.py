@@ -164,14 +164,27 @@ def sync_timers(
             )
 
 
-def cancel_open_tasks(session: Session, instance: ProcessInstance, actor: str, keep=()) -> None:
-    """Cancel the instance's open user tasks (but `keep`), each with its history line."""
-    now = clock.now()
-    for row in session.scalars(
-        select(UserTask).where(
-            UserTask.instance_id == instance.id, UserTask.state == UserTaskState.READY
+def open_tasks(session: Session, instance: ProcessInstance) -> list[UserTask]:
+    return list(
+        session.scalars(
+            select(UserTask).where(
+                UserTask.instance_id == instance.id, UserTask.state == UserTaskState.READY
+            )
         )
-    ):
+    )
+
+
+def cancel_open_tasks(
+    session: Session,
+    instance: ProcessInstance,
+    actor: str,
+    keep=(),
+    rows: list[UserTask] | None = None,
+) -> None:
+    """Cancel the instance's open user tasks (but `keep`), each with its history line;
+    `rows` when the caller has them already."""
+    now = clock.now()
+    for row in open_tasks(session, instance) if rows is None else rows:
         if row.id in keep:
             continue
         row.state, row.completed_at = UserTaskState.CANCELLED, now
@@ -229,14 +242,9 @@ def save_state(
         )
 
     ready_ids = {task.id for task in outcome.ready}
-    open_ids = set(
-        session.scalars(
-            select(UserTask.id).where(
-                UserTask.instance_id == instance.id, UserTask.state == UserTaskState.READY
-            )
-        )
-    )
-    cancel_open_tasks(session, instance, actor, keep=ready_ids)
+    open_rows = open_tasks(session, instance)
+    open_ids = {row.id for row in open_rows}
+    cancel_open_tasks(session, instance, actor, keep=ready_ids, rows=open_rows)
     created = []
     variables = outcome.data
     for task in outcome.ready:
