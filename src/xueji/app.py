@@ -10,13 +10,16 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from xueji.auth.dependencies import current_principal
 from xueji.auth.endpoints import public as auth_public
 from xueji.auth.endpoints import router as auth_router
 from xueji.config import Settings, get_settings
+from xueji.db.conflicts import CONCURRENT_CHANGE, is_transient
 from xueji.definitions.endpoints import router as definitions_router
 from xueji.errors import XuejiError
 from xueji.events.endpoints import router as events_router
@@ -24,6 +27,7 @@ from xueji.instances.endpoints import router as instances_router
 from xueji.instances.incidents import record_incident
 from xueji.instances.steps import LOST_UPDATE
 from xueji.messages.endpoints import router as messages_router
+from xueji.openapi import install_openapi
 from xueji.request_limits import RequestLimits
 from xueji.runtime import Runtime
 from xueji.scheduler.endpoints import router as jobs_router
@@ -38,6 +42,15 @@ from xueji.web import mount_web
 from xueji.wiring import build_runtime
 
 log = logging.getLogger("xueji")
+
+
+_HTTP_ERRORS = {
+    400: "BadRequest",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    413: "RequestTooLarge",
+    415: "UnsupportedMediaType",
+}
 
 
 def _error(status: int, error: str, detail, headers=None) -> JSONResponse:
@@ -62,6 +75,21 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StaleDataError)
     async def lost_update(_request: Request, _exc: StaleDataError):
         return _error(409, "Conflict", LOST_UPDATE)
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(_request: Request, exc: DBAPIError):
+        # PostgreSQL broke a deadlock (or a lock could not be had) by rolling this request
+        # back: a conflict to retry, not a server fault. Anything else stays a 500.
+        if is_transient(exc):
+            return _error(409, "Conflict", CONCURRENT_CHANGE, {"Retry-After": "1"})
+        return _unexpected(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException):
+        # Starlette's own answers (an unknown path, a wrong method, a body that is not
+        # JSON) in the service's {error, detail} shape.
+        error = _HTTP_ERRORS.get(exc.status_code, "HTTPError")
+        return _error(exc.status_code, error, exc.detail, getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(_request: Request, exc: RequestValidationError):
@@ -122,6 +150,7 @@ def create_app(
     )
     app.state.runtime = runtime
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(
         RequestLimits,
         max_request_bytes=settings.max_request_bytes,

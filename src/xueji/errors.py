@@ -44,6 +44,13 @@ class Conflict(XuejiError):
     error = "Conflict"
 
 
+class ConcurrentChange(Conflict):
+    """A concurrent transaction on the same cases won (the database broke a deadlock by
+    rolling this one back): nothing was saved; retry."""
+
+    headers = {"Retry-After": "1"}
+
+
 class TooManyAttempts(XuejiError):
     """Too many failed logins; wait `Retry-After` seconds before trying again."""
 

@@ -128,3 +128,30 @@ def test_a_huge_wrong_value_does_not_come_back_in_the_error(client, db):
     assert refused.status_code == 422
     [problem] = refused.json()["detail"]
     assert problem["field"] == "reason" and len(problem["message"]) <= 300
+
+
+def test_starlettes_own_refusals_answer_in_the_services_error_shape(client):
+    headers = {**auth(client, "stu1001"), "content-type": "application/json"}
+    not_json = client.post(
+        "/api/v1/process-definitions/review/start", content=b"{", headers=headers
+    )
+    assert not_json.status_code in (400, 422), not_json.text
+    assert set(not_json.json()) == {"error", "detail"}
+    unknown = client.get("/api/v1/no-such-thing", headers=headers)
+    assert unknown.status_code == 404
+    assert unknown.json()["error"] == "NotFound"
+    wrong_method = client.put("/api/v1/tasks", headers=headers)
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"] == "MethodNotAllowed"
+
+
+def test_openapi_documents_the_services_errors(client):
+    schema = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    error = {"$ref": "#/components/schemas/Error"}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert responses["422"]["content"]["application/json"]["schema"] == error, path
+            if path != "/api/v1/auth/login":
+                assert {"401", "403", "404"} <= set(responses), (method, path)

@@ -64,15 +64,7 @@ CONFORMANCE = [status_code_conformance, content_type_conformance, response_schem
 # (schemathesis failure code, status) -> why answers differ from /openapi.json that way: the
 # findings of this suite that are contract choices (or gaps in the schema's documentation),
 # reported in the summary with the operations concerned, not fixed here.
-CONFORMANCE_EXCEPTIONS: dict[tuple[str, int], str] = {
-    ("ST108", 422): "422 bodies are the service's {error, detail: [{field, message}]} "
-    "(app.py request_invalid); /openapi.json documents FastAPI's HTTPValidationError",
-    ("ST103", 403): "the role guards' 403 is not among the documented responses of the "
-    "operations whose guard refused the caller",
-    ("ST103", 400): "a body that is not JSON gets FastAPI's own 400 "
-    '{"detail": "There was an error parsing the body"}: undocumented, and not in the '
-    "service's {error, detail} shape",
-}
+CONFORMANCE_EXCEPTIONS: dict[tuple[str, int], str] = {}
 STREAM = "/api/v1/events/stream"
 # Text with a NUL character (U+0000) was a 500 on PostgreSQL wherever it reached a query
 # (psycopg: "PostgreSQL text fields cannot contain NUL (0x00) bytes"); xueji.request_limits now

@@ -44,7 +44,7 @@ from tests.helpers import auth, deploy
 from xueji.auth.service import create_user
 from xueji.db.session import session_scope
 from xueji.engine.timers import pending_timers
-from xueji.instances.repository import lock
+from xueji.instances.repository import lock, lock_many
 from xueji.instances.steps import load_workflow
 from xueji.models import HistoryEvent, ProcessInstance, Student, Timer, UserTask
 from xueji.scheduler.worker import run_once
@@ -536,3 +536,72 @@ def test_terminating_the_caller_from_an_incident_waits_for_a_siblings_step_witho
     assert response.status_code == 200, response.text
     assert check_instance(db, parent["id"])["state"] == "terminated"
     assert check_instance(db, sibling)["state"] == "terminated"
+
+
+def test_a_broken_deadlock_is_a_409_to_retry_and_nothing_of_it_is_saved(client, db, server):
+    """A step that holds a caller and then reaches for its child (as a caller's message to a
+    waiting child does) meets a request ending the child, which holds the child and reaches
+    for the caller. PostgreSQL breaks the deadlock by rolling one back: that request answers
+    409 with Retry-After (not a 500, no incident), keeps nothing, and succeeds when retried."""
+    if db.db.is_sqlite:
+        pytest.skip("SQLite has one writer at a time: no row locks to take in the wrong order")
+    deploy(client, "batch_child.bpmn", "batch_parent.bpmn")
+    parent, child_id, task = start_batch_of_one(client, db)
+    headers = auth(client, "stu1001")
+    url = f"{server}/api/v1/tasks/{task['id']}/complete"
+    answer = {"data": {"answer": "yes"}}
+
+    def complete():
+        return httpx.post(url, json=answer, headers=headers, timeout=60, trust_env=False)
+
+    with db.db.writer() as step:
+        # This side waits longer before looking for a deadlock, so the request is the one
+        # PostgreSQL rolls back.
+        step.execute(text("SET LOCAL deadlock_timeout = '10s'"))
+        lock(step, parent["id"])
+        thread, result = in_thread(complete)
+        wait_until_a_request_waits_for_a_lock(db)  # it holds the child, waits for the caller
+        lock(step, child_id)  # the cycle: the request is rolled back after its 1 s
+        step.rollback()
+    thread.join(60)
+    response = result["value"]
+    assert response.status_code == 409, response.text
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["error"] == "Conflict"
+    child = check_instance(db, child_id)
+    assert child["state"] == "running" and child["kinds"].get("task_completed", 0) == 0
+    assert client.get("/api/v1/incidents", headers=auth(client, "admin")).json() == []
+    retried = httpx.post(url, json=answer, headers=headers, timeout=60, trust_env=False)
+    assert retried.status_code == 200, retried.text
+    assert check_instance(db, child_id)["state"] == "completed"
+    assert check_instance(db, parent["id"])["kinds"]["call_completed"] == 1
+
+
+def test_a_batch_locks_children_before_their_callers(client, db):
+    """complete_batch locks its instances in the order of single steps (a child before its
+    caller): while a step holds the child, the batch has not taken the caller."""
+    if db.db.is_sqlite:
+        pytest.skip("SQLite has one writer at a time: no row locks to take in the wrong order")
+    deploy(client, "batch_child.bpmn", "batch_parent.bpmn")
+    for _ in range(40):  # a caller whose id sorts first: locking by id alone takes it first
+        parent, child_id, _task = start_batch_of_one(client, db)
+        if parent["id"] < child_id:
+            break
+    assert parent["id"] < child_id
+    with db.db.writer() as step:
+        lock(step, child_id)
+
+        def batch_locks():
+            with db.db.writer() as batch:
+                lock_many(batch, {parent["id"], child_id})
+                batch.rollback()
+            return True
+
+        thread, result = in_thread(batch_locks)
+        wait_until_a_request_waits_for_a_lock(db)  # the batch waits for the child ...
+        # ... and holds nothing else: the caller can be locked at once.
+        step.execute(text("SET LOCAL lock_timeout = '1s'"))
+        lock(step, parent["id"])
+        step.rollback()
+    thread.join(60)
+    assert result["value"] is True

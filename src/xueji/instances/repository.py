@@ -46,6 +46,31 @@ def lock(session: Session, instance_id: str) -> ProcessInstance:
     return instance
 
 
+def lock_many(session: Session, instance_ids: set[str]) -> None:
+    """Lock several instances in the one order every step keeps: a child before its caller
+    (a step ending a child locks the child, then wakes the caller; terminating locks the
+    descendants first), deepest first, then by id."""
+    parents: dict[str, str | None] = {}
+    wanted = set(instance_ids)
+    while wanted:
+        rows = session.execute(
+            select(ProcessInstance.id, ProcessInstance.parent_id).where(
+                ProcessInstance.id.in_(sorted(wanted))
+            )
+        ).all()
+        parents.update({row.id: row.parent_id for row in rows})
+        wanted = {row.parent_id for row in rows if row.parent_id} - set(parents)
+
+    def depth(instance_id: str) -> int:
+        steps, parent = 0, parents.get(instance_id)
+        while parent is not None:
+            steps, parent = steps + 1, parents.get(parent)
+        return steps
+
+    for instance_id in sorted(instance_ids, key=lambda i: (-depth(i), i)):
+        lock(session, instance_id)
+
+
 def tasks_readable_by(principal: Principal, query: Select | None = None) -> Select:
     """Tasks offered to a role the caller holds, within that role's scope (admins: all)."""
     query = query if query is not None else select(UserTask)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from xueji import clock
+from xueji.db.conflicts import CONCURRENT_CHANGE, is_transient
 from xueji.deadlines import due_at
 from xueji.definitions.repository import dependency_documents
 from xueji.engine import serializer
@@ -22,6 +23,7 @@ from xueji.engine.runner import StepError, StepOutcome, Workflow
 from xueji.engine.scripting import ServiceCrashed
 from xueji.engine.timers import pending_timers
 from xueji.errors import (
+    ConcurrentChange,
     Conflict,
     EngineStepFailed,
     InvalidInput,
@@ -84,6 +86,8 @@ def step_guard(instance: ProcessInstance, actor: str) -> Iterator[None]:
     except Exception as exc:
         element = exc.element_id if isinstance(exc, ServiceCrashed) else None
         cause = exc.__cause__ if isinstance(exc, ServiceCrashed) and exc.__cause__ else exc
+        if is_transient(cause):  # met a concurrent step: a conflict to retry, not a crash
+            raise ConcurrentChange(CONCURRENT_CHANGE) from exc
         log.exception("step of instance %s crashed", base["instance_id"] or "(new)")
         raise StepCrashed(
             {"message": "unexpected error in a step; nothing was changed"},

@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 
 from xueji import clock
+from xueji.db.conflicts import is_transient
 from xueji.db.session import session_scope
-from xueji.errors import XuejiError
+from xueji.errors import ConcurrentChange, XuejiError
 from xueji.events.webhooks import deliver_due
 from xueji.history.service import record_event
 from xueji.instances.flows import TOP, context_for, finish_step
@@ -121,13 +122,29 @@ def fire(runtime: Runtime, timer: Timer, worker: str) -> bool:
                 )
                 finish_step(session, runtime, instance, workflow, outcome, "system:timer")
             return True
+    except ConcurrentChange:  # met a concurrent step (a broken deadlock): not an attempt
+        log.info("timer %s met a concurrent change; it fires on a later pass", timer.id)
+        _release(runtime, timer)
+        return False
     except XuejiError as exc:
         _failed(runtime, timer, exc.detail, getattr(exc, "incident", None))
         return False
     except Exception as exc:  # a database error outside any step: the same rule
+        if is_transient(exc):  # the same, met at the commit
+            log.info("timer %s met a concurrent change; it fires on a later pass", timer.id)
+            _release(runtime, timer)
+            return False
         log.exception("timer %s failed", timer.id)
         _failed(runtime, timer, f"{type(exc).__name__}: {exc}", None)
         return False
+
+
+def _release(runtime: Runtime, timer: Timer) -> None:
+    """Give the claim back, so that the next pass (of any worker) fires the timer."""
+    with session_scope(runtime.db.writer) as session:
+        row = session.get(Timer, timer.id, populate_existing=True)
+        if row is not None and row.state == TimerState.PENDING:
+            row.claimed_by = row.claim_expires_at = None
 
 
 def _failed(runtime: Runtime, timer: Timer, reason: object, incident: dict | None) -> None:

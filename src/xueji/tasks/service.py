@@ -18,7 +18,7 @@ from xueji.forms.validation import form_errors, overwrites, validate_form
 from xueji.history.service import record_event
 from xueji.instances.flows import TOP, context_for, finish_step
 from xueji.instances.repository import get_readable_task as get_readable
-from xueji.instances.repository import lock
+from xueji.instances.repository import lock, lock_many
 from xueji.instances.repository import tasks_readable_by as readable_by
 from xueji.instances.schemas import task_item
 from xueji.instances.steps import load_workflow, run_step, step_guard
@@ -216,10 +216,10 @@ def complete_batch(
             problems.append({"index": index, "task_id": task_id, **problem})
     if problems:
         raise FormInvalid(problems)
-    # Lock every instance up front in one order: two batches over the same instances, or a
-    # batch and single completions (child, then parent), cannot then wait on each other.
-    for instance_id in sorted({task.instance_id for task in tasks}):
-        lock(session, instance_id)
+    # Lock every instance up front in one order (children before their callers): two
+    # batches over the same instances, or a batch and single completions, cannot then wait
+    # on each other.
+    lock_many(session, {task.instance_id for task in tasks})
     instances: list[str] = []
     for index, (task_id, data) in enumerate(items):
         try:
