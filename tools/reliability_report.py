@@ -81,13 +81,21 @@ def postgresql_up() -> bool:
     return subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"], check=False).returncode == 0
 
 
-def run(command: list[str], env: dict[str, str]) -> str:
+LOGS = ROOT / "var" / "reliability"
+
+
+def run(command: list[str], env: dict[str, str], log: str) -> str:
+    """Run a suite; its whole output is kept in var/reliability/<log>.log."""
     done = subprocess.run(
         command, cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, check=False
     )
+    LOGS.mkdir(parents=True, exist_ok=True)
+    (LOGS / f"{log}.log").write_text(done.stdout + done.stderr, encoding="utf-8")
     if done.returncode != 0:
         sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
-        raise SystemExit(f"{' '.join(command)} failed ({done.returncode})")
+        raise SystemExit(
+            f"{' '.join(command)} failed ({done.returncode}); output in {LOGS / log}.log"
+        )
     return done.stdout
 
 
@@ -118,12 +126,14 @@ def main() -> None:
     for name, env in databases:
         started = dt.datetime.now()
         output = run(
-            [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SUITES], {**setting, **env}
+            [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SUITES],
+            {**setting, **env},
+            name.lower(),
         )
         took = (dt.datetime.now() - started).total_seconds()
         sections.append((name, took, figures(output)))
     benches = [
-        (script, run([python, script], {}))
+        (script, run([python, script], {}, Path(script).stem))
         for script in ("bench/scripts.py", "bench/hostile_xml.py")
     ]
     write(args.full, setting, sections, benches)
