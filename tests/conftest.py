@@ -48,6 +48,7 @@ from xueji.models import (
     WebhookDelivery,
     user_roles,
 )
+from xueji.models.auth import LoginAttempt
 from xueji.wiring import build_runtime
 
 # Cheap argon2 parameters for every password hash the tests make (demo accounts, new users,
@@ -59,6 +60,7 @@ get_settings.cache_clear()
 HERE = Path(__file__).parent
 # Rows of these tables belong to one test; users, stations and students are the demo's.
 PER_TEST_TABLES = [
+    LoginAttempt,  # a fuzz's wrong passwords must not throttle the next test's logins
     WebhookDelivery,
     Webhook,
     OutboxEvent,
