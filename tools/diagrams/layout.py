@@ -72,7 +72,8 @@ class Box:
 
 
 def text_width(text: str, size: float) -> float:
-    return sum(size if ord(ch) > 0x2E7F else size * 0.6 for ch in text)
+    # the Chinese font (wqy-zenhei) runs a little wider than its size
+    return sum(size * 1.08 if ord(ch) > 0x2E7F else size * 0.6 for ch in text)
 
 
 def text_lines(text: str, width: float, size: float) -> int:
@@ -112,6 +113,7 @@ class LNode:
     kind: str
     name: str
     attached_to: str | None = None
+    beside: str | None = None  # an end drawn in the gap right of the one step before it
     w: float = 0
     h: float = 0
     col: int = 0
@@ -119,6 +121,10 @@ class LNode:
     x: float = 0
     y: float = 0
     label: Box | None = None
+
+    @property
+    def satellite(self) -> bool:
+        return bool(self.attached_to or self.beside)
 
     @property
     def box(self) -> Box:
@@ -170,6 +176,18 @@ class Layout:
         for n in self.nodes:
             self.succ[n] += later[n]
         self.roots = [n.id for n in self.nodes.values() if n.kind == "event" and self._is_root(n)]
+        # the end of a path off a boundary event (提醒已发出) sits beside the step before it
+        reached_from_boundary = {f.target for f in self.flows if self.nodes[f.source].attached_to}
+        for n in self.nodes.values():
+            incoming = [f for f in self.flows if f.target == n.id]
+            if (
+                n.kind == "event"
+                and not self.succ[n.id]
+                and len(incoming) == 1
+                and incoming[0].source in reached_from_boundary
+                and self.nodes[incoming[0].source].lane == n.lane
+            ):
+                n.beside = incoming[0].source
 
     def _is_root(self, node: LNode) -> bool:
         return not node.attached_to and not any(f.target == node.id for f in self.flows)
@@ -196,6 +214,7 @@ class Layout:
             if node_id not in state and not node.attached_to:
                 visit(node_id)
         topo = list(reversed(order))
+        self.corrections: set[str] = set()
         preds: dict[str, list[tuple[str, int]]] = {n: [] for n in self.nodes}
         for s in topo:
             for t, step in self.succ[s]:
@@ -216,13 +235,14 @@ class Layout:
                         back.add((p, n))
                 col[n] = col[first[0]] + first[1]
                 preds[n] = [first]
+                self.corrections.add(n)
         self.back = back
         self.preds = preds
         self.topo = topo
-        used = sorted({col[n] for n in col if not self.nodes[n].attached_to})
+        used = sorted({col[n] for n in col if not self.nodes[n].satellite})
         renumber = {c: i for i, c in enumerate(used)}
         for n, node in self.nodes.items():
-            if not node.attached_to:
+            if not node.satellite:
                 node.col = renumber[col[n]]
         self.columns = len(used)
 
@@ -246,14 +266,15 @@ class Layout:
             seen.add(n)
             order.append(n)
             main = [t for t, step in self.succ[n] if step == 1 and (n, t) not in self.back]
+            main.sort(key=lambda t: t in self.corrections)  # a correction is a branch
             self.main_edges |= {(n, t) for t in main[:1]}
             stack += list(reversed(main[:1]))
             deferred = main[1:] + deferred
             deferred += [t for t, step in self.succ[n] if step == 0]
-        order += [n for n in self.topo if n not in seen and not self.nodes[n].attached_to]
+        order += [n for n in self.topo if n not in seen and not self.nodes[n].satellite]
         for n in order:
             node = self.nodes[n]
-            if node.attached_to:
+            if node.satellite:
                 continue
             desired = 0
             for p, step in self.preds[n]:
@@ -276,13 +297,14 @@ class Layout:
                 n.row = renumber[n.row]
 
     def _in_lane(self, lane: str) -> list[LNode]:
-        return [n for n in self.nodes.values() if n.lane == lane and not n.attached_to]
+        return [n for n in self.nodes.values() if n.lane == lane and not n.satellite]
 
     def _edges(self) -> list[tuple[str, str]]:
         edges = []
         for f in self.flows:
             s = self.nodes[f.source]
-            edges.append((s.attached_to or f.source, f.target))
+            if not self.nodes[f.target].beside:
+                edges.append((s.attached_to or f.source, f.target))
         return edges
 
     def _point(self, n: str) -> tuple[float, float]:
@@ -351,7 +373,7 @@ class Layout:
     def _geometry(self, top: float) -> Result:
         colw = [0.0] * self.columns
         for n in self.nodes.values():
-            if not n.attached_to:
+            if not n.satellite:
                 colw[n.col] = max(colw[n.col], n.w)
         # a gap wide enough for the labels of the flows that leave the column
         gaps = [GAP_X / 2] + [GAP_X] * self.columns
@@ -386,7 +408,7 @@ class Layout:
             lane_h[lane] = cursor - GAP_Y + LANE_PAD_BOTTOM - y
             y += lane_h[lane]
         for n in self.nodes.values():
-            if n.attached_to:
+            if n.satellite:
                 continue
             row_top, row_h = self.row_y[(n.lane, n.row)]
             n.x = round(self.col_x[n.col] + (colw[n.col] - n.w) / 2)
@@ -397,6 +419,12 @@ class Layout:
                 b = self.nodes[attached_id]
                 b.x = h.right - 20 - b.w - i * (b.w + 12)
                 b.y = h.bottom - b.h / 2
+        for n in self.nodes.values():
+            if n.beside:
+                before = self.nodes[n.beside]
+                gap = self.gaps[before.col + 1]
+                n.x = round(self.col_x[before.col] + colw[before.col] + (gap - n.w) / 2)
+                n.y = round(before.box.cy - n.h / 2)
         self.lane_y, self.lane_h = lane_y, lane_h
         return Result(lane_y, lane_h, width, y - top)
 
