@@ -35,6 +35,7 @@ TRACKS = 4  # parallel tracks per channel
 BEND = 30
 REUSE = 400
 CROSS = 60
+HAPPY = {"正确", "通过", "及格", "合格", "同意"}  # branch names of the way things should go
 FONT = 12  # bpmn-js: 12px inside tasks, 11px for external labels
 EXTERNAL_FONT = 11
 
@@ -103,7 +104,7 @@ def shape_size(kind: str, name: str) -> tuple[float, float]:
         return 50, 50
     lines = text_lines(name, TASK_WIDTH - 16, FONT)
     # centred text clears the marker icon in the task's top left corner
-    return TASK_WIDTH, max(80, math.ceil((lines * FONT * 1.2 + 44) / 10) * 10)
+    return TASK_WIDTH, max(80, math.ceil((lines * FONT * 1.2 + 56) / 10) * 10)
 
 
 @dataclass
@@ -249,6 +250,17 @@ class Layout:
     # 3. rows and crossing minimisation ---------------------------------------------------
 
     def _rows(self) -> None:
+        self.names = {(f.source, f.target): f.name for f in self.flows}
+        self.depth: dict[str, int] = {}
+        for n in reversed(self.topo):
+            self.depth[n] = max(
+                [
+                    self.depth.get(t, 0) + 1
+                    for t, step in self.succ[n]
+                    if step == 1 and (n, t) not in self.back
+                ]
+                or [0]
+            )
         placed: set[str] = set()
         taken: dict[tuple[str, int, int], str] = {}
         order: list[str] = []
@@ -266,7 +278,15 @@ class Layout:
             seen.add(n)
             order.append(n)
             main = [t for t, step in self.succ[n] if step == 1 and (n, t) not in self.back]
-            main.sort(key=lambda t: t in self.corrections)  # a correction is a branch
+            # the main line goes on along the happy branch (正确, 通过), else to the successor
+            # with the longest way still to go; a correction is a branch
+            main.sort(
+                key=lambda t: (
+                    t in self.corrections,
+                    self.names.get((n, t)) not in HAPPY,
+                    -self.depth[t],
+                )
+            )
             self.main_edges |= {(n, t) for t in main[:1]}
             stack += list(reversed(main[:1]))
             deferred = main[1:] + deferred
@@ -693,9 +713,7 @@ class Layout:
                         hard = sum(c.overlaps(s) for s in shapes) + sum(
                             c.overlaps(lb) for lb in labels
                         )
-                        soft = sum(
-                            1 for g, p, q in segments if _segment_hits(p, q, c) and g is not f
-                        )
+                        soft = sum(1 for _g, p, q in segments if _segment_hits(p, q, c))
                         score = hard * 1000 + soft * 30 + k * 8 + t / 5
                         if best is None or score < best[0]:
                             best = (score, c)
