@@ -181,3 +181,25 @@ def test_the_checker_finds_a_flow_through_a_shape_and_a_stacked_label(tmp_path):
     broken.write_bytes(etree.tostring(root))
     found = problems(broken)
     assert f"{flow.get('id')} through {other}" in found["flow through shape"]
+
+
+def test_a_deadline_timer_must_carry_the_seed_deadline():
+    from tools.diagrams.builder import Diagram
+
+    d = Diagram("p", "过程", ["station"])
+    with pytest.raises(ValueError, match="deadline"):
+        d.user("report", "上报", "station", due="03-15")
+    with pytest.raises(ValueError, match="deadline"):
+        d.user("report2", "上报", "station", due="03-15", deadline="办理期限")
+    d.user("report3", "上报", "station", due="03-15", deadline="3 月 15 日前")
+    assert d.nodes["report3_deadline"].name == "3 月 15 日前"
+
+
+def test_a_reminder_of_an_outside_body_goes_to_the_college():
+    from tools.diagrams.builder import Diagram
+
+    d = Diagram("p", "过程", ["registrar", "chsi"])
+    d.user("review", "审核", "chsi", due="04-30", deadline="4 月 30 日前")
+    assert d.nodes["review_deadline"].lane == "chsi"
+    assert d.nodes["review_overdue"].lane == "registrar"
+    assert d.nodes["review_reminded"].lane == "registrar"

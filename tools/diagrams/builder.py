@@ -1,6 +1,7 @@
-"""A small builder for the college's BPMN diagrams: elements, lanes, flows, and a left-to-right
-layout with real diagram interchange (every node a shape, every flow an edge), so the files
-open in bpmn-js / Camunda Modeler and read like the seed's flowcharts.
+"""A small builder for the college's BPMN diagrams: elements, lanes and flows, laid out by
+tools/diagrams/layout.py into real diagram interchange (every node a shape, every flow an edge,
+every external label placed), so the files open in bpmn-js / Camunda Modeler and read like the
+seed's flowcharts.
 
 The ten files in processes/ are written by `python -m tools.diagrams`; tests check that the
 committed files are what the specs here produce.
