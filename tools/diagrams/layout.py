@@ -351,6 +351,10 @@ class Layout:
                 and self.nodes[a[0]].lane == self.nodes[a[1]].lane
             ):
                 cost += 20  # a reminder hangs below the task it reminds of
+            elif a in self.below and self.nodes[a[0]].lane == self.nodes[a[1]].lane:
+                cost += (pb[1] - pa[1] - 1) * 5  # right below it
+            elif a in self.below and pb[1] % 100 == 0:
+                cost += 3  # a reminder for another lane keeps off that lane's main row
         cost += sum(self.nodes[n].row * 0.5 for n in touched)
         return cost
 
