@@ -2,13 +2,15 @@
 
 Sugiyama-style, with the lanes as horizontal bands:
 
-1. cycles broken by a depth-first search along the flows in the order the spec declares them
-   (so the first flow out of a gateway is the main line); a step that only leads back into a
-   loop (a correction) is put after the earliest step that sends work to it, not at the end;
+1. cycles broken by a depth-first search along the flows in the order the spec declares them;
+   a step that only leads back into a loop (a correction) is put after the earliest step that
+   sends work to it, not at the end;
 2. layers (columns) by longest path, left to right;
-3. rows inside each lane: the main line first on the top row, branches and reminders below,
-   then crossing minimisation by greedy swaps (a swap or move is kept when it lowers the
-   number of crossings of the straight lines between the steps);
+3. rows inside each lane: the main line (the happy branch 正确 / 通过 of a gateway, else the
+   one with the longest way still to go) on the top row, branches below, each reminder right
+   below its task; then crossing minimisation by greedy swaps (a swap or move is kept when it
+   lowers the crossings of the straight lines between the steps, weighed against bends of the
+   main line);
 4. orthogonal routing of every flow by A* over a grid of channels between the columns and
    rows: a flow never passes through a shape or an external label other than its own ends,
    bends and shared tracks cost, crossings cost;
@@ -584,7 +586,8 @@ class Layout:
             ports = [right, down, left, up]
         return [(x, y, d, c) for (x, y, d), c in zip(ports, costs, strict=True)]
 
-    def _route(self, f: LFlow) -> list[tuple[float, float]]:
+    def _route(self, f: LFlow, over_labels: bool = False) -> list[tuple[float, float]]:
+        """The cheapest orthogonal route; past labels only when there is no other."""
         source = self.nodes[f.source]
         target = self.nodes[f.target]
         host = source.attached_to or f.source
@@ -639,6 +642,8 @@ class Layout:
                 axis = 0 if dj == 0 else 1
                 edge = (min(i, ni), j, 0) if axis == 0 else (i, min(j, nj), 1)
                 blocking = self.blocked.get(edge, frozenset())
+                if over_labels:
+                    blocking = frozenset(b for b in blocking if not b.startswith("label:"))
                 if blocking - ends:
                     continue
                 arriving = (ni, nj) in goals and goals[(ni, nj)][0] == nd
@@ -667,6 +672,8 @@ class Layout:
                     heapq.heappush(heap, (new + h, new, counter, *nstate))
                     counter += 1
         if found is None:
+            if not over_labels:
+                return self._route(f, over_labels=True)
             raise ValueError(f"no route for flow {f.id}")
         cells: list[tuple[int, int, int]] = []
         s: tuple[int, int, int] | None = found
