@@ -124,10 +124,14 @@ def problems(path: Path) -> dict[str, list[str]]:
             if (a in attached or b in attached) or not shapes[a].overlaps(shapes[b]):
                 continue
             found["shapes overlap"].append(f"{a} and {b}")
+    own_labels = dict(labels)
     for lane_id, lane in lanes.items():
         for ref in lane.iterfind("bpmn:flowNodeRef", NS):
             if not shapes[ref.text].inside(lane_rects[lane_id]):
                 found["outside lane"].append(f"{ref.text} outside {lane.get('name')}")
+            label = own_labels.get(ref.text)
+            if label is not None and not label.inside(lane_rects[lane_id]):
+                found["outside lane"].append(f"label of {ref.text} outside {lane.get('name')}")
             element = elements[ref.text]
             operator = element.find(".//spiffworkflow:serviceTaskOperator", NS)
             if (
