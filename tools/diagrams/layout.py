@@ -408,6 +408,9 @@ class Layout:
             if f.name and not source.attached_to:
                 label_w = external_label(f.name)[0]
                 gaps[source.col + 1] = max(gaps[source.col + 1], label_w + 30)
+        for n in self.nodes.values():  # and for a gateway's label above its left corner
+            if n.kind == "gateway" and n.name:
+                gaps[n.col] = max(gaps[n.col], external_label(n.name)[0] + 16)
         gaps[-1] = max(GAP_X / 2, gaps[-1] - GAP_X / 2)
         self.col_x: list[float] = []
         self.gaps = gaps
