@@ -16,7 +16,7 @@ def specs():
     """(file stem, xml) of every spec module; build() returns a Diagram, or a list of them
     (the main process first, then the per-student processes it calls)."""
     for module in pkgutil.iter_modules(package.__path__):
-        if module.name in ("builder", "__main__"):
+        if module.name in ("builder", "layout", "__main__"):
             continue
         built = importlib.import_module(f"tools.diagrams.{module.name}").build()
         diagrams = built if isinstance(built, list) else [built]

@@ -1,6 +1,7 @@
-"""A small builder for the college's BPMN diagrams: elements, lanes, flows, and a left-to-right
-layout with real diagram interchange (every node a shape, every flow an edge), so the files
-open in bpmn-js / Camunda Modeler and read like the seed's flowcharts.
+"""A small builder for the college's BPMN diagrams: elements, lanes and flows, laid out by
+tools/diagrams/layout.py into real diagram interchange (every node a shape, every flow an edge,
+every external label placed), so the files open in bpmn-js / Camunda Modeler and read like the
+seed's flowcharts.
 
 The ten files in processes/ are written by `python -m tools.diagrams`; tests check that the
 committed files are what the specs here produce.
@@ -8,14 +9,16 @@ committed files are what the specs here produce.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
+from tools.diagrams.layout import Layout, LFlow, LNode
 from xueji.auth.roles import ROLES
 
-SIZES = {"task": (120, 80), "event": (36, 36), "gateway": (50, 50)}
-COLUMN = 180
-ROW = 120
+# Lanes of bodies outside the college: a reminder of their overdue tasks goes to the college.
+EXTERNAL = {"province_admissions", "province_edu", "photo_agency", "chsi"}
+LOOP_REF = re.compile(r"<bpmn:loop(?:Data(?:Input|Output))Ref>(\w+)</bpmn:loop")
 LANE_LABEL = 30
 POOL_LABEL = 30
 MARGIN = 40
@@ -32,10 +35,6 @@ class Node:
     properties: dict[str, str] = field(default_factory=dict)
     attrs: dict[str, str] = field(default_factory=dict)
     attached_to: str | None = None
-    column: int = 0
-    row: int = 0
-    x: float = 0
-    y: float = 0
 
 
 @dataclass
@@ -98,8 +97,9 @@ class Diagram:
     def end(self, id, name, lane):
         return self._add(Node(id, name, lane, "endEvent", "event"))
 
-    def user(self, id, name, lane, form=None, ui=False, due=None, doc=None):
-        """A user task; `due` (xueji.deadlines) also gives it a deadline timer."""
+    def user(self, id, name, lane, form=None, ui=False, due=None, deadline=None, doc=None):
+        """A user task; `due` (xueji.deadlines) also gives it a deadline timer named
+        `deadline`, the seed's words for it (`3 月 15 日前`, `7 天内`)."""
         props = self._form_properties(form, ui)
         if due:
             props["dueDate"] = due
@@ -108,25 +108,34 @@ class Diagram:
             node.body.insert(0, f"<bpmn:documentation>{escape(doc)}</bpmn:documentation>")
         self._add(node)
         if due:
-            self._deadline(id, due, lane)
+            self._deadline(id, due, deadline, lane)
+        elif deadline:
+            raise ValueError(f"{id}: a deadline name without a due date")
         return id
 
-    def _deadline(self, task_id, due, lane):
+    def _deadline(self, task_id, due, deadline, lane):
         """A non-interrupting boundary timer at the task's deadline and once more a reminder
-        period later; both lead to the process's one 逾期提醒 service (overdue, escalation)."""
-        remind = f"{self.process_id}_overdue"
-        if remind not in self.nodes:  # in the bottom lane, so that the timers' flows run down
-            self.service(remind, "逾期提醒", self.lanes[-1], "escalate_overdue")
-            self.end(f"{self.process_id}_reminded", "提醒已发出", self.lanes[-1])
-            self.flow(remind, f"{self.process_id}_reminded")
+        period later, leading to its own 逾期提醒 (overdue, escalation) off the main line, in
+        the lane of the role reminded (the college's records office for outside bodies)."""
+        if not deadline or deadline == "办理期限":
+            raise ValueError(f"{task_id}: name its deadline as the seed does, e.g. 3 月 15 日前")
+        remind_lane = lane
+        if lane in EXTERNAL:
+            remind_lane = (
+                "registrar"
+                if "registrar" in self.lanes
+                else next(candidate for candidate in self.lanes if candidate not in EXTERNAL)
+            )
         timer = self.timer(
             f"{task_id}_deadline",
-            "办理期限",
+            deadline,
             lane,
             cycle=f'deadline_cycle("{due}")',
             attached_to=task_id,
         )
+        remind = self.service(f"{task_id}_overdue", "逾期提醒", remind_lane, "escalate_overdue")
         self.flow(timer, remind)
+        self.flow(remind, self.end(f"{task_id}_reminded", "提醒已发出", remind_lane))
 
     def script(self, id, name, lane, script):
         node = Node(id, name, lane, "scriptTask", "task")
@@ -232,6 +241,8 @@ class Diagram:
         given = {tag: value for tag, value in given.items() if value is not None}
         if len(given) != 1:
             raise ValueError("a timer has one of a date, a duration or a cycle")
+        if not name or name == "办理期限":
+            raise ValueError(f"{id}: name the timer with its deadline, as the seed does")
         [(tag, expression)] = given.items()
         definition = (
             f'<bpmn:timerEventDefinition id="{id}_timer">'
@@ -263,121 +274,19 @@ class Diagram:
     # Layout -------------------------------------------------------------------------------
 
     def _layout(self, top: float = MARGIN) -> None:
-        for node_id in [f.source for f in self.flows] + [f.target for f in self.flows]:
-            if node_id not in self.nodes:
-                raise ValueError(f"flow refers to unknown element {node_id}")
-        outgoing: dict[str, list[str]] = {n: [] for n in self.nodes}
-        for f in self.flows:
-            outgoing[f.source].append(f.target)
-        for node in self.nodes.values():
-            if node.attached_to:
-                outgoing[node.attached_to].append(node.id)
-        starts = [n.id for n in self.nodes.values() if n.tag == "startEvent"]
-        back: set[tuple[str, str]] = set()
-        state: dict[str, int] = {}
-
-        def visit(node_id: str) -> None:
-            state[node_id] = 1
-            for target in outgoing[node_id]:
-                if state.get(target) == 1:
-                    back.add((node_id, target))
-                elif target not in state:
-                    visit(target)
-            state[node_id] = 2
-
-        for start in starts:
-            visit(start)
-        order: list[str] = []
-        seen: set[str] = set()
-
-        def topo(node_id: str) -> None:
-            seen.add(node_id)
-            for target in outgoing[node_id]:
-                if (node_id, target) not in back and target not in seen:
-                    topo(target)
-            order.append(node_id)
-
-        for start in starts:
-            topo(start)
-        for node_id in reversed(order):
-            node = self.nodes[node_id]
-            for target in outgoing[node_id]:
-                if (node_id, target) in back:
-                    continue
-                step = 0 if self.nodes[target].attached_to == node_id else 1
-                self.nodes[target].column = max(self.nodes[target].column, node.column + step)
-        occupied: dict[tuple[str, int], int] = {}
-        for node_id in reversed(order):
-            node = self.nodes[node_id]
-            if node.attached_to:
-                continue
-            key = (node.lane, node.column)
-            node.row = occupied.get(key, 0)
-            occupied[key] = node.row + 1
-        self.lane_rows = {
-            lane: max([rows for (name, _c), rows in occupied.items() if name == lane] or [1])
-            for lane in self.lanes
-        }
-        self.lane_y: dict[str, float] = {}
-        self.top = top
-        y = top
-        for lane in self.lanes:
-            self.lane_y[lane] = y
-            y += self.lane_rows[lane] * ROW + 20
-        self.height = y - top
-        self.width = (max(n.column for n in self.nodes.values()) + 1) * COLUMN + 80
-        for node in self.nodes.values():
-            if node.attached_to:
-                continue
-            w, h = SIZES[node.kind]
-            cx = MARGIN + POOL_LABEL + LANE_LABEL + 40 + node.column * COLUMN + 60
-            cy = self.lane_y[node.lane] + 10 + node.row * ROW + ROW / 2
-            node.x, node.y = cx - w / 2, cy - h / 2
-        for node in self.nodes.values():
-            if node.attached_to:
-                host = self.nodes[node.attached_to]
-                node.x = host.x + SIZES["task"][0] - 36 - 8
-                node.y = host.y + SIZES["task"][1] - 18
-
-    def _bounds(self, node: Node) -> tuple[float, float, float, float]:
-        w, h = SIZES[node.kind]
-        return node.x, node.y, w, h
-
-    def _waypoints(self, flow: Flow) -> list[tuple[float, float]]:
-        s, t = self.nodes[flow.source], self.nodes[flow.target]
-        sx, sy, sw, sh = self._bounds(s)
-        tx, ty, tw, th = self._bounds(t)
-        if s.attached_to and t.lane != s.lane:
-            # down to the free band at the bottom of the target's lane, along it, then up
-            start = (sx + sw / 2, sy + sh)
-            band = self.lane_y[t.lane] + self.lane_rows[t.lane] * ROW + 14
-            return [start, (start[0], band), (tx + tw / 2, band), (tx + tw / 2, ty + th)]
-        if s.attached_to:  # leave a boundary event downwards
-            start = (sx + sw / 2, sy + sh)
-            return (
-                [start, (start[0], ty + th / 2), (tx, ty + th / 2)]
-                if tx > start[0]
-                else [
-                    start,
-                    (start[0], ty + th + 20),
-                    (tx + tw / 2, ty + th + 20),
-                    (tx + tw / 2, ty + th),
-                ]
-            )
-        if tx > sx:  # forward: right side to left side, orthogonal
-            a, b = (sx + sw, sy + sh / 2), (tx, ty + th / 2)
-            if abs(a[1] - b[1]) < 1:
-                return [a, b]
-            mid = a[0] + 25
-            return [a, (mid, a[1]), (mid, b[1]), b]
-        # backwards (a loop): out of the bottom, along under both, into the bottom
-        bottom = max(sy + sh, ty + th) + 25
-        return [
-            (sx + sw / 2, sy + sh),
-            (sx + sw / 2, bottom),
-            (tx + tw / 2, bottom),
-            (tx + tw / 2, ty + th),
+        nodes = [
+            LNode(n.id, n.lane, n.kind, n.name, attached_to=n.attached_to)
+            for n in self.nodes.values()
         ]
+        flows = [LFlow(f.id, f.source, f.target, f.name) for f in self.flows]
+        layout = Layout(self.lanes, nodes, flows, MARGIN + POOL_LABEL + LANE_LABEL)
+        result = layout.run(top)
+        self.top = top
+        self.width = result.width
+        self.height = result.height
+        self.lane_y, self.lane_h = result.lane_y, result.lane_h
+        self.shapes = {n.id: n for n in nodes}
+        self.edges = {f.id: f for f in flows}
 
     # Output -------------------------------------------------------------------------------
 
@@ -385,7 +294,15 @@ class Diagram:
         """The diagram as a BPMN file of its own."""
         return render([self])
 
-    def _process_xml(self) -> list[str]:
+    def _loop_variables(self) -> list[str]:
+        found: list[str] = []
+        for node in self.nodes.values():
+            for name in LOOP_REF.findall(node.attrs.get("loop", "")):
+                if name not in found:
+                    found.append(name)
+        return found
+
+    def _process_xml(self, declared: set[str]) -> list[str]:
         incoming: dict[str, list[str]] = {n: [] for n in self.nodes}
         outgoing: dict[str, list[str]] = {n: [] for n in self.nodes}
         for f in self.flows:
@@ -397,6 +314,12 @@ class Diagram:
         ]
         if self.documentation:
             out.append(f"    <bpmn:documentation>{escape(self.documentation)}</bpmn:documentation>")
+        # bpmn-js resolves multi-instance data references by id, SpiffWorkflow reads them as
+        # names of task data: a process property of that id and name satisfies both.
+        for variable in self._loop_variables():
+            if variable not in declared:
+                declared.add(variable)
+                out.append(f'    <bpmn:property id="{variable}" name="{variable}" />')
         out.append(f'    <bpmn:laneSet id="{self.process_id}_lanes">')
         for lane in self.lanes:
             out.append(
@@ -467,33 +390,44 @@ class Diagram:
             "      </bpmndi:BPMNShape>",
         ]
         for lane in self.lanes:
-            height = self.lane_rows[lane] * ROW + 20
             out += [
                 f'      <bpmndi:BPMNShape id="{self.process_id}_lane_{lane}_di" '
                 f'bpmnElement="{self.process_id}_lane_{lane}" '
                 'isHorizontal="true">',
                 "        "
-                + bounds(pool_x + POOL_LABEL, self.lane_y[lane], self.width + LANE_LABEL, height),
+                + bounds(
+                    pool_x + POOL_LABEL,
+                    self.lane_y[lane],
+                    self.width + LANE_LABEL,
+                    self.lane_h[lane],
+                ),
                 "      </bpmndi:BPMNShape>",
             ]
         for node in self.nodes.values():
-            x, y, w, h = self._bounds(node)
+            shape = self.shapes[node.id]
             out += [
                 f'      <bpmndi:BPMNShape id="{node.id}_di" bpmnElement="{node.id}">',
-                f"        {bounds(x, y, w, h)}",
+                f"        {bounds(shape.x, shape.y, shape.w, shape.h)}",
             ]
-            if node.kind != "task":
+            if shape.label:
+                label = shape.label
                 out += [
                     "        <bpmndi:BPMNLabel>",
-                    f"          {bounds(x - 30, y + h + 4, w + 60, 28)}",
+                    f"          {bounds(label.x, label.y, label.w, label.h)}",
                     "        </bpmndi:BPMNLabel>",
                 ]
             out.append("      </bpmndi:BPMNShape>")
         for f in self.flows:
+            edge = self.edges[f.id]
             out.append(f'      <bpmndi:BPMNEdge id="{f.id}_di" bpmnElement="{f.id}">')
-            out += [
-                f'        <di:waypoint x="{x:.0f}" y="{y:.0f}" />' for x, y in self._waypoints(f)
-            ]
+            out += [f'        <di:waypoint x="{x:.0f}" y="{y:.0f}" />' for x, y in edge.points]
+            if edge.label:
+                label = edge.label
+                out += [
+                    "        <bpmndi:BPMNLabel>",
+                    f"          {bounds(label.x, label.y, label.w, label.h)}",
+                    "        </bpmndi:BPMNLabel>",
+                ]
             out.append("      </bpmndi:BPMNEdge>")
         return out
 
@@ -535,8 +469,9 @@ def render(diagrams: list[Diagram]) -> str:
             f'processRef="{d.process_id}" />'
         )
     out.append("  </bpmn:collaboration>")
+    declared: set[str] = set()  # ids are unique in a file: each property once
     for d in diagrams:
-        out += d._process_xml()
+        out += d._process_xml(declared)
     out += [
         f'  <bpmndi:BPMNDiagram id="{main.process_id}_diagram">',
         f'    <bpmndi:BPMNPlane id="{main.process_id}_plane" '

@@ -71,6 +71,7 @@ def build() -> Diagram:
         form="daily_records_archive",
         ui=True,
         due="P30D",
+        deadline="30 天内",
         doc="学生已离校：请整理学生学籍卡及相关材料，归档并登记档案号。",
     )
     d.end("archived", "学籍卡归档完毕", "station")

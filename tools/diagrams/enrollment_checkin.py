@@ -25,6 +25,7 @@ def build() -> Diagram:
         "student",
         form="enrollment_checkin_report",
         due="03-15",
+        deadline="3 月 15 日前",
         doc="3 月 15 日前持录取通知书、身份证等相关材料到所属函授站报到。",
     )
     d.xor("level_gateway", "是否专升本层次", "student")

@@ -65,6 +65,7 @@ def build() -> Diagram:
         "station",
         form="enrollment_registration_submit",
         due="03-25",
+        deadline="3 月 25 日前",
     )
     d.service(
         "audit_rows", "比对招生录取库", "registrar", "audit_registration_rows", result="audit"
@@ -97,6 +98,7 @@ def build() -> Diagram:
         "registrar",
         form="enrollment_registration_compile",
         due="04-15",
+        deadline="4 月 15 日前",
     )
     d.service(
         "assign_numbers",
@@ -120,6 +122,7 @@ def build() -> Diagram:
         form="enrollment_registration_chsi",
         ui=True,
         due="04-30",
+        deadline="4 月 30 日前",
     )
     d.xor("chsi_result", "上网注册结果", "chsi")
     d.service(

@@ -115,6 +115,7 @@ def _student() -> Diagram:
         form="grade_management_exemption",
         ui=True,
         due="P14D",
+        deadline="14 天内",
         doc="本学期课程均参加考核的，选择“参加相应课程考核”；申请免修、免试的，"
         "填写课程代码与依据。两周内未提交的，按参加考核处理。",
     )
@@ -129,7 +130,13 @@ def _student() -> Diagram:
     d.xor("applies", "是否申请免修、免试", "student")
     d.service("check_application", "核对免修、免试申请", "student", "check_exemption_application")
     d.user(
-        "exemption_review", "学院审核免修、免试申请", "registrar", form="review", ui=True, due="P7D"
+        "exemption_review",
+        "学院审核免修、免试申请",
+        "registrar",
+        form="review",
+        ui=True,
+        due="P7D",
+        deadline="7 天内",
     )
     d.xor("exemption_decision", "学院审核意见", "registrar")
     d.service(

@@ -80,6 +80,7 @@ def _batch() -> Diagram:
         "station",
         form="graduation_registration_report",
         due=REPORT_DUE,
+        deadline="春季 10 月 25 日前 / 秋季 4 月 25 日前",
     )
     d.user(
         "college_check",
@@ -134,6 +135,7 @@ def _batch() -> Diagram:
         form="graduation_registration_province",
         ui=True,
         due=PROVINCE_DUE,
+        deadline="春季 11 月 25 日前 / 秋季 5 月 25 日前",
         doc="审核毕业生学历电子注册名单（register.upload）；未通过的学生逐个填写原因，其余验印通过。",
     )
     d.xor("province_result", "省教育厅审核结果", "province_edu")

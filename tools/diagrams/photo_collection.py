@@ -39,6 +39,7 @@ def _cohort() -> Diagram:
         "station",
         form="photo_collection_arrange",
         due="P14D",
+        deadline="14 天内",
         doc="与新华图片社商定统一拍摄的时间、地点；确定后系统生成采集名单（签字表）。",
     )
     d.service(
@@ -65,6 +66,7 @@ def _cohort() -> Diagram:
         "station",
         form="photo_collection_report",
         due="P14D",
+        deadline="14 天内",
     )
     d.timer("wait_40_days", "图像采集40天后", "registrar", duration='"P40D"')
     d.service(
@@ -112,6 +114,7 @@ def _student() -> Diagram:
         form="photo_collection_verify",
         ui=True,
         due="before:collection_date:P1D",
+        deadline="采集日前一天",
         doc="请核对学籍信息（姓名、性别、身份证号、层次、专业），无误后签字确认；"
         "如有错误请在备注中说明，并另行提出学籍异动（个人信息更正）申请。",
     )
@@ -122,6 +125,7 @@ def _student() -> Diagram:
         form="photo_collection_card",
         ui=True,
         due="before:collection_date:P1D",
+        deadline="采集日前一天",
         doc="按身份证填涂采集卡，并选择是否参加统一拍摄。",
     )
     d.xor("shooting", "是否统一拍摄", "student")
@@ -132,14 +136,23 @@ def _student() -> Diagram:
         "photo_agency",
         form="photo_collection_mail",
         due="P30D",
+        deadline="30 天内",
     )
-    d.user("self_shoot", "学生自行散拍", "student", form="photo_collection_self", due="P30D")
+    d.user(
+        "self_shoot",
+        "学生自行散拍",
+        "student",
+        form="photo_collection_self",
+        due="P30D",
+        deadline="30 天内",
+    )
     d.user(
         "retrieve",
         "个人取回电子图片信息",
         "student",
         form="photo_collection_retrieve",
         due="P14D",
+        deadline="14 天内",
         doc="到新华图片社网点取回本人电子图片，上传后填写图片编号。",
     )
     # The photo is recorded as soon as it is in hand, so that a wrong upload is refused to

@@ -27,6 +27,7 @@ def _cohort() -> Diagram:
         "photo_agency",
         form="photo_verification_submit",
         due="P14D",
+        deadline="14 天内",
     )
     d.user(
         "publish",
@@ -34,6 +35,7 @@ def _cohort() -> Diagram:
         "chsi",
         form="photo_verification_publish",
         due="P14D",
+        deadline="14 天内",
     )
     d.call(
         "each_student",
@@ -65,10 +67,18 @@ def _student() -> Diagram:
         form="photo_verification_check",
         ui=True,
         due="P14D",
+        deadline="14 天内",
         doc="登录网络中心网站，核对本人电子照片及姓名、身份证号等信息。",
     )
     d.xor("correct", "校对结果", "student")
-    d.user("confirm", "学生点击确认", "student", form="photo_verification_confirm", due="P7D")
+    d.user(
+        "confirm",
+        "学生点击确认",
+        "student",
+        form="photo_verification_confirm",
+        due="P7D",
+        deadline="7 天内",
+    )
     d.service(
         "record_verified",
         "记录图像校对结果",
@@ -85,9 +95,17 @@ def _student() -> Diagram:
         form="photo_verification_opinion",
         ui=True,
         due="P7D",
+        deadline="7 天内",
     )
     d.xor("error_kind", "有误类别", "student")
-    d.user("fix_photo", "联系新华图片社", "photo_agency", form="photo_verification_fix", due="P14D")
+    d.user(
+        "fix_photo",
+        "联系新华图片社",
+        "photo_agency",
+        form="photo_verification_fix",
+        due="P14D",
+        deadline="14 天内",
+    )
     d.service(
         "record_retake",
         "更换电子照片",
@@ -102,6 +120,7 @@ def _student() -> Diagram:
         "station",
         form="photo_verification_station",
         due="P7D",
+        deadline="7 天内",
         doc="在线审核学生提交的修改意见并确认。学籍记录本身有误的，"
         "须由学生另行提出学籍异动（个人信息更正）申请。",
     )

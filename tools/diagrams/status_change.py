@@ -31,24 +31,54 @@ def build() -> Diagram:
         form="status_change_form",
         ui=True,
         due="P7D",
+        deadline="7 天内",
         doc="请填写学籍异动审批表，并上传相关证明材料（扫描件）。",
     )
-    d.user("station_review", "函授站签署审核意见", "station", form="review", ui=True, due="P7D")
+    d.user(
+        "station_review",
+        "函授站签署审核意见",
+        "station",
+        form="review",
+        ui=True,
+        due="P7D",
+        deadline="7 天内",
+    )
     d.xor("station_decision", "函授站审核意见", "station")
     d.end("station_rejected", "退回申请，告知原因", "station")
-    d.user("college_review", "学院审核", "registrar", form="review", ui=True, due="P7D")
+    d.user(
+        "college_review",
+        "学院审核",
+        "registrar",
+        form="review",
+        ui=True,
+        due="P7D",
+        deadline="7 天内",
+    )
     d.xor("college_decision", "学院审核意见", "registrar")
     d.end("college_rejected", "退回申请，告知原因", "registrar")
-    d.user("leader_sign", "学籍主管领导签批", "leader", form="status_change_sign", due="P7D")
+    d.user(
+        "leader_sign",
+        "学籍主管领导签批",
+        "leader",
+        form="status_change_sign",
+        due="P7D",
+        deadline="7 天内",
+    )
     d.user(
         "province_filing",
         "报教育厅审核备案",
         "province_edu",
         form="status_change_filing",
         due="P7D",
+        deadline="7 天内",
     )
     d.user(
-        "feedback", "审批结果反馈给函授站", "registrar", form="status_change_feedback", due="P7D"
+        "feedback",
+        "审批结果反馈给函授站",
+        "registrar",
+        form="status_change_feedback",
+        due="P7D",
+        deadline="7 天内",
     )
     d.user(
         "update_record",
@@ -56,6 +86,7 @@ def build() -> Diagram:
         "registrar",
         form="status_change_update",
         due="P7D",
+        deadline="7 天内",
         doc="确认后，系统按申请内容修改学生学籍记录（同一事务）。",
     )
     d.service("apply_change", "更新学籍记录", "registrar", "apply_status_change")

@@ -31,6 +31,7 @@ def build() -> Diagram:
         form="teaching_management_plan",
         ui=True,
         due="03-15",
+        deadline="3 月 15 日前",
         doc="3 月 15 日前完成。",
     )
     d.user(
@@ -62,9 +63,18 @@ def build() -> Diagram:
         form="teaching_management_arrangement",
         ui=True,
         due="before:teaching_date:P14D",
+        deadline="面授前二周",
         doc="面授前二周上报学院审核。",
     )
-    d.user("arrangement_review", "学院审核", "academic", form="review", ui=True, due="P7D")
+    d.user(
+        "arrangement_review",
+        "学院审核",
+        "academic",
+        form="review",
+        ui=True,
+        due="P7D",
+        deadline="7 天内",
+    )
     d.xor("arrangement_decision", "面授教学安排审核意见", "academic")
     d.user(
         "teaching",
@@ -80,9 +90,18 @@ def build() -> Diagram:
         form="teaching_management_papers",
         ui=True,
         due="before:exam_date:P14D",
+        deadline="考试前二周",
         doc="考试前二周上报学院审核。",
     )
-    d.user("papers_review", "学院审核", "academic", form="review", ui=True, due="P7D")
+    d.user(
+        "papers_review",
+        "学院审核",
+        "academic",
+        form="review",
+        ui=True,
+        due="P7D",
+        deadline="7 天内",
+    )
     d.xor("papers_decision", "试题审核意见", "academic")
     d.script(
         "papers_returned",

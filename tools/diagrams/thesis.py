@@ -28,6 +28,7 @@ def _cohort() -> Diagram:
         form="thesis_plan",
         ui=True,
         due="before:start_date:P21D",
+        deadline="开始前三周",
         doc="毕业设计（论文）开始前三周上报学院。",
     )
     d.user(
@@ -72,6 +73,7 @@ def _cohort() -> Diagram:
         form="thesis_archive",
         ui=True,
         due="P7D",
+        deadline="一周内",
         doc="成绩单已生成（见 transcript_upload）。优秀毕业设计（论文）存档后，"
         "评语表、成绩单一周内上报学院。",
     )
