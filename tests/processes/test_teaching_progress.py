@@ -12,7 +12,8 @@ from sqlalchemy import select
 from tests.helpers import auth, complete, deploy_processes, history_kinds, student_id, tasks_of
 from xueji import clock
 from xueji.deadlines import BEIJING
-from xueji.models import ProcessInstance, Student
+from xueji.models import ProcessInstance, Student, Timer
+from xueji.scheduler.worker import run_once
 
 YEAR = clock.now().astimezone(BEIJING).year
 APPROVE = {"outcome": "approved"}
@@ -252,6 +253,23 @@ def graduating_of_four(client, db):
     return instance["id"], children(db, instance["id"]), (s1, s2, s3)
 
 
+def graduating_with_clearance_passed(client, db):
+    """Graduating term of 4 courses: stu1001 fails one, fails the make-up and passes 毕业清考
+    (及格 → 准予毕业); stu1002 fails one, then misses 毕业清考 and the 最后一次补考 (肄业);
+    stu1003 passes every course (无不及格课程 → 准予毕业)."""
+    s1, s2, s3 = (student_id(client, u) for u in STUDENTS)
+    instance = start(client, f"{YEAR + 1}-春", graduating=True)
+    to_marking(client, FOUR)
+    mark(client, FOUR, {s1: {"GG002"}, s2: {"GG002"}, s3: set()})
+    makeup(client, "学期补考", s1, {"GG002": 30})
+    makeup(client, "学期补考", s2, {"GG002": 30})
+    makeup(client, "毕业清考", s1, {"GG002": 72})
+    makeup(client, "毕业清考", s2, {"GG002": None})
+    makeup(client, "最后一次补考", s2, {"GG002": None})
+    run_thesis(client, [s1, s3])
+    return instance["id"], children(db, instance["id"]), (s1, s2, s3)
+
+
 SCENARIOS = {
     "non_graduating": non_graduating_term,
     "graduating_of_three": graduating_of_three,
@@ -369,15 +387,38 @@ def test_a_makeup_takes_only_the_students_failed_courses(client, db, processes):
     assert [t["student"] for t in tasks_of(client, "station1")] == [s1]
 
 
+def test_every_outcome_of_the_rules_at_graduation(client, db, processes):
+    main, kids, (s1, s2, s3) = graduating_with_clearance_passed(client, db)
+    # 毕业清考 及格 → 准予毕业 (no 最后一次补考)
+    assert {"s_clearance", "s_cleared_rule", "s_graduate"} <= passed(client, kids[s1])
+    assert "s_final" not in passed(client, kids[s1])
+    # 最后一次补考 不及格, never sat → 肄业 by the rule, 学生离校
+    assert {"s_final", "s_final_judged_rule", "s_conclude", "s_left"} <= passed(client, kids[s2])
+    assert status(db, s2) == ("肄业", "肄业")
+    # 及格 in every course: 毕业学期, 无不及格课程 → 准予毕业
+    assert {"s_all_count", "s_has_failed", "s_graduate"} <= passed(client, kids[s3])
+    assert "s_clearance" not in passed(client, kids[s3])
+    assert ends(client, main) == ["done"]
+    assert [status(db, s)[0] for s in (s1, s3)] == ["在籍", "在籍"]
+
+
 @pytest.mark.parametrize(
     "term, due",
     [(f"{YEAR}-秋", f"{YEAR + 1}-03-15"), (f"{YEAR + 1}-春", f"{YEAR + 1}-03-15")],
     ids=["autumn", "spring"],
 )
 def test_the_plan_deadline_is_computed_for_the_term(client, db, processes, term, due):
-    start(client, term)
+    instance = start(client, term)
     [plan] = tasks_of(client, "station1")
     assert plan["name"] == "制定、修订教学计划"
     assert datetime.fromisoformat(plan["due_at"]).astimezone(BEIJING).date().isoformat() == due
     assert plan["overdue"] is False
     assert tasks_of(client, "station1", overdue=True) == []
+    # the deadline timer (逾期提醒) waits for the same day: it does not fire at once
+    with db.db.reader() as session:
+        [timer] = session.scalars(
+            select(Timer).where(Timer.instance_id == instance["id"], Timer.state == "pending")
+        ).all()
+    assert timer.element_id == "plan_deadline"
+    assert timer.due_at.astimezone(BEIJING).date().isoformat() == due
+    assert run_once(db).fired == 0
