@@ -380,6 +380,10 @@ def test_a_makeup_takes_only_the_students_failed_courses(client, db, processes):
     to_marking(client, FOUR)
     mark(client, FOUR, {s1: {"GG001"}, s2: set(), s3: set()})
     task = task_named(client, "station1", "学期补考", student=s1)
+    # the sheet lists the student's failed course, for the station to give it a score
+    detail = client.get(f"/api/v1/tasks/{task['id']}", headers=auth(client, "station1")).json()
+    assert detail["data"]["grades"] == [{"course": "GG001"}]
+    assert detail["data"]["progress_item"]["courses"] == ["GG001"]
     body = complete(
         client, "station1", task, {"grades": [{"course": "GG002", "score": 90}]}, expect=422
     )

@@ -179,8 +179,18 @@ def _term() -> Diagram:
 
 
 def _makeup(d: Diagram, id: str, name: str, stage: str, doc: str) -> None:
-    """A make-up sitting of one student's failed courses and its grades on the record."""
+    """A make-up sitting of one student's failed courses and its grades on the record; its
+    sheet lists those courses (never an earlier sitting's scores)."""
+    d.service(
+        f"{id}_sheet",
+        f"列出{name}课程",
+        "station",
+        "teaching_makeup_sheet",
+        params={"stage": f'"{stage}"'},
+        result="grades",
+    )
     d.user(id, name, "station", form="teaching_management_makeup", ui=True, doc=doc)
+    d.flow(f"{id}_sheet", id)
     d.service(
         f"{id}_record",
         f"登记{name}成绩",
@@ -279,7 +289,7 @@ def _student() -> Diagram:
     d.flow("s_term_rule", "s_term_result")
     d.flow("s_term_result", "s_term_settled", "及格", 'progress == "合格"')
     d.flow("s_term_result", "s_term_failed", "不及格", default=True)
-    d.flow("s_term_failed", "s_makeup", "不及格课程少于 1/2", 'progress == "学期补考"')
+    d.flow("s_term_failed", "s_makeup_sheet", "不及格课程少于 1/2", 'progress == "学期补考"')
     d.flow("s_term_failed", "s_repeat", "留级", default=True)
     d.flow("s_repeat", "s_repeated")
     d.flow("s_makeup_record", "s_term_settled")
@@ -288,11 +298,13 @@ def _student() -> Diagram:
     d.flow("s_graduating", "s_next_term", "非毕业学期", default=True)
     d.flow("s_all_count", "s_has_failed")
     d.flow("s_has_failed", "s_graduate", "无不及格课程", 'progress_item["failed"] == 0')
-    d.flow("s_has_failed", "s_clearance", "毕业清考", default=True)
+    d.flow("s_has_failed", "s_clearance_sheet", "毕业清考", default=True)
     d.flow("s_clearance_record", "s_cleared_count")
     d.flow("s_cleared_rule", "s_clearance_result")
     d.flow("s_clearance_result", "s_graduate", "及格", 'progress == "合格"')
-    d.flow("s_clearance_result", "s_final", "不及格课程少于 1/3", 'progress == "最后一次补考"')
+    d.flow(
+        "s_clearance_result", "s_final_sheet", "不及格课程少于 1/3", 'progress == "最后一次补考"'
+    )
     d.flow("s_clearance_result", "s_conclude", "清考后仍有 1/3 课程不及格", default=True)
     d.flow("s_final_record", "s_final_judged_count")
     d.flow("s_final_judged_rule", "s_final_result")

@@ -255,6 +255,17 @@ def teaching_count_failed(step: StepContext, data: dict[str, Any], stage: str) -
     }
 
 
+@service("teaching_makeup_sheet")
+def teaching_makeup_sheet(
+    step: StepContext, data: dict[str, Any], stage: str
+) -> list[dict[str, Any]]:
+    """The make-up sheet of the instance's student: one line per failed course (学期补考: of
+    the term's courses), for the station to give each its score or 缺考."""
+    student = _student_of(step)
+    term_codes = data["student"]["term_courses"] if stage == "学期补考" else None
+    return [{"course": code} for code in sorted(_failed_now(step.session, student.id, term_codes))]
+
+
 @service("teaching_record_makeup")
 def teaching_record_makeup(
     step: StepContext, data: dict[str, Any], stage: str, grades: list[dict[str, Any]]
