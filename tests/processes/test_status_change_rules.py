@@ -12,7 +12,6 @@ from sqlalchemy import select
 from tests.helpers import (
     auth,
     complete,
-    deploy_processes,
     history_kinds,
     only_task,
     student_id,
@@ -24,12 +23,17 @@ from tests.processes.test_status_change import (
     PAST_TERM,
     apply,
     approve_all,
-    processes,  # noqa: F401 (fixture)
     record,
 )
+from tests.processes.test_teaching_progress import deploy_as_served
 from xueji.deadlines import BEIJING
 from xueji.models import Timer
 from xueji.scheduler.worker import run_once
+
+
+@pytest.fixture
+def processes(db):
+    deploy_as_served(db)
 
 
 def pending_effective_timer(db, instance_id):
@@ -96,7 +100,7 @@ def _approve_then_wait(client, db, instance_id):
     ],
     ids=["station_rejected", "college_rejected", "done_at_once", "done_on_effective_date"],
 )
-def test_each_end_event_is_reached(client, db, processes, end, term, drive):  # noqa: F811
+def test_each_end_event_is_reached(client, db, processes, end, term, drive):
     instance = apply(client, kind="退学", effective_term=term)
     drive(client, db, instance["id"])
     kinds = history_kinds(client, instance["id"])
@@ -113,7 +117,7 @@ def test_each_end_event_is_reached(client, db, processes, end, term, drive):  # 
 def test_a_future_effective_date_keeps_the_old_status_until_its_timer_fires(
     client,
     db,
-    processes,  # noqa: F811
+    processes,
 ):
     sid = student_id(client, "stu1001")
     instance = apply(client, kind="休学", effective_term=FUTURE_TERM)
@@ -142,14 +146,14 @@ def test_a_future_effective_date_keeps_the_old_status_until_its_timer_fires(
     ]
 
 
-def test_an_open_suspension_waiting_for_its_date_blocks_a_resumption(client, db, processes):  # noqa: F811
+def test_an_open_suspension_waiting_for_its_date_blocks_a_resumption(client, db, processes):
     apply(client, kind="休学", effective_term=FUTURE_TERM)
     approve_all(client, None)
     message = refused(client, "stu1001", "suspension_and_resumption", kind="复学")
     assert "未办结的休学申请" in message and "不能同时申请复学" in message
 
 
-def test_suspension_while_suspended_is_refused(client, db, processes):  # noqa: F811
+def test_suspension_while_suspended_is_refused(client, db, processes):
     apply(client, kind="休学")
     approve_all(client, None)
     assert record(db, student_id(client, "stu1001"))[0].status == "休学"
@@ -158,13 +162,13 @@ def test_suspension_while_suspended_is_refused(client, db, processes):  # noqa: 
     )
 
 
-def test_resumption_while_not_suspended_is_refused(client, db, processes):  # noqa: F811
+def test_resumption_while_not_suspended_is_refused(client, db, processes):
     message = refused(client, "stu1001", "not_suspended", kind="复学")
     assert message == "张伟的学籍状态为在籍，未休学，不能申请复学"
     assert tasks_of(client, "stu1001") == []
 
 
-def test_two_open_applications_of_one_kind_are_refused(client, db, processes):  # noqa: F811
+def test_two_open_applications_of_one_kind_are_refused(client, db, processes):
     first = apply(client, kind="转专业", target_major="护理")
     message = refused(
         client, "stu1001", "duplicate_application", kind="转专业", target_major="会计"
@@ -174,15 +178,14 @@ def test_two_open_applications_of_one_kind_are_refused(client, db, processes):  
     apply(client, kind="个人信息更正", corrections={"ethnicity": "满族"})
 
 
-def test_suspension_and_resumption_at_once_are_refused(client, db, processes):  # noqa: F811
+def test_suspension_and_resumption_at_once_are_refused(client, db, processes):
     apply(client, kind="休学")
     message = refused(client, "stu1001", "suspension_and_resumption", kind="复学")
     assert "未办结的休学申请" in message
 
 
-def test_an_application_sent_to_process_3_is_refused_with_its_code(client, db):
+def test_an_application_sent_to_process_3_is_refused_with_its_code(client, db, processes):
     """学籍异动申请 as a message to 在校生日常学籍管理: process 4 starts and refuses there."""
-    deploy_processes(client, "daily_records", "status_change")
     start = client.post(
         "/api/v1/process-definitions/daily_records/start",
         json={"variables": {"student": student_id(client, "stu1001")}},
@@ -203,7 +206,7 @@ def test_an_application_sent_to_process_3_is_refused_with_its_code(client, db):
     assert response.json()["detail"]["code"] == "not_suspended"
 
 
-def test_the_registrar_sees_before_and_after_before_confirming(client, db, processes):  # noqa: F811
+def test_the_registrar_sees_before_and_after_before_confirming(client, db, processes):
     apply(client, kind="转专业", target_major="护理", effective_term=FUTURE_TERM)
     complete(client, "stu1001", only_task(client, "stu1001"), FORM)
     complete(client, "station1", only_task(client, "station1"), {"outcome": "approved"})

@@ -4,16 +4,18 @@ teaching_progress) through the diagram, 学生离校 reaching process 3, and the
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import auth, complete, deploy_processes, history_kinds, student_id, tasks_of
+from tests.helpers import ROOT, auth, complete, history_kinds, student_id, tasks_of
 from xueji import clock
 from xueji.deadlines import BEIJING
 from xueji.models import ProcessInstance, Student, Timer
 from xueji.scheduler.worker import run_once
+from xueji.startup import deploy_directory
 
 YEAR = clock.now().astimezone(BEIJING).year
 APPROVE = {"outcome": "approved"}
@@ -23,16 +25,18 @@ THREE = ("GG001", "GG002", "ZY101")
 FOUR = ("GG001", "GG002", "ZY101", "ZY501")
 
 
-@pytest.fixture
-def processes(client):
-    deploy_processes(
-        client,
-        "teaching_progress",
-        "thesis",
-        "teaching_management",
-        "status_change",
-        "daily_records",
+def deploy_as_served(db) -> None:
+    """Deploy processes/ and forms/ as `xueji serve --demo` does on start (the demo accounts
+    and records are the test database's)."""
+    settings = db.settings.model_copy(
+        update={"processes_dir": ROOT / "processes", "forms_dir": ROOT / "forms"}
     )
+    deploy_directory(dataclasses.replace(db, settings=settings))
+
+
+@pytest.fixture
+def processes(db):
+    deploy_as_served(db)
 
 
 def task_named(client, username, name, student=None):
