@@ -114,6 +114,20 @@ def test_each_end_event_is_reached(client, db, processes, end, term, drive):
     assert status == ("退学" if end == "done" else "在籍")
 
 
+def test_a_missed_deadline_reaches_the_reminder_end(client, db, processes):
+    """逾期提醒: the student's 填写学籍异动审批表 left past its 7 days."""
+    instance = apply(client, kind="退学")
+    with db.db.reader() as session:
+        timer = session.scalar(
+            select(Timer).where(Timer.instance_id == instance["id"], Timer.state == "pending")
+        )
+    assert timer.element_id == "fill_form_deadline"
+    assert run_once(db, timer.due_at + timedelta(minutes=1)).fired >= 1
+    kinds = history_kinds(client, instance["id"])
+    assert ("element_completed", "status_change_reminded") in kinds
+    assert only_task(client, "stu1001")["overdue"] is True
+
+
 def test_a_future_effective_date_keeps_the_old_status_until_its_timer_fires(
     client,
     db,

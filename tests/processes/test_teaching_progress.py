@@ -5,7 +5,7 @@ teaching_progress) through the diagram, 学生离校 reaching process 3, and the
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -430,3 +430,7 @@ def test_the_plan_deadline_is_computed_for_the_term(client, db, processes, term,
     assert timer.element_id == "plan_deadline"
     assert timer.due_at.astimezone(BEIJING).date().isoformat() == due
     assert run_once(db).fired == 0
+    # past it, 逾期提醒 reaches its end
+    assert run_once(db, timer.due_at + timedelta(minutes=1)).fired == 1
+    reminded = ("element_completed", "teaching_management_reminded")
+    assert reminded in history_kinds(client, instance["id"])
