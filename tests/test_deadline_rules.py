@@ -30,6 +30,20 @@ def test_season_picks_its_own_day(season, expected):
     assert due_at(rule, {"year": 2027}, CREATED) is None
 
 
+@pytest.mark.parametrize(
+    "term, expected", [("2027-春", date(2027, 3, 15)), ("2027-秋", date(2028, 3, 15))]
+)
+def test_a_term_gives_the_season_and_the_year(term, expected):
+    """10 教学管理 runs per term: 3 月 15 日前 of a spring term is that spring's, of an autumn
+    term the next spring's (the plan's next revision), never already past when it starts."""
+    rule = "春季:03-15;秋季:03-15@+1"
+    assert due_at(rule, {"term": term}, CREATED).date() == expected
+    # explicit variables win over the term
+    assert due_at(rule, {"term": term, "year": 2030, "season": "春季"}, CREATED).date() == date(
+        2030, 3, 15
+    )
+
+
 def test_relative_rules():
     assert due_at("P7D", {}, CREATED) == CREATED + timedelta(days=7)
     assert due_at("P2W", {}, CREATED) == CREATED + timedelta(days=14)

@@ -3,7 +3,10 @@
 A user task names its deadline in the property `dueDate` (spiffworkflow:properties):
 
 - `03-15`                    3 月 15 日前 of the instance's year (variable `year`)
-- `春季:10-25@-1;秋季:04-25`  by season (variable `season`); `@-1` = of the previous year
+- `春季:10-25@-1;秋季:04-25`  by season (variable `season`); `@-1` = of the previous year,
+                             `@+1` of the next
+- a term (variable `term`, e.g. `2027-秋`) gives the season (秋 → 秋季) and the year when
+  the variables `season` and `year` are absent: 10 教学管理 runs per term
 - `P7D`                      seven days after the task was created (规定时间, 一周内)
 - `before:exam_date:P14D`    two weeks before the date in variable `exam_date` (考试前二周)
 
@@ -57,6 +60,15 @@ def _as_date(value: Any) -> date | None:
     return None
 
 
+def _term(term: Any) -> tuple[int | None, str | None]:
+    """'2027-秋' → (2027, '秋季'); (None, None) for anything else."""
+    if isinstance(term, str):
+        year, _, half = term.partition("-")
+        if year.isdigit() and half in ("春", "秋"):
+            return int(year), f"{half}季"
+    return None, None
+
+
 def due_at(rule: str | None, data: dict[str, Any], created: datetime) -> datetime | None:
     """The due instant of a task created at `created`, or None."""
     if not rule:
@@ -69,14 +81,16 @@ def due_at(rule: str | None, data: dict[str, Any], created: datetime) -> datetim
         _, variable, period = rule.split(":", 2)
         anchor, duration = _as_date(data.get(variable)), _duration(period)
         return end_of_day(anchor - duration) if anchor and duration else None
-    year = data.get("year")
+    term_year, term_season = _term(data.get("term"))
+    year = data.get("year", term_year)
     year = (
         int(year)
         if isinstance(year, int | str) and str(year).isdigit()
         else created.astimezone(BEIJING).year
     )
     if ":" in rule:
-        chosen = dict(part.split(":", 1) for part in rule.split(";")).get(data.get("season"))
+        season = data.get("season") or term_season
+        chosen = dict(part.split(":", 1) for part in rule.split(";")).get(season)
         if chosen is None:
             return None
         rule = chosen

@@ -86,6 +86,19 @@ class ServiceError(InvalidInput):
     """A business rule refused the step; `detail` is the sentence the person reads."""
 
     error = "ServiceError"
+    # A stable English code of the case, for clients that act on it (None: the sentence only).
+    code: str | None = None
+
+    def __init__(self, detail: Any = None, code: str | None = None):
+        super().__init__(detail)
+        if code is not None:
+            self.code = code
+
+
+class StatusChangeConflict(ServiceError):
+    """A 学籍异动 application conflicts with the student's status or open applications."""
+
+    error = "StatusChangeConflict"
 
 
 class CascadeTooDeep(InvalidInput):

@@ -16,7 +16,9 @@ from tests.helpers import (
     student_id,
     tasks_of,
 )
+from xueji import clock
 from xueji.db.session import session_scope
+from xueji.deadlines import BEIJING
 from xueji.models import ProcessInstance, StatusChange, Student
 
 FORM = {"phone": "13800000000", "statement": "因工作调动申请异动"}
@@ -38,6 +40,9 @@ def start(client, student: str, username: str = "station1", expect: int = 201) -
     return response.json()
 
 
+PAST_TERM = f"{clock.now().astimezone(BEIJING).year - 1}-秋"
+
+
 def send(client, username: str, name: str, student: str, payload: dict, expect: int = 200):
     response = client.post(
         "/api/v1/messages",
@@ -53,7 +58,8 @@ def send(client, username: str, name: str, student: str, payload: dict, expect: 
 
 
 def apply(client, student: str, kind: str, expect: int = 200, username: str | None = None):
-    payload = {"kind": kind, "reason": "工作调动", "effective_term": "2027-春"}
+    # a term that has begun: process 4 changes the record when 修改学籍 is confirmed
+    payload = {"kind": kind, "reason": "工作调动", "effective_term": PAST_TERM}
     return send(client, username or student, "学籍异动申请", student, payload, expect)
 
 
@@ -85,7 +91,7 @@ def run_status_change(client, student: str, approve: bool = True) -> None:
         ("station1", {"outcome": "approved"}),
         ("registrar", {"outcome": "approved"}),
         ("leader", {"signed_by": "王主任"}),
-        ("prov_edu", {"filing_number": "豫教备2027-1"}),
+        ("registrar", {"filing_number": "豫教备2027-1"}),
         ("registrar", {"result_notice": "同意"}),
         ("registrar", {"confirmed": True}),
     ):

@@ -130,6 +130,8 @@ QUERY_ALWAYS = {("GET", "/api/v1/events/stream"): {"after": 0, "wait": 0}}
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 APPLICATION = {"kind": "休学", "reason": "工作调动", "effective_term": "2027-春"}
+# Process 4 refuses a second open application of one kind: the student's others differ.
+OTHER_KINDS = {"退学": {}, "转专业": {"target_major": "护理"}}
 FORM = {"phone": "13800000000", "statement": "因工作调动申请异动"}
 
 
@@ -183,7 +185,7 @@ BODIES: dict[tuple[str, str], Body] = {
             {
                 "name": "学籍异动申请",
                 "correlation": {"student": o["student"]},
-                "payload": APPLICATION,
+                "payload": {**APPLICATION, "kind": "退学"},
             }
         ),
         uses=("student",),
@@ -296,10 +298,10 @@ class World:
     names: list[str]
 
 
-def _start_status_change(client, username: str) -> str:
+def _start_status_change(client, username: str, kind: str = "休学") -> str:
     response = client.post(
         "/api/v1/process-definitions/status_change/start",
-        json={"variables": APPLICATION},
+        json={"variables": {**APPLICATION, "kind": kind, **OTHER_KINDS.get(kind, {})}},
         headers=auth(client, username),
     )
     assert response.status_code == 201, response.text
@@ -356,9 +358,9 @@ def build_world(client, db) -> World:
     assert hook.status_code == 201, hook.text
 
     at_student = _start_status_change(client, "stu1001")
-    at_station = _start_status_change(client, "stu1001")
+    at_station = _start_status_change(client, "stu1001", "退学")
     _advance(client, at_station, ("stu1001", FORM))
-    at_registrar = _start_status_change(client, "stu1001")
+    at_registrar = _start_status_change(client, "stu1001", "转专业")
     _advance(client, at_registrar, ("stu1001", FORM), ("station1", {"outcome": "approved"}))
     classmate = _start_status_change(client, "stu1002")
     s02 = _start_status_change(client, "stu2001")

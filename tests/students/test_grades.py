@@ -198,8 +198,9 @@ def test_failed_courses_keys_every_student_and_filters_courses(session):
 # The processes agree -------------------------------------------------------------------------
 
 
-def step_at(db, session: Session, station_id: int) -> StepContext:
-    """A step of an instance of the station, as the engine hands it to a service task."""
+def step_at(db, session: Session, station_id: int, student_id: int | None = None) -> StepContext:
+    """A step of an instance of the station (and student), as the engine hands it to a
+    service task."""
     now = clock.now()
     deployment = Deployment(deployed_by="admin", deployed_at=now, files=[])
     session.add(deployment)
@@ -221,6 +222,7 @@ def step_at(db, session: Session, station_id: int) -> StepContext:
         id=str(uuid.uuid4()),
         definition_id=definition.id,
         station_id=station_id,
+        student_id=student_id,
         state="running",
         engine_state="{}",
         variables={},
@@ -283,8 +285,8 @@ def test_graduation_grade_management_and_teaching_agree_on_one_student(db, sessi
     upload = session.get(Upload, sheets["makeup_sheet"])
     assert set(load_workbook(io.BytesIO(upload.content)).sheetnames) == expected
 
-    # 10 教学管理: the counts the progress rules read at 毕业清考
-    judged = {"progress_results": {"学期": {"合格": [student.id], "学期补考": []}}}
-    [counted] = teaching_count_failed(step, judged, "毕业清考").values()
+    # 10 教学管理: the counts the progress rules read at 毕业清考 (the student's 学生学业进度)
+    own = step_at(db, session, student.station_id, student.id)
+    counted = teaching_count_failed(own, {}, "毕业清考")
     assert set(counted["courses"]) == expected
     assert (counted["failed"], counted["total"]) == (2, 4)

@@ -116,13 +116,15 @@ def run_step(
             return step()
     except StepError as exc:
         if isinstance(exc.refusal, ServiceError):
-            raise ServiceError(
-                {
-                    "element_id": exc.element_id,
-                    "element_name": exc.element_name,
-                    "message": exc.reason,  # the service's own sentence, nothing around it
-                }
-            ) from None
+            detail = {
+                "element_id": exc.element_id,
+                "element_name": exc.element_name,
+                "message": exc.reason,  # the service's own sentence, nothing around it
+            }
+            if exc.refusal.code is not None:
+                detail["code"] = exc.refusal.code
+            # The refusal's own class, so that its stable `error` name reaches the client.
+            raise type(exc.refusal)(detail, code=exc.refusal.code) from None
         if exc.refusal is not None:
             raise exc.refusal from None
         where = exc.element_name or exc.element_id or "the process"

@@ -1,6 +1,9 @@
-"""10 教学管理: the term's courses, the marked grades (阅卷评定成绩, 毕业清考, 最后一次补考)
-as official results, the counts the progress rules (DMN teaching_progress) read, and what they
-decide: 学期补考, 留级, 结业; the graduating students who write a thesis (process 9).
+"""10 教学管理: the term's courses, the marked grades (阅卷评定成绩) and the make-up sittings
+(学期补考, 毕业清考, 最后一次补考) as official results, the counts the progress rules (DMN
+teaching_progress) read for one student (pool 学生学业进度), and what they decide: 留级,
+肄业 or 结业; the graduating students who write a thesis (process 9).
+
+What a failed course is stays the one rule of xueji.students.grades.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xueji import clock
-from xueji.db.rows import must_get
 from xueji.errors import ServiceError
 from xueji.instances.context import StepContext
 from xueji.models import (
@@ -24,20 +26,17 @@ from xueji.students.grades import failed_courses, is_failed, standing_grades
 from xueji.students.records import set_status, student_in_step
 
 # Students who still study (may sit exams, write a thesis).
-
-
-# Students who still study (may sit exams, write a thesis).
 STUDYING = ("在籍", "已注册")
 
 
 PASS_MARK = 60
 
 
-OUTCOMES = ("合格", "学期补考", "留级", "最后一次补考", "结业")
+CONCLUSIONS = ("结业", "肄业")
 
 
 # The kind of Grade row each stage's grade sheet writes.
-STAGE_KIND = {"学期": "考试", "毕业清考": "清考", "最后一次补考": "补考"}
+STAGE_KIND = {"学期": "考试", "学期补考": "补考", "毕业清考": "清考", "最后一次补考": "补考"}
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -111,11 +110,6 @@ def teaching_term_courses(
     ]
 
 
-def _failed_codes(session: Session, student_id: int) -> list[str]:
-    """Codes of the student's failed courses (xueji.students.grades)."""
-    return [g.course.code for g in failed_courses(session, [student_id])[student_id]]
-
-
 def _write_grade(
     step: StepContext,
     session: Session,
@@ -150,164 +144,190 @@ def _write_grade(
     row.kind = STAGE_KIND[stage]
     row.score = score
     row.passed = score is not None and score >= PASS_MARK
-    # The progress rules act on these grades at once (留级, 结业 change the record), so they are
-    # the college's record of the result, not a provisional entry: official, like 8's.
+    # The progress rules act on these grades at once (留级, 肄业, 结业 change the record), so
+    # they are the college's record of the result, not a provisional entry: official, like 8's.
     row.official = True
     row.instance_id = step.instance_id
     row.recorded_by = step.actor
     row.recorded_at = clock.now()
 
 
-def _judged(session: Session, data: dict[str, Any], stage: str, station_id: int) -> list[int]:
-    """The students a stage judges: after the term's exams those graded in it, at 毕业清考
-    those who do not repeat the year, at the 最后一次补考 those 毕业清考 sent to it."""
-    results = data.get("progress_results") or {}
-    if stage == "毕业清考":
-        return results["学期"]["合格"] + results["学期"]["学期补考"]
-    if stage == "最后一次补考":
-        return results["毕业清考"]["最后一次补考"]
-    return sorted(
-        set(
-            session.scalars(
-                select(Grade.student_id)
-                .join(Student, Student.id == Grade.student_id)
-                .join(Course, Course.id == Grade.course_id)
-                .where(
-                    Grade.term == data["term"],
-                    Grade.attempt == 0,
-                    Grade.official.is_(True),
-                    Course.code.in_([c["code"] for c in data["term_courses"]]),
-                    Student.station_id == station_id,
-                )
-            )
-        )
-    )
+def _named(student: Student) -> str:
+    return f"{student.name}（{student.student_number or student.id}）"
 
 
 @service("teaching_record_grades")
 def teaching_record_grades(
-    step: StepContext, data: dict[str, Any], stage: str, grades: list[dict[str, Any]]
+    step: StepContext, data: dict[str, Any], grades: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    """Write a stage's grade sheet as Grade rows: the term's exams (attempt 0) or, at 毕业清考
-    and the 最后一次补考, a further attempt at a course the student has not passed."""
+    """Write the term's grade sheet (阅卷评定成绩) as Grade rows, attempt 0."""
     session = step.session
     station_id = step.station_id()
     term_codes = {c["code"] for c in data["term_courses"]}
     codes = {g["course"] for g in grades}
     courses = {c.code: c for c in session.scalars(select(Course).where(Course.code.in_(codes)))}
     station_students(session, station_id, sorted({g["student"] for g in grades}))
-    judged = [] if stage == "学期" else _judged(session, data, stage, station_id)
     for entry in grades:
-        student_id, code = entry["student"], entry["course"]
-        if stage == "学期" and code not in term_codes:
-            raise ServiceError(f"课程 {code} 不在本学期任务表中")
-        if stage != "学期":
-            if student_id not in judged:
-                raise ServiceError(f"学生 {student_id} 不参加{stage}")
-            if code not in _failed_codes(session, student_id):
-                raise ServiceError(f"学生 {student_id} 的课程 {code} 没有不及格记录")
-        _write_grade(step, session, stage, data["term"], student_id, courses[code], entry)
+        if entry["course"] not in term_codes:
+            raise ServiceError(f"课程 {entry['course']} 不在本学期任务表中")
+        course = courses[entry["course"]]
+        _write_grade(step, session, "学期", data["term"], entry["student"], course, entry)
+    session.flush()
+    return {"stage": "学期", "recorded": len(grades)}
+
+
+@service("teaching_progress_roster")
+def teaching_progress_roster(step: StepContext, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The students graded this term at the station who still study, each with the term's
+    courses: one 学生学业进度 per student."""
+    session = step.session
+    codes = [c["code"] for c in data["term_courses"]]
+    ids = session.scalars(
+        select(Grade.student_id)
+        .join(Student, Student.id == Grade.student_id)
+        .join(Course, Course.id == Grade.course_id)
+        .where(
+            Grade.term == data["term"],
+            Grade.attempt == 0,
+            Grade.official.is_(True),
+            Course.code.in_(codes),
+            Student.station_id == step.station_id(),
+            Student.status.in_(STUDYING),
+        )
+        .distinct()
+        .order_by(Grade.student_id)
+    ).all()
+    return [{"id": i, "term_courses": codes} for i in ids]
+
+
+def _student_of(step: StepContext) -> Student:
+    student = step.session.get(Student, step.instance().student_id or 0)
+    if student is None:
+        raise ServiceError("本流程没有所属学生")
+    return student
+
+
+def _failed_now(session: Session, student_id: int, codes: list[str] | None) -> dict[str, Grade]:
+    """The student's failed courses by code (the records' one rule), of `codes` when given."""
+    failed = failed_courses(session, [student_id])[student_id]
+    return {g.course.code: g for g in failed if codes is None or g.course.code in codes}
+
+
+@service("teaching_count_failed")
+def teaching_count_failed(step: StepContext, data: dict[str, Any], stage: str) -> dict[str, Any]:
+    """One student's counts as the decision table reads them: failed and counted courses (the
+    term's courses after the term's exams, where a course without a result is failed, as 缺考
+    is; every course with a result at 毕业清考 and after), and how many of the failed ones the
+    student never sat (no score: 缺考, or no result at all)."""
+    session = step.session
+    student = _student_of(step)
+    if stage == "学期":
+        codes = data["student"]["term_courses"]
+        term_courses = dict(
+            session.execute(select(Course.id, Course.code).where(Course.code.in_(codes))).all()
+        )
+        standing = standing_grades(session, [student.id], term_courses)[student.id]
+        failed = sorted(
+            code
+            for course_id, code in term_courses.items()
+            if course_id not in standing or is_failed(standing[course_id])
+        )
+        absent = sum(
+            1
+            for course_id, code in term_courses.items()
+            if code in failed and (course_id not in standing or standing[course_id].score is None)
+        )
+        total = len(term_courses)
+    else:
+        standing = standing_grades(session, [student.id])[student.id]
+        failing = [g for g in standing.values() if is_failed(g)]
+        failed = sorted(g.course.code for g in failing)
+        absent = sum(1 for g in failing if g.score is None)
+        total = len(standing)
+    return {
+        "student": student.id,
+        "stage": stage,
+        "failed": len(failed),
+        "total": max(total, 1),
+        "absent": absent,
+        "courses": failed,
+    }
+
+
+@service("teaching_makeup_sheet")
+def teaching_makeup_sheet(
+    step: StepContext, data: dict[str, Any], stage: str
+) -> list[dict[str, Any]]:
+    """The make-up sheet of the instance's student: one line per failed course (学期补考: of
+    the term's courses), for the station to give each its score or 缺考."""
+    student = _student_of(step)
+    term_codes = data["student"]["term_courses"] if stage == "学期补考" else None
+    return [{"course": code} for code in sorted(_failed_now(step.session, student.id, term_codes))]
+
+
+@service("teaching_record_makeup")
+def teaching_record_makeup(
+    step: StepContext, data: dict[str, Any], stage: str, grades: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A make-up sitting of the instance's student (学期补考: the term's failed courses; 毕业清考,
+    最后一次补考: any failed course), each result a further attempt on the record."""
+    session = step.session
+    student = _student_of(step)
+    term_codes = data["student"]["term_courses"] if stage == "学期补考" else None
+    failed = _failed_now(session, student.id, term_codes)
+    codes = [g["course"] for g in grades]
+    if len(set(codes)) != len(codes):
+        raise ServiceError("成绩登记表中有重复的课程")
+    for entry in grades:
+        if entry["course"] not in failed:
+            raise ServiceError(
+                f"{_named(student)}的课程 {entry['course']} 没有不及格记录，不参加{stage}"
+            )
+        course = failed[entry["course"]].course
+        _write_grade(step, session, stage, data["term"], student.id, course, entry)
     session.flush()
     return {"stage": stage, "recorded": len(grades)}
 
 
-@service("teaching_count_failed")
-def teaching_count_failed(
-    step: StepContext, data: dict[str, Any], stage: str
-) -> dict[str, dict[str, Any]]:
-    """Each judged student's failed and counted courses, as the decision table reads them:
-    the term's courses after the term's exams (a term course without a result is failed, as
-    缺考 is), every course with a result at 毕业清考 and after. What failed means is the
-    records' one rule (xueji.students.grades), which 7 and 8 read too."""
+@service("teaching_repeat")
+def teaching_repeat(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
+    """留级 by the progress rules: the status with its history row, the next intake."""
     session = step.session
-    station_id = step.station_id()
-    judged = _judged(session, data, stage, station_id)
-    if stage == "学期":
-        term_courses = dict(
-            session.execute(
-                select(Course.id, Course.code).where(
-                    Course.code.in_([c["code"] for c in data["term_courses"]])
-                )
-            ).all()
-        )
-        standing = standing_grades(session, judged, term_courses)
-        counted = [
-            (
-                i,
-                sorted(
-                    code
-                    for course_id, code in term_courses.items()
-                    if course_id not in standing[i] or is_failed(standing[i][course_id])
-                ),
-                len(term_courses),
-            )
-            for i in judged
-        ]
-    else:
-        standing = standing_grades(session, judged)
-        counted = [
-            (
-                i,
-                sorted(g.course.code for g in standing[i].values() if is_failed(g)),
-                len(standing[i]),
-            )
-            for i in judged
-        ]
-    # Keyed by student: the multi-instance decision then writes its outcomes by the same keys.
-    return {
-        str(i): {
-            "student": i,
-            "stage": stage,
-            "failed": len(failed),
-            "total": total,
-            "courses": failed,
-        }
-        for i, failed, total in counted
-        if total
-    }
-
-
-@service("teaching_apply_progress")
-def teaching_apply_progress(
-    step: StepContext,
-    data: dict[str, Any],
-    stage: str,
-    inputs: dict[str, dict],
-    outcomes: dict[str, str],
-) -> dict[str, Any]:
-    """Apply the decision table's outcome for each student: 留级 and 结业 change the record,
-    学期补考 and 最后一次补考 are listed with their courses. Returns the results so far, by
-    stage."""
-    session = step.session
-    summary: dict[str, Any] = {"students": [], **{o: [] for o in OUTCOMES}, "courses": {}}
-    for key, item in inputs.items():
-        # `outcomes` may hold earlier stages' keys too: only this stage's students count.
-        outcome = outcomes.get(key)
-        if outcome not in OUTCOMES:
-            raise ServiceError(f"学业进度规则给出了未知的处理 {outcome!r}")
-        student = must_get(session, Student, item["student"], "student")
-        reason = f"{stage}：不及格课程 {item['failed']}/{item['total']} 门"
-        details = {"term": data.get("term"), "failed_courses": item["courses"]}
-        if outcome == "留级":
-            repeat_year(step, session, student, reason=reason, details=details)
-        elif outcome == "结业":
-            student.conclusion = "结业"
-            set_status(
-                session,
-                student,
-                "结业",
-                actor=step.actor,
-                instance_id=step.instance_id,
-                kind="结业",
-                reason=reason,
-                details=details,
-            )
-        summary["students"].append(student.id)
-        summary[outcome].append(student.id)
-        if item["courses"]:
-            summary["courses"][str(student.id)] = item["courses"]
+    student = _student_of(step)
+    item = data["progress_item"]
+    repeat_year(
+        step,
+        session,
+        student,
+        reason=f"{item['stage']}：不及格课程 {item['failed']}/{item['total']} 门",
+        details={"term": data.get("term"), "failed_courses": item["courses"]},
+    )
     session.flush()
-    return {**(data.get("progress_results") or {}), stage: summary}
+    return {"student": student.id, "outcome": "留级", "courses": item["courses"]}
+
+
+@service("teaching_conclude")
+def teaching_conclude(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
+    """肄、结业: 结业 or 肄业 as the progress rules decided, on the record with its reason."""
+    session = step.session
+    student = _student_of(step)
+    outcome, item = data["progress"], data["progress_item"]
+    if outcome not in CONCLUSIONS:
+        raise ServiceError(f"学业进度规则给出了 {outcome!r}，不是肄业或结业")
+    student.conclusion = outcome
+    set_status(
+        session,
+        student,
+        outcome,
+        actor=step.actor,
+        instance_id=step.instance_id,
+        kind=outcome,
+        reason=f"{item['stage']}后不及格课程 {item['failed']}/{item['total']} 门"
+        + (f"，其中 {item['absent']} 门未参加考核" if item["absent"] else ""),
+        details={"term": data.get("term"), "failed_courses": item["courses"]},
+    )
+    session.flush()
+    return {"student": student.id, "outcome": outcome, "courses": item["courses"]}
 
 
 @service("teaching_thesis_students")
