@@ -91,7 +91,12 @@ def test_a_student_does_not_see_the_student_field_and_it_is_their_own(client, db
         client,
         "status_change",
         "stu1001",
-        {"kind": "休学", "reason": "工作调动", "effective_term": "2027-春", "student": someone_else},
+        {
+            "kind": "休学",
+            "reason": "工作调动",
+            "effective_term": "2027-春",
+            "student": someone_else,
+        },
         expect=422,
     )
     assert [p["field"] for p in refused["detail"]] == ["student"]
@@ -155,9 +160,7 @@ def test_stations_majors_and_terms_are_lists_with_names(client, db, processes):
     assert terms[f"{year}-春"] == f"{year} 年春季学期" and f"{year + 1}-秋" in terms
 
 
-def test_a_station_users_own_station_is_not_shown_and_comes_from_the_session(
-    client, db, processes
-):
+def test_a_station_users_own_station_is_not_shown_and_comes_from_the_session(client, db, processes):
     form = start_form(client, "enrollment_checkin", "station1")["schema"]
     assert "station" not in form["properties"]
     college = start_form(client, "enrollment_checkin", "registrar")["schema"]
