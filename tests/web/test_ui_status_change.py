@@ -15,7 +15,7 @@ def test_student_applies_and_station_approves(page, deployed):
     page.click("[data-testid=start-status_change]")
     page.wait_for_selector("#root_kind")
     page.select_option("#root_kind", "休学")
-    page.fill("#root_effective_term", "2027-春")
+    page.select_option("#root_effective_term", "2027-春")
     page.click("button:has-text('发起')")
 
     # The required 异动原因 is missing: said in Chinese, on that field, nothing sent.
@@ -74,6 +74,10 @@ def test_student_applies_and_station_approves(page, deployed):
     ]
     assert review[0]["actor"] == "station1"
     assert review[0]["data"]["outcome"] == "approved"
+    # signed from the session, with the station's own opinion (not a typed name)
+    signature = review[0]["data"]["sign_station_review"]
+    assert (signature["signer"], signature["opinion"]) == ("station1", "情况属实，同意休学。")
+    assert "comment" not in review[0]["data"]
 
 
 def _start(client, username: str, reason: str) -> dict:

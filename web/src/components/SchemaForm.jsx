@@ -78,6 +78,7 @@ function message(error, t, root) {
       : t('格式不正确', 'Wrong format');
     case 'format': return p.format === 'date' ? t('请输入有效日期', 'Enter a valid date') : t('格式不正确', 'Wrong format');
     case 'enum': return t('请从可选项中选择', 'Choose one of the options');
+    case 'oneOf': return t('请从可选项中选择', 'Choose one of the options');
     case 'const': return t('取值不正确', 'Wrong value');
     case 'type': return t('类型不正确', 'Wrong type');
     case 'minimum': return t(`不能小于 ${p.limit}`, `Must be at least ${p.limit}`);
@@ -313,7 +314,9 @@ export default function SchemaForm({
       fields={{ uploadList: UploadListField }}
       onChange={(event) => onChange?.(clean(event.formData))}
       onSubmit={(event) => onSubmit(clean(event.formData))}
-      experimental_defaultFormStateBehavior={{ emptyObjectFields: 'skipEmptyDefaults' }}
+      // A list of choices (oneOf of consts, filled by the server) starts unchosen, not on its
+      // first entry: nobody should apply for the first student of the list by accident.
+      experimental_defaultFormStateBehavior={{ emptyObjectFields: 'skipEmptyDefaults', constAsDefaults: 'skipOneOf' }}
       noHtml5Validate
       showErrorList="top"
       focusOnFirstError
