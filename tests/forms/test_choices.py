@@ -257,3 +257,23 @@ def test_reviewers_sign_from_the_session_and_keep_their_own_opinions(client, db,
     for signed in (station, college, leader):
         assert before <= datetime.fromisoformat(signed["signed_at"]) <= after
     assert "comment" not in variables and "signed_by" not in variables
+
+
+def test_a_long_list_is_searched_through_the_lookup_and_still_checked(
+    client, db, processes, monkeypatch
+):
+    from xueji.forms import choices
+
+    monkeypatch.setattr(choices, "INLINE_LIMIT", 1)  # as if the station had thousands
+    field = start_form(client, "daily_records", "station1")["schema"]["properties"]["student"]
+    assert "oneOf" not in field and field["x-lookup"] == "/api/v1/choices/students"
+    s01, s02 = students_of(db, "S01"), students_of(db, "S02")
+    refused = start(client, "daily_records", "station1", {"student": next(iter(s02))}, expect=422)
+    assert [p["field"] for p in refused["detail"]] == ["student"]
+    assert start(client, "daily_records", "station1", {"student": next(iter(s01))})
+    # small lists of the same form stay inline
+    terms = start_form(client, "status_change", "stu1001")["schema"]["properties"]
+    assert "x-lookup" in terms["effective_term"]  # 14 terms > 1 as well
+    monkeypatch.setattr(choices, "INLINE_LIMIT", 20)
+    terms = start_form(client, "status_change", "stu1001")["schema"]["properties"]
+    assert "oneOf" in terms["effective_term"] and "x-lookup" not in terms["effective_term"]

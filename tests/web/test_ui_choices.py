@@ -63,3 +63,28 @@ def test_status_change_start_form_offers_students_stations_and_terms_by_name(pag
     page.click("[data-testid=start-status_change]")
     page.wait_for_selector("#root_kind")
     assert page.locator("#root_student").count() == 0
+
+
+def test_a_long_list_is_searched_in_the_lookup_widget(page, deployed, monkeypatch):
+    from xueji.forms import choices
+
+    monkeypatch.setattr(choices, "INLINE_LIMIT", 1)  # as if the station had thousands
+    deploy_processes(deployed, "daily_records")
+    login(page, "station1")
+    page.click("text=发起流程")
+    page.click("[data-testid=start-daily_records]")
+    page.wait_for_selector("#root_student__search")
+    page.fill("#root_student__search", "张")
+    page.locator("#root_student option", has_text="张伟").wait_for(state="attached")
+    found = _options(page, "#root_student")
+    assert not any("王芳" in o for o in found) and not any("刘洋" in o for o in found), found
+    page.select_option("#root_student", label=next(o for o in found if "张伟" in o))
+    screenshot(page, "choices_lookup_widget")
+    page.click("button:has-text('发起')")
+    page.wait_for_url("**/instances/*")
+    instance_id = page.url.rsplit("/", 1)[-1]
+    seen = deployed.get(
+        f"/api/v1/process-instances/{instance_id}", headers=auth(deployed, "registrar")
+    ).json()
+    me = deployed.get("/api/v1/me", headers=auth(deployed, "stu1001")).json()
+    assert seen["variables"]["student"] == me["student"]

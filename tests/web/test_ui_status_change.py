@@ -15,7 +15,7 @@ def test_student_applies_and_station_approves(page, deployed):
     page.click("[data-testid=start-status_change]")
     page.wait_for_selector("#root_kind")
     page.select_option("#root_kind", "休学")
-    page.select_option("#root_effective_term", "2027-春")
+    page.select_option("#root_effective_term", label="2027 年春季学期")
     page.click("button:has-text('发起')")
 
     # The required 异动原因 is missing: said in Chinese, on that field, nothing sent.

@@ -41,7 +41,7 @@ from xueji.models import Admission, Course, Major, Station, Student
 
 KEYWORD = "x-choices"
 LOOKUP_KEYWORD = "x-lookup"
-LOOKUP_URL = "/api/v1/choices/{kind}"
+LOOKUP_URL = "/api/v1/choices/{kind}"  # the web UI's lookup widget calls it
 INLINE_LIMIT = 500  # longer lists are searched through the lookup endpoint
 LOOKUP_LIMIT = 50
 

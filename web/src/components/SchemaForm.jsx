@@ -78,7 +78,6 @@ function message(error, t, root) {
       : t('格式不正确', 'Wrong format');
     case 'format': return p.format === 'date' ? t('请输入有效日期', 'Enter a valid date') : t('格式不正确', 'Wrong format');
     case 'enum': return t('请从可选项中选择', 'Choose one of the options');
-    case 'oneOf': return t('请从可选项中选择', 'Choose one of the options');
     case 'const': return t('取值不正确', 'Wrong value');
     case 'type': return t('类型不正确', 'Wrong type');
     case 'minimum': return t(`不能小于 ${p.limit}`, `Must be at least ${p.limit}`);
@@ -120,6 +119,41 @@ function UploadWidget(props) {
       student={context.student}
       onChange={(ids) => onChange(ids.length ? ids[ids.length - 1] : undefined)}
     />
+  );
+}
+
+// A choice from a list too long to put into the form (the server gave `x-lookup`, the URL of
+// GET /choices/{kind}): search it, scoped to the user as the inline lists are, and choose.
+function LookupWidget(props) {
+  const { id, value, onChange, disabled, readonly, required, schema } = props;
+  const t = useT();
+  const [q, setQ] = useState('');
+  const [found, setFound] = useState([]);
+  const url = schema['x-lookup'];
+  useEffect(() => {
+    let live = true;
+    const timer = setTimeout(() => {
+      get(url, { q }).then((items) => { if (live) setFound(items); }).catch(() => { if (live) setFound([]); });
+    }, 250);
+    return () => { live = false; clearTimeout(timer); };
+  }, [url, q]);
+  const known = value === undefined || found.some((c) => c.value === value);
+  const options = known ? found : [{ value, title: String(value) }, ...found];
+  return (
+    <div className="lookup">
+      <input id={`${id}__search`} className="form-control" type="search" value={q}
+        placeholder={t('输入姓名、学号、身份证号或代码查找', 'Search by name, number or code')}
+        disabled={disabled || readonly} onChange={(e) => setQ(e.target.value)} />
+      <select id={id} className="form-control" value={value === undefined ? '' : String(value)}
+        required={required} disabled={disabled || readonly}
+        onChange={(e) => {
+          const choice = options.find((c) => String(c.value) === e.target.value);
+          onChange(choice ? choice.value : undefined);
+        }}>
+        <option value="">{t('请选择', 'Choose')}</option>
+        {options.map((c) => <option key={String(c.value)} value={String(c.value)}>{c.title}</option>)}
+      </select>
+    </div>
   );
 }
 
@@ -248,6 +282,12 @@ function prepareUiSchema(schema, uiSchema) {
         entry['ui:enumNames'] = prop.enum.map((v) => OUTCOMES[v] || v);
         if (!entry['ui:widget'] && prop.enum.length <= 4) entry['ui:widget'] = 'radio';
       }
+      if (typeof prop['x-lookup'] === 'string' && !entry['ui:widget']) entry['ui:widget'] = 'lookup';
+      if (prop.type === 'array' && prop.items && typeof prop.items === 'object') {
+        entry.items = entry.items || {};
+        if (typeof prop.items['x-lookup'] === 'string' && !entry.items['ui:widget']) entry.items['ui:widget'] = 'lookup';
+        if (prop.items.properties) walk(prop.items, entry.items);
+      }
       if (prop.type === 'object') walk(prop, entry);
     });
   }
@@ -310,7 +350,7 @@ export default function SchemaForm({
       translateString={translator(lang)}
       extraErrors={extraErrors}
       formContext={{ student }}
-      widgets={{ upload: UploadWidget }}
+      widgets={{ upload: UploadWidget, lookup: LookupWidget }}
       fields={{ uploadList: UploadListField }}
       onChange={(event) => onChange?.(clean(event.formData))}
       onSubmit={(event) => onSubmit(clean(event.formData))}
