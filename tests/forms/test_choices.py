@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import auth, complete, deploy_processes, only_task, student_id
+from tests.helpers import auth, complete, deploy, deploy_processes, only_task, student_id
 from xueji import clock
 from xueji.models import Admission, Station, Student
 
@@ -277,3 +277,13 @@ def test_a_long_list_is_searched_through_the_lookup_and_still_checked(
     monkeypatch.setattr(choices, "INLINE_LIMIT", 20)
     terms = start_form(client, "status_change", "stu1001")["schema"]["properties"]
     assert "oneOf" in terms["effective_term"] and "x-lookup" not in terms["effective_term"]
+
+
+def test_a_form_naming_an_unknown_list_is_not_deployed(client, db):
+    form = (
+        b'{"type": "object", "properties": {"who": {"type": "integer", "x-choices": "teachers"}}}'
+    )
+    refused = deploy(client, ("odd.schema.json", form), expect=422)
+    [problem] = refused["detail"]
+    assert problem["file"] == "odd.schema.json"
+    assert "/properties/who 'teachers'" in problem["message"]

@@ -274,6 +274,22 @@ def options(
     return KINDS[kind].options(session, principal, q, limit, station_id)
 
 
+def unknown_kinds(schema: Any, path: str = "") -> list[str]:
+    """Where a form names a choice list that does not exist (checked when it is deployed)."""
+    if isinstance(schema, list):
+        return [w for i, sub in enumerate(schema) for w in unknown_kinds(sub, f"{path}/{i}")]
+    if not isinstance(schema, dict):
+        return []
+    found = []
+    kind = schema.get(KEYWORD)
+    if kind is not None and not isinstance(kind, dict) and kind not in KIND_NAMES:
+        found.append(f"{path or '/'} {kind!r}")
+    for key, sub in schema.items():
+        if key != KEYWORD and isinstance(sub, (dict, list)):
+            found += unknown_kinds(sub, f"{path}/{key}")
+    return found
+
+
 def _own(kind: str, principal: Principal) -> str | int | None:
     return KINDS[kind].own(principal) if kind in KINDS else None
 
