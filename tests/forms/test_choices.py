@@ -287,3 +287,20 @@ def test_a_form_naming_an_unknown_list_is_not_deployed(client, db):
     [problem] = refused["detail"]
     assert problem["file"] == "odd.schema.json"
     assert "/properties/who 'teachers'" in problem["message"]
+
+
+def test_the_lookup_narrows_to_a_station_within_the_callers_scope(client, db, processes):
+    def values(username, **params):
+        response = client.get(
+            "/api/v1/choices/students", params=params, headers=auth(client, username)
+        )
+        assert response.status_code == 200, response.text
+        return {c["value"] for c in response.json()}
+
+    s01, s02 = students_of(db, "S01"), students_of(db, "S02")
+    assert values("registrar", station="S01") == set(s01)
+    assert values("registrar", station="S02") == set(s02)
+    assert values("registrar", station="S99") == set()
+    assert values("station1", station="S02") == set()  # narrowing never widens the scope
+    assert values("registrar", limit=200) == set(s01) | set(s02)
+    assert client.get("/api/v1/choices/teachers", headers=auth(client, "admin")).status_code == 422

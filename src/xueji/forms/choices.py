@@ -28,6 +28,7 @@ import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import ColumnElement, Select, false, func, or_, select
 from sqlalchemy.orm import Session
@@ -410,7 +411,12 @@ def _fill_choices(
             )
         found = cache[kind]
         if len(found) > INLINE_LIMIT:
-            schema[LOOKUP_KEYWORD] = LOOKUP_URL.format(kind=kind)
+            url = LOOKUP_URL.format(kind=kind)
+            narrowed = kind in KINDS and KINDS[kind].station is not None
+            if station_id is not None and narrowed:
+                code = session.scalar(select(Station.code).where(Station.id == station_id))
+                url += f"?station={quote(code or '')}"
+            schema[LOOKUP_KEYWORD] = url
         elif found:
             schema["oneOf"] = [{"const": c.value, "title": c.title} for c in found]
         else:

@@ -7,10 +7,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
+from sqlalchemy import select
 
 from xueji.auth.dependencies import CurrentUser
 from xueji.db.dependencies import DbSession
 from xueji.forms import choices
+from xueji.models import Station
 
 router = APIRouter(prefix="/choices", tags=["forms"])
 
@@ -31,10 +33,16 @@ def list_choices(
     principal: CurrentUser,
     q: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = choices.LOOKUP_LIMIT,
+    station: Annotated[str | None, Query(max_length=20)] = None,
 ) -> list[ChoiceOut]:
     """The caller's choices of one kind (students: a station's own, a student only
-    themself), optionally searched by `q` in names, codes, 学号, 考生号 and ID numbers."""
+    themself), optionally searched by `q` in names, codes, 学号, 考生号 and ID numbers.
+    `station` (a code) narrows students and candidates to that station, as a task's form
+    narrows them to its case's station; an unknown code gives an empty list."""
+    station_id = None
+    if station:
+        station_id = session.scalar(select(Station.id).where(Station.code == station)) or 0
     return [
         ChoiceOut(value=c.value, title=c.title)
-        for c in choices.options(session, principal, kind, q, limit)
+        for c in choices.options(session, principal, kind, q, limit, station_id)
     ]

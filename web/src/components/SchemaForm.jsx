@@ -132,8 +132,10 @@ function LookupWidget(props) {
   const url = schema['x-lookup'];
   useEffect(() => {
     let live = true;
+    const [path, query] = url.split('?');
+    const params = { ...Object.fromEntries(new URLSearchParams(query || '')), q };
     const timer = setTimeout(() => {
-      get(url, { q }).then((items) => { if (live) setFound(items); }).catch(() => { if (live) setFound([]); });
+      get(path, params).then((items) => { if (live) setFound(items); }).catch(() => { if (live) setFound([]); });
     }, 250);
     return () => { live = false; clearTimeout(timer); };
   }, [url, q]);
