@@ -79,6 +79,25 @@ def test_student_applies_and_station_approves(page, deployed):
     assert (signature["signer"], signature["opinion"]) == ("station1", "情况属实，同意休学。")
     assert "comment" not in review[0]["data"]
 
+    # the registrar sees who signed the station's review, when, and the station's opinion
+    logout(page)
+    login(page, "registrar")
+    page.goto(page.base + f"/tasks/{task['id']}")
+    signature = page.locator(".earlier-steps [data-testid=signature]")
+    signature.wait_for()
+    assert "郑州函授站（station1）" in signature.inner_text()
+    page.locator(".earlier-steps", has_text="意见：情况属实，同意休学。").wait_for()
+    assert page.locator("#root_comment").input_value() == ""  # not pre-filled with it
+    # the case's data: the chosen student by name, the signature as a signature, not JSON
+    variables = page.locator(".side-column .variables")
+    variables.locator(".variable", has_text="函授站签署审核意见（签署）").locator(
+        "text=郑州函授站（station1）"
+    ).wait_for()
+    student = variables.locator(".variable", has_text="代为申请时").locator("dd").inner_text()
+    assert "张伟" in student, student
+    assert '"signer"' not in variables.inner_text()
+    screenshot(page, "review_signed_by_the_session")
+
 
 def _start(client, username: str, reason: str) -> dict:
     response = client.post(
