@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tests.helpers import auth, complete, deploy, deploy_processes, only_task, student_id
 from xueji import clock
-from xueji.models import Admission, Station, Student
+from xueji.models import Admission, Major, Station, Student
 
 
 @pytest.fixture
@@ -145,6 +145,15 @@ def test_a_value_outside_the_callers_list_is_refused_naming_the_field(client, db
         expect=422,
     )
     assert [p["field"] for p in refused["detail"]] == ["effective_term"]
+    # an id beyond any row (and beyond PostgreSQL's INTEGER) is refused, not a 500
+    refused = start(
+        client,
+        "status_change",
+        "admin",
+        {"kind": "休学", "reason": "工作调动", "effective_term": "2027-春", "student": 2**40},
+        expect=422,
+    )
+    assert [p["field"] for p in refused["detail"]] == ["student"]
 
 
 def test_stations_majors_and_terms_are_lists_with_names(client, db, processes):
@@ -153,8 +162,15 @@ def test_stations_majors_and_terms_are_lists_with_names(client, db, processes):
         ("S01", "郑州函授站（S01）"),
         ("S02", "洛阳函授站（S02）"),
     }
+    # a student's majors are those of their own level; the college sees every name once
+    with db.db.reader() as session:
+        level = session.get(Student, student_id(client, "stu1001")).level
+        by_level = {m.name for m in session.scalars(select(Major).where(Major.level == level))}
+        every = set(session.scalars(select(Major.name)))
     majors = [c["const"] for c in schema["target_major"]["oneOf"]]
-    assert "会计" in majors and "汉语言文学" in majors and len(majors) == len(set(majors))
+    assert set(majors) == by_level and len(majors) == len(set(majors)) and "会计" in majors
+    college = start_form(client, "status_change", "admin")["schema"]["properties"]
+    assert {c["const"] for c in college["target_major"]["oneOf"]} == every > by_level
     year = clock.now().year
     terms = {c["const"]: c["title"] for c in schema["effective_term"]["oneOf"]}
     assert terms[f"{year}-春"] == f"{year} 年春季学期" and f"{year + 1}-秋" in terms

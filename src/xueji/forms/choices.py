@@ -39,6 +39,7 @@ from xueji.auth.roles import Role
 from xueji.errors import FormInvalid
 from xueji.forms.validation import form_errors
 from xueji.models import Admission, Course, Major, Station, Student
+from xueji.paging import MAX_ID
 
 KEYWORD = "x-choices"
 LOOKUP_KEYWORD = "x-lookup"
@@ -106,6 +107,12 @@ class Kind:
         self, session: Session, principal: Principal, values: set, station_id: int | None = None
     ) -> set:
         found: set = set()
+        # only values of the column's type (and, for ids, in INTEGER's range: PostgreSQL
+        # cannot even compare a larger number with the column) can be in the list
+        if self.value.type.python_type is int:
+            values = {v for v in values if isinstance(v, int) and 0 < v <= MAX_ID}
+        else:
+            values = {v for v in values if isinstance(v, str)}
         ordered = sorted(values)
         for start in range(0, len(ordered), 500):  # bound the statement's parameters
             chunk = ordered[start : start + 500]
@@ -173,10 +180,13 @@ def _candidate_label(row) -> str:
     return f"{name}（考生号 {number}，{year} 年录取，{level}{major}，{station}）"
 
 
-def _majors(_principal: Principal) -> Select:
-    return (
-        select(Major.name, func.min(Major.code)).group_by(Major.name).order_by(func.min(Major.code))
-    )
+def _majors(principal: Principal) -> Select:
+    """Majors by name; for a student, those of their own level (专科, 本科, 专升本)."""
+    query = select(Major.name, func.min(Major.code))
+    if _own_student(principal) is not None:
+        level = select(Student.level).where(Student.id == principal.student_id)
+        query = query.where(Major.level == level.scalar_subquery())
+    return query.group_by(Major.name).order_by(func.min(Major.code))
 
 
 def _courses(_principal: Principal) -> Select:
