@@ -303,6 +303,12 @@ def test_a_form_naming_an_unknown_list_is_not_deployed(client, db):
     [problem] = refused["detail"]
     assert problem["file"] == "odd.schema.json"
     assert "/properties/who 'teachers'" in problem["message"]
+    in_branch = (
+        b'{"type": "object", "properties": {"who": {"type": "integer"}}, '
+        b'"then": {"properties": {"who": {"x-choices": "students"}}}}'
+    )
+    refused = deploy(client, ("odd.schema.json", in_branch), expect=422)
+    assert "/then/properties/who 'students'" in refused["detail"][0]["message"]
 
 
 def test_the_lookup_narrows_to_a_station_within_the_callers_scope(client, db, processes):

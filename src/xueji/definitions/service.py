@@ -84,7 +84,8 @@ def validate_upload(
                     name,
                     None,
                     None,
-                    f"{where}: unknown x-choices list (known: {', '.join(choices.KIND_NAMES)})",
+                    f"x-choices at {where}: no such list, or not where it is honoured "
+                    f"(lists: {', '.join(choices.KIND_NAMES)})",
                 )
             )
     return report

@@ -12,6 +12,9 @@ A field of a form (at the top level, inside an object, or the `items` of an arra
     courses        课程 (by code)
     terms          学期 around today, as "2027-春"
 
+The keyword is honoured in `properties` and `items`, not inside conditional branches
+(allOf, if/then, …); deploying a form that puts it there, or names an unknown list, is refused.
+
 When a form is fetched (`resolve`), each such field gets `oneOf: [{const, title}]` (which the
 web UI renders as a select with names). When the list is longer than INLINE_LIMIT the field
 gets `x-lookup` instead, the URL of GET /choices/{kind}?q=, which searches the same scoped list.
@@ -285,19 +288,28 @@ def options(
     return KINDS[kind].options(session, principal, q, limit, station_id)
 
 
-def unknown_kinds(schema: Any, path: str = "") -> list[str]:
-    """Where a form names a choice list that does not exist (checked when it is deployed)."""
+_CONDITIONAL = {"allOf", "anyOf", "oneOf", "not", "if", "then", "else", "dependentSchemas"}
+
+
+def unknown_kinds(schema: Any, path: str = "", branch: bool = False) -> list[str]:
+    """Where a form names a choice list that does not exist, or names one inside a
+    conditional branch (where it would be neither filled nor checked): refused on deploy."""
     if isinstance(schema, list):
-        return [w for i, sub in enumerate(schema) for w in unknown_kinds(sub, f"{path}/{i}")]
+        return [
+            w for i, sub in enumerate(schema) for w in unknown_kinds(sub, f"{path}/{i}", branch)
+        ]
     if not isinstance(schema, dict):
         return []
     found = []
     kind = schema.get(KEYWORD)
-    if kind is not None and not isinstance(kind, dict) and kind not in KIND_NAMES:
-        found.append(f"{path or '/'} {kind!r}")
+    if kind is not None and not isinstance(kind, dict):
+        if kind not in KIND_NAMES:
+            found.append(f"{path or '/'} {kind!r}")
+        elif branch:
+            found.append(f"{path} {kind!r} (only in properties and items, not in a branch)")
     for key, sub in schema.items():
         if key != KEYWORD and isinstance(sub, (dict, list)):
-            found += unknown_kinds(sub, f"{path}/{key}")
+            found += unknown_kinds(sub, f"{path}/{key}", branch or key in _CONDITIONAL)
     return found
 
 
