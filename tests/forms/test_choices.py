@@ -192,7 +192,10 @@ def test_a_station_users_own_station_is_not_shown_and_comes_from_the_session(cli
                 .where(Station.code == "S01", Student.id.is_(None))
             )
         }
-    offered = {c["const"]: c["title"] for c in form["properties"]["exam_number"]["oneOf"]}
+    # offered as suggestions: a candidate not on the list (无录取信息) may still be typed in
+    exam_number = form["properties"]["exam_number"]
+    assert "oneOf" not in exam_number
+    offered = {c["value"]: c["title"] for c in exam_number["x-suggestions"]}
     assert set(offered) == set(open_ones) and offered
     number, admission = next(iter(open_ones.items()))
     assert admission.name in offered[number] and number in offered[number]
@@ -214,7 +217,15 @@ def test_a_station_users_own_station_is_not_shown_and_comes_from_the_session(cli
     assert instance["variables"]["station"] == "S01"
     # the candidate now has a record: no longer offered
     form = start_form(client, "enrollment_checkin", "station1")["schema"]
-    assert number not in {c["const"] for c in form["properties"]["exam_number"]["oneOf"]}
+    assert number not in {c["value"] for c in form["properties"]["exam_number"]["x-suggestions"]}
+    # a number not on the list is the process's to judge (its 无录取信息 case), not the form's
+    unlisted = client.post(
+        "/api/v1/process-definitions/enrollment_checkin/start",
+        json={"variables": {"exam_number": "99999999999999", "year": admission.intake_year}},
+        headers=auth(client, "station1"),
+    )
+    assert unlisted.status_code in (201, 422), unlisted.text
+    assert unlisted.status_code == 201 or unlisted.json()["error"] != "FormInvalid"
 
 
 def test_reviewers_sign_from_the_session_and_keep_their_own_opinions(client, db, processes):

@@ -88,3 +88,25 @@ def test_a_long_list_is_searched_in_the_lookup_widget(page, deployed, monkeypatc
     ).json()
     me = deployed.get("/api/v1/me", headers=auth(deployed, "stu1001")).json()
     assert seen["variables"]["student"] == me["student"]
+
+
+def test_check_in_offers_the_stations_admitted_candidates_and_hides_its_station(page, deployed):
+    deploy_processes(deployed, "enrollment_checkin")
+    form = deployed.get(
+        "/api/v1/process-definitions/enrollment_checkin", headers=auth(deployed, "station1")
+    ).json()["start_form"]["schema"]
+    [first, *_] = form["properties"]["exam_number"]["x-suggestions"]
+    login(page, "station1")
+    page.click("text=发起流程")
+    page.click("[data-testid=start-enrollment_checkin]")
+    page.wait_for_selector("#root_exam_number")
+    assert page.locator("#root_station").count() == 0  # the station comes from the session
+    listed = page.locator("#root_exam_number__list option")
+    assert listed.count() == len(form["properties"]["exam_number"]["x-suggestions"])
+    assert listed.first.get_attribute("value") == first["value"]
+    page.fill("#root_exam_number", first["value"])
+    chosen = page.locator("[data-testid=root_exam_number__chosen]")
+    assert chosen.inner_text() == first["title"]  # the candidate's name, year, major
+    screenshot(page, "choices_checkin_candidates")
+    page.fill("#root_exam_number", "99999999999999")
+    page.locator("[data-testid=root_exam_number__chosen]", has_text="名单中没有此项").wait_for()

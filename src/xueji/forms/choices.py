@@ -12,6 +12,11 @@ A field of a form (at the top level, inside an object, or the `items` of an arra
     courses        课程 (by code)
     terms          学期 around today, as "2027-春"
 
+A field that also says `"x-choices-open": true` offers its list as suggestions only
+(`x-suggestions: [{value, title}]`, or `x-lookup`): the user may choose or type a value not on
+it, and the process decides what such a value means (新生入学报到: a candidate the station's
+admissions list does not have goes to 向当地招生部门查询). Its value is not checked here.
+
 The keyword is honoured in `properties` and `items`, not inside conditional branches
 (allOf, if/then, …); deploying a form that puts it there, or names an unknown list, is refused.
 
@@ -45,6 +50,8 @@ from xueji.models import Admission, Course, Major, Station, Student
 from xueji.paging import MAX_ID
 
 KEYWORD = "x-choices"
+OPEN_KEYWORD = "x-choices-open"
+SUGGESTIONS_KEYWORD = "x-suggestions"
 LOOKUP_KEYWORD = "x-lookup"
 LOOKUP_URL = "/api/v1/choices/{kind}"  # the web UI's lookup widget calls it
 INLINE_LIMIT = 500  # longer lists are searched through the lookup endpoint
@@ -326,7 +333,7 @@ def _fields(schema: dict[str, Any], data: Any, path: list[str]) -> Iterator[tupl
         return
     kind = schema.get(KEYWORD)
     if isinstance(kind, str):
-        if data is not None:
+        if data is not None and schema.get(OPEN_KEYWORD) is not True:
             yield ".".join(path), kind, data
         return
     if isinstance(data, dict):
@@ -439,6 +446,8 @@ def _fill_choices(
                 code = session.scalar(select(Station.code).where(Station.id == station_id))
                 url += f"?station={quote(code or '')}"
             schema[LOOKUP_KEYWORD] = url
+        elif schema.get(OPEN_KEYWORD) is True:
+            schema[SUGGESTIONS_KEYWORD] = [{"value": c.value, "title": c.title} for c in found]
         elif found:
             schema["oneOf"] = [{"const": c.value, "title": c.title} for c in found]
         else:

@@ -159,6 +159,41 @@ function LookupWidget(props) {
   );
 }
 
+// An open list (x-choices-open): the server's suggestions (x-suggestions, or searched through
+// x-lookup) to choose from, and any other value may be typed in.
+function SuggestWidget(props) {
+  const { id, value, onChange, disabled, readonly, required, schema } = props;
+  const t = useT();
+  const [searched, setFound] = useState([]);
+  const url = schema['x-lookup'];
+  const found = url ? searched : (schema['x-suggestions'] || []);
+  useEffect(() => {
+    if (!url) return undefined;
+    let live = true;
+    const [path, query] = url.split('?');
+    const params = { ...Object.fromEntries(new URLSearchParams(query || '')), q: value || '' };
+    const timer = setTimeout(() => {
+      get(path, params).then((items) => { if (live) setFound(items); }).catch(() => { if (live) setFound([]); });
+    }, 250);
+    return () => { live = false; clearTimeout(timer); };
+  }, [url, value]);
+  const chosen = found.find((c) => String(c.value) === String(value ?? ''));
+  return (
+    <div className="suggest">
+      <input id={id} className="form-control" list={`${id}__list`} value={value ?? ''}
+        required={required} disabled={disabled || readonly} autoComplete="off"
+        placeholder={t('从名单中选择，或直接输入', 'Choose from the list, or type')}
+        onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value)} />
+      <datalist id={`${id}__list`}>
+        {found.map((c) => <option key={String(c.value)} value={String(c.value)}>{c.title}</option>)}
+      </datalist>
+      <div className="muted small" data-testid={`${id}__chosen`}>
+        {chosen ? chosen.title : (value ? t('名单中没有此项', 'Not on the list') : '')}
+      </div>
+    </div>
+  );
+}
+
 function UploadListField(props) {
   const { idSchema, formData, onChange, disabled, readonly, schema, registry, errorSchema, fieldPathId } = props;
   const context = registry?.formContext || {};
@@ -284,6 +319,7 @@ function prepareUiSchema(schema, uiSchema) {
         entry['ui:enumNames'] = prop.enum.map((v) => OUTCOMES[v] || v);
         if (!entry['ui:widget'] && prop.enum.length <= 4) entry['ui:widget'] = 'radio';
       }
+      if (prop['x-choices-open'] === true && !entry['ui:widget']) entry['ui:widget'] = 'suggest';
       if (typeof prop['x-lookup'] === 'string' && !entry['ui:widget']) entry['ui:widget'] = 'lookup';
       if (prop.type === 'array' && prop.items && typeof prop.items === 'object') {
         entry.items = entry.items || {};
@@ -352,7 +388,7 @@ export default function SchemaForm({
       translateString={translator(lang)}
       extraErrors={extraErrors}
       formContext={{ student }}
-      widgets={{ upload: UploadWidget, lookup: LookupWidget }}
+      widgets={{ upload: UploadWidget, lookup: LookupWidget, suggest: SuggestWidget }}
       fields={{ uploadList: UploadListField }}
       onChange={(event) => onChange?.(clean(event.formData))}
       onSubmit={(event) => onSubmit(clean(event.formData))}
