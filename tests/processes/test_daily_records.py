@@ -90,7 +90,7 @@ def run_status_change(client, student: str, approve: bool = True) -> None:
     for user, data in (
         ("station1", {"outcome": "approved"}),
         ("registrar", {"outcome": "approved"}),
-        ("leader", {"signed_by": "王主任"}),
+        ("leader", {"comment": "同意"}),
         ("registrar", {"filing_number": "豫教备2027-1"}),
         ("registrar", {"result_notice": "同意"}),
         ("registrar", {"confirmed": True}),

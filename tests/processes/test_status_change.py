@@ -57,7 +57,7 @@ def approve_all(client, instance):
         {"outcome": "approved", "reason": "材料齐全"},
     )
     complete(client, "registrar", only_task(client, "registrar"), {"outcome": "approved"})
-    complete(client, "leader", only_task(client, "leader"), {"signed_by": "王主任"})
+    complete(client, "leader", only_task(client, "leader"), {"comment": "同意"})
     filing = only_task(client, "registrar")
     assert filing["name"] == "报教育厅审核备案"  # the college 报s; the 教育厅 has no task
     complete(client, "registrar", filing, {"filing_number": "豫教备2027-1"})
@@ -135,7 +135,7 @@ def test_change_of_station_moves_the_student_and_its_scope(client, db, processes
     assert tasks_of(client, "station2") == []
     complete(client, "station1", only_task(client, "station1"), {"outcome": "approved"})
     complete(client, "registrar", only_task(client, "registrar"), {"outcome": "approved"})
-    complete(client, "leader", only_task(client, "leader"), {"signed_by": "王主任"})
+    complete(client, "leader", only_task(client, "leader"), {"comment": "同意"})
     complete(client, "registrar", only_task(client, "registrar"), {"filing_number": "备-2"})
     complete(client, "registrar", only_task(client, "registrar"), {"result_notice": "同意"})
     complete(client, "registrar", only_task(client, "registrar"), {"confirmed": True})
@@ -161,7 +161,7 @@ def test_correction_of_personal_data_validates_the_id_number(client, db, process
     for user, data in (
         ("station1", {"outcome": "approved"}),
         ("registrar", {"outcome": "approved"}),
-        ("leader", {"signed_by": "王主任"}),
+        ("leader", {"comment": "同意"}),
         ("registrar", {"filing_number": "3"}),
         ("registrar", {"result_notice": "同意"}),
         ("registrar", {"confirmed": True}),

@@ -225,7 +225,7 @@ def test_the_registrar_sees_before_and_after_before_confirming(client, db, proce
     complete(client, "stu1001", only_task(client, "stu1001"), FORM)
     complete(client, "station1", only_task(client, "station1"), {"outcome": "approved"})
     complete(client, "registrar", only_task(client, "registrar"), {"outcome": "approved"})
-    complete(client, "leader", only_task(client, "leader"), {"signed_by": "王主任"})
+    complete(client, "leader", only_task(client, "leader"), {"comment": "同意"})
     complete(client, "registrar", only_task(client, "registrar"), {"filing_number": "备-9"})
     complete(client, "registrar", only_task(client, "registrar"), {"result_notice": "同意"})
     task = only_task(client, "registrar")

@@ -204,13 +204,20 @@ def test_failed_defence_means_repeating_the_year(client, db, processes):
 
 
 def test_roster_and_advisors_must_belong_to_the_station(client, db, processes):
-    _, ids = start(client, "stu1001", "stu2001")
+    # another station's student is not among station1's choices: the start is refused
     response = client.post(
-        f"/api/v1/tasks/{only_task(client, 'station1')['id']}/complete",
-        json={"data": PLAN},
+        "/api/v1/process-definitions/thesis/start",
+        json={
+            "variables": {
+                "year": 2027,
+                "start_date": "2027-03-01",
+                "students": [student_id(client, "stu1001"), student_id(client, "stu2001")],
+            }
+        },
         headers=auth(client, "station1"),
     )
-    assert response.status_code == 422 and "不是本函授站的学生" in response.text
+    assert response.status_code == 422, response.text
+    assert [p["field"] for p in response.json()["detail"]] == ["students.1"]
     _, ids = start(client, "stu1001")
     complete(client, "station1", tasks_of(client, "station1")[-1], PLAN)
     [task] = [t for t in tasks_of(client, "station1") if t["name"].startswith("下达")]

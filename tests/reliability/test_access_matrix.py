@@ -114,6 +114,7 @@ PATH_PARAMS = {
 ROUTE_PARAMS = {
     ("/api/v1/decision-definitions/{key}/xml", "key"): "decision_key",
     ("/api/v1/api-tokens/{token_id}", "token_id"): "api_token",
+    ("/api/v1/choices/{kind}", "kind"): "choice_kind",  # searched by q (a name) below
 }
 # Query parameters that name an object: a list filtered by an out-of-scope one is sent (one
 # filter at a time) and must show what a nonexistent one shows.
@@ -436,6 +437,7 @@ def build_world(client, db) -> World:
         "version": 1,
         "api_token": revocable,
         "username": "stu1002",
+        "choice_kind": "students",
     }
 
     def station_objects(name: str, task: str, student: str, code: str) -> dict[str, Any]:

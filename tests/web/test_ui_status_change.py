@@ -15,7 +15,7 @@ def test_student_applies_and_station_approves(page, deployed):
     page.click("[data-testid=start-status_change]")
     page.wait_for_selector("#root_kind")
     page.select_option("#root_kind", "休学")
-    page.fill("#root_effective_term", "2027-春")
+    page.select_option("#root_effective_term", label="2027 年春季学期")
     page.click("button:has-text('发起')")
 
     # The required 异动原因 is missing: said in Chinese, on that field, nothing sent.
@@ -74,6 +74,29 @@ def test_student_applies_and_station_approves(page, deployed):
     ]
     assert review[0]["actor"] == "station1"
     assert review[0]["data"]["outcome"] == "approved"
+    # signed from the session, with the station's own opinion (not a typed name)
+    signature = review[0]["data"]["sign_station_review"]
+    assert (signature["signer"], signature["opinion"]) == ("station1", "情况属实，同意休学。")
+    assert "comment" not in review[0]["data"]
+
+    # the registrar sees who signed the station's review, when, and the station's opinion
+    logout(page)
+    login(page, "registrar")
+    page.goto(page.base + f"/tasks/{task['id']}")
+    signature = page.locator(".earlier-steps [data-testid=signature]")
+    signature.wait_for()
+    assert "郑州函授站（station1）" in signature.inner_text()
+    page.locator(".earlier-steps", has_text="意见：情况属实，同意休学。").wait_for()
+    assert page.locator("#root_comment").input_value() == ""  # not pre-filled with it
+    # the case's data: the chosen student by name, the signature as a signature, not JSON
+    variables = page.locator(".side-column .variables")
+    variables.locator(".variable", has_text="函授站签署审核意见（签署）").locator(
+        "text=郑州函授站（station1）"
+    ).wait_for()
+    student = variables.locator(".variable", has_text="代为申请时").locator("dd").inner_text()
+    assert "张伟" in student, student
+    assert '"signer"' not in variables.inner_text()
+    screenshot(page, "review_signed_by_the_session")
 
 
 def _start(client, username: str, reason: str) -> dict:

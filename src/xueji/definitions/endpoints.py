@@ -22,6 +22,7 @@ from xueji.definitions.schemas import (
     ValidationOut,
 )
 from xueji.errors import DeploymentInvalid
+from xueji.forms import choices
 from xueji.forms.schemas import FormOut
 from xueji.models import ProcessDefinition, ProcessInstance
 from xueji.paging import VersionFilter
@@ -118,14 +119,17 @@ def _detail(session, definition: ProcessDefinition, principal: Principal) -> Def
             .group_by(ProcessInstance.state)
         ).all()
     )
+    schema, ui_schema = choices.resolve(
+        session,
+        principal,
+        form_content(session, definition, definition.start_form),
+        form_content(session, definition, definition.start_ui_form),
+    )
     return DefinitionDetail(
         **_item(definition, principal).model_dump(),
         file_name=definition.file_name,
         start_role=definition.start_role,
-        start_form=FormOut(
-            schema=form_content(session, definition, definition.start_form),
-            ui_schema=form_content(session, definition, definition.start_ui_form),
-        ),
+        start_form=FormOut(schema=schema, ui_schema=ui_schema),
         lanes=[LaneOut(name=n, role=r) for n, r in definition.lanes.items()],
         versions=list(versions),
         instance_counts=counts,

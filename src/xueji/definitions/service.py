@@ -15,6 +15,7 @@ from xueji.auth.roles import role_for_lane
 from xueji.definitions.repository import latest_forms, latest_versions
 from xueji.engine.validation import Catalog, Problem, Report, inspect_upload
 from xueji.errors import DeploymentInvalid
+from xueji.forms import choices
 from xueji.models import Deployment, Form, ProcessDefinition
 
 ALLOWED_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".json")
@@ -75,7 +76,19 @@ def validate_upload(
     problems = check_file_names(files, max_bytes)
     if problems:
         return Report(problems=problems)
-    return inspect_upload(files, _catalog(session, services))
+    report = inspect_upload(files, _catalog(session, services))
+    for name, form in report.forms.items():
+        for where in choices.unknown_kinds(form):
+            report.problems.append(
+                Problem(
+                    name,
+                    None,
+                    None,
+                    f"x-choices at {where}: no such list, or not where it is honoured "
+                    f"(lists: {', '.join(choices.KIND_NAMES)})",
+                )
+            )
+    return report
 
 
 def _last_from_directory(session: Session, key: str) -> ProcessDefinition | None:

@@ -13,7 +13,7 @@ from xueji.auth.roles import Role
 from xueji.definitions.auth import may_start
 from xueji.definitions.repository import form_content
 from xueji.errors import Conflict, Forbidden, InvalidInput, NotFound
-from xueji.forms.validation import validate_form
+from xueji.forms import choices
 from xueji.history.service import record_event
 from xueji.instances import flows
 from xueji.instances.repository import lock
@@ -71,7 +71,8 @@ def start_instance(
     """Start an instance of a definition version and run it to its first wait."""
     if not may_start(principal, definition):
         raise Forbidden(f"your roles may not start {definition.key!r}")
-    validate_form(form_content(session, definition, definition.start_form), variables)
+    schema = form_content(session, definition, definition.start_form)
+    variables = choices.prepare(session, principal, schema, variables)
     station_id, student_id = _scope_of_new_instance(session, principal, variables)
     return flows.create_instance(
         session,

@@ -91,7 +91,7 @@ def get_task(
 ) -> TaskDetail:
     """A task with its form (JSON Schema + UI schema), the data it shows and its documentation."""
     task = get_readable(session, principal, task_id)
-    return service.task_detail(session, runtime, task)
+    return service.task_detail(session, runtime, principal, task)
 
 
 STALE = {

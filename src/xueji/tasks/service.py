@@ -7,14 +7,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xueji import clock
 from xueji.auth.principal import Principal, principal_from_user
 from xueji.auth.roles import Role
 from xueji.definitions.repository import form_content
 from xueji.engine import serializer
 from xueji.engine.runner import TaskNotReady
 from xueji.errors import Conflict, Forbidden, FormInvalid, InvalidInput, NotFound, XuejiError
+from xueji.forms import choices
 from xueji.forms.schemas import FormOut
-from xueji.forms.validation import form_errors, overwrites, validate_form
+from xueji.forms.signatures import signed
+from xueji.forms.validation import overwrites
 from xueji.history.service import record_event
 from xueji.instances.flows import TOP, context_for, finish_step
 from xueji.instances.repository import get_readable_task as get_readable
@@ -146,7 +149,8 @@ def complete(
     if task.assignee not in (None, principal.username):
         raise Conflict(f"the task is claimed by {task.assignee}")
     schema = form_content(session, instance.definition, task.form)
-    validate_form(schema, data)
+    data = choices.prepare(session, principal, schema, data, instance.station_id)
+    data = signed(schema, data, principal, task.element_id, task.name, clock.now())
     with step_guard(instance, principal.username):
         workflow = load_workflow(runtime, session, instance)
         if schema is None and (
@@ -212,7 +216,9 @@ def complete_batch(
             )
         seen.add(task_id)
         schema = form_content(session, task.instance.definition, task.form)
-        for problem in form_errors(schema, data):
+        for problem in choices.checked(session, principal, schema, data, task.instance.station_id)[
+            1
+        ]:
             problems.append({"index": index, "task_id": task_id, **problem})
     if problems:
         raise FormInvalid(problems)
@@ -247,8 +253,11 @@ def _name_item(exc: XuejiError, index: int, task_id: str) -> None:
         exc.detail = {"index": index, "task_id": task_id, "message": exc.detail}
 
 
-def task_detail(session: Session, runtime: Runtime, task: UserTask) -> TaskDetail:
-    """A task with its form, the data it shows (the engine's, while it is open) and its
+def task_detail(
+    session: Session, runtime: Runtime, principal: Principal, task: UserTask
+) -> TaskDetail:
+    """A task with its form as the caller sees it (choices filled in for them, fields the
+    session decides left out), the data it shows (the engine's, while it is open) and its
     documentation."""
     definition = task.instance.definition
     data, documentation = task.instance.variables, None
@@ -258,10 +267,14 @@ def task_detail(session: Session, runtime: Runtime, task: UserTask) -> TaskDetai
         documentation = next(
             (t.documentation for t in runtime.runner.ready_tasks(workflow) if t.id == task.id), None
         )
-    form = FormOut(
-        schema=form_content(session, definition, task.form),
-        ui_schema=form_content(session, definition, task.ui_form),
+    schema, ui_schema = choices.resolve(
+        session,
+        principal,
+        form_content(session, definition, task.form),
+        form_content(session, definition, task.ui_form),
+        task.instance.station_id,
     )
+    form = FormOut(schema=schema, ui_schema=ui_schema)
     return TaskDetail(
         **task_item(task).model_dump(),
         form=form,

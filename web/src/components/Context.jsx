@@ -56,10 +56,31 @@ export function useVariableTitles(processKey) {
     [processKey],
   );
   const titles = { outcome: '审核结果', reason: '原因', comment: '审核意见' };
+  const choices = {};
   Object.entries(definition.data?.start_form?.schema?.properties || {}).forEach(([key, prop]) => {
     if (prop.title) titles[key] = prop.title;
+    // a chosen value is shown by its name (the start form's list, filled for this user)
+    if (Array.isArray(prop.oneOf)) choices[key] = new Map(prop.oneOf.map((c) => [c.const, c.title]));
   });
+  Object.defineProperty(titles, CHOICES, { value: choices, enumerable: false });
   return titles;
+}
+
+const CHOICES = Symbol('choices');
+
+// A review step's signature (sign_<step>, forms/signatures.py): who, when, their opinion.
+function Signature({ value }) {
+  const t = useT();
+  return (
+    <span data-testid="signature">
+      {value.signer_name}（{value.signer}）· <Time value={value.signed_at} />
+      {value.opinion && <>{t('；意见：', '; opinion: ')}{value.opinion}</>}
+    </span>
+  );
+}
+
+function isSignature(key, value) {
+  return key.startsWith('sign_') && value && typeof value === 'object' && typeof value.signer === 'string';
 }
 
 export function Variables({ data, titles = {}, hidden = [] }) {
@@ -68,12 +89,20 @@ export function Variables({ data, titles = {}, hidden = [] }) {
   if (!entries.length) return <p className="muted">{t('无', 'None')}</p>;
   return (
     <dl className="variables">
-      {entries.map(([key, value]) => (
-        <div key={key} className="variable">
-          <dt title={key}>{titles[key] || key}</dt>
-          <dd>{key === 'outcome' && OUTCOMES[value] ? OUTCOMES[value] : <Value value={value} />}</dd>
-        </div>
-      ))}
+      {entries.map(([key, value]) => {
+        const named = titles[CHOICES]?.[key]?.get(value);
+        const signed = isSignature(key, value);
+        let shown = <Value value={value} />;
+        if (signed) shown = <Signature value={value} />;
+        else if (named !== undefined) shown = named;
+        else if (key === 'outcome' && OUTCOMES[value]) shown = OUTCOMES[value];
+        return (
+          <div key={key} className="variable">
+            <dt title={key}>{signed ? `${value.step}${t('（签署）', ' (signed)')}` : titles[key] || key}</dt>
+            <dd>{shown}</dd>
+          </div>
+        );
+      })}
     </dl>
   );
 }
@@ -105,16 +134,26 @@ export function EarlierSteps({ instanceId }) {
       <h3>{t('办理经过', 'Earlier steps')}</h3>
       {steps.length === 0 ? <p className="muted">{t('无', 'None')}</p> : (
         <ol className="timeline compact">
-          {steps.map((h) => (
+          {steps.map((h) => {
+            // a signed review step: who signed, when, and their own opinion (forms/signatures.py)
+            const signed = h.element_id ? h.data?.[`sign_${h.element_id}`] : null;
+            return (
             <li key={h.id}>
               <div><strong>{h.element_name || historyKindName(h.kind, lang)}</strong></div>
               <div className="muted small">{h.actor} · <Time value={h.at} /></div>
+              {signed && (
+                <div data-testid="signature">
+                  {t('签署：', 'Signed by: ')}{signed.signer_name}（{signed.signer}）· <Time value={signed.signed_at} />
+                </div>
+              )}
+              {signed?.opinion && <div>{t('意见：', 'Opinion: ')}{signed.opinion}</div>}
               {h.data?.outcome && <div>{t('结果：', 'Outcome: ')}<span className={`badge outcome-${h.data.outcome}`}>{OUTCOMES[h.data.outcome] || h.data.outcome}</span></div>}
               {h.data?.reason && <div>{t('原因：', 'Reason: ')}{h.data.reason}</div>}
               {h.data?.comment && <div>{t('意见：', 'Comment: ')}{h.data.comment}</div>}
               {h.data?.statement && <div>{t('说明：', 'Statement: ')}{h.data.statement}</div>}
             </li>
-          ))}
+            );
+          })}
         </ol>
       )}
     </div>

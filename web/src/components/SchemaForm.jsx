@@ -122,6 +122,78 @@ function UploadWidget(props) {
   );
 }
 
+// A choice from a list too long to put into the form (the server gave `x-lookup`, the URL of
+// GET /choices/{kind}): search it, scoped to the user as the inline lists are, and choose.
+function LookupWidget(props) {
+  const { id, value, onChange, disabled, readonly, required, schema } = props;
+  const t = useT();
+  const [q, setQ] = useState('');
+  const [found, setFound] = useState([]);
+  const url = schema['x-lookup'];
+  useEffect(() => {
+    let live = true;
+    const [path, query] = url.split('?');
+    const params = { ...Object.fromEntries(new URLSearchParams(query || '')), q };
+    const timer = setTimeout(() => {
+      get(path, params).then((items) => { if (live) setFound(items); }).catch(() => { if (live) setFound([]); });
+    }, 250);
+    return () => { live = false; clearTimeout(timer); };
+  }, [url, q]);
+  const known = value === undefined || found.some((c) => c.value === value);
+  const options = known ? found : [{ value, title: String(value) }, ...found];
+  return (
+    <div className="lookup">
+      <input id={`${id}__search`} className="form-control" type="search" value={q}
+        placeholder={t('输入姓名、学号、身份证号或代码查找', 'Search by name, number or code')}
+        disabled={disabled || readonly} onChange={(e) => setQ(e.target.value)} />
+      <select id={id} className="form-control" value={value === undefined ? '' : String(value)}
+        required={required} disabled={disabled || readonly}
+        onChange={(e) => {
+          const choice = options.find((c) => String(c.value) === e.target.value);
+          onChange(choice ? choice.value : undefined);
+        }}>
+        <option value="">{t('请选择', 'Choose')}</option>
+        {options.map((c) => <option key={String(c.value)} value={String(c.value)}>{c.title}</option>)}
+      </select>
+    </div>
+  );
+}
+
+// An open list (x-choices-open): the server's suggestions (x-suggestions, or searched through
+// x-lookup) to choose from, and any other value may be typed in.
+function SuggestWidget(props) {
+  const { id, value, onChange, disabled, readonly, required, schema } = props;
+  const t = useT();
+  const [searched, setFound] = useState([]);
+  const url = schema['x-lookup'];
+  const found = url ? searched : (schema['x-suggestions'] || []);
+  useEffect(() => {
+    if (!url) return undefined;
+    let live = true;
+    const [path, query] = url.split('?');
+    const params = { ...Object.fromEntries(new URLSearchParams(query || '')), q: value || '' };
+    const timer = setTimeout(() => {
+      get(path, params).then((items) => { if (live) setFound(items); }).catch(() => { if (live) setFound([]); });
+    }, 250);
+    return () => { live = false; clearTimeout(timer); };
+  }, [url, value]);
+  const chosen = found.find((c) => String(c.value) === String(value ?? ''));
+  return (
+    <div className="suggest">
+      <input id={id} className="form-control" list={`${id}__list`} value={value ?? ''}
+        required={required} disabled={disabled || readonly} autoComplete="off"
+        placeholder={t('从名单中选择，或直接输入', 'Choose from the list, or type')}
+        onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value)} />
+      <datalist id={`${id}__list`}>
+        {found.map((c) => <option key={String(c.value)} value={String(c.value)}>{c.title}</option>)}
+      </datalist>
+      <div className="muted small" data-testid={`${id}__chosen`}>
+        {chosen ? chosen.title : (value ? t('名单中没有此项', 'Not on the list') : '')}
+      </div>
+    </div>
+  );
+}
+
 function UploadListField(props) {
   const { idSchema, formData, onChange, disabled, readonly, schema, registry, errorSchema, fieldPathId } = props;
   const context = registry?.formContext || {};
@@ -247,6 +319,13 @@ function prepareUiSchema(schema, uiSchema) {
         entry['ui:enumNames'] = prop.enum.map((v) => OUTCOMES[v] || v);
         if (!entry['ui:widget'] && prop.enum.length <= 4) entry['ui:widget'] = 'radio';
       }
+      if (prop['x-choices-open'] === true && !entry['ui:widget']) entry['ui:widget'] = 'suggest';
+      if (typeof prop['x-lookup'] === 'string' && !entry['ui:widget']) entry['ui:widget'] = 'lookup';
+      if (prop.type === 'array' && prop.items && typeof prop.items === 'object') {
+        entry.items = entry.items || {};
+        if (typeof prop.items['x-lookup'] === 'string' && !entry.items['ui:widget']) entry.items['ui:widget'] = 'lookup';
+        if (prop.items.properties) walk(prop.items, entry.items);
+      }
       if (prop.type === 'object') walk(prop, entry);
     });
   }
@@ -309,11 +388,13 @@ export default function SchemaForm({
       translateString={translator(lang)}
       extraErrors={extraErrors}
       formContext={{ student }}
-      widgets={{ upload: UploadWidget }}
+      widgets={{ upload: UploadWidget, lookup: LookupWidget, suggest: SuggestWidget }}
       fields={{ uploadList: UploadListField }}
       onChange={(event) => onChange?.(clean(event.formData))}
       onSubmit={(event) => onSubmit(clean(event.formData))}
-      experimental_defaultFormStateBehavior={{ emptyObjectFields: 'skipEmptyDefaults' }}
+      // A list of choices (oneOf of consts, filled by the server) starts unchosen, not on its
+      // first entry: nobody should apply for the first student of the list by accident.
+      experimental_defaultFormStateBehavior={{ emptyObjectFields: 'skipEmptyDefaults', constAsDefaults: 'skipOneOf' }}
       noHtml5Validate
       showErrorList="top"
       focusOnFirstError
