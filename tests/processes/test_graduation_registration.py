@@ -278,8 +278,24 @@ def test_a_season_graduates_the_passed_and_defers_by_grades_photo_and_province(
         uploads = session.scalars(
             select(Upload.file_name).where(Upload.instance_id == instance["id"])
         ).all()
-    assert sorted(c.student_id for c in changes) == sorted([ids["stu1001"], ids["stu1003"]])
-    assert {(c.from_status, c.to_status, c.kind) for c in changes} == {("已注册", "毕业", "毕业")}
+    graduations = [c for c in changes if c.kind == "毕业"]
+    assert sorted(c.student_id for c in graduations) == sorted([ids["stu1001"], ids["stu1003"]])
+    assert {(c.from_status, c.to_status) for c in graduations} == {("已注册", "毕业")}
+    # 缓验 is kept on the record: the season and the reason, and a dated history row
+    deferrals = {
+        c.student_id: (c.from_status, c.to_status, c.details["season"], c.details["stage"])
+        for c in changes
+        if c.kind == "缓验"
+    }
+    assert deferrals == {
+        deferred.id: ("已注册", "已注册", "2028春季", "成绩审核"),
+        photo_row.id: ("已注册", "已注册", "2028春季", "照片审核"),
+        province_row.id: ("已注册", "已注册", "2028春季", "省教育厅审核"),
+    }
+    assert len(changes) == len(graduations) + len(deferrals)
+    for row in (deferred, photo_row, province_row):
+        assert row.deferred_season == "2028春季" and row.deferral_reason
+    assert (zhuanke.deferred_season, benke.deferred_season) == (None, None)
     assert {u.split("_")[0] for u in uploads} == {
         "毕业生学历注册标准库",
         "预毕业生验印名单",
@@ -306,7 +322,11 @@ def test_wrong_data_goes_back_to_the_station_to_supplement(client, db, processes
     complete(client, "station1", enter, {"students": [ready, not_registered, other_station]})
     check = only_task(client, "station1")
     assert task_data(client, "station1", check)["check"]["problems"] == [
-        {"student": not_registered, "name": "王芳", "problem": "学籍状态为在籍，不能毕业"},
+        {
+            "student": not_registered,
+            "name": "王芳",
+            "problem": "预计毕业日期为 2028-07-01，不能在2028年春季毕业",
+        },
         {"student": other_station, "name": "", "problem": "不是本函授站的学生"},
     ]
     complete(client, "station1", check, {"outcome": "wrong"}, expect=422)  # reason required
@@ -314,7 +334,20 @@ def test_wrong_data_goes_back_to_the_station_to_supplement(client, db, processes
     complete(client, "station1", check, {"outcome": "correct"})
     supplement = only_task(client, "station1")
     assert supplement["name"] == "补充学籍电子注册信息"
-    complete(client, "station1", supplement, {"students": [ready], "note": "删除非毕业生"})
+    # a student taken off the list needs a reason, and must not stay on it
+    complete(client, "station1", supplement, {"students": [ready]}, expect=422)
+    both = [
+        {"student": not_registered, "reason": "秋季毕业"},
+        {"student": other_station, "reason": "非本站学生"},
+    ]
+    complete(
+        client,
+        "station1",
+        supplement,
+        {"students": [ready, other_station], "removed": both},
+        expect=422,
+    )
+    complete(client, "station1", supplement, {"students": [ready], "removed": both})
     complete(client, "station1", only_task(client, "station1"), {"outcome": "correct"})
     report = only_task(client, "station1")
     complete(client, "station1", report, {"reported_by": "站长", "confirmed": True})
@@ -370,7 +403,9 @@ def test_certificate_numbers_continue_through_the_year_and_are_never_reassigned(
         {"student": first, "name": "张伟", "problem": f"已有毕业证书编号 {number}"}
     ]
     complete(client, "station1", check, {"outcome": "wrong", "reason": "张伟已毕业"})
-    complete(client, "station1", only_task(client, "station1"), {"students": [second]})
+    removed = [{"student": first, "reason": "已毕业"}]
+    supplement = only_task(client, "station1")
+    complete(client, "station1", supplement, {"students": [second], "removed": removed})
     complete(client, "station1", only_task(client, "station1"), {"outcome": "correct"})
     report = only_task(client, "station1")
     assert due(report) == end_of(date(2028, 4, 25))  # 秋季: the graduation year itself
