@@ -17,7 +17,8 @@ def _cohort() -> Diagram:
         ["station", "academic"],
         documentation="函授站按毕业班级组织毕业设计（论文）：工作计划开始前三周上报学院，"
         "每个学生的过程指导、答辩资格审核、答辩和成绩评定各自进行，"
-        "评语表、成绩单一周内上报学院，学院（教学管理）接收。",
+        "评语表、成绩单一周内上报学院，学院（教学管理）接收。主泳池含其参与者的泳道："
+        "函授站和学院教学管理（processes.md 只有函授站一条泳道；种子的“上报学院”有接收者）。",
     )
     d.start("start", "毕业设计（论文）工作开始", "station", form="thesis_start", ui=True)
     d.service("roster", "核对毕业设计（论文）学生名单", "station", "thesis_roster", result="roster")
