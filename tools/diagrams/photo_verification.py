@@ -54,7 +54,7 @@ def _student() -> Diagram:
     d = Diagram(
         "photo_verification_student",
         "学生电子图像校对",
-        ["registrar", "student", "photo_agency", "station"],
+        ["registrar", "student", "station"],
         documentation="一名学生上网校对电子图像和个人信息；有误时修改后重新校对。"
         "照片有误时由函授站联系新华图片社（种子：“联系新华图片社”是联系图片社的人的任务，"
         "不是图片社自己的；processes.md 把它给了新华图片社，此处按种子改为函授站）。",

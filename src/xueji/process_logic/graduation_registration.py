@@ -194,7 +194,9 @@ def graduation_check(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _defer(step: StepContext, data: dict[str, Any], student: Student, stage: str, reason: str):
+def _defer(
+    step: StepContext, data: dict[str, Any], student: Student, stage: str, reason: str
+) -> dict[str, Any]:
     return defer_graduation(
         step.session,
         student,
