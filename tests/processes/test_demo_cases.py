@@ -155,7 +155,7 @@ def _candidate_headers(client, exam_number: str, id_number: str) -> dict:
 def _report(client, headers) -> None:
     do(
         client,
-        "",
+        "candidate",  # (signed in by `headers`: username = exam number)
         "新生持录取通知书、身份证等相关材料到所属函授站报到",
         {
             "admission_notice": True,
@@ -183,7 +183,7 @@ def _card_and_class(client, headers, candidate: dict) -> None:
         "photo": upload(client, headers),
         "signed": True,
     }
-    do(client, "", "学生本人签字确认，填写学籍卡，粘贴班级相册", card, headers=headers)
+    do(client, "candidate", "学生本人签字确认，填写学籍卡，粘贴班级相册", card, headers=headers)
     do(
         client,
         "station1",
