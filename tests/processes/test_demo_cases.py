@@ -401,6 +401,18 @@ def graduation_autumn_s01(client, db) -> dict[str, str]:
     return {"done": instance["id"], "photo_deferred": children(client, instance["id"])[wang]}
 
 
+def graduation_nobody(client, db) -> dict[str, str]:
+    """S02, 2027 春季: nobody is due; the station confirms the empty list and the case ends."""
+    instance = start(
+        client, "graduation_registration", "station2", {"year": 2027, "season": "春季"}
+    )
+    enter = task(client, "station2", "函授站按照学院提供的毕业生学历注册标准库录入预毕业生数据")
+    assert task_data(client, "station2", enter)["students"] == []
+    do(client, "station2", enter["name"], {"students": []})
+    assert detail(client, instance["id"])["state"] == "completed"
+    return {"none_this_season": instance["id"]}
+
+
 def daily_records_archived(client, db) -> dict[str, str]:
     """3 for 张伟: 学籍信息查询 and 数据统计 on the way in; 7 graduates him and sends 学生离校;
     the station archives the status card."""
@@ -808,6 +820,7 @@ ENDS: dict[tuple[str, str], Scenario] = {
     ("graduation_registration", "reviewed"): graduation_spring_s01,
     ("graduation_registration", "grades_deferred"): graduation_spring_s02,
     ("graduation_registration", "photo_deferred"): graduation_autumn_s01,
+    ("graduation_registration", "none_this_season"): graduation_nobody,
     ("grade_management", "done"): grade_management,
     ("grade_management", "exempted"): grade_management,
     ("grade_management", "take_exam"): grade_management,
@@ -983,6 +996,20 @@ def test_a_student_due_this_season_taken_off_the_list_is_deferred(demo, db):
         )
         assert change.details == {"season": "2028秋季", "stage": "函授站自行校验"}
         assert session.get(Student, wang).deferred_season == "2028秋季"
+
+
+def test_the_station_may_take_everybody_off_the_list_with_a_reason_and_the_case_ends(demo, db):
+    [liu] = ids(demo, "stu2001")
+    instance = start(demo, "graduation_registration", "station2", {"year": 2028, "season": "秋季"})
+    name = "函授站按照学院提供的毕业生学历注册标准库录入预毕业生数据"
+    do(demo, "station2", name, {"students": []}, expect=422)  # proposed: a reason is needed
+    removed = [{"student": liu, "reason": "护理学基础补考未通过，暂缓上报"}]
+    do(demo, "station2", name, {"students": [], "removed": removed})
+    assert reached(demo, instance["id"], "none_this_season")
+    assert detail(demo, instance["id"])["state"] == "completed"
+    with db.db.reader() as session:
+        row = session.get(Student, liu)
+        assert (row.deferred_season, row.deferral_reason) == ("2028秋季", removed[0]["reason"])
 
 
 def test_graduation_sends_student_leaving_to_daily_records(demo, db):

@@ -123,9 +123,11 @@ def end_of(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=BEIJING)
 
 
-def report_and_print(client, students, report_due):
-    """Steps 1-5: the station enters, checks and reports; the college checks and prints."""
-    complete(client, "station1", only_task(client, "station1"), {"students": students})
+def report_and_print(client, students, report_due, removed=()):
+    """Steps 1-5: the station enters, checks and reports; the college checks and prints.
+    `removed`: proposed students the station takes off the list, with its reasons."""
+    entered = {"students": students, "removed": [{"student": s, "reason": r} for s, r in removed]}
+    complete(client, "station1", only_task(client, "station1"), entered)
     check = only_task(client, "station1")
     assert check["name"] == "自行校验毕业生学历电子注册数据"
     complete(client, "station1", check, {"outcome": "correct"})
@@ -470,7 +472,9 @@ def test_a_new_version_of_the_deferral_rules_applies_to_new_instances(client, db
     deployed = [(d["key"], d["version"]) for d in response.json()["definitions"]]
     assert ("graduation_deferral", 2) in deployed
     start(client, season="秋季")
-    report_and_print(client, [sid], date(2028, 4, 25))
+    # 王芳 (demo, due in July 2028) is proposed too; the station reports her next time
+    wang = student_id(client, "stu1002")
+    report_and_print(client, [sid], date(2028, 4, 25), removed=[(wang, "下次上报")])
     newer = [t for t in tasks_of(client, "grades") if t["id"] != task["id"]]
     assert len(newer) == 1
     seen = task_data(client, "grades", newer[0])

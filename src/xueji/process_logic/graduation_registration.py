@@ -153,7 +153,8 @@ def graduation_check(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     still_listed = sorted(set(removed) & set(data["students"]))
     if still_listed:
         raise ServiceError(f"已移出名单的学生 {still_listed} 仍在名单中，请从名单中删除")
-    previous = (data.get("check") or {}).get("students") or []
+    # the list as last checked, or else as the college proposed it (students.graduation)
+    previous = (data.get("check") or {}).get("students") or data.get("proposed") or []
     unexplained = sorted(set(previous) - set(data["students"]) - set(removed))
     if unexplained:
         raise ServiceError(f"从名单中删除的学生 {unexplained} 须在“移出名单的学生”中注明原因")
