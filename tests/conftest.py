@@ -79,6 +79,8 @@ PER_TEST_TABLES = [
 ]
 # Record tables whose demo rows are put back as they were seeded, and other rows removed.
 RESTORED_TABLES = [Student, Admission, SchoolClass, Course, Major]
+# Emptied with the per-test tables (rows may name instances), then the demo's put back.
+REINSERTED_TABLES = [Grade]
 
 
 @pytest.fixture(scope="session")
@@ -120,7 +122,7 @@ def runtime(settings):
         runtime.demo_user_ids = list(session.scalars(select(User.id)))
         runtime.demo_rows = {
             model: [dict(row._mapping) for row in session.execute(select(model.__table__))]
-            for model in [*RESTORED_TABLES, Station]
+            for model in [*RESTORED_TABLES, *REINSERTED_TABLES, Station]
         }
     yield runtime
     runtime.db.dispose()
@@ -143,6 +145,9 @@ def db(runtime):
                 session.execute(delete(table))
         for model in RESTORED_TABLES:
             _restore(session, model, runtime.demo_rows[model])
+        for model in REINSERTED_TABLES:
+            if runtime.demo_rows[model]:
+                session.execute(model.__table__.insert(), runtime.demo_rows[model])
         # Accounts the test made (demo accounts stay).
         extra_users = list(
             session.scalars(select(User.id).where(User.id.not_in(runtime.demo_user_ids)))

@@ -1,6 +1,20 @@
 """Demo data of api.md: two stations, one account per role, five students with full records,
 their majors and classes, a few courses, and admitted candidates (招生录取库) who have not
-checked in yet, so that processes 1 and 2 can be tried. Seeded once."""
+checked in yet. Seeded once.
+
+The records are chosen so that every process can be run from here to each of its ends, as
+the demo users (tests/processes/test_demo_cases.py does it):
+
+- 张伟 (stu1001, S01) and 刘洋 (stu2001, S02) are 已注册 专科 students of 2025 expected to
+  graduate in January 2028 (春季 2028); 王芳 (stu1002, S01) is an 本科 student of 2023
+  expected in July 2028 (秋季 2028). 张伟's grades are all passed and his photo is checked
+  (已校对): he graduates in 7. 刘洋 failed 护理学基础 (成绩审核 defers him, 缓验); 王芳's
+  photo is collected but not checked yet (照片审核 defers her until 6 has run).
+- 李娜 (stu1003, S01) and 陈静 (stu2002, S02) are 在籍 students of the 2026 intake, each with
+  their admission row, so that 2 registers them.
+- The 2027 intake's admissions (ADMISSIONS) have not checked in (1); UNLISTED is a candidate
+  who turns up at S01 with no admission row (1's 无录取信息 branch).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +26,9 @@ from sqlalchemy.orm import Session
 
 from xueji import clock
 from xueji.auth.service import create_user
-from xueji.models import Admission, Course, Major, SchoolClass, Station, Student, User
+from xueji.models import Admission, Course, Grade, Major, SchoolClass, Station, Student, User
 from xueji.students.id_numbers import birth_date, check_digit
+from xueji.students.numbers import assign_student_number
 
 PASSWORD = "demo"
 
@@ -75,6 +90,17 @@ class DemoStudent(NamedTuple):
     phone: str
     work_unit: str
     remarks: str | None = None
+    status: str = "在籍"
+    photo_status: str = "未采集"
+
+
+# Official results of the demo students (course code, term, passed, score).
+GRADES = {
+    "stu1001": [("GG001", "2025-春", True, 78), ("GG002", "2025-秋", True, 85),
+                ("ZY101", "2026-春", True, 72)],
+    "stu1002": [("GG001", "2024-春", True, 81), ("ZY201", "2025-秋", True, 88)],
+    "stu2001": [("GG001", "2025-春", True, 66), ("ZY401", "2026-春", False, 42)],
+}  # fmt: skip
 
 
 STUDENTS = [
@@ -82,11 +108,13 @@ STUDENTS = [
         "stu1001", "张伟", "男", "41010219980315123", "专科", "会计", 2025, "S01",
         "25410102110001", "汉族", "共青团员",
         "河南省郑州市中原区建设西路12号", "13803710001", "郑州市中原区财政局",
+        status="已注册", photo_status="已校对",
     ),
     DemoStudent(
-        "stu1002", "王芳", "女", "41010519990721234", "本科", "汉语言文学", 2025, "S01",
-        "25410105110002", "汉族", "群众",
+        "stu1002", "王芳", "女", "41010519990721234", "本科", "汉语言文学", 2023, "S01",
+        "23410105110002", "汉族", "群众",
         "河南省郑州市金水区花园路88号", "13803710002", "郑州市金水区文化路小学",
+        status="已注册", photo_status="已采集",
     ),
     DemoStudent(
         "stu1003", "李娜", "女", "41010319970102346", "专升本", "计算机科学与技术", 2026, "S01",
@@ -98,6 +126,7 @@ STUDENTS = [
         "stu2001", "刘洋", "男", "41030219981111457", "专科", "护理", 2025, "S02",
         "25410302110001", "汉族", "群众",
         "河南省洛阳市老城区中州东路21号", "13703790001", "洛阳市中心医院",
+        status="已注册", photo_status="已校对",
     ),
     DemoStudent(
         "stu2002", "陈静", "女", "41030319960808568", "本科", "工商管理", 2026, "S02",
@@ -117,6 +146,9 @@ ADMISSIONS = [
     ("27410322150023", "冯雪", "女", "41032219960415886", "专升本", "会计学", "S02"),
 ]
 ADMISSION_INTAKE = 2027
+# A candidate who reports at S01 but is on no admissions list: exam number, name, gender, ID
+# digits, level, major (for 1's 无录取信息 → 向当地招生部门查询 → 当地省级招生部门审核).
+UNLISTED = ("27410105110019", "钱程", "男", "41010520000101447", "专科", "会计")
 
 
 def seed_demo(session: Session) -> bool:
@@ -137,6 +169,20 @@ def seed_demo(session: Session) -> bool:
     for username, display_name, roles, station in STAFF:
         create_user(session, username, PASSWORD, display_name, roles, station)
     _seed_students(session, stations, majors)
+    # Every enrolled demo student was admitted: the admissions list of their intake has them.
+    for s in STUDENTS:
+        session.add(
+            Admission(
+                exam_number=s.exam_number,
+                name=s.name,
+                gender=s.gender,
+                id_number=s.id_digits + check_digit(s.id_digits),
+                level=s.level,
+                major=s.major,
+                station_id=stations[s.station].id,
+                intake_year=s.intake_year,
+            )
+        )
     for exam_number, name, gender, digits, level, major, station in ADMISSIONS:
         session.add(
             Admission(
@@ -207,10 +253,31 @@ def _seed_students(
                 address=s.address,
                 phone=s.phone,
                 work_unit=s.work_unit,
-                status="在籍",
+                status=s.status,
+                photo_status=s.photo_status,
                 created_at=now,
             )
         )
+    session.flush()
+    courses = {c.code: c for c in session.scalars(select(Course))}
+    for s in STUDENTS:
+        student = session.scalar(select(Student).where(Student.exam_number == s.exam_number))
+        assert student is not None
+        if s.status == "已注册":
+            assign_student_number(session, student)
+        for code, term, passed, score in GRADES.get(s.username, []):
+            session.add(
+                Grade(
+                    student_id=student.id,
+                    course_id=courses[code].id,
+                    term=term,
+                    score=score,
+                    passed=passed,
+                    official=True,
+                    recorded_by="demo",
+                    recorded_at=now,
+                )
+            )
 
 
 def expected_graduation(intake_year: int, years: str) -> date:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from tests.helpers import auth, complete, deploy_processes, history_kinds, only_task, tasks_of
 from xueji.db.session import session_scope
@@ -30,7 +30,10 @@ def processes(client):
 def ids(db):
     """Student ids by username; of S01 only stu1001 (张伟) graduates at the end of 2027-春."""
     with session_scope(db.db.writer) as session:
-        session.execute(update(Student).values(expected_graduation=date(2030, 1, 10)))
+        session.execute(delete(Grade))  # the demo's results aside
+        session.execute(
+            update(Student).values(expected_graduation=date(2030, 1, 10), student_number=None)
+        )
         session.execute(
             update(Student)
             .where(Student.name == "张伟")

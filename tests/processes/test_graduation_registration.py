@@ -123,9 +123,11 @@ def end_of(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=BEIJING)
 
 
-def report_and_print(client, students, report_due):
-    """Steps 1-5: the station enters, checks and reports; the college checks and prints."""
-    complete(client, "station1", only_task(client, "station1"), {"students": students})
+def report_and_print(client, students, report_due, removed=()):
+    """Steps 1-5: the station enters, checks and reports; the college checks and prints.
+    `removed`: proposed students the station takes off the list, with its reasons."""
+    entered = {"students": students, "removed": [{"student": s, "reason": r} for s, r in removed]}
+    complete(client, "station1", only_task(client, "station1"), entered)
     check = only_task(client, "station1")
     assert check["name"] == "自行校验毕业生学历电子注册数据"
     complete(client, "station1", check, {"outcome": "correct"})
@@ -278,8 +280,24 @@ def test_a_season_graduates_the_passed_and_defers_by_grades_photo_and_province(
         uploads = session.scalars(
             select(Upload.file_name).where(Upload.instance_id == instance["id"])
         ).all()
-    assert sorted(c.student_id for c in changes) == sorted([ids["stu1001"], ids["stu1003"]])
-    assert {(c.from_status, c.to_status, c.kind) for c in changes} == {("已注册", "毕业", "毕业")}
+    graduations = [c for c in changes if c.kind == "毕业"]
+    assert sorted(c.student_id for c in graduations) == sorted([ids["stu1001"], ids["stu1003"]])
+    assert {(c.from_status, c.to_status) for c in graduations} == {("已注册", "毕业")}
+    # 缓验 is kept on the record: the season and the reason, and a dated history row
+    deferrals = {
+        c.student_id: (c.from_status, c.to_status, c.details["season"], c.details["stage"])
+        for c in changes
+        if c.kind == "缓验"
+    }
+    assert deferrals == {
+        deferred.id: ("已注册", "已注册", "2028春季", "成绩审核"),
+        photo_row.id: ("已注册", "已注册", "2028春季", "照片审核"),
+        province_row.id: ("已注册", "已注册", "2028春季", "省教育厅审核"),
+    }
+    assert len(changes) == len(graduations) + len(deferrals)
+    for row in (deferred, photo_row, province_row):
+        assert row.deferred_season == "2028春季" and row.deferral_reason
+    assert (zhuanke.deferred_season, benke.deferred_season) == (None, None)
     assert {u.split("_")[0] for u in uploads} == {
         "毕业生学历注册标准库",
         "预毕业生验印名单",
@@ -315,14 +333,28 @@ def test_wrong_data_goes_back_to_the_station_to_supplement(client, db, processes
     complete(client, "station1", enter, {"students": [ready, not_registered]})
     check = only_task(client, "station1")
     assert task_data(client, "station1", check)["check"]["problems"] == [
-        {"student": not_registered, "name": "王芳", "problem": "学籍状态为在籍，不能毕业"},
+        {
+            "student": not_registered,
+            "name": "王芳",
+            "problem": "预计毕业日期为 2028-07-01，不能在2028年春季毕业",
+        },
     ]
     complete(client, "station1", check, {"outcome": "wrong"}, expect=422)  # reason required
     # 正确 while the checks find problems still goes back (有误)
     complete(client, "station1", check, {"outcome": "correct"})
     supplement = only_task(client, "station1")
     assert supplement["name"] == "补充学籍电子注册信息"
-    complete(client, "station1", supplement, {"students": [ready], "note": "删除非毕业生"})
+    # a student taken off the list needs a reason, and must not stay on it
+    complete(client, "station1", supplement, {"students": [ready]}, expect=422)
+    both = [{"student": not_registered, "reason": "秋季毕业"}]
+    complete(
+        client,
+        "station1",
+        supplement,
+        {"students": [ready, not_registered], "removed": both},
+        expect=422,
+    )
+    complete(client, "station1", supplement, {"students": [ready], "removed": both})
     complete(client, "station1", only_task(client, "station1"), {"outcome": "correct"})
     report = only_task(client, "station1")
     complete(client, "station1", report, {"reported_by": "站长", "confirmed": True})
@@ -378,7 +410,9 @@ def test_certificate_numbers_continue_through_the_year_and_are_never_reassigned(
         {"student": first, "name": "张伟", "problem": f"已有毕业证书编号 {number}"}
     ]
     complete(client, "station1", check, {"outcome": "wrong", "reason": "张伟已毕业"})
-    complete(client, "station1", only_task(client, "station1"), {"students": [second]})
+    removed = [{"student": first, "reason": "已毕业"}]
+    supplement = only_task(client, "station1")
+    complete(client, "station1", supplement, {"students": [second], "removed": removed})
     complete(client, "station1", only_task(client, "station1"), {"outcome": "correct"})
     report = only_task(client, "station1")
     assert due(report) == end_of(date(2028, 4, 25))  # 秋季: the graduation year itself
@@ -443,7 +477,9 @@ def test_a_new_version_of_the_deferral_rules_applies_to_new_instances(client, db
     deployed = [(d["key"], d["version"]) for d in response.json()["definitions"]]
     assert ("graduation_deferral", 2) in deployed
     start(client, season="秋季")
-    report_and_print(client, [sid], date(2028, 4, 25))
+    # 王芳 (demo, due in July 2028) is proposed too; the station reports her next time
+    wang = student_id(client, "stu1002")
+    report_and_print(client, [sid], date(2028, 4, 25), removed=[(wang, "下次上报")])
     newer = [t for t in tasks_of(client, "grades") if t["id"] != task["id"]]
     assert len(newer) == 1
     seen = task_data(client, "grades", newer[0])

@@ -43,6 +43,8 @@ def cohort(client, db):
                 .where(Student.id == ids[name])
                 .values(expected_graduation=date(2028, graduation, 1))
             )
+        # the demo's 学号 and photo statuses aside: numberless students are listed by id
+        session.execute(update(Student).values(student_number=None, photo_status="未采集"))
         session.execute(
             update(Student)
             .where(Student.id == ids["stu1003"])

@@ -117,18 +117,20 @@ def test_every_student_confirms_through_their_own_branch(client, db, collected):
     opinion = only_task(client, "stu1002")
     assert opinion["name"] == "学生在线提交修改意见"
     complete(client, "stu1002", opinion, {"outcome": "photo_wrong", "opinion": "请重新拍摄"})
-    fix = only_task(client, "photo")
+    # the station contacts the agency (the seed's 联系新华图片社), not the agency itself
+    assert tasks_of(client, "photo") == []
+    fix = only_task(client, "station1")
     assert (fix["name"], fix["student"]) == ("联系新华图片社", ids[1])
     assert tasks_of(client, "stu1002") == []
     new_photo = client.post(
         "/api/v1/uploads",
         files={"file": ("retake.jpg", JPEG, "image/jpeg")},
         data={"student": str(ids[1])},
-        headers=auth(client, "photo"),
+        headers=auth(client, "station1"),
     ).json()["id"]
     complete(
         client,
-        "photo",
+        "station1",
         fix,
         {"fixed_on": "2027-08-10", "comment": "已重新拍摄", "photo_upload": new_photo},
     )
@@ -184,18 +186,18 @@ def test_the_agency_cannot_send_another_students_photo(client, db, collected):
         "/api/v1/uploads",
         files={"file": ("other.jpg", JPEG, "image/jpeg")},
         data={"student": str(ids[1])},
-        headers=auth(client, "photo"),
+        headers=auth(client, "station1"),
     ).json()["id"]
-    fix = only_task(client, "photo")
+    fix = only_task(client, "station1")
     refused = complete(
         client,
-        "photo",
+        "station1",
         fix,
         {"fixed_on": "2027-08-10", "comment": "已更换", "photo_upload": others},
         expect=422,
     )
     assert "not a file of this student" in refused["detail"]["message"]
-    assert only_task(client, "photo")["id"] == fix["id"]  # still the agency's to redo
+    assert only_task(client, "station1")["id"] == fix["id"]  # still the station's to redo
     assert photo_of(db, ids[0]) == ("已采集", None)
 
 

@@ -127,9 +127,14 @@ def test_eligible_students_pass_and_the_results_are_reported(client, db, process
     with db.db.reader() as session:
         transcript = session.get(Upload, detail["variables"]["transcript_upload"])
         assert transcript.generated and transcript.instance_id == parent["id"]
-    done = complete(
+    reported = complete(
         client, "station1", archive, {"archived": [ids[0]], "reported_on": "2027-06-01"}
     )
+    assert reported["instance"]["state"] == "running"
+    # 上报学院: the college (教学管理) receives the comment sheets and the transcript
+    receipt = only_task(client, "academic")
+    assert receipt["name"] == "学院接收评语表、成绩单"
+    done = complete(client, "academic", receipt, {"received_on": "2027-06-02"})
     assert done["instance"]["state"] == "completed"
     assert history_kinds(client, parent["id"])[-2:] == [
         ("element_completed", "done"),
@@ -137,7 +142,7 @@ def test_eligible_students_pass_and_the_results_are_reported(client, db, process
     ]
     for sid, grade in zip(ids, ("优秀", "及格"), strict=True):
         student, changes, [result] = records(db, sid)
-        assert student.status == "在籍" and changes == []
+        assert student.status == "已注册" and changes == []
         assert (result.eligible, result.passed, result.grade, result.advisor) == (
             True,
             True,
@@ -160,8 +165,21 @@ def test_student_not_admitted_to_the_defence_is_deferred_or_repeats(
     complete(client, "station1", review, {"outcome": "rejected", "reason": "过程指导不足"})
     task = only_task(client, "station1")
     assert task["name"] == "视具体情况报学院推迟答辩或留级"
-    complete(client, "station1", task, {"arrangement": arrangement, "reported_on": "2027-05-10"})
+    # the station reports with a proposal; the college decides, possibly otherwise
+    proposal = {"推迟答辩": "留级", "留级": "推迟答辩"}[arrangement]
+    complete(client, "station1", task, {"arrangement": proposal, "reported_on": "2027-05-10"})
     [child] = instance(client, parent["id"])["children"]
+    assert instance(client, child)["state"] == "running"
+    assert tasks_of(client, "station1") == []
+    decision = only_task(client, "academic")
+    assert decision["name"] == "学院决定推迟答辩或留级"
+    complete(client, "academic", decision, {"decision": arrangement}, expect=422)
+    complete(
+        client,
+        "academic",
+        decision,
+        {"decision": arrangement, "decided_on": "2027-05-12", "decision_note": "经研究决定"},
+    )
     assert instance(client, child)["state"] == "completed"
     end = {"推迟答辩": "deferred", "留级": "repeated"}[arrangement]
     assert ("element_completed", end) in history_kinds(client, child)
@@ -171,13 +189,13 @@ def test_student_not_admitted_to_the_defence_is_deferred_or_repeats(
         assert student.status == "留级" and student.intake_year == 2026
         [change] = changes
         assert (change.from_status, change.to_status, change.instance_id, change.reason) == (
-            "在籍",
+            "已注册",
             "留级",
             child,
             "过程指导不足",
         )
     else:
-        assert student.status == "在籍" and changes == []
+        assert student.status == "已注册" and changes == []
     assert only_task(client, "station1")["name"].startswith("优秀毕业设计（论文）存档")
     [row] = instance(client, parent["id"])["variables"]["results"]
     assert row["outcome"] == arrangement
@@ -242,5 +260,8 @@ def test_a_week_after_the_defence_an_unreported_archive_is_overdue(client, db, p
     assert ("element_completed", "remind") in kinds
     # The reminder leaves the task with the station; reporting late still ends the work.
     assert only_task(client, "station1")["id"] == archive["id"]
-    done = complete(client, "station1", archive, {"reported_on": "2027-06-20"})
+    complete(client, "station1", archive, {"reported_on": "2027-06-20"})
+    done = complete(
+        client, "academic", only_task(client, "academic"), {"received_on": "2027-06-21"}
+    )
     assert done["instance"]["state"] == "completed"

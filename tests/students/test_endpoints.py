@@ -35,8 +35,8 @@ def test_registrar_sees_every_station(client):
     assert [i["name"] for i in body["items"]] == ALL
     assert (body["total"], body["page"], body["per_page"]) == (5, 1, 50)
     first = body["items"][0]
-    assert first["station"] == "S01" and first["status"] == "在籍"
-    assert first["photo_status"] == "未采集" and first["student_number"] is None
+    assert first["station"] == "S01" and first["status"] == "已注册"
+    assert first["photo_status"] == "已校对" and first["student_number"] == "202500110001"
     assert first["level"] == "专科" and first["major"] == "会计" and first["intake_year"] == 2025
 
 
@@ -80,7 +80,8 @@ def test_filters(client):
     assert names(client, "registrar", major="护理") == ["刘洋"]
     assert names(client, "registrar", intake=2026) == ["李娜", "陈静"]
     assert names(client, "registrar", intake=2026, station="S01") == ["李娜"]
-    assert names(client, "registrar", status="在籍") == ALL
+    assert names(client, "registrar", status="在籍") == ["李娜", "陈静"]
+    assert names(client, "registrar", status="已注册") == ["张伟", "王芳", "刘洋"]
     assert names(client, "registrar", status="毕业") == []
     assert names(client, "registrar", station="S99") == []
 
@@ -175,7 +176,7 @@ def test_record_shows_status_history_grades_theses_and_instances(db, client):
         assert body["status"] == "休学"
         [change] = body["status_history"]
         assert (change["from_status"], change["to_status"], change["kind"]) == (
-            "在籍",
+            "已注册",
             "休学",
             "休学",
         )
@@ -184,11 +185,15 @@ def test_record_shows_status_history_grades_theses_and_instances(db, client):
         assert [
             (g["course_name"], g["attempt"], g["score"], g["passed"], g["official"])
             for g in body["grades"]
+            if g["course_name"] == "基础会计" and g["term"] == "2025-秋"  # not the demo's
         ] == [
             ("基础会计", 0, 48.0, False, False),
             ("基础会计", 1, 75.0, True, True),
         ]
-        assert body["grades"][1]["kind"] == "补考" and body["grades"][0]["credits"] == 4.0
+        added = [
+            g for g in body["grades"] if (g["course_name"], g["term"]) == ("基础会计", "2025-秋")
+        ]
+        assert added[1]["kind"] == "补考" and added[0]["credits"] == 4.0
         [thesis] = body["theses"]
         assert (thesis["grade"], thesis["passed"]) == ("良好", True)
         # Only the instances about this student, never the other station's.
@@ -241,7 +246,17 @@ def test_demo_records_are_complete_and_seeding_again_changes_nothing(db):
         codes = {st.id: st.code for st in session.scalars(select(Station))}
         assert {codes[a.station_id] for a in candidates} == {"S01", "S02"}
         assert {a.level for a in candidates} == {"专科", "本科", "专升本"}
-        assert not {a.exam_number for a in candidates} & {s.exam_number for s in students}
-        assert not {a.id_number for a in candidates} & {s.id_number for s in students}
+        # every enrolled student has the admission row of their intake; the rest check in
+        admitted = {a.exam_number: a for a in candidates}
+        for s in students:
+            row = admitted[s.exam_number]
+            assert (row.name, row.id_number, row.intake_year) == (
+                s.name,
+                s.id_number,
+                s.intake_year,
+            )
+        waiting = [a for a in candidates if a.exam_number not in {s.exam_number for s in students}]
+        assert {a.intake_year for a in waiting} == {2027} and len(waiting) == 6
+        assert not {a.id_number for a in waiting} & {s.id_number for s in students}
         assert all(id_number_problem(a.id_number) is None for a in candidates)
         assert session.scalar(select(func.count(Course.id))) >= 5

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from tests.helpers import FIXTURES, auth, complete, only_task
 from tests.web.ui import login
+from xueji.models import Student
 
 # A 1×1 PNG: the upload endpoint sniffs the bytes.
 PNG = base64.b64decode(
@@ -148,3 +149,22 @@ def test_student_sees_own_record_and_the_rejection_reason(page, deployed):
     page.wait_for_url(f"**/instances/{instance['id']}")
     page.wait_for_selector("[data-testid=history] >> text=材料不全，请补充证明")
     page.wait_for_selector(".djs-element.done[data-element-id=station_rejected]")
+
+
+def test_the_record_page_shows_a_graduation_deferral(page, deployed, db):
+    with db.db.writer() as session:
+        student = session.get(
+            Student, deployed.get("/api/v1/me", headers=auth(deployed, "stu2001")).json()["student"]
+        )
+        student.deferred_season, student.deferral_reason = (
+            "2028春季",
+            "课程不及格且未补考通过：护理学基础",
+        )
+        session.commit()
+        sid = student.id
+    login(page, "registrar")
+    page.goto(page.base + f"/students/{sid}")
+    page.wait_for_selector("[data-testid=student-name]:has-text('刘洋')")
+    page.wait_for_selector("text=缓验季别")
+    page.wait_for_selector("text=2028春季")
+    page.wait_for_selector("text=课程不及格且未补考通过：护理学基础")

@@ -13,7 +13,11 @@ def build() -> Diagram:
         ["student", "station", "province_admissions", "province_edu"],
         documentation="函授站以考生号为每名录取新生办理入学报到：建立学籍记录和学生账号"
         "（用户名为考生号，初始密码为身份证号后 6 位），复查入学资格，填写学籍卡，编班。"
-        "报到完毕时学籍状态为在籍；入学资格审核未通过时为入学资格取消。",
+        "报到完毕时学籍状态为在籍；入学资格审核未通过时为入学资格取消。"
+        "招生录取库中没有的考生（无录取信息）也可受理：函授站按录取通知书和身份证填写其信息，"
+        "复查时只能选有误，向当地招生部门查询；审核通过后其录取信息登记入招生录取库，再次复查。"
+        "（种子写“录取信息有误或无录取信息，向当地招生部门查询”，无录取信息的考生因此须能受理；"
+        "原先只受理招生录取库中已有的考生，这一分支走不到，现按种子改正。）",
     )
     d.start("admitted", "函授站受理录取新生报到", "station", form="enrollment_checkin_start")
     d.service(
@@ -44,6 +48,13 @@ def build() -> Diagram:
         ui=True,
         doc="核对录取通知书、身份证与招生录取库中的录取信息（见 candidate）。",
     )
+    d.service(
+        "admission_listed",
+        "核对招生录取库",
+        "station",
+        "confirm_admission_check",
+        result="admission_listed",
+    )
     d.xor("check_result", "录取信息是否正确", "station")
     d.user(
         "query",
@@ -67,6 +78,13 @@ def build() -> Diagram:
         "admissions_review", "当地省级招生部门审核", "province_admissions", form="review", ui=True
     )
     d.xor("admissions_decision", "当地省级招生部门审核意见", "province_admissions")
+    d.service(
+        "record_admission",
+        "登记核实后的录取信息",
+        "station",
+        "record_confirmed_admission",
+        result="admission_added",
+    )
     d.service("cancel", "取消入学资格", "station", "cancel_admission")
     d.end("cancelled", "入学资格取消", "station")
     d.user(
@@ -100,17 +118,18 @@ def build() -> Diagram:
     d.flow("level_gateway", "junior_college", "专升本", 'candidate["level"] == "专升本"')
     d.flow("level_gateway", "check", "专科、本科", default=True)
     d.flow("junior_college", "check")
-    d.flow("check", "check_result")
+    d.chain("check", "admission_listed", "check_result")
     d.flow("check_result", "card", "正确", 'outcome == "correct"')
     d.flow("check_result", "query", "有误", 'outcome == "wrong"')
     d.flow("query", "cause_gateway")
     d.flow("cause_gateway", "proof", "学生个人原因", "own_fault == True")
     d.flow("cause_gateway", "admissions_review", "其他原因", default=True)
     d.chain("proof", "forward", "edu_review", "edu_decision")
-    d.flow("edu_decision", "check", "通过", APPROVED)
+    d.flow("edu_decision", "record_admission", "通过", APPROVED)
     d.flow("edu_decision", "cancel", "未通过", REJECTED)
     d.flow("admissions_review", "admissions_decision")
-    d.flow("admissions_decision", "check", "通过", APPROVED)
+    d.flow("admissions_decision", "record_admission", "通过", APPROVED)
+    d.flow("record_admission", "check")
     d.flow("admissions_decision", "cancel", "未通过", REJECTED)
     d.flow("cancel", "cancelled")
     d.chain("card", "save_card", "class_assignment", "print_documents", "finish", "done")

@@ -114,10 +114,10 @@ def _student() -> Diagram:
         "student",
         form="grade_management_exemption",
         ui=True,
-        due="P14D",
-        deadline="14 天内",
+        due="P10D",
+        deadline="10 天内",
         doc="本学期课程均参加考核的，选择“参加相应课程考核”；申请免修、免试的，"
-        "填写课程代码与依据。两周内未提交的，按参加考核处理。",
+        "填写课程代码与依据。10 天内未提交的提醒学生；两周内未提交的，按参加考核处理。",
     )
     d.timer(
         "application_closed",

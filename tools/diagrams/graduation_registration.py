@@ -31,7 +31,14 @@ def _batch() -> Diagram:
         ["station", "registrar", "province_edu", "student_affairs"],
         documentation="每个函授站每个毕业季（春季/秋季）一个实例。year 为毕业年份："
         "春季毕业生上一年 10 月 25 日前上报、11 月 25 日前省教育厅审核；"
-        "秋季毕业生当年 4 月 25 日前上报、5 月 25 日前省教育厅审核。",
+        "秋季毕业生当年 4 月 25 日前上报、5 月 25 日前省教育厅审核。"
+        "能否毕业按同一条规则判定：学籍状态为已注册、有学号、尚无毕业证书编号，且预计毕业日期"
+        "在本季或以前（以前季缓验或未上报者再次列入）。校验有误时，函授站在补充学籍电子注册信息中"
+        "补充信息，或将不能本季毕业的学生移出名单并注明原因（本季应毕业者记为缓验），"
+        "名单因此总能校验通过；名单为空（本季无预毕业生，或全部移出）时流程结束。缓验（成绩审核、照片审核、省教育厅审核未通过或函授站移出）写入"
+        "学籍记录（缓验季别和原因），下一季的预毕业生名单再次列入。学生毕业时发出学生离校消息，"
+        "在校生日常学籍管理据此归档学籍卡。processes.md 只写“缓验（推迟到以后的毕业季）”，"
+        "没有说缓验记在哪里、何时再审；此处按种子的缓验写入学籍记录并在下一季再次列入。",
     )
     d.start("start", "毕业生学历电子注册开始", "station", form="graduation_registration_start")
     d.service(
@@ -41,6 +48,7 @@ def _batch() -> Diagram:
         "graduation_candidates",
         result="students",
     )
+    d.script("keep_proposal", "保留预毕业生建议名单", "registrar", "proposed = students")
     d.user(
         "enter_candidates",
         "函授站按照学院提供的毕业生学历注册标准库录入预毕业生数据",
@@ -56,6 +64,15 @@ def _batch() -> Diagram:
         "graduation_check",
         result="check",
     )
+    d.xor("any_candidates", "是否有预毕业生", "station")
+    d.service(
+        "no_candidates",
+        "登记移出名单的学生（缓验）",
+        "station",
+        "graduation_register_list",
+        result="register",
+    )
+    d.end("none_this_season", "本季无预毕业生", "station")
     d.user(
         "self_check",
         "自行校验毕业生学历电子注册数据",
@@ -63,7 +80,8 @@ def _batch() -> Diagram:
         form="graduation_registration_check",
         ui=True,
         doc="按毕业生学历注册标准库生成的数据见 check.upload；check.problems 列出系统校验"
-        "发现的问题，有问题时名单一律退回补充（有误）。",
+        "发现的问题，有问题时名单一律退回补充（有误）；"
+        "check.deferred_before 列出以前季缓验的学生。",
     )
     d.xor("self_check_result", "校验结果", "station")
     d.user(
@@ -72,7 +90,8 @@ def _batch() -> Diagram:
         "station",
         form="graduation_registration_enter",
         ui=True,
-        doc="按校验问题（check.problems）或学院反馈（reason）补充、修改预毕业生名单后重新校验。",
+        doc="按校验问题（check.problems）或学院反馈（reason）补充、修改预毕业生名单后重新校验；"
+        "不能本季毕业的学生从名单中删除，并在“移出名单的学生”中注明原因。",
     )
     d.user(
         "report",
@@ -179,7 +198,11 @@ def _batch() -> Diagram:
     )
     d.end("done", "学生学历电子注册完毕", "student_affairs")
 
-    d.chain("start", "select_candidates", "enter_candidates", "check_candidates", "self_check")
+    d.chain("start", "select_candidates", "keep_proposal", "enter_candidates")
+    d.chain("enter_candidates", "check_candidates", "any_candidates")
+    d.flow("any_candidates", "no_candidates", "无", "len(students) == 0")
+    d.flow("any_candidates", "self_check", "有", default=True)
+    d.chain("no_candidates", "none_this_season")
     d.flow("self_check", "self_check_result")
     d.flow("self_check_result", "supplement", "有误", WRONG)
     d.flow("self_check_result", "report", "正确", CORRECT)

@@ -56,8 +56,10 @@ def _student() -> Diagram:
     d = Diagram(
         "photo_verification_student",
         "学生电子图像校对",
-        ["registrar", "student", "photo_agency", "station"],
-        documentation="一名学生上网校对电子图像和个人信息；有误时修改后重新校对。",
+        ["registrar", "student", "station"],
+        documentation="一名学生上网校对电子图像和个人信息；有误时修改后重新校对。"
+        "照片有误时由函授站联系新华图片社（种子：“联系新华图片社”是联系图片社的人的任务，"
+        "不是图片社自己的；processes.md 把它给了新华图片社，此处按种子改为函授站）。",
     )
     d.start("listed", "列入校对名单", "registrar")
     d.user(
@@ -101,15 +103,16 @@ def _student() -> Diagram:
     d.user(
         "fix_photo",
         "联系新华图片社",
-        "photo_agency",
+        "station",
         form="photo_verification_fix",
         due="P14D",
         deadline="14 天内",
+        doc="照片有误：函授站联系新华图片社重新拍摄或修正照片，收到后上传新照片，学生重新校对。",
     )
     d.service(
         "record_retake",
         "更换电子照片",
-        "photo_agency",
+        "station",
         "photo_retaken",
         params={"student": "student"},
         result="retaken_photo",

@@ -14,10 +14,11 @@ def _cohort() -> Diagram:
     d = Diagram(
         "thesis",
         "毕业设计（论文）",
-        ["station"],
+        ["station", "academic"],
         documentation="函授站按毕业班级组织毕业设计（论文）：工作计划开始前三周上报学院，"
         "每个学生的过程指导、答辩资格审核、答辩和成绩评定各自进行，"
-        "评语表、成绩单一周内上报学院。",
+        "评语表、成绩单一周内上报学院，学院（教学管理）接收。主泳池含其参与者的泳道："
+        "函授站和学院教学管理（processes.md 只有函授站一条泳道；种子的“上报学院”有接收者）。",
     )
     d.start("start", "毕业设计（论文）工作开始", "station", form="thesis_start", ui=True)
     d.service("roster", "核对毕业设计（论文）学生名单", "station", "thesis_roster", result="roster")
@@ -80,7 +81,14 @@ def _cohort() -> Diagram:
     d.timer("archive_week", "一周", "station", duration='"P7D"', attached_to="archive")
     d.script("remind", "逾期提醒：评语表、成绩单尚未上报学院", "station", "report_overdue = True")
     d.end("reminded", "已提醒", "station")
-    d.end("done", "毕业设计（论文）工作完毕", "station")
+    d.user(
+        "receive",
+        "学院接收评语表、成绩单",
+        "academic",
+        form="thesis_receipt",
+        doc="函授站上报的评语表、成绩单（transcript_upload）及优秀毕业设计（论文）存档情况。",
+    )
+    d.end("done", "毕业设计（论文）工作完毕", "academic")
     d.chain(
         "start",
         "plan",
@@ -91,6 +99,7 @@ def _cohort() -> Diagram:
         "each",
         "transcript",
         "archive",
+        "receive",
         "done",
     )
     d.chain("archive_week", "remind", "reminded")
@@ -101,10 +110,11 @@ def _student() -> Diagram:
     d = Diagram(
         "thesis_student",
         "学生毕业设计（论文）",
-        ["advisor", "station"],
+        ["advisor", "station", "academic"],
         documentation="一个学生的毕业设计（论文）：指导教师过程控制，函授站答辩资格审核、"
-        "组织答辩和成绩评定；未通过资格审核的视具体情况报学院推迟答辩或留级，"
-        "成绩不及格的留级。",
+        "组织答辩和成绩评定；成绩不及格的留级。未通过资格审核的，函授站视具体情况报学院"
+        "（附建议），由学院（教学管理）决定推迟答辩或留级——种子写“报学院”，决定者是学院；"
+        "processes.md 让函授站自己决定，此处按种子改正。",
     )
     d.start("student_start", "学生毕业设计（论文）开始", "advisor")
     d.user(
@@ -131,26 +141,44 @@ def _student() -> Diagram:
         ui=True,
     )
     d.user("grading", "成绩评定", "station", form="thesis_grading", ui=True)
+    d.user(
+        "college_decision",
+        "学院决定推迟答辩或留级",
+        "academic",
+        form="thesis_college_decision",
+        ui=True,
+        doc="函授站报告的具体情况（note）和建议（arrangement）；资格审核未通过的原因见 reason。",
+    )
+    d.service(
+        "record_ineligible",
+        "登记学院决定",
+        "academic",
+        "thesis_record_result",
+        params={"eligible": "False"},
+        result="result",
+    )
+    d.xor("decided", "学院决定", "academic")
     d.service(
         "record",
         "登记毕业设计（论文）成绩",
         "station",
         "thesis_record_result",
-        params={"eligible": 'outcome != "rejected"'},
+        params={"eligible": "True"},
         result="result",
     )
-    d.xor("conclusion", "结论", "station")
+    d.xor("conclusion", "成绩评定结果", "station")
     d.service("repeat", "留级", "station", "teaching_repeat_year", params={"reason": "reason"})
     d.end("repeated", "留级", "station")
-    d.end("deferred", "推迟答辩", "station")
+    d.end("deferred", "推迟答辩", "academic")
     d.end("passed", "毕业设计（论文）通过", "station")
     d.chain("student_start", "guidance", "eligibility", "admitted")
     d.flow("admitted", "ineligible", "未通过", REJECTED)
     d.flow("admitted", "defence", "通过", APPROVED)
-    d.chain("ineligible", "record")
+    d.chain("ineligible", "college_decision", "record_ineligible", "decided")
+    d.flow("decided", "deferred", "推迟答辩", 'result["outcome"] == "推迟答辩"')
+    d.flow("decided", "repeat", "留级", 'result["outcome"] == "留级"')
     d.chain("defence", "grading", "record", "conclusion")
-    d.flow("conclusion", "repeat", "留级", 'result["outcome"] == "留级"')
-    d.flow("conclusion", "deferred", "推迟答辩", 'result["outcome"] == "推迟答辩"')
+    d.flow("conclusion", "repeat", "不及格", 'result["outcome"] == "留级"')
     d.flow("conclusion", "passed", "通过", default=True)
     d.chain("repeat", "repeated")
     return d

@@ -14,6 +14,12 @@ from xueji.models import ProcessDefinition, ProcessInstance, Station
 
 # start(definition, variables, *, station_id, student_id, business_key) -> the new instance
 StartProcess = Callable[..., ProcessInstance]
+# send(name, correlation, payload) -> None: delivers a message to the instances waiting for it
+SendMessage = Callable[[str, dict[str, Any], dict[str, Any]], None]
+
+
+def _cannot_send(name: str, correlation: dict[str, Any], payload: dict[str, Any]) -> None:
+    raise ServiceError(f"this step cannot send the message {name!r}")
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,9 @@ class StepContext:
     # Starts another process from inside this step (xueji.instances.flows.create_instance),
     # as one more link of the step's cascade, so that its depth limit holds.
     start: StartProcess
+    # Sends a message from inside this step (xueji.instances.flows), with the instance's scope,
+    # as one more link of the cascade; a message nobody waits for is kept in the history.
+    send: SendMessage = _cannot_send
 
     def instance(self) -> ProcessInstance:
         """The instance whose step this is (its row exists before its first step)."""
@@ -54,3 +63,7 @@ class StepContext:
         self, definition: ProcessDefinition, variables: dict[str, Any], **scope: Any
     ) -> ProcessInstance:
         return self.start(definition, variables, **scope)
+
+    def send_message(self, name: str, correlation: dict[str, Any], payload: dict[str, Any]) -> None:
+        """Deliver message `name` (e.g. 学生离校) to the instances waiting for it."""
+        self.send(name, correlation, payload)

@@ -80,6 +80,22 @@ def context_for(
         actor=actor,
         settings=runtime.settings,
         start=partial(_start_from_step, session, runtime, actor, cascade),
+        send=partial(_send_from_step, session, runtime, instance, actor, cascade),
+    )
+
+
+def _send_from_step(
+    session: Session,
+    runtime: Runtime,
+    sender: ProcessInstance,
+    actor: str,
+    cascade: Cascade,
+    name: str,
+    correlation: dict[str, Any],
+    payload: dict[str, Any],
+) -> None:
+    _deliver_thrown(
+        session, runtime, sender, ThrownMessage(name, payload), actor, cascade, correlation
     )
 
 
@@ -369,17 +385,21 @@ def _deliver_thrown(
     message: ThrownMessage,
     actor: str,
     cascade: Cascade,
+    correlation: dict[str, Any] | None = None,
 ) -> None:
-    """A message one instance throws, delivered in its step's transaction with its scope."""
+    """A message one instance throws (or a service of its step sends, with the correlation
+    it names), delivered in its step's transaction with the sender's scope."""
     name = message.name
     body = message.payload if isinstance(message.payload, dict) else {"value": message.payload}
+    if correlation is None:
+        correlation = corr.thrown_correlation(session, sender, name)
     try:
         result = send_message(
             session,
             runtime,
             corr.sender_principal(sender),
             name,
-            corr.thrown_correlation(session, sender, name),
+            correlation,
             body,
             check_roles=False,
             cascade=cascade.then(f"message {name} from {sender.definition.key}"),

@@ -97,6 +97,10 @@ class Student(Base):
     graduated_on: Mapped[date | None]  # BYRQ
     certificate_number: Mapped[str | None] = mapped_column(String(18), unique=True)  # ZSBH
     conclusion: Mapped[str | None] = mapped_column(String(10))  # BYJL 毕业 | 结业 | 肄业
+    # 缓验 (7): the season the student's graduation was deferred in, e.g. 2028春季, and why;
+    # cleared when the student graduates. The student is offered again in later seasons.
+    deferred_season: Mapped[str | None] = mapped_column(String(10))
+    deferral_reason: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime | None]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from xueji.definitions.repository import get_definition
 from xueji.errors import NotFound, ServiceError
@@ -55,6 +55,57 @@ def student_status(step: StepContext, data: dict[str, Any]) -> str:
         return student_in_step(step.session, instance.student_id).status
     except LookupError as exc:
         raise ServiceError(str(exc)) from None
+
+
+@service("student_record_query")
+def student_record_query(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
+    """学生学籍信息查询: the record as it is now, and where to read all of it (the records page
+    /students/{id} of the web UI, GET /api/v1/students/{id})."""
+    instance = step.instance()
+    try:
+        student = student_in_step(step.session, instance.student_id)
+    except LookupError as exc:
+        raise ServiceError(str(exc)) from None
+    return {
+        "student": student.id,
+        "name": student.name,
+        "student_number": student.student_number,
+        "status": student.status,
+        "level": student.level,
+        "major": student.major,
+        "intake_year": student.intake_year,
+        "expected_graduation": student.expected_graduation.isoformat()
+        if student.expected_graduation
+        else None,
+        "deferred_season": student.deferred_season,
+        "page": f"/students/{student.id}",
+        "api": f"/api/v1/students/{student.id}",
+    }
+
+
+@service("student_record_statistics")
+def student_record_statistics(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
+    """学生学籍数据统计: the student's station and intake counted by status, and where the full
+    statistics are (the web UI's /statistics, GET /api/v1/statistics/students)."""
+    instance = step.instance()
+    try:
+        student = student_in_step(step.session, instance.student_id)
+    except LookupError as exc:
+        raise ServiceError(str(exc)) from None
+    rows = step.session.execute(
+        select(Student.status, func.count())
+        .where(Student.station_id == student.station_id, Student.intake_year == student.intake_year)
+        .group_by(Student.status)
+        .order_by(Student.status)
+    ).all()
+    return {
+        "station": student.station.code,
+        "intake": student.intake_year,
+        "by_status": {status: count for status, count in rows},
+        "page": "/statistics",
+        "api": f"/api/v1/statistics/students?station={student.station.code}"
+        f"&intake={student.intake_year}&group_by=status",
+    }
 
 
 @service("start_daily_records")

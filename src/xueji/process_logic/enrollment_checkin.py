@@ -60,16 +60,49 @@ def _checkin_student(step: StepContext, session: Session) -> Student:
     return student_in_step(session, step.instance().student_id)
 
 
+UNLISTED_FIELDS = ("name", "gender", "id_number", "level", "major")
+
+
+class _Unlisted:
+    """A candidate who reports with an admission notice the station's admissions list does not
+    have (无录取信息): the data the station took from the notice and the ID card."""
+
+    def __init__(self, data: dict[str, Any], exam_number: str, station: Station) -> None:
+        missing = [CARD_FIELDS[f] for f in UNLISTED_FIELDS if not data.get(f)]
+        if missing:
+            raise ServiceError(
+                f"{station.name}的招生录取库中没有考生号 {exam_number}；无录取信息的考生请按"
+                f"录取通知书和身份证填写{'、'.join(missing)}"
+            )
+        self.exam_number = exam_number
+        self.name = data["name"].strip()
+        self.gender = data["gender"]
+        self.id_number = data["id_number"].strip().upper()
+        self.level = data["level"]
+        self.major = data["major"].strip()
+        self.intake_year = data["year"]
+        if problem := id_number_problem(self.id_number):
+            raise ServiceError(f"身份证号有误：{problem}")
+
+
 @service("open_checkin")
 def open_checkin(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
-    """Open the check-in of an admitted candidate of the station: the student record (在籍)
-    and the student's account (username = exam number, password = last 6 of the ID number)."""
+    """Open the check-in of a candidate of the station: the student record (在籍) and the
+    student's account (username = exam number, password = last 6 of the ID number). A
+    candidate the admissions list does not have (无录取信息) is checked in from the data the
+    station typed; the qualification check then cannot be 正确 until the provincial
+    admissions office has confirmed the admission."""
     session = step.session
     exam_number = data["exam_number"].strip()
     station = step.station()
-    admission = session.scalar(select(Admission).where(Admission.exam_number == exam_number))
-    if admission is None or admission.station_id != station.id:
+    found = session.scalar(select(Admission).where(Admission.exam_number == exam_number))
+    admission: Admission | _Unlisted
+    if found is not None and found.station_id != station.id:
         raise ServiceError(f"{station.name}的招生录取库中没有考生号 {exam_number}")
+    if found is None:
+        admission = _Unlisted(data, exam_number, station)
+    else:
+        admission = found
     if admission.intake_year != data["year"]:
         raise ServiceError(f"考生 {exam_number} 是 {admission.intake_year} 年录取的")
     existing = session.scalar(
@@ -122,7 +155,49 @@ def open_checkin(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
         "major": admission.major,
         "station": station.code,
         "intake_year": admission.intake_year,
+        "admitted": found is not None,
     }
+
+
+@service("confirm_admission_check")
+def confirm_admission_check(step: StepContext, data: dict[str, Any]) -> bool:
+    """正确 needs an admission row: without one (无录取信息) the station asks the admissions
+    office (有误). True when the candidate is on the list."""
+    student = _checkin_student(step, step.session)
+    listed = (
+        step.session.scalar(
+            select(Admission.id).where(Admission.exam_number == student.exam_number)
+        )
+        is not None
+    )
+    if data.get("outcome") == "correct" and not listed:
+        raise ServiceError("招生录取库中没有该考生（无录取信息），请选择有误，向当地招生部门查询")
+    return listed
+
+
+@service("record_confirmed_admission")
+def record_confirmed_admission(step: StepContext, data: dict[str, Any]) -> bool:
+    """当地省级招生部门审核 通过 for a candidate with no admission row: the office confirmed the
+    admission, so the row is added to the admissions list from the record (the check follows
+    again). Nothing changes for a candidate who is on the list. True when a row was added."""
+    session = step.session
+    student = _checkin_student(step, session)
+    if session.scalar(select(Admission.id).where(Admission.exam_number == student.exam_number)):
+        return False
+    session.add(
+        Admission(
+            exam_number=student.exam_number,
+            name=student.name,
+            gender=student.gender,
+            id_number=student.id_number,
+            level=student.level,
+            major=student.major,
+            station_id=student.station_id,
+            intake_year=student.intake_year,
+        )
+    )
+    session.flush()
+    return True
 
 
 @service("cancel_admission")

@@ -30,6 +30,7 @@ from xueji.models import (
 from xueji.process_logic.documents import store_document
 from xueji.process_logic.registry import service
 from xueji.students.grades import failed_course_names
+from xueji.students.graduation import defer_graduation, graduation_problem
 from xueji.students.records import next_number, set_status
 
 # National code of the college (学校代码); one college runs one xueji, so it is a constant.
@@ -49,13 +50,6 @@ REGISTER_COLUMNS = (
 
 def _ymd(day: date | None) -> str:
     return day.strftime("%Y%m%d") if day else ""
-
-
-def _season_window(year: int, season: str) -> tuple[date, date]:
-    """The days on which a graduate of the season is expected to leave."""
-    if season == "春季":
-        return date(year, 1, 1), date(year, 6, 30)
-    return date(year, 7, 1), date(year, 12, 31)
 
 
 def _students(session, ids: list[int]) -> list[Student]:
@@ -128,31 +122,25 @@ def _starting_station(step: StepContext, session, data: dict[str, Any]) -> int:
 
 @service("graduation_candidates")
 def graduation_candidates(step: StepContext, data: dict[str, Any]) -> list[int]:
-    """Ids of the station's registered students expected to graduate in the season."""
+    """Ids of the station's students who may graduate in the season (students.graduation):
+    those expected in it, and those due earlier who have not graduated (缓验 before)."""
     session = step.session
-    first, last = _season_window(int(data["year"]), data["season"])
-    return list(
-        session.scalars(
-            select(Student.id)
-            .where(
-                Student.station_id == _starting_station(step, session, data),
-                Student.status == "已注册",
-                Student.certificate_number.is_(None),
-                Student.expected_graduation.between(first, last),
-            )
-            .order_by(Student.student_number, Student.id)
+    year, season = int(data["year"]), data["season"]
+    registered = session.scalars(
+        select(Student)
+        .where(
+            Student.station_id == _starting_station(step, session, data),
+            Student.status == "已注册",
+            Student.certificate_number.is_(None),
         )
+        .order_by(Student.student_number, Student.id)
     )
+    return [s.id for s in registered if graduation_problem(s, year, season) is None]
 
 
-def _problem(student: Student) -> str | None:
-    if student.certificate_number:
-        return f"已有毕业证书编号 {student.certificate_number}"
-    if student.status != "已注册":
-        return f"学籍状态为{student.status}，不能毕业"
-    if not student.student_number:
-        return "缺少学号（XH）"
-    return None
+def _removed(data: dict[str, Any]) -> dict[int, str]:
+    """The students the station took off the list, with its reason for each."""
+    return {int(r["student"]): r["reason"] for r in data.get("removed") or []}
 
 
 @service("graduation_check")
@@ -160,16 +148,35 @@ def graduation_check(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """The automated checks of the station's list: each student's problem, if any."""
     session = step.session
     station_id = step.instance().station_id
+    year, season = int(data["year"]), data["season"]
+    removed = _removed(data)
+    still_listed = sorted(set(removed) & set(data["students"]))
+    if still_listed:
+        raise ServiceError(f"已移出名单的学生 {still_listed} 仍在名单中，请从名单中删除")
+    # the list as last checked, or else as the college proposed it (students.graduation)
+    previous = (data.get("check") or {}).get("students") or data.get("proposed") or []
+    unexplained = sorted(set(previous) - set(data["students"]) - set(removed))
+    if unexplained:
+        raise ServiceError(f"从名单中删除的学生 {unexplained} 须在“移出名单的学生”中注明原因")
     found = session.scalars(select(Student).where(Student.id.in_(data["students"])))
     rows = {s.id: s for s in found}
-    problems = []
+    problems, deferred_before = [], []
     for student_id in data["students"]:
         student = rows.get(student_id)
         if student is None or student.station_id != station_id:
             # another station's record is not shown, not even whether it exists
             problems.append({"student": student_id, "name": "", "problem": "不是本函授站的学生"})
-        elif problem := _problem(student):
+        elif problem := graduation_problem(student, year, season):
             problems.append({"student": student_id, "name": student.name, "problem": problem})
+        elif student.deferred_season:
+            deferred_before.append(
+                {
+                    "student": student_id,
+                    "name": student.name,
+                    "season": student.deferred_season,
+                    "reason": student.deferral_reason,
+                }
+            )
     mine = [rows[i] for i in data["students"] if i in rows and rows[i].station_id == station_id]
     upload = _store_xlsx(
         step,
@@ -179,7 +186,28 @@ def graduation_check(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
         REGISTER_COLUMNS,
         [_register_row(session, s) for s in mine],
     )
-    return {"count": len(data["students"]), "problems": problems, "upload": upload}
+    return {
+        "count": len(data["students"]),
+        "students": list(data["students"]),
+        "problems": problems,
+        "deferred_before": deferred_before,
+        "upload": upload,
+    }
+
+
+def _defer(
+    step: StepContext, data: dict[str, Any], student: Student, stage: str, reason: str
+) -> dict[str, Any]:
+    return defer_graduation(
+        step.session,
+        student,
+        year=int(data["year"]),
+        season=data["season"],
+        stage=stage,
+        reason=reason,
+        actor=step.actor,
+        instance_id=step.instance_id,
+    )
 
 
 @service("graduation_stamp_roster")
@@ -226,10 +254,26 @@ def graduation_confirm_review(step: StepContext, data: dict[str, Any], stage: st
 
 @service("graduation_register_list")
 def graduation_register_list(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
-    """毕业生学历电子注册名单: the reviewed students not deferred, as XLSX, and the deferrals."""
+    """毕业生学历电子注册名单: the reviewed students not deferred, as XLSX, and the deferrals,
+    each written on the record (缓验, with the season and reason). A student the station took
+    off the list who could have graduated this season is deferred too; one who could not
+    (not registered, due later) is only off the list."""
     session = step.session
+    year, season = int(data["year"]), data["season"]
     reviews = {r["student"]: r for r in data.get("reviews") or [] if r}
-    graduates, deferrals = [], []
+    graduates: list[int] = []
+    deferrals: list[dict[str, Any]] = []
+    station_id = step.instance().station_id
+    removed = []
+    for student_id, reason in _removed(data).items():
+        student = session.get(Student, student_id)
+        if student is None or student.station_id != station_id:
+            continue
+        due = graduation_problem(student, year, season) is None
+        removed.append({"student": student_id, "reason": reason, "deferred": due})
+        if due:
+            _defer(step, data, student, "函授站自行校验", reason)
+            deferrals.append({"student": student_id, "stage": "函授站自行校验", "reason": reason})
     for student_id in data["students"]:
         review = reviews.get(student_id)
         if review is None:  # the student's review ended without a result (terminated)
@@ -240,6 +284,10 @@ def graduation_register_list(step: StepContext, data: dict[str, Any]) -> dict[st
             )
         else:
             graduates.append(student_id)
+    for deferral in deferrals:
+        if deferral["stage"] != "函授站自行校验":
+            [student] = _students(session, [deferral["student"]])
+            _defer(step, data, student, deferral["stage"], deferral["reason"])
     upload = _store_xlsx(
         step,
         session,
@@ -248,7 +296,7 @@ def graduation_register_list(step: StepContext, data: dict[str, Any]) -> dict[st
         REGISTER_COLUMNS,
         [_register_row(session, s) for s in _students(session, graduates)],
     )
-    return {"upload": upload, "graduates": graduates, "deferrals": deferrals}
+    return {"upload": upload, "graduates": graduates, "deferrals": deferrals, "removed": removed}
 
 
 @service("graduation_province_deferral")
@@ -259,6 +307,8 @@ def graduation_province_deferral(step: StepContext, data: dict[str, Any]) -> dic
     unknown = sorted(set(reasons) - set(register["graduates"]))
     if unknown:
         raise ServiceError(f"学生 {unknown} 不在毕业生学历电子注册名单中")
+    for student in _students(step.session, sorted(reasons)):
+        _defer(step, data, student, "省教育厅审核", reasons[student.id])
     return {
         **register,
         "graduates": [s for s in register["graduates"] if s not in reasons],
@@ -297,6 +347,7 @@ def graduation_graduate(step: StepContext, data: dict[str, Any]) -> dict[str, An
             continue
         student.graduated_on = graduated_on
         student.conclusion = "毕业"
+        student.deferred_season = student.deferral_reason = None
         student.certificate_number = certificate_number(session, graduated_on.year, student.level)
         set_status(
             session,
@@ -310,6 +361,13 @@ def graduation_graduate(step: StepContext, data: dict[str, Any]) -> dict[str, An
         )
         graduated.append({"student": student.id, "certificate_number": student.certificate_number})
     session.flush()
+    # 学生离校: 3 在校生日常学籍管理 archives the status card of each graduate.
+    for item in graduated:
+        step.send_message(
+            "学生离校",
+            {"student": item["student"]},
+            {"reason": "毕业", "left_on": graduated_on.isoformat()},
+        )
     return {"graduated_on": graduated_on.isoformat(), "students": graduated, "skipped": skipped}
 
 

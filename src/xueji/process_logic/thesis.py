@@ -85,8 +85,8 @@ def thesis_record_result(step: StepContext, data: dict[str, Any], eligible: bool
     given = data.get("student")
     assignment: dict[str, Any] = given if isinstance(given, dict) else {}
     passed = eligible and data.get("outcome") == "passed"
-    if not eligible:
-        outcome = data["arrangement"]
+    if not eligible:  # the college decides, on the station's report
+        outcome = data["decision"]
     else:
         outcome = "通过" if passed else "留级"
     row = session.scalar(

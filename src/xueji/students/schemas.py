@@ -98,6 +98,10 @@ class StudentDetail(StudentItem):
     graduated_on: date | None = Field(description="毕业日期 BYRQ")
     certificate_number: str | None = Field(description="毕（结）业证书编号 ZSBH")
     conclusion: str | None = Field(description="毕结业结论 BYJL")
+    deferred_season: str | None = Field(
+        description="缓验: the graduation season the student was deferred in (e.g. 2028春季)"
+    )
+    deferral_reason: str | None = Field(description="缓验原因")
     created_at: datetime
     updated_at: datetime | None
     status_history: list[StatusChangeOut]

@@ -129,6 +129,8 @@ def student_detail(session: Session, principal: Principal, student: Student) -> 
         graduated_on=student.graduated_on,
         certificate_number=student.certificate_number,
         conclusion=student.conclusion,
+        deferred_season=student.deferred_season,
+        deferral_reason=student.deferral_reason,
         created_at=student.created_at,
         updated_at=student.updated_at,
         status_history=[_status_change(principal, student, c) for c in history],

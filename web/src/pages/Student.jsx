@@ -15,6 +15,7 @@ const FIELDS = [
   ['status', '学籍状态', 'Status'], ['photo_status', '图像采集', 'Photo'],
   ['expected_graduation', '预计毕业日期', 'Expected graduation'], ['graduated_on', '毕业日期', 'Graduated'],
   ['certificate_number', '证书编号', 'Certificate no.'], ['conclusion', '毕结业结论', 'Conclusion'],
+  ['deferred_season', '缓验季别', 'Deferred (season)'], ['deferral_reason', '缓验原因', 'Deferral reason'],
   ['phone', '联系电话', 'Phone'], ['address', '通讯地址', 'Address'], ['work_unit', '工作单位', 'Work unit'],
   ['remarks', '备注', 'Remarks'],
 ];
