@@ -109,7 +109,9 @@ def figures(output: str) -> list[str]:
             if line.startswith("=") or line.startswith("SKIPPED") or line.startswith("PASSED"):
                 break
             shown.append(line)
-    shown.append(next((ln.strip("= ") for ln in reversed(lines) if " passed" in ln), "?"))
+    closing = next((ln.strip("= ") for ln in reversed(lines) if " passed" in ln), "?")
+    if closing not in shown:  # pytest -q prints it without the "=" that ends the section
+        shown.append(closing)
     return shown
 
 
