@@ -1,17 +1,21 @@
-"""Demo data of api.md: two stations, one account per role, five students with full records,
-their majors and classes, a few courses, and admitted candidates (招生录取库) who have not
-checked in yet. Seeded once.
+"""Demo data of api.md: two stations, one account per role, the five students api.md names
+(all 在籍) and three more (已注册), with full records, their majors and classes, a few
+courses, and admitted candidates (招生录取库) who have not checked in yet. Seeded once.
 
 The records are chosen so that every process can be run from here to each of its ends, as
 the demo users (tests/processes/test_demo_cases.py does it):
 
-- 张伟 (stu1001, S01) and 刘洋 (stu2001, S02) are 已注册 专科 students of 2025 expected to
-  graduate in January 2028 (春季 2028); 王芳 (stu1002, S01) is an 本科 student of 2023
-  expected in July 2028 (秋季 2028). 张伟's grades are all passed and his photo is checked
-  (已校对): he graduates in 7. 刘洋 failed 护理学基础 (成绩审核 defers him, 缓验); 王芳's
-  photo is collected but not checked yet (照片审核 defers her until 6 has run).
-- 李娜 (stu1003, S01) and 陈静 (stu2002, S02) are 在籍 students of the 2026 intake, each with
-  their admission row, so that 2 registers them.
+- api.md's students are 在籍 (admitted and checked in, not yet electronically registered: no
+  学号), each with their admission row, so that 2 registers them: 张伟 (stu1001), 王芳
+  (stu1002) and 刘洋 (stu2001, S02) of the 2025 intake, 李娜 (stu1003, 专升本) and 陈静
+  (stu2002, S02) of the 2026 intake.
+- The extra accounts (an extension of api.md, password "demo" too) are 已注册 with 学号, so
+  that 7 and the processes after registration can run: 杨帆 (stu1004, S01) and 马超 (stu2003,
+  S02) are 专科 students of 2025 expected to graduate in January 2028 (春季 2028); 黄晓燕
+  (stu1005, S01) is an 本科 student of 2023 expected in July 2028 (秋季 2028). 杨帆's grades
+  are all passed and his photo is checked (已校对): he graduates in 7. 马超 failed 护理学基础
+  (成绩审核 defers him, 缓验); 黄晓燕's photo is collected but not checked yet (照片审核 defers
+  her until 6 has run).
 - The 2027 intake's admissions (ADMISSIONS) have not checked in (1); UNLISTED is a candidate
   who turns up at S01 with no admission row (1's 无录取信息 branch).
 """
@@ -96,10 +100,10 @@ class DemoStudent(NamedTuple):
 
 # Official results of the demo students (course code, term, passed, score).
 GRADES = {
-    "stu1001": [("GG001", "2025-春", True, 78), ("GG002", "2025-秋", True, 85),
+    "stu1004": [("GG001", "2025-春", True, 78), ("GG002", "2025-秋", True, 85),
                 ("ZY101", "2026-春", True, 72)],
-    "stu1002": [("GG001", "2024-春", True, 81), ("ZY201", "2025-秋", True, 88)],
-    "stu2001": [("GG001", "2025-春", True, 66), ("ZY401", "2026-春", False, 42)],
+    "stu1005": [("GG001", "2024-春", True, 81), ("ZY201", "2025-秋", True, 88)],
+    "stu2003": [("GG001", "2025-春", True, 66), ("ZY401", "2026-春", False, 42)],
 }  # fmt: skip
 
 
@@ -108,13 +112,11 @@ STUDENTS = [
         "stu1001", "张伟", "男", "41010219980315123", "专科", "会计", 2025, "S01",
         "25410102110001", "汉族", "共青团员",
         "河南省郑州市中原区建设西路12号", "13803710001", "郑州市中原区财政局",
-        status="已注册", photo_status="已校对",
     ),
     DemoStudent(
-        "stu1002", "王芳", "女", "41010519990721234", "本科", "汉语言文学", 2023, "S01",
-        "23410105110002", "汉族", "群众",
+        "stu1002", "王芳", "女", "41010519990721234", "本科", "汉语言文学", 2025, "S01",
+        "25410105110002", "汉族", "群众",
         "河南省郑州市金水区花园路88号", "13803710002", "郑州市金水区文化路小学",
-        status="已注册", photo_status="已采集",
     ),
     DemoStudent(
         "stu1003", "李娜", "女", "41010319970102346", "专升本", "计算机科学与技术", 2026, "S01",
@@ -126,12 +128,30 @@ STUDENTS = [
         "stu2001", "刘洋", "男", "41030219981111457", "专科", "护理", 2025, "S02",
         "25410302110001", "汉族", "群众",
         "河南省洛阳市老城区中州东路21号", "13703790001", "洛阳市中心医院",
-        status="已注册", photo_status="已校对",
     ),
     DemoStudent(
         "stu2002", "陈静", "女", "41030319960808568", "本科", "工商管理", 2026, "S02",
         "26410303110002", "汉族", "共青团员",
         "河南省洛阳市西工区凯旋路36号", "13703790002", "洛阳轴承集团有限公司",
+    ),
+    # Beyond api.md's five: registered students of the 2028 graduation seasons.
+    DemoStudent(
+        "stu1004", "杨帆", "男", "41010419970823135", "专科", "会计", 2025, "S01",
+        "25410104110004", "汉族", "共青团员",
+        "河南省郑州市管城区紫荆山路56号", "13803710004", "郑州市管城区税务局",
+        status="已注册", photo_status="已校对",
+    ),
+    DemoStudent(
+        "stu1005", "黄晓燕", "女", "41010519980412246", "本科", "汉语言文学", 2023, "S01",
+        "23410105110005", "汉族", "群众",
+        "河南省郑州市金水区经三路19号", "13803710005", "郑州市金水区纬五路小学",
+        status="已注册", photo_status="已采集",
+    ),
+    DemoStudent(
+        "stu2003", "马超", "男", "41030219990305137", "专科", "护理", 2025, "S02",
+        "25410302110003", "回族", "群众",
+        "河南省洛阳市老城区西大街45号", "13703790003", "洛阳市第一人民医院",
+        status="已注册", photo_status="已校对",
     ),
 ]  # fmt: skip
 

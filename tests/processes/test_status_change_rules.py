@@ -111,7 +111,7 @@ def test_each_end_event_is_reached(client, db, processes, end, term, drive):
         ("element_completed", end)
     ]
     status = record(db, student_id(client, "stu1001"))[0].status
-    assert status == ("退学" if end == "done" else "已注册")
+    assert status == ("退学" if end == "done" else "在籍")
 
 
 def test_a_missed_deadline_reaches_the_reminder_end(client, db, processes):
@@ -137,13 +137,13 @@ def test_a_future_effective_date_keeps_the_old_status_until_its_timer_fires(
     instance = apply(client, kind="休学", effective_term=FUTURE_TERM)
     done = approve_all(client, instance)
     assert done["instance"]["state"] == "running"
-    assert record(db, sid)[0].status == "已注册"
+    assert record(db, sid)[0].status == "在籍"
     timer = pending_effective_timer(db, instance["id"])
     year, season = FUTURE_TERM.split("-")
     starts = datetime(int(year), 3 if season == "春" else 9, 1, tzinfo=BEIJING)
     assert timer.due_at.astimezone(BEIJING) == starts
     run_once(db, timer.due_at - timedelta(hours=1))
-    assert record(db, sid)[0].status == "已注册"
+    assert record(db, sid)[0].status == "在籍"
     assert run_once(db, timer.due_at + timedelta(minutes=1)).fired >= 1
     student, changes = record(db, sid)
     assert student.status == "休学"
@@ -178,7 +178,7 @@ def test_suspension_while_suspended_is_refused(client, db, processes):
 
 def test_resumption_while_not_suspended_is_refused(client, db, processes):
     message = refused(client, "stu1001", "not_suspended", kind="复学")
-    assert message == "张伟的学籍状态为已注册，未休学，不能申请复学"
+    assert message == "张伟的学籍状态为在籍，未休学，不能申请复学"
     assert tasks_of(client, "stu1001") == []
 
 
@@ -233,7 +233,7 @@ def test_the_registrar_sees_before_and_after_before_confirming(client, db, proce
     detail = client.get(f"/api/v1/tasks/{task['id']}", headers=auth(client, "registrar")).json()
     year, season = FUTURE_TERM.split("-")
     assert detail["data"]["change_preview"] == [
-        {"field": "学籍状态", "before": "已注册", "after": "已注册"},
+        {"field": "学籍状态", "before": "在籍", "after": "在籍"},
         {"field": "专业", "before": "会计", "after": "护理"},
         {
             "field": "生效日期",

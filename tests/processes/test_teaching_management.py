@@ -186,7 +186,7 @@ def _term_with_new_threshold(client, db):
     # 2 of 4 failed: 学期补考 under 2/3 (留级 under 1/2); 3 of 4 still 留级
     [makeup] = tasks_of(client, "station1")
     assert (makeup["name"], makeup["student"]) == ("学期补考", s1)
-    assert status_rows(db, s1)[0].status == "已注册"
+    assert status_rows(db, s1)[0].status == "在籍"
     assert status_rows(db, s2)[0].status == "留级"
 
 

@@ -8,11 +8,10 @@ import dataclasses
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 
 from tests.helpers import ROOT, auth, complete, history_kinds, student_id, tasks_of
 from xueji import clock
-from xueji.db.session import session_scope
 from xueji.deadlines import BEIJING
 from xueji.models import Grade, ProcessInstance, Student, Timer, User
 from xueji.scheduler.worker import run_once
@@ -37,17 +36,17 @@ def deploy_as_served(db) -> None:
 
 @pytest.fixture
 def processes(db):
-    # The scenarios count the courses of this process alone: their students start with no
-    # grades (the demo's earlier grades would change the 毕业清考 counts, over all courses),
-    # and as the demo's 在籍 students of a running term.
-    with session_scope(db.db.writer) as session:
-        ids = list(
-            session.scalars(
-                select(Student.id).join(Student.user).where(User.username.in_(STUDENTS))
-            )
+    # The scenarios count the courses of this process alone: their students are api.md's 在籍
+    # students of a running term, with no earlier grades (the demo's earlier grades, of its
+    # registered stu1004/stu1005, would change the 毕业清考 counts, over all courses).
+    with db.db.reader() as session:
+        students = list(
+            session.scalars(select(Student).join(Student.user).where(User.username.in_(STUDENTS)))
         )
-        session.execute(delete(Grade).where(Grade.student_id.in_(ids)))
-        session.execute(update(Student).where(Student.id.in_(ids)).values(status="在籍"))
+        assert len(students) == len(STUDENTS)
+        assert {s.status for s in students} == {"在籍"}
+        ids = [s.id for s in students]
+        assert session.scalar(select(Grade.id).where(Grade.student_id.in_(ids))) is None
     deploy_as_served(db)
 
 

@@ -100,7 +100,7 @@ def records(db, sid):
 
 
 def test_eligible_students_pass_and_the_results_are_reported(client, db, processes):
-    parent, ids = start(client, "stu1001", "stu1002")
+    parent, ids = start(client, "stu1004", "stu1005")
     plan = only_task(client, "station1")
     assert plan["name"] == "按照教学计划、毕业设计管理规程制定毕业设计（论文）工作计划"
     # 毕业设计（论文）开始前三周上报学院
@@ -111,7 +111,7 @@ def test_eligible_students_pass_and_the_results_are_reported(client, db, process
     assert len(detail["children"]) == 2 and detail["active_tasks"] == []
     # The advisor of station S01 guides; another station sees nothing.
     assert {t["student"] for t in tasks_of(client, "advisor1")} == set(ids)
-    assert tasks_of(client, "station2") == [] and tasks_of(client, "stu1001") == []
+    assert tasks_of(client, "station2") == [] and tasks_of(client, "stu1004") == []
 
     defend(client, ids[0], {"outcome": "passed", "grade": "优秀", "excellent": True})
     defend(client, ids[1], {"outcome": "passed", "grade": "及格"})
@@ -156,7 +156,7 @@ def test_eligible_students_pass_and_the_results_are_reported(client, db, process
 def test_student_not_admitted_to_the_defence_is_deferred_or_repeats(
     client, db, processes, arrangement
 ):
-    parent, [sid] = start(client, "stu1001")
+    parent, [sid] = start(client, "stu1004")
     assign(client, [sid])
     complete(client, "advisor1", only_task(client, "advisor1"), GUIDANCE)
     review = only_task(client, "station1")
@@ -202,7 +202,7 @@ def test_student_not_admitted_to_the_defence_is_deferred_or_repeats(
 
 
 def test_failed_defence_means_repeating_the_year(client, db, processes):
-    parent, [sid] = start(client, "stu1002")
+    parent, [sid] = start(client, "stu1005")
     assign(client, [sid])
     failed = {"outcome": "failed", "grade": "不及格"}
     complete(client, "advisor1", only_task(client, "advisor1"), GUIDANCE)
@@ -229,14 +229,14 @@ def test_roster_and_advisors_must_belong_to_the_station(client, db, processes):
             "variables": {
                 "year": 2027,
                 "start_date": "2027-03-01",
-                "students": [student_id(client, "stu1001"), student_id(client, "stu2001")],
+                "students": [student_id(client, "stu1004"), student_id(client, "stu2001")],
             }
         },
         headers=auth(client, "station1"),
     )
     assert response.status_code == 422, response.text
     assert [p["field"] for p in response.json()["detail"]] == ["students.1"]
-    _, ids = start(client, "stu1001")
+    _, ids = start(client, "stu1004")
     complete(client, "station1", tasks_of(client, "station1")[-1], PLAN)
     [task] = [t for t in tasks_of(client, "station1") if t["name"].startswith("下达")]
     wrong = [{"student": ids[0], "group": "一", "advisor": "station1", "title": "题目"}]

@@ -15,7 +15,10 @@ from xueji.models import Admission, Course, Grade, Major, Station, Student, Thes
 from xueji.students.id_numbers import birth_date, id_number_problem
 from xueji.students.records import set_status
 
-ALL = ["张伟", "王芳", "李娜", "刘洋", "陈静"]
+S01 = ["张伟", "王芳", "李娜", "杨帆", "黄晓燕"]
+S02 = ["刘洋", "陈静", "马超"]
+# in the order seeded: api.md's five (在籍), then the extra ones (已注册)
+ALL = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "黄晓燕", "马超"]
 
 
 def names(client, username, **params):
@@ -33,17 +36,20 @@ def record(client, username, sid, expect=200):
 def test_registrar_sees_every_station(client):
     body = client.get("/api/v1/students", headers=auth(client, "registrar")).json()
     assert [i["name"] for i in body["items"]] == ALL
-    assert (body["total"], body["page"], body["per_page"]) == (5, 1, 50)
+    assert (body["total"], body["page"], body["per_page"]) == (8, 1, 50)
     first = body["items"][0]
-    assert first["station"] == "S01" and first["status"] == "已注册"
-    assert first["photo_status"] == "已校对" and first["student_number"] == "202500110001"
+    assert first["station"] == "S01" and first["status"] == "在籍"
+    assert first["photo_status"] == "未采集" and first["student_number"] is None
     assert first["level"] == "专科" and first["major"] == "会计" and first["intake_year"] == 2025
+    registered = body["items"][5]
+    assert (registered["name"], registered["status"]) == ("杨帆", "已注册")
+    assert registered["photo_status"] == "已校对" and registered["student_number"] == "202500110001"
 
 
 def test_station_user_never_sees_other_station_students(client):
-    assert names(client, "station1") == ["张伟", "王芳", "李娜"]
-    assert names(client, "advisor1") == ["张伟", "王芳", "李娜"]
-    assert names(client, "station2") == ["刘洋", "陈静"]
+    assert names(client, "station1") == S01
+    assert names(client, "advisor1") == S01
+    assert names(client, "station2") == S02
     assert names(client, "station1", station="S02") == []
     assert names(client, "station1", q="刘洋") == []
     record(client, "station1", student_id(client, "stu2001"), expect=404)
@@ -75,13 +81,13 @@ def test_id_numbers_are_whole_only_for_records_staff_and_the_student(client):
 
 
 def test_filters(client):
-    assert names(client, "registrar", station="S02") == ["刘洋", "陈静"]
+    assert names(client, "registrar", station="S02") == S02
     assert names(client, "registrar", level="专升本") == ["李娜"]
-    assert names(client, "registrar", major="护理") == ["刘洋"]
+    assert names(client, "registrar", major="护理") == ["刘洋", "马超"]
     assert names(client, "registrar", intake=2026) == ["李娜", "陈静"]
     assert names(client, "registrar", intake=2026, station="S01") == ["李娜"]
-    assert names(client, "registrar", status="在籍") == ["李娜", "陈静"]
-    assert names(client, "registrar", status="已注册") == ["张伟", "王芳", "刘洋"]
+    assert names(client, "registrar", status="在籍") == ALL[:5]
+    assert names(client, "registrar", status="已注册") == ["杨帆", "黄晓燕", "马超"]
     assert names(client, "registrar", status="毕业") == []
     assert names(client, "registrar", station="S99") == []
 
@@ -104,9 +110,9 @@ def test_search_by_name_id_number_and_student_number(db, client):
 
 def test_paging(client):
     headers = auth(client, "registrar")
-    page = client.get("/api/v1/students", params={"per_page": 2, "page": 3}, headers=headers)
-    assert [i["name"] for i in page.json()["items"]] == ["陈静"]
-    assert page.json()["total"] == 5
+    page = client.get("/api/v1/students", params={"per_page": 3, "page": 3}, headers=headers)
+    assert [i["name"] for i in page.json()["items"]] == ["黄晓燕", "马超"]
+    assert page.json()["total"] == 8
     too_many = client.get("/api/v1/students", params={"per_page": 500}, headers=headers)
     assert too_many.status_code == 422
 
@@ -176,7 +182,7 @@ def test_record_shows_status_history_grades_theses_and_instances(db, client):
         assert body["status"] == "休学"
         [change] = body["status_history"]
         assert (change["from_status"], change["to_status"], change["kind"]) == (
-            "已注册",
+            "在籍",
             "休学",
             "休学",
         )
