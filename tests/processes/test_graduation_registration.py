@@ -186,8 +186,8 @@ def records(db, *ids):
 def test_a_season_graduates_the_passed_and_defers_by_grades_photo_and_province(
     client, db, processes
 ):
-    ids = {u: student_id(client, u) for u in ("stu1001", "stu1002", "stu1003")}
-    make_ready(db, ids["stu1001"], "S0125001")  # 专科: passes
+    ids = {u: student_id(client, u) for u in ("stu1004", "stu1002", "stu1003")}
+    make_ready(db, ids["stu1004"], "S0125001")  # 专科: passes
     make_ready(db, ids["stu1002"], "S0125002")  # 本科: a failed course → 成绩审核 缓验
     make_ready(db, ids["stu1003"], "S0126003")  # 专升本: passes (level code 05)
     photo = new_student(db, "赵照", "专科", "41010219980101001", "S0125004", photo="未校对")
@@ -195,8 +195,8 @@ def test_a_season_graduates_the_passed_and_defers_by_grades_photo_and_province(
     failed = add_grades(db, ids["stu1002"], "高等数学", ("2026-秋", 0, False))
     add_grades(db, ids["stu1002"], "大学语文", ("2026-春", 0, True))
     # failed, then passed at the makeup: not a failed course
-    add_grades(db, ids["stu1001"], "经济学", ("2026-春", 0, False), ("2026-秋", 1, True))
-    students = [ids["stu1001"], ids["stu1002"], ids["stu1003"], photo, province]
+    add_grades(db, ids["stu1004"], "经济学", ("2026-春", 0, False), ("2026-秋", 1, True))
+    students = [ids["stu1004"], ids["stu1002"], ids["stu1003"], photo, province]
 
     instance = start(client)
     enter = only_task(client, "station1")
@@ -216,11 +216,11 @@ def test_a_season_graduates_the_passed_and_defers_by_grades_photo_and_province(
     refused = review(client, "grades", ids["stu1002"], {"outcome": "approved"}, expect=422)
     assert "按缓验规则该生成绩审核未通过" in refused["detail"]["message"]
     review(client, "grades", ids["stu1002"], {"outcome": "rejected", "reason": "高等数学不及格"})
-    for sid in (ids["stu1001"], ids["stu1003"], photo, province):
+    for sid in (ids["stu1004"], ids["stu1003"], photo, province):
         review(client, "grades", sid, {"outcome": "approved"})
     review(client, "registrar", photo, {"outcome": "approved"}, expect=422)
     review(client, "registrar", photo, {"outcome": "rejected", "reason": "照片未校对"})
-    for sid in (ids["stu1001"], ids["stu1003"]):
+    for sid in (ids["stu1004"], ids["stu1003"]):
         review(client, "registrar", sid, {"outcome": "approved"})
     assert [t["name"] for t in tasks_of(client, "registrar")] == ["照片审核"]  # still one left
     review(client, "registrar", province, {"outcome": "approved"})
@@ -233,7 +233,7 @@ def test_a_season_graduates_the_passed_and_defers_by_grades_photo_and_province(
         "reason": "高等数学不及格",
     }
     assert reviews[3]["stage"] == "照片审核" and reviews[0] == {
-        "student": ids["stu1001"],
+        "student": ids["stu1004"],
         "deferred": False,
     }
     # the deferred student and the station see why
@@ -251,7 +251,7 @@ def test_a_season_graduates_the_passed_and_defers_by_grades_photo_and_province(
     assert done["instance"]["state"] == "completed"
 
     final = variables(client, instance["id"])["variables"]
-    assert final["register"]["graduates"] == [ids["stu1001"], ids["stu1003"]]
+    assert final["register"]["graduates"] == [ids["stu1004"], ids["stu1003"]]
     assert [d["stage"] for d in final["register"]["deferrals"]] == [
         "成绩审核",
         "照片审核",
@@ -281,7 +281,7 @@ def test_a_season_graduates_the_passed_and_defers_by_grades_photo_and_province(
             select(Upload.file_name).where(Upload.instance_id == instance["id"])
         ).all()
     graduations = [c for c in changes if c.kind == "毕业"]
-    assert sorted(c.student_id for c in graduations) == sorted([ids["stu1001"], ids["stu1003"]])
+    assert sorted(c.student_id for c in graduations) == sorted([ids["stu1004"], ids["stu1003"]])
     assert {(c.from_status, c.to_status) for c in graduations} == {("已注册", "毕业")}
     # 缓验 is kept on the record: the season and the reason, and a dated history row
     deferrals = {
@@ -314,7 +314,7 @@ def pass_reviews(client, *ids):
 
 def test_wrong_data_goes_back_to_the_station_to_supplement(client, db, processes):
     ready, not_registered, other_station = (
-        student_id(client, u) for u in ("stu1001", "stu1002", "stu2001")
+        student_id(client, u) for u in ("stu1004", "stu1002", "stu2001")
     )
     make_ready(db, ready, "S0125001")
     make_ready(db, other_station, "S0225001")
@@ -336,7 +336,7 @@ def test_wrong_data_goes_back_to_the_station_to_supplement(client, db, processes
         {
             "student": not_registered,
             "name": "王芳",
-            "problem": "预计毕业日期为 2028-07-01，不能在2028年春季毕业",
+            "problem": "学籍状态为在籍，不能毕业",
         },
     ]
     complete(client, "station1", check, {"outcome": "wrong"}, expect=422)  # reason required
@@ -346,7 +346,7 @@ def test_wrong_data_goes_back_to_the_station_to_supplement(client, db, processes
     assert supplement["name"] == "补充学籍电子注册信息"
     # a student taken off the list needs a reason, and must not stay on it
     complete(client, "station1", supplement, {"students": [ready]}, expect=422)
-    both = [{"student": not_registered, "reason": "秋季毕业"}]
+    both = [{"student": not_registered, "reason": "尚未电子注册"}]
     complete(
         client,
         "station1",
@@ -383,7 +383,8 @@ def test_wrong_data_goes_back_to_the_station_to_supplement(client, db, processes
 def test_certificate_numbers_continue_through_the_year_and_are_never_reassigned(
     client, db, processes
 ):
-    first, second = student_id(client, "stu1001"), student_id(client, "stu1002")
+    # the demo's 2028 春季 and 秋季 graduates
+    first, second = student_id(client, "stu1004"), student_id(client, "stu1005")
     make_ready(db, first, "S0125001")
     make_ready(db, second, "S0125002", graduation=date(2028, 7, 1))
     leaving = new_student(db, "孙休", "专科", "41010219980101003", "S0125006")
@@ -407,9 +408,9 @@ def test_certificate_numbers_continue_through_the_year_and_are_never_reassigned(
     complete(client, "station1", enter, {"students": [second, first]})
     check = only_task(client, "station1")
     assert task_data(client, "station1", check)["check"]["problems"] == [
-        {"student": first, "name": "张伟", "problem": f"已有毕业证书编号 {number}"}
+        {"student": first, "name": "杨帆", "problem": f"已有毕业证书编号 {number}"}
     ]
-    complete(client, "station1", check, {"outcome": "wrong", "reason": "张伟已毕业"})
+    complete(client, "station1", check, {"outcome": "wrong", "reason": "杨帆已毕业"})
     removed = [{"student": first, "reason": "已毕业"}]
     supplement = only_task(client, "station1")
     complete(client, "station1", supplement, {"students": [second], "removed": removed})
@@ -455,7 +456,7 @@ def test_certificate_numbers_continue_through_the_year_and_are_never_reassigned(
 
 
 def test_a_new_version_of_the_deferral_rules_applies_to_new_instances(client, db, processes):
-    sid = student_id(client, "stu1001")
+    sid = student_id(client, "stu1004")
     make_ready(db, sid, "S0125001")
     add_grades(db, sid, "高等数学", ("2026-秋", 0, False))
     start(client)
@@ -477,9 +478,9 @@ def test_a_new_version_of_the_deferral_rules_applies_to_new_instances(client, db
     deployed = [(d["key"], d["version"]) for d in response.json()["definitions"]]
     assert ("graduation_deferral", 2) in deployed
     start(client, season="秋季")
-    # 王芳 (demo, due in July 2028) is proposed too; the station reports her next time
-    wang = student_id(client, "stu1002")
-    report_and_print(client, [sid], date(2028, 4, 25), removed=[(wang, "下次上报")])
+    # 黄晓燕 (demo, due in July 2028) is proposed too; the station reports her next time
+    huang = student_id(client, "stu1005")
+    report_and_print(client, [sid], date(2028, 4, 25), removed=[(huang, "下次上报")])
     newer = [t for t in tasks_of(client, "grades") if t["id"] != task["id"]]
     assert len(newer) == 1
     seen = task_data(client, "grades", newer[0])

@@ -24,6 +24,7 @@ from xueji.models import Major, Student, Timer, Upload
 from xueji.scheduler.worker import run_once
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+EXTRA = ("stu1004", "stu1005", "stu2003")  # the demo's registered students beyond api.md's
 ARRANGED = {"collection_date": "2027-05-20", "collection_place": "郑州函授站多媒体教室"}
 
 
@@ -33,6 +34,7 @@ def cohort(client, db):
     none, and its 2-year major entered in 2026 ends in 2028 too."""
     deploy_processes(client, "photo_collection", "photo_verification")
     ids = {name: student_id(client, name) for name in ("stu1001", "stu1002", "stu1003", "stu2001")}
+    extra = [student_id(client, u) for u in EXTRA]
     with db.db.writer() as session:
         major = Major(code="080999", name="软件工程", level="专升本", years="2")
         session.add(major)
@@ -45,6 +47,12 @@ def cohort(client, db):
             )
         # the demo's 学号 and photo statuses aside: numberless students are listed by id
         session.execute(update(Student).values(student_number=None, photo_status="未采集"))
+        # and its registered 2028 graduates (stu1004, stu1005, stu2003) out of this cohort
+        session.execute(
+            update(Student)
+            .where(Student.id.in_(extra))
+            .values(expected_graduation=date(2032, 7, 1))
+        )
         session.execute(
             update(Student)
             .where(Student.id == ids["stu1003"])
