@@ -368,37 +368,37 @@ def _graduation_finish(client, rejected=()) -> None:
 
 
 def graduation_spring_s01(client, db) -> dict[str, str]:
-    """S01, 2028 春季: 张伟 (passed, photo checked) graduates."""
-    [zhang] = ids(client, "stu1001")
-    instance = _graduation_to_reviews(client, "station1", 2028, "春季", [zhang])
-    _review(client, "grades", "成绩审核", zhang, approve=True)
-    _review(client, "registrar", "照片审核", zhang, approve=True)
+    """S01, 2028 春季: 杨帆 (passed, photo checked) graduates."""
+    [yang] = ids(client, "stu1004")
+    instance = _graduation_to_reviews(client, "station1", 2028, "春季", [yang])
+    _review(client, "grades", "成绩审核", yang, approve=True)
+    _review(client, "registrar", "照片审核", yang, approve=True)
     _graduation_finish(client)
     assert detail(client, instance["id"])["state"] == "completed"
-    return {"done": instance["id"], "reviewed": children(client, instance["id"])[zhang]}
+    return {"done": instance["id"], "reviewed": children(client, instance["id"])[yang]}
 
 
 def graduation_spring_s02(client, db) -> dict[str, str]:
-    """S02, 2028 春季: 刘洋 failed 护理学基础, 成绩审核 defers him (缓验)."""
-    [liu] = ids(client, "stu2001")
-    instance = _graduation_to_reviews(client, "station2", 2028, "春季", [liu])
-    _review(client, "grades", "成绩审核", liu, approve=False)
+    """S02, 2028 春季: 马超 failed 护理学基础, 成绩审核 defers him (缓验)."""
+    [ma] = ids(client, "stu2003")
+    instance = _graduation_to_reviews(client, "station2", 2028, "春季", [ma])
+    _review(client, "grades", "成绩审核", ma, approve=False)
     _graduation_finish(client)
     assert detail(client, instance["id"])["state"] == "completed"
-    return {"done": instance["id"], "grades_deferred": children(client, instance["id"])[liu]}
+    return {"done": instance["id"], "grades_deferred": children(client, instance["id"])[ma]}
 
 
 def graduation_autumn_s01(client, db) -> dict[str, str]:
-    """S01, 2028 秋季: 王芳's photo is collected but not checked, 照片审核 defers her; 张伟,
+    """S01, 2028 秋季: 黄晓燕's photo is collected but not checked, 照片审核 defers her; 杨帆,
     due in 春季 and not graduated yet, is proposed again and graduates."""
-    wang, zhang = ids(client, "stu1002", "stu1001")
-    instance = _graduation_to_reviews(client, "station1", 2028, "秋季", [wang, zhang])
-    _review(client, "grades", "成绩审核", wang, approve=True)
-    _review(client, "registrar", "照片审核", wang, approve=False)
-    _review(client, "grades", "成绩审核", zhang, approve=True)
-    _review(client, "registrar", "照片审核", zhang, approve=True)
+    huang, yang = ids(client, "stu1005", "stu1004")
+    instance = _graduation_to_reviews(client, "station1", 2028, "秋季", [huang, yang])
+    _review(client, "grades", "成绩审核", huang, approve=True)
+    _review(client, "registrar", "照片审核", huang, approve=False)
+    _review(client, "grades", "成绩审核", yang, approve=True)
+    _review(client, "registrar", "照片审核", yang, approve=True)
     _graduation_finish(client)
-    return {"done": instance["id"], "photo_deferred": children(client, instance["id"])[wang]}
+    return {"done": instance["id"], "photo_deferred": children(client, instance["id"])[huang]}
 
 
 def graduation_nobody(client, db) -> dict[str, str]:
@@ -414,24 +414,25 @@ def graduation_nobody(client, db) -> dict[str, str]:
 
 
 def daily_records_archived(client, db) -> dict[str, str]:
-    """3 for 张伟: 学籍信息查询 and 数据统计 on the way in; 7 graduates him and sends 学生离校;
+    """3 for 杨帆: 学籍信息查询 and 数据统计 on the way in; 7 graduates him and sends 学生离校;
     the station archives the status card."""
-    [zhang] = ids(client, "stu1001")
-    daily = start(client, "daily_records", "station1", {"student": zhang})
+    [yang] = ids(client, "stu1004")
+    daily = start(client, "daily_records", "station1", {"student": yang})
     variables = detail(client, daily["id"])["variables"]
-    assert variables["record"]["page"] == f"/students/{zhang}"
+    assert variables["record"]["page"] == f"/students/{yang}"
     assert variables["record"]["status"] == "已注册"
-    assert variables["statistics"]["by_status"] == {"已注册": 1}
+    # S01's 2025 intake: 杨帆, and api.md's 张伟 and 王芳 (not registered yet)
+    assert variables["statistics"]["by_status"] == {"在籍": 2, "已注册": 1}
     assert variables["statistics"]["page"] == "/statistics"
     graduation_spring_s01(client, db)
-    archive = task(client, "station1", "学生学籍卡归档", student=zhang)
+    archive = task(client, "station1", "学生学籍卡归档", student=yang)
     assert task_data(client, "station1", archive)["departure"]["reason"] == "毕业"
     do(
         client,
         "station1",
         "学生学籍卡归档",
         {"archive_number": "S01-2028-001", "archived_on": "2028-01-20", "materials": ["学籍卡"]},
-        student=zhang,
+        student=yang,
     )
     assert detail(client, daily["id"])["state"] == "completed"
     return {"archived": daily["id"]}
@@ -441,18 +442,22 @@ def daily_records_archived(client, db) -> dict[str, str]:
 
 
 def photo_collection(client, db) -> dict[str, str]:
-    """S01's 2028 cohort (王芳, 张伟): 统一拍摄 for one, 未统一拍摄 for the other; 6 starts
-    40 days after the station's report."""
-    wang, zhang = ids(client, "stu1002", "stu1001")
+    """S01's 2028 cohort (黄晓燕, 杨帆, and 张伟, 在籍 but due in January 2028 too): 统一拍摄
+    for two, 未统一拍摄 for the other; 6 starts 40 days after the station's report."""
+    huang, yang, zhang = ids(client, "stu1005", "stu1004", "stu1001")
     instance = start(client, "photo_collection", "registrar", {"station": "S01", "year": 2028})
-    assert instance["variables"]["students"] == [wang, zhang]
+    assert instance["variables"]["students"] == [huang, yang, zhang]
     do(
         client,
         "station1",
         "函授站联系新华图片社确定电子图像采集时间、地点",
         {"collection_date": "2027-05-20", "collection_place": "郑州函授站多媒体教室"},
     )
-    for username, mode in (("stu1002", "individual"), ("stu1001", "unified")):
+    for username, mode in (
+        ("stu1005", "individual"),
+        ("stu1004", "unified"),
+        ("stu1001", "unified"),
+    ):
         verify = task(client, username, "学生核实个人信息并签字确认")
         info = task_data(client, username, verify)["info"]
         do(client, username, verify["name"], {"confirmed": True, "signature": info["name"]})
@@ -462,22 +467,23 @@ def photo_collection(client, db) -> dict[str, str]:
             "学生填涂毕业生电子图像采集卡",
             {"name": info["name"], "id_number": info["id_number"], "outcome": mode},
         )
-    do(client, "photo", "拍摄电子照片", {"shot_on": "2027-05-20"}, student=zhang)
-    do(
-        client,
-        "photo",
-        "新华图片社寄送纸质相片和电子光盘",
-        {"sent_on": "2027-06-01", "tracking_number": "SF1001"},
-        student=zhang,
-    )
-    do(client, "stu1002", "学生自行散拍", {"shot_on": "2027-06-03", "studio": "新华图片社二七网点"})
-    own = upload(client, auth(client, "stu1002"))
-    do(client, "stu1002", "个人取回电子图片信息", {"photo_upload": own})
+    for sid, tracking in ((yang, "SF1001"), (zhang, "SF1002")):
+        do(client, "photo", "拍摄电子照片", {"shot_on": "2027-05-20"}, student=sid)
+        do(
+            client,
+            "photo",
+            "新华图片社寄送纸质相片和电子光盘",
+            {"sent_on": "2027-06-01", "tracking_number": tracking},
+            student=sid,
+        )
+    do(client, "stu1005", "学生自行散拍", {"shot_on": "2027-06-03", "studio": "新华图片社二七网点"})
+    own = upload(client, auth(client, "stu1005"))
+    do(client, "stu1005", "个人取回电子图片信息", {"photo_upload": own})
     do(
         client,
         "station1",
         "函授站整理学生电子图片信息，上报学院",
-        {"reported_on": "2027-06-10", "photo_count": 2},
+        {"reported_on": "2027-06-10", "photo_count": 3},
     )
     with db.db.reader() as session:
         [timer] = session.scalars(
@@ -487,17 +493,17 @@ def photo_collection(client, db) -> dict[str, str]:
     assert run_once(db, due + timedelta(minutes=1)).fired == 1
     finished = detail(client, instance["id"])
     assert finished["state"] == "completed" and finished["variables"]["verification"]
-    return {"done": instance["id"], "collected": children(client, instance["id"])[wang]}
+    return {"done": instance["id"], "collected": children(client, instance["id"])[huang]}
 
 
 def photo_verification(client, db) -> dict[str, str]:
-    """王芳's collected photo: 照片有误 → the station contacts 新华图片社 → checked again."""
-    [wang] = ids(client, "stu1002")
+    """黄晓燕's collected photo: 照片有误 → the station contacts 新华图片社 → checked again."""
+    [huang] = ids(client, "stu1005")
     instance = start(
         client,
         "photo_verification",
         "registrar",
-        {"station": "S01", "year": 2028, "students": [wang]},
+        {"station": "S01", "year": 2028, "students": [huang]},
     )
     do(
         client,
@@ -511,31 +517,34 @@ def photo_verification(client, db) -> dict[str, str]:
         "网络中心将图片上网",
         {"published_on": "2027-08-01", "site_url": "https://www.chsi.com.cn/xlcx/"},
     )
-    do(client, "stu1002", "学生上网校对个人信息", {"outcome": "wrong", "reason": "照片模糊"})
-    do(client, "stu1002", "学生在线提交修改意见", {"outcome": "photo_wrong", "opinion": "请重拍"})
-    retaken = upload(client, auth(client, "station1"), JPEG, "retake.jpg", "image/jpeg", wang)
+    do(client, "stu1005", "学生上网校对个人信息", {"outcome": "wrong", "reason": "照片模糊"})
+    do(client, "stu1005", "学生在线提交修改意见", {"outcome": "photo_wrong", "opinion": "请重拍"})
+    retaken = upload(client, auth(client, "station1"), JPEG, "retake.jpg", "image/jpeg", huang)
     do(
         client,
         "station1",
         "联系新华图片社",
         {"fixed_on": "2027-08-10", "comment": "已联系重新拍摄", "photo_upload": retaken},
-        student=wang,
+        student=huang,
     )
-    do(client, "stu1002", "学生上网校对个人信息", {"outcome": "correct"})
-    do(client, "stu1002", "学生点击确认", {"confirmed": True})
+    do(client, "stu1005", "学生上网校对个人信息", {"outcome": "correct"})
+    do(client, "stu1005", "学生点击确认", {"confirmed": True})
     assert detail(client, instance["id"])["state"] == "completed"
     with db.db.reader() as session:
-        assert session.get(Student, wang).photo_status == "已校对"
-    return {"done": instance["id"], "verified": children(client, instance["id"])[wang]}
+        assert session.get(Student, huang).photo_status == "已校对"
+    return {"done": instance["id"], "verified": children(client, instance["id"])[huang]}
 
 
 # --- 8 成绩管理 --------------------------------------------------------------------------------
 
 
 def grade_management(client, db) -> dict[str, str]:
-    """S01's 2027-春 term: 张伟 sits the exams, 王芳's 免修 is approved, 李娜's 免试 is refused
-    and she sits them too; the station's grades are audited and recorded."""
-    zhang, wang, li = ids(client, "stu1001", "stu1002", "stu1003")
+    """S01's 2027-春 term: 杨帆 sits the exams, 黄晓燕's 免修 is approved, 李娜's 免试 is refused
+    and she sits them too (张伟 and 王芳 sit them as well); the station's grades are audited
+    and recorded."""
+    yang, huang, li, zhang, wang = ids(
+        client, "stu1004", "stu1005", "stu1003", "stu1001", "stu1002"
+    )
     instance = start(
         client,
         "grade_management",
@@ -548,12 +557,13 @@ def grade_management(client, db) -> dict[str, str]:
     ]
     do(client, "academic", "将教学计划录入学院管理信息系统", {"courses": courses})
     choose = "参加相应课程考核，或免修、免试申请上报学院"
-    do(client, "stu1001", choose, {"choice": "exam"})
+    for username in ("stu1004", "stu1001", "stu1002"):
+        do(client, username, choose, {"choice": "exam"})
     basis = "已修同类课程并取得学分"
-    for username, kind in (("stu1002", "免修"), ("stu1003", "免试")):
+    for username, kind in (("stu1005", "免修"), ("stu1003", "免试")):
         item = {"course": "GG003", "kind": kind, "basis": basis}
         do(client, username, choose, {"choice": "exemption", "items": [item]})
-    do(client, "registrar", "学院审核免修、免试申请", {"outcome": "approved"}, student=wang)
+    do(client, "registrar", "学院审核免修、免试申请", {"outcome": "approved"}, student=huang)
     do(
         client,
         "registrar",
@@ -562,11 +572,16 @@ def grade_management(client, db) -> dict[str, str]:
         student=li,
     )
     scores = [
-        {"student": zhang, "course": "GG001", "score": 80},
-        {"student": zhang, "course": "GG003", "score": 45},
-        {"student": wang, "course": "GG001", "score": 75},
+        {"student": yang, "course": "GG001", "score": 80},
+        {"student": yang, "course": "GG003", "score": 45},
+        {"student": huang, "course": "GG001", "score": 75},
         {"student": li, "course": "GG001", "score": 66},
         {"student": li, "course": "GG003", "score": 70},
+        *(
+            {"student": sid, "course": course, "score": 72}
+            for sid in (zhang, wang)
+            for course in ("GG001", "GG003")
+        ),
     ]
     do(client, "station1", "函授站登录考试成绩上报学院", {"scores": scores, "entered_by": "李老师"})
     do(client, "grades", "学院审核", {"outcome": "approved"})
@@ -578,7 +593,7 @@ def grade_management(client, db) -> dict[str, str]:
             do(client, "affairs", "交学院学工办", {"received": True, "received_by": "赵"})
     assert detail(client, instance["id"])["state"] == "completed"
     kids = children(client, instance["id"])
-    return {"done": instance["id"], "exempted": kids[wang], "take_exam": kids[li]}
+    return {"done": instance["id"], "exempted": kids[huang], "take_exam": kids[li]}
 
 
 # --- 9 毕业设计（论文） --------------------------------------------------------------------------
@@ -593,14 +608,14 @@ DEFENCE = {"defence_date": "2027-05-20", "panel": "王老师、李老师", "comm
 
 
 def thesis(client, db) -> dict[str, str]:
-    """S01's cohort: 张伟 passes, 王芳 is not admitted to the defence and the college decides
+    """S01's cohort: 杨帆 passes, 黄晓燕 is not admitted to the defence and the college decides
     推迟答辩, 李娜 fails and repeats the year; the archive is reported late (reminder)."""
-    zhang, wang, li = ids(client, "stu1001", "stu1002", "stu1003")
+    yang, huang, li = ids(client, "stu1004", "stu1005", "stu1003")
     instance = start(
         client,
         "thesis",
         "station1",
-        {"year": 2027, "start_date": "2027-03-01", "students": [zhang, wang, li]},
+        {"year": 2027, "start_date": "2027-03-01", "students": [yang, huang, li]},
     )
     do(
         client,
@@ -610,7 +625,7 @@ def thesis(client, db) -> dict[str, str]:
     )
     assignments = [
         {"student": s, "group": "第一组", "advisor": "advisor1", "title": f"论文{s}"}
-        for s in (zhang, wang, li)
+        for s in (yang, huang, li)
     ]
     do(
         client,
@@ -624,7 +639,7 @@ def thesis(client, db) -> dict[str, str]:
         "召开毕业设计（论文）动员会，讲清毕业设计（论文）的目的、任务、要求、总体安排",
         {"held_on": "2027-03-01", "place": "郑州函授站报告厅", "attendance": 3},
     )
-    for sid in (zhang, wang, li):
+    for sid in (yang, huang, li):
         do(
             client,
             "advisor1",
@@ -638,24 +653,24 @@ def thesis(client, db) -> dict[str, str]:
         "station1",
         eligibility,
         {"outcome": "rejected", "reason": "论文未完成"},
-        student=wang,
+        student=huang,
     )
     do(
         client,
         "station1",
         "视具体情况报学院推迟答辩或留级",
         {"arrangement": "推迟答辩", "reported_on": "2027-05-10", "note": "因病"},
-        student=wang,
+        student=huang,
     )
     do(
         client,
         "academic",
         "学院决定推迟答辩或留级",
         {"decision": "推迟答辩", "decided_on": "2027-05-12", "decision_note": "同意推迟答辩"},
-        student=wang,
+        student=huang,
     )
     for sid, grading in (
-        (zhang, {"outcome": "passed", "grade": "优秀", "excellent": True}),
+        (yang, {"outcome": "passed", "grade": "优秀", "excellent": True}),
         (li, {"outcome": "failed", "grade": "不及格", "reason": "答辩未通过"}),
     ):
         do(client, "station1", eligibility, {"outcome": "approved"}, student=sid)
@@ -663,15 +678,15 @@ def thesis(client, db) -> dict[str, str]:
         do(client, "station1", "成绩评定", grading, student=sid)
     archive = task(client, "station1", "优秀毕业设计（论文）存档，评语表、成绩单一周内上报学院")
     assert run_once(db, clock.now() + timedelta(days=8)).fired == 1  # 一周: reminded
-    do(client, "station1", archive["name"], {"archived": [zhang], "reported_on": "2027-06-01"})
+    do(client, "station1", archive["name"], {"archived": [yang], "reported_on": "2027-06-01"})
     do(client, "academic", "学院接收评语表、成绩单", {"received_on": "2027-06-02"})
     assert detail(client, instance["id"])["state"] == "completed"
     kids = children(client, instance["id"])
     return {
         "done": instance["id"],
         "reminded": instance["id"],
-        "passed": kids[zhang],
-        "deferred": kids[wang],
+        "passed": kids[yang],
+        "deferred": kids[huang],
         "repeated": kids[li],
     }
 
@@ -699,9 +714,9 @@ def registration_overdue(client, db) -> dict[str, str]:
 
 
 def daily_records_overdue(client, db) -> dict[str, str]:
-    """张伟 graduated; his status card is not archived within 30 days."""
-    [zhang] = ids(client, "stu1001")
-    daily = start(client, "daily_records", "station1", {"student": zhang})
+    """杨帆 graduated; his status card is not archived within 30 days."""
+    [yang] = ids(client, "stu1004")
+    daily = start(client, "daily_records", "station1", {"student": yang})
     graduation_spring_s01(client, db)
     return {"daily_records_reminded": overdue(client, db, daily["id"])}
 
@@ -726,12 +741,12 @@ def photo_collection_student_overdue(client, db) -> dict[str, str]:
 
 
 def _verification(client) -> dict:
-    [wang] = ids(client, "stu1002")
+    [huang] = ids(client, "stu1005")
     return start(
         client,
         "photo_verification",
         "registrar",
-        {"station": "S01", "year": 2028, "students": [wang]},
+        {"station": "S01", "year": 2028, "students": [huang]},
     )
 
 
@@ -742,7 +757,7 @@ def photo_verification_overdue(client, db) -> dict[str, str]:
 
 
 def photo_verification_student_overdue(client, db) -> dict[str, str]:
-    """王芳 has not checked her published photo in time."""
+    """黄晓燕 has not checked her published photo in time."""
     instance = _verification(client)
     do(
         client,
@@ -762,7 +777,7 @@ def photo_verification_student_overdue(client, db) -> dict[str, str]:
 
 def graduation_overdue(client, db) -> dict[str, str]:
     """S01 has not reported its 2028 春季 graduates by 10 月 25 日 of 2027."""
-    [zhang] = ids(client, "stu1001")
+    [yang] = ids(client, "stu1004")
     instance = start(
         client, "graduation_registration", "station1", {"year": 2028, "season": "春季"}
     )
@@ -770,7 +785,7 @@ def graduation_overdue(client, db) -> dict[str, str]:
         client,
         "station1",
         "函授站按照学院提供的毕业生学历注册标准库录入预毕业生数据",
-        {"students": [zhang]},
+        {"students": [yang]},
     )
     do(client, "station1", "自行校验毕业生学历电子注册数据", {"outcome": "correct"})
     return {"graduation_registration_reminded": overdue(client, db, instance["id"])}
@@ -793,12 +808,12 @@ def grade_management_overdue(client, db) -> dict[str, str]:
 
 def thesis_overdue(client, db) -> dict[str, str]:
     """The station has not reported the work plan three weeks before the start."""
-    [zhang] = ids(client, "stu1001")
+    [yang] = ids(client, "stu1004")
     instance = start(
         client,
         "thesis",
         "station1",
-        {"year": 2027, "start_date": "2027-03-01", "students": [zhang]},
+        {"year": 2027, "start_date": "2027-03-01", "students": [yang]},
     )
     return {"thesis_reminded": overdue(client, db, instance["id"])}
 
@@ -880,8 +895,8 @@ def test_a_case_reaches_the_end_event_from_the_demo_state(demo, db, key, end):
 
 def test_deferral_is_kept_on_the_record_and_offered_again_next_season(demo, db):
     graduation_spring_s02(demo, db)
-    [liu] = ids(demo, "stu2001")
-    record = demo.get(f"/api/v1/students/{liu}", headers=auth(demo, "station2")).json()
+    [ma] = ids(demo, "stu2003")
+    record = demo.get(f"/api/v1/students/{ma}", headers=auth(demo, "station2")).json()
     assert (record["status"], record["deferred_season"]) == ("已注册", "2028春季")
     assert "护理学基础" in record["deferral_reason"]
     [deferral] = [c for c in record["status_history"] if c["kind"] == "缓验"]
@@ -889,11 +904,11 @@ def test_deferral_is_kept_on_the_record_and_offered_again_next_season(demo, db):
     # 秋季 2028: he is proposed again (due in 春季, not graduated), and the check says why
     instance = start(demo, "graduation_registration", "station2", {"year": 2028, "season": "秋季"})
     enter = task(demo, "station2", "函授站按照学院提供的毕业生学历注册标准库录入预毕业生数据")
-    assert task_data(demo, "station2", enter)["students"] == [liu]
-    do(demo, "station2", enter["name"], {"students": [liu]})
+    assert task_data(demo, "station2", enter)["students"] == [ma]
+    do(demo, "station2", enter["name"], {"students": [ma]})
     check = task(demo, "station2", "自行校验毕业生学历电子注册数据")
     [before] = task_data(demo, "station2", check)["check"]["deferred_before"]
-    assert (before["student"], before["season"]) == (liu, "2028春季")
+    assert (before["student"], before["season"]) == (ma, "2028春季")
     assert detail(demo, instance["id"])["state"] == "running"
 
 
@@ -923,11 +938,11 @@ def _freshman_of_2027(db) -> int:
 
 def test_a_2027_freshman_is_refused_for_2028_spring_and_the_case_still_ends(demo, db):
     freshman = _freshman_of_2027(db)
-    [zhang] = ids(demo, "stu1001")
+    [yang] = ids(demo, "stu1004")
     instance = start(demo, "graduation_registration", "station1", {"year": 2028, "season": "春季"})
     enter = task(demo, "station1", "函授站按照学院提供的毕业生学历注册标准库录入预毕业生数据")
-    assert task_data(demo, "station1", enter)["students"] == [zhang]  # not proposed
-    do(demo, "station1", enter["name"], {"students": [zhang, freshman]})  # added by hand
+    assert task_data(demo, "station1", enter)["students"] == [yang]  # not proposed
+    do(demo, "station1", enter["name"], {"students": [yang, freshman]})  # added by hand
     check = task(demo, "station1", "自行校验毕业生学历电子注册数据")
     assert task_data(demo, "station1", check)["check"]["problems"] == [
         {
@@ -938,9 +953,9 @@ def test_a_2027_freshman_is_refused_for_2028_spring_and_the_case_still_ends(demo
     ]
     do(demo, "station1", check["name"], {"outcome": "correct"})  # problems: back regardless
     supplement = "补充学籍电子注册信息"
-    do(demo, "station1", supplement, {"students": [zhang]}, expect=422)  # removed needs a reason
+    do(demo, "station1", supplement, {"students": [yang]}, expect=422)  # removed needs a reason
     removed = [{"student": freshman, "reason": "2029 年毕业"}]
-    do(demo, "station1", supplement, {"students": [zhang], "removed": removed})
+    do(demo, "station1", supplement, {"students": [yang], "removed": removed})
     do(demo, "station1", "自行校验毕业生学历电子注册数据", {"outcome": "correct"})
     do(demo, "station1", "上报预毕业生学历注册信息", {"reported_by": "站长", "confirmed": True})
     do(
@@ -955,8 +970,8 @@ def test_a_2027_freshman_is_refused_for_2028_spring_and_the_case_still_ends(demo
         "按年级、层次、专业、函授站打印预毕业生验印名单，提供给成绩管理人员",
         {"printed": True},
     )
-    _review(demo, "grades", "成绩审核", zhang, approve=True)
-    _review(demo, "registrar", "照片审核", zhang, approve=True)
+    _review(demo, "grades", "成绩审核", yang, approve=True)
+    _review(demo, "registrar", "照片审核", yang, approve=True)
     _graduation_finish(demo)
     assert reached(demo, instance["id"], "done")
     register = detail(demo, instance["id"])["variables"]["register"]
@@ -969,21 +984,21 @@ def test_a_2027_freshman_is_refused_for_2028_spring_and_the_case_still_ends(demo
 
 
 def test_a_student_due_this_season_taken_off_the_list_is_deferred(demo, db):
-    wang, zhang = ids(demo, "stu1002", "stu1001")
+    huang, yang = ids(demo, "stu1005", "stu1004")
     instance = start(demo, "graduation_registration", "station1", {"year": 2028, "season": "秋季"})
     name = "函授站按照学院提供的毕业生学历注册标准库录入预毕业生数据"
-    do(demo, "station1", name, {"students": [wang, zhang]})
+    do(demo, "station1", name, {"students": [huang, yang]})
     do(
         demo,
         "station1",
         "自行校验毕业生学历电子注册数据",
         {"outcome": "wrong", "reason": "照片不清"},
     )
-    removed = [{"student": zhang, "reason": "毕业照片不清，下季再报"}]
+    removed = [{"student": yang, "reason": "毕业照片不清，下季再报"}]
     supplement = "补充学籍电子注册信息"
-    keeping = {"students": [wang, zhang], "removed": removed}
+    keeping = {"students": [huang, yang], "removed": removed}
     do(demo, "station1", supplement, keeping, expect=422)  # off the list means off it
-    do(demo, "station1", supplement, {"students": [wang], "removed": removed})
+    do(demo, "station1", supplement, {"students": [huang], "removed": removed})
     do(demo, "station1", "自行校验毕业生学历电子注册数据", {"outcome": "correct"})
     do(demo, "station1", "上报预毕业生学历注册信息", {"reported_by": "站长", "confirmed": True})
     do(
@@ -998,39 +1013,37 @@ def test_a_student_due_this_season_taken_off_the_list_is_deferred(demo, db):
         "按年级、层次、专业、函授站打印预毕业生验印名单，提供给成绩管理人员",
         {"printed": True},
     )
-    _review(demo, "grades", "成绩审核", wang, approve=True)
-    _review(demo, "registrar", "照片审核", wang, approve=False)
+    _review(demo, "grades", "成绩审核", huang, approve=True)
+    _review(demo, "registrar", "照片审核", huang, approve=False)
     _graduation_finish(demo)
     assert reached(demo, instance["id"], "done")
     with db.db.reader() as session:
-        row = session.get(Student, zhang)
+        row = session.get(Student, yang)
         assert (row.deferred_season, row.deferral_reason) == ("2028秋季", "毕业照片不清，下季再报")
         [change] = session.scalars(
-            select(StatusChange).where(
-                StatusChange.student_id == zhang, StatusChange.kind == "缓验"
-            )
+            select(StatusChange).where(StatusChange.student_id == yang, StatusChange.kind == "缓验")
         )
         assert change.details == {"season": "2028秋季", "stage": "函授站自行校验"}
-        assert session.get(Student, wang).deferred_season == "2028秋季"
+        assert session.get(Student, huang).deferred_season == "2028秋季"
 
 
 def test_the_station_may_take_everybody_off_the_list_with_a_reason_and_the_case_ends(demo, db):
-    [liu] = ids(demo, "stu2001")
+    [ma] = ids(demo, "stu2003")
     instance = start(demo, "graduation_registration", "station2", {"year": 2028, "season": "秋季"})
     name = "函授站按照学院提供的毕业生学历注册标准库录入预毕业生数据"
     do(demo, "station2", name, {"students": []}, expect=422)  # proposed: a reason is needed
-    removed = [{"student": liu, "reason": "护理学基础补考未通过，暂缓上报"}]
+    removed = [{"student": ma, "reason": "护理学基础补考未通过，暂缓上报"}]
     do(demo, "station2", name, {"students": [], "removed": removed})
     assert reached(demo, instance["id"], "none_this_season")
     assert detail(demo, instance["id"])["state"] == "completed"
     with db.db.reader() as session:
-        row = session.get(Student, liu)
+        row = session.get(Student, ma)
         assert (row.deferred_season, row.deferral_reason) == ("2028秋季", removed[0]["reason"])
 
 
 def test_graduation_sends_student_leaving_to_daily_records(demo, db):
-    [zhang] = ids(demo, "stu1001")
-    daily = start(demo, "daily_records", "station1", {"student": zhang})
+    [yang] = ids(demo, "stu1004")
+    daily = start(demo, "daily_records", "station1", {"student": yang})
     assert [t for t in tasks_of(demo, "station1") if t["name"] == "学生学籍卡归档"] == []
     graduation = graduation_spring_s01(demo, db)
     sent = [
@@ -1045,13 +1058,13 @@ def test_graduation_sends_student_leaving_to_daily_records(demo, db):
     ]
     kinds = history_kinds(demo, daily["id"])
     assert ("element_completed", "leaving") in kinds
-    archive = task(demo, "station1", "学生学籍卡归档", student=zhang)
+    archive = task(demo, "station1", "学生学籍卡归档", student=yang)
     assert task_data(demo, "station1", archive)["departure"] == {
         "reason": "毕业",
         "left_on": "2028-01-10",
     }
     with db.db.reader() as session:
-        student = session.get(Student, zhang)
+        student = session.get(Student, yang)
         assert (student.status, student.deferred_season) == ("毕业", None)
 
 
@@ -1088,9 +1101,9 @@ def test_unlisted_candidate_confirmed_by_the_admissions_office_checks_in(demo, d
 
 @pytest.mark.parametrize("decision", ["推迟答辩", "留级"])
 def test_the_station_reports_and_the_college_decides_deferral_or_repeating(demo, db, decision):
-    [wang] = ids(demo, "stu1002")
+    [huang] = ids(demo, "stu1005")
     instance = start(
-        demo, "thesis", "station1", {"year": 2027, "start_date": "2027-03-01", "students": [wang]}
+        demo, "thesis", "station1", {"year": 2027, "start_date": "2027-03-01", "students": [huang]}
     )
     do(
         demo,
@@ -1102,7 +1115,11 @@ def test_the_station_reports_and_the_college_decides_deferral_or_repeating(demo,
         demo,
         "station1",
         "下达毕业设计任务，确定毕业设计（论文）分组名单、指导教师",
-        {"assignments": [{"student": wang, "group": "一", "advisor": "advisor1", "title": "题目"}]},
+        {
+            "assignments": [
+                {"student": huang, "group": "一", "advisor": "advisor1", "title": "题目"}
+            ]
+        },
     )
     do(
         demo,
@@ -1136,8 +1153,10 @@ def test_the_station_reports_and_the_college_decides_deferral_or_repeating(demo,
     [child] = detail(demo, instance["id"])["children"]
     assert reached(demo, child, {"推迟答辩": "deferred", "留级": "repeated"}[decision])
     with db.db.reader() as session:
-        student = session.get(Student, wang)
-        changes = list(session.scalars(select(StatusChange).where(StatusChange.student_id == wang)))
+        student = session.get(Student, huang)
+        changes = list(
+            session.scalars(select(StatusChange).where(StatusChange.student_id == huang))
+        )
     if decision == "留级":
         assert (student.status, student.intake_year) == ("留级", 2024)
         assert [(c.to_status, c.instance_id) for c in changes] == [("留级", child)]
