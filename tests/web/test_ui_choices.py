@@ -19,7 +19,9 @@ def test_a_station_chooses_among_its_own_students_by_name(page, deployed):
     page.wait_for_selector("#root_student")
     assert page.input_value("#root_student") == ""  # nobody chosen until the user chooses
     students = _options(page, "#root_student")
-    assert any("张伟" in o and "学号" in o and "郑州函授站" in o for o in students), students
+    # a registered student is shown with the 学号, one not registered yet with 学号 未编
+    assert any("杨帆" in o and "学号 2025" in o and "郑州函授站" in o for o in students), students
+    assert any("张伟" in o and "学号 未编" in o and "郑州函授站" in o for o in students), students
     assert not any("洛阳函授站" in o or "刘洋" in o for o in students), students  # S02's
     page.select_option("#root_student", label=next(o for o in students if "张伟" in o))
     path = screenshot(page, "choices_daily_records_start")

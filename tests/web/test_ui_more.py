@@ -154,7 +154,7 @@ def test_student_sees_own_record_and_the_rejection_reason(page, deployed):
 def test_the_record_page_shows_a_graduation_deferral(page, deployed, db):
     with db.db.writer() as session:
         student = session.get(
-            Student, deployed.get("/api/v1/me", headers=auth(deployed, "stu2001")).json()["student"]
+            Student, deployed.get("/api/v1/me", headers=auth(deployed, "stu2003")).json()["student"]
         )
         student.deferred_season, student.deferral_reason = (
             "2028春季",
@@ -164,7 +164,7 @@ def test_the_record_page_shows_a_graduation_deferral(page, deployed, db):
         sid = student.id
     login(page, "registrar")
     page.goto(page.base + f"/students/{sid}")
-    page.wait_for_selector("[data-testid=student-name]:has-text('刘洋')")
+    page.wait_for_selector("[data-testid=student-name]:has-text('马超')")
     page.wait_for_selector("text=缓验季别")
     page.wait_for_selector("text=2028春季")
     page.wait_for_selector("text=课程不及格且未补考通过：护理学基础")
