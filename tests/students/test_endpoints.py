@@ -266,3 +266,46 @@ def test_demo_records_are_complete_and_seeding_again_changes_nothing(db):
         assert not {a.id_number for a in waiting} & {s.id_number for s in students}
         assert all(id_number_problem(a.id_number) is None for a in candidates)
         assert session.scalar(select(func.count(Course.id))) >= 5
+
+
+def test_api_md_students_are_enrolled_and_the_extra_ones_registered(db):
+    """api.md: stu1001-1003 (S01) and stu2001-2002 (S02) are 在籍 (not yet electronically
+    registered: no 学号), stu1003 专升本; the accounts beyond it are 已注册 with 学号, the
+    2028 graduates of the demo's cases."""
+    with db.db.reader() as session:
+        by_user = {s.user.username: s for s in session.scalars(select(Student))}
+        station = {st.id: st.code for st in session.scalars(select(Station))}
+        contracted = {
+            "stu1001": "S01",
+            "stu1002": "S01",
+            "stu1003": "S01",
+            "stu2001": "S02",
+            "stu2002": "S02",
+        }
+        for username, code in contracted.items():
+            s = by_user[username]
+            assert (s.status, s.student_number, station[s.station_id]) == ("在籍", None, code)
+            assert s.name and s.major and s.intake_year and s.level in ("专科", "本科", "专升本")
+            assert len(s.id_number) == 18 and id_number_problem(s.id_number) is None
+        assert by_user["stu1003"].level == "专升本"
+        extra = {
+            "stu1004": ("S01", date(2028, 1, 10), "已校对"),
+            "stu1005": ("S01", date(2028, 7, 1), "已采集"),
+            "stu2003": ("S02", date(2028, 1, 10), "已校对"),
+        }
+        assert set(by_user) == set(contracted) | set(extra)
+        for username, (code, due, photo) in extra.items():
+            s = by_user[username]
+            assert (s.status, station[s.station_id]) == ("已注册", code)
+            assert (s.expected_graduation, s.photo_status) == (due, photo)
+            assert s.student_number and id_number_problem(s.id_number) is None
+        failed = session.scalars(select(Grade.student_id).where(Grade.passed.is_(False))).all()
+        assert failed == [by_user["stu2003"].id]
+        assert (
+            session.scalar(
+                select(func.count(Grade.id)).where(
+                    Grade.student_id.in_([by_user[u].id for u in contracted])
+                )
+            )
+            == 0
+        )
