@@ -17,6 +17,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas as pdf_canvas
 from reportlab.platypus import (
+    CondPageBreak,
     Flowable,
     KeepTogether,
     Paragraph,
@@ -80,7 +81,6 @@ class Kit:
             alignment=TA_LEFT,
             spaceBefore=3 * mm,
             spaceAfter=1.5 * mm,
-            keepWithNext=1,
         )
 
     def grid(self, commands: list[tuple[Any, ...]]) -> TableStyle:
@@ -94,6 +94,11 @@ class Kit:
         """A paragraph of plain text (escaped; newlines kept)."""
         escaped = _escape("" if text is None else str(text)).replace("\n", "<br/>")
         return Paragraph(escaped, style or self.cell)
+
+    def section(self, text: str) -> list[Flowable]:
+        """A heading over a table: it starts a new page unless the header row and a few rows
+        fit under it (keepWithNext would push a long table whole to the next page)."""
+        return [CondPageBreak(45 * mm), Paragraph(_escape(text), self.heading)]
 
     def heading_for(self, head: Letterhead) -> list[Flowable]:
         story: list[Flowable] = [Paragraph(_escape(head.title), self.title)]
@@ -295,7 +300,9 @@ class _AtTop(Flowable):
     def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
         frame = getattr(self, "_frame", None)
         self._chosen = self._choices[0] if getattr(frame, "_atTop", False) else self._choices[1]
-        return self._chosen.wrap(available_width, available_height)
+        self.width, self.height = self._chosen.wrap(available_width, available_height)
+        self.hAlign = getattr(self._chosen, "hAlign", "CENTER")
+        return self.width, self.height
 
     def draw(self) -> None:
         self._chosen.drawOn(self.canv, 0, 0)
@@ -330,8 +337,9 @@ def _escape(text: str) -> str:
 
 
 def content_width(wide: bool = False) -> float:
-    """The width between the margins of a page."""
-    return (landscape(A4) if wide else A4)[0] - 30 * mm
+    """The width a table may take: between the margins, less the frame's padding (6 pt a
+    side), so that every table and box of a page lines up."""
+    return (landscape(A4) if wide else A4)[0] - 30 * mm - 12
 
 
 def station_label(name: str, code: str) -> str:

@@ -67,7 +67,7 @@ def class_roster(
 
 def class_roster_pdf(kit: Kit, roster: Roster, cells: list[list[str]]) -> bytes:
     width = content_width(wide=True)
-    widths = [12, 30, 26, 12, 22, 38, 14, 0, 16, 22, 16, 20]
+    widths = [12, 30, 26, 12, 22, 42, 14, 0, 18, 22, 18, 20]
     widths[7] = width / mm - sum(widths)
     story: list[Flowable] = kit.heading_for(roster.head)
     story += kit.closing_table(
@@ -137,7 +137,7 @@ def _seal_row(n: int, s: Student, id_number) -> list[str]:
 
 def seal_list_pdf(kit: Kit, head: Letterhead, students: list[Student], id_number) -> bytes:
     width = content_width()
-    widths = [12, 30, 26, 12, 40, 22, 16, 0]
+    widths = [12, 28, 24, 12, 40, 22, 14, 0]
     widths[7] = width / mm - sum(widths)
     story: list[Flowable] = kit.heading_for(head)
     groups = [list(members) for _, members in groupby(students, key=_group)]
@@ -151,12 +151,9 @@ def seal_list_pdf(kit: Kit, head: Letterhead, students: list[Student], id_number
         story += [kit.p("本季无预毕业生。", kit.body), *ending]
     for index, group in enumerate(groups):
         first = group[0]
-        story.append(
-            kit.p(
-                f"{first.intake_year}级　{first.level}　{first.major}　{first.station.name}"
-                f"（共 {len(group)} 人）",
-                kit.heading,
-            )
+        story += kit.section(
+            f"{first.intake_year}级　{first.level}　{first.major}　{first.station.name}"
+            f"（共 {len(group)} 人）"
         )
         options: dict = {
             "totals": [f"小计 {len(group)} 人"] + [""] * (len(SEAL_HEADER) - 1),

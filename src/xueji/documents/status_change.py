@@ -160,7 +160,9 @@ def _signatures(
     )
     update = done.get("update_record")
     changes = [
-        f"{c.get('field', '')}：{c.get('before', '')} → {c.get('after', '')}"
+        f"{c.get('field', '')}：{c.get('before')} → {c.get('after', '')}"
+        if c.get("before") not in (None, "")
+        else f"{c.get('field', '')}：{c.get('after', '')}"
         for c in data.get("change_preview") or []
         if isinstance(c, dict)
     ]

@@ -28,7 +28,7 @@ def render(kit: Kit, session: Session, student: Student, id_number: str) -> byte
     head = Letterhead("学生学籍卡", station_label(student.station.name, student.station.code))
     width = content_width()
     story: list[Flowable] = [*kit.heading_for(head), _record(kit, session, student, id_number)]
-    story.append(kit.p("学籍异动记录", kit.heading))
+    story += kit.section("学籍异动记录")
     changes = list(
         session.scalars(
             select(StatusChange)
@@ -49,7 +49,7 @@ def render(kit: Kit, session: Session, student: Student, id_number: str) -> byte
             centered=(0, 1, 2, 3),
         )
     )  # fmt: skip
-    story.append(kit.p("课程成绩", kit.heading))
+    story += kit.section("课程成绩")
     grades = sorted(
         standing_grades(session, [student.id])[student.id].values(),
         key=lambda g: (term_order(g.term), g.course.code),

@@ -59,7 +59,7 @@ def transcript(kit: Kit, session: Session, student: Student, id_number: str) -> 
             rows,
             [12 * mm, 22 * mm, 24 * mm, width - 132 * mm, 16 * mm, 18 * mm, 40 * mm],
             totals=["合计", "", "", f"共 {len(grades)} 门课程　平均成绩 {average}",
-                    f"{earned:g}", "", "已获学分"],
+                    f"{earned:g}", "", ""],
             centered=(0, 1, 2, 4, 5, 6),
         )
     )  # fmt: skip
