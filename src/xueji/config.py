@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     pdf_font: Path = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
     pdf_font_index: int = Field(default=0, ge=0)
     college_name: str = "继续教育学院"
+    # 校（院）长姓名 (XZXM) as printed on the certificates.
+    college_president: str = ""
 
     def resolved_database_url(self) -> str:
         if self.database_url:

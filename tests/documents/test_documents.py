@@ -312,6 +312,7 @@ def test_seal_verification_list_groups_the_seasons_graduates(client, db):
     pages = texts(pdf_of(long))
     assert len(pages) >= 2 and all("本人签字" in p for p in pages)
     assert "总计 32 人" in pages[-1] and "小计 31 人" in "\n".join(pages)
+    get(client, "stu1001", "/api/v1/documents/seal-verification", 404, year=2028, season="春季")
     save_pages("seal-verification", long.content)
 
     sheet = get(
@@ -376,3 +377,98 @@ def test_a_missing_font_is_an_error_naming_the_setting(client, db, monkeypatch):
     assert response.status_code == 503
     body = response.json()
     assert body["error"] == "DocumentFontMissing" and "XUEJI_PDF_FONT" in body["detail"]
+
+
+def test_makeup_sheet_lists_those_who_failed_the_course(client, db):
+    url = "/api/v1/documents/makeup-sheet"
+    response = get(client, "registrar", url, course="ZY401", term="2027-春")
+    assert file_name(response) == quote("空白补考成绩单_护理学基础_2027-春.pdf")
+    reader = pdf_of(response)
+    assert_embedded(reader)
+    (text,) = texts(reader)
+    assert "刘洋" in text and "42" in text and "应补考 1 人" in text and "张伟" not in text
+    # a station's sheet has its own students only
+    own = texts(pdf_of(get(client, "station1", url, course="ZY401", term="2027-春")))[0]
+    assert "刘洋" not in own and "应补考 0 人" in own
+    get(client, "stu2001", url, expect=404, course="ZY401", term="2027-春")
+
+
+def test_class_grade_summary_has_a_column_per_course_and_pass_counts(client, db):
+    add_classmates(db, "stu1001", 2)
+    class_id = class_of(db, "stu1001")
+    url = f"/api/v1/documents/class-grades/{class_id}"
+    response = get(client, "station1", url)
+    reader = pdf_of(response)
+    assert_embedded(reader)
+    (text,) = texts(reader)
+    for expected in (
+        "毕业班级成绩总表",
+        "共 3 人",
+        "大学英语（4）",
+        "计算机应用基础",
+        "基础会计",
+        "张伟",
+        "78",
+        "85",
+        "72",
+        "及格人数",
+    ):
+        assert expected in text, expected  # fmt: skip
+    save_pages("class-grades", response.content)
+    rows = list(
+        load_workbook(
+            io.BytesIO(get(client, "station1", url, format="xlsx").content)
+        ).active.iter_rows(values_only=True)
+    )
+    assert rows[3] == ("序号", "学号", "姓名", "大学英语", "计算机应用基础", "基础会计")
+    zhang = next(row for row in rows[4:-1] if row[2] == "张伟")
+    assert zhang[3:] == ("78", "85", "72")
+    assert rows[-1] == (None, None, "及格人数", 1, 1, 1)
+    get(client, "station2", url, expect=404)
+
+
+def test_checkin_statistics_count_admitted_and_checked_in(client, db):
+    url = "/api/v1/documents/checkin-statistics"
+    text = texts(pdf_of(get(client, "registrar", url, intake=2026)))[0]
+    assert "新生报到情况统计表" in text and "2026级新生" in text
+    assert "合计 2 2 0 100.0%" in text.replace("\n", " ").replace("  ", " ")
+    pending = get(client, "station1", url, intake=2027)
+    assert file_name(pending) == quote("新生报到情况统计表_2027_S01.pdf")
+    own = texts(pdf_of(pending))[0]
+    assert "洛阳函授站" not in own and "郑州函授站 小计" in own
+    rows = list(
+        load_workbook(
+            io.BytesIO(get(client, "registrar", url, intake=2027, format="xlsx").content)
+        ).active.iter_rows(values_only=True)
+    )
+    assert rows[3][:4] == ("函授站", "层次", "专业", "录取人数")
+    assert rows[-1][:6] == ("合计", None, None, "6", "0", "6")
+    get(client, "stu1001", url, expect=404, intake=2027)
+
+
+def test_diploma_needs_a_certificate_number(client, db):
+    sid = give_photo(client, db, "stu1001")
+    url = f"/api/v1/documents/diploma/{sid}"
+    refused = get(client, "registrar", url, expect=409)
+    assert "尚未编制毕业证书编号" in refused.json()["detail"]
+    with db.db.writer() as session, session.begin():
+        student = session.get(Student, sid)
+        student.certificate_number = "104755202805000001"
+        student.graduated_on = date(2028, 1, 10)
+        student.status, student.conclusion = "毕业", "毕业"
+    response = get(client, "stu1001", url)
+    assert file_name(response) == quote("毕业证书_104755202805000001_张伟.pdf")
+    reader = pdf_of(response)
+    assert_embedded(reader)
+    (text,) = texts(reader)
+    for expected in (
+        "张伟",
+        "1998年3月15日生",
+        "2025年3月至2028年1月",
+        "在本校会计专业",
+        "准予毕业",
+        "证书编号：104755202805000001",
+    ):
+        assert expected in text, expected  # fmt: skip
+    save_pages("diploma", response.content)
+    get(client, "station2", url, expect=404)

@@ -13,13 +13,22 @@ from sqlalchemy.orm import Session
 from xueji import clock
 from xueji.auth.dependencies import CurrentUser
 from xueji.auth.principal import Principal, scope_filter
+from xueji.auth.roles import Role
 from xueji.db.dependencies import DbSession
 from xueji.deadlines import BEIJING
-from xueji.documents import rosters, status_change, student_card, transcripts
-from xueji.documents.layout import Kit
-from xueji.errors import NotFound
+from xueji.documents import (
+    checkin_statistics,
+    diploma,
+    grade_sheets,
+    rosters,
+    status_change,
+    student_card,
+    transcripts,
+)
+from xueji.documents.layout import Kit, station_label
+from xueji.errors import Conflict, NotFound
 from xueji.instances.repository import get_readable as get_readable_instance
-from xueji.models import Course, SchoolClass, Station, Student
+from xueji.models import Course, SchoolClass, Station, Student, Upload
 from xueji.paging import RowId
 from xueji.runtime import AppRuntime
 from xueji.students.graduation import SEASONS
@@ -65,6 +74,12 @@ def _id_number(principal: Principal):
         return mask_id_number(student.id_number)
 
     return shown
+
+
+def _office_only(principal: Principal) -> None:
+    """A list of many students is the college's or a station's, never a student's."""
+    if not principal.sees_all_stations and not principal.roles & {Role.STATION, Role.ADVISOR}:
+        raise NotFound("this list is kept by the college and the stations")
 
 
 def _readable_class(session: Session, principal: Principal, class_id: int) -> SchoolClass:
@@ -140,6 +155,7 @@ def seal_verification(
     format: Format = "pdf",
 ) -> Response:
     """预毕业生验印名单 of a graduation season, grouped by 年级, 层次, 专业 and 函授站."""
+    _office_only(principal)
     assert season in SEASONS
     query = readable_by(principal)
     chosen = None
@@ -199,3 +215,115 @@ def blank_grade_sheet(
         transcripts.blank_sheet_file_name(school_class, row, term),
         f"grade-sheet-{class_id}-{course}.pdf",
     )
+
+
+def _station_of(session: Session, principal: Principal, code: str | None) -> Station | None:
+    """The station a list is narrowed to: the one asked for, else a station user's own."""
+    if code:
+        station = session.scalar(select(Station).where(Station.code == code))
+        if station is None:
+            raise NotFound(f"no station {code}")
+        return station
+    if principal.station_id is not None and not principal.sees_all_stations:
+        return session.get(Station, principal.station_id)
+    return None
+
+
+def _course(session: Session, code: str) -> Course:
+    row = session.scalar(select(Course).where(Course.code == code))
+    if row is None:
+        raise NotFound(f"no course {code}")
+    return row
+
+
+@router.get("/makeup-sheet", response_class=Response, responses=FILE)
+def makeup_sheet(
+    session: DbSession,
+    principal: CurrentUser,
+    runtime: AppRuntime,
+    course: Annotated[str, Query(max_length=20, description="Course code, e.g. ZY401")],
+    term: Annotated[str, Query(pattern=r"^\d{4}-(春|秋)$", description="Term, e.g. 2027-春")],
+    station: Annotated[str | None, Query(max_length=20, description="Station code")] = None,
+) -> Response:
+    """空白补考成绩单: the students who failed a course, for the makeup's teacher; as PDF."""
+    _office_only(principal)
+    row = _course(session, course)
+    chosen = _station_of(session, principal, station)
+    query = readable_by(principal)
+    if chosen is not None:
+        query = query.where(Student.station_id == chosen.id)
+    candidates = grade_sheets.makeup_candidates(session, query, row)
+    content = grade_sheets.makeup_sheet(_kit(runtime), row, term, chosen, candidates)
+    where = f"_{chosen.code}" if chosen else ""
+    return _file(
+        content, f"空白补考成绩单_{row.name}_{term}{where}.pdf", f"makeup-sheet-{course}.pdf"
+    )
+
+
+@router.get("/class-grades/{class_id}", response_class=Response, responses=FILE)
+def class_grades(
+    class_id: RowId,
+    session: DbSession,
+    principal: CurrentUser,
+    runtime: AppRuntime,
+    format: Format = "pdf",
+) -> Response:
+    """毕业班级成绩总表: a class's standing results, a column per course, pass counts."""
+    school_class = _readable_class(session, principal, class_id)
+    members, courses, shown, passes = grade_sheets.class_results(
+        session, school_class, readable_by(principal)
+    )
+    head = grade_sheets.class_results_head(session, school_class, len(members))
+    if format == "xlsx":
+        content = grade_sheets.class_results_xlsx(
+            runtime.settings.college_name, head, members, courses, shown, passes
+        )
+    else:
+        content = grade_sheets.class_results_pdf(
+            _kit(runtime), head, members, courses, shown, passes
+        )
+    return _file(
+        content,
+        f"毕业班级成绩总表_{school_class.code}.{format}",
+        f"class-grades-{class_id}.{format}",
+    )
+
+
+@router.get("/checkin-statistics", response_class=Response, responses=FILE)
+def checkin_statistics_document(
+    session: DbSession,
+    principal: CurrentUser,
+    runtime: AppRuntime,
+    intake: Annotated[int, Query(ge=1900, le=2999, description="Intake year")],
+    format: Format = "pdf",
+) -> Response:
+    """新生报到情况统计表 of an intake: admitted, checked in, not, and the rate."""
+    _office_only(principal)
+    rows = checkin_statistics.counts(session, principal, intake)
+    own = _station_of(session, principal, None)
+    head = checkin_statistics.head(intake, station_label(own.name, own.code) if own else None)
+    if format == "xlsx":
+        content = checkin_statistics.xlsx(runtime.settings.college_name, head, rows)
+    else:
+        content = checkin_statistics.pdf(_kit(runtime), head, rows)
+    where = f"_{own.code}" if own else ""
+    return _file(
+        content, f"新生报到情况统计表_{intake}{where}.{format}", f"checkin-{intake}.{format}"
+    )
+
+
+@router.get(
+    "/diploma/{student_id}",
+    response_class=Response,
+    responses={**FILE, 409: {"description": "No certificate number assigned yet"}},
+)
+def diploma_pdf(
+    student_id: RowId, session: DbSession, principal: CurrentUser, runtime: AppRuntime
+) -> Response:
+    """毕业证书 of a graduate whose certificate number has been assigned; as PDF."""
+    student = get_readable_student(session, principal, student_id)
+    if not student.certificate_number:
+        raise Conflict(f"{student.name}尚未编制毕业证书编号，不能打印毕业证书")
+    photo = session.get(Upload, student.photo_upload_id) if student.photo_upload_id else None
+    content = diploma.render(_kit(runtime), student, photo, runtime.settings.college_president)
+    return _file(content, diploma.file_name(student), f"diploma-{student.id}.pdf")
