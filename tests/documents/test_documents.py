@@ -472,3 +472,25 @@ def test_diploma_needs_a_certificate_number(client, db):
         assert expected in text, expected  # fmt: skip
     save_pages("diploma", response.content)
     get(client, "station2", url, expect=404)
+
+
+def test_photo_collection_list_and_card(client, db):
+    url = "/api/v1/documents/photo-collection"
+    response = get(client, "station1", url, year=2028)
+    assert file_name(response) == quote("毕业生电子图像采集名单_2028_S01.pdf")
+    reader = pdf_of(response)
+    assert_embedded(reader)
+    (text,) = texts(reader)
+    assert "张伟" in text and "王芳" in text and "刘洋" not in text
+    assert "合计 2 人" in text and "本人签字" in text and "已校对" in text
+    everyone = texts(pdf_of(get(client, "registrar", url, year=2028)))[0]
+    assert "合计 3 人" in everyone and "刘洋" in everyone
+    get(client, "stu1001", url, expect=404, year=2028)
+
+    sid = student_id(client, "stu1002")
+    card = get(client, "stu1002", f"/api/v1/documents/photo-card/{sid}")
+    (text,) = texts(pdf_of(card))
+    assert "毕业生电子图像采集卡" in text and "王芳" in text and "汉语言文学" in text
+    assert "照片粘贴处" in text and "本人签字" in text
+    save_pages("photo-card", card.content)
+    get(client, "stu1001", f"/api/v1/documents/photo-card/{sid}", expect=404)

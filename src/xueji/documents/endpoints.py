@@ -20,6 +20,7 @@ from xueji.documents import (
     checkin_statistics,
     diploma,
     grade_sheets,
+    photo_collection,
     rosters,
     status_change,
     student_card,
@@ -327,3 +328,41 @@ def diploma_pdf(
     photo = session.get(Upload, student.photo_upload_id) if student.photo_upload_id else None
     content = diploma.render(_kit(runtime), student, photo, runtime.settings.college_president)
     return _file(content, diploma.file_name(student), f"diploma-{student.id}.pdf")
+
+
+@router.get("/photo-collection", response_class=Response, responses=FILE)
+def photo_collection_list(
+    session: DbSession,
+    principal: CurrentUser,
+    runtime: AppRuntime,
+    year: Annotated[int, Query(ge=1900, le=2999, description="Expected graduation year")],
+    station: Annotated[str | None, Query(max_length=20, description="Station code")] = None,
+) -> Response:
+    """毕业生电子图像采集名单: a year's graduating students, to sign at the photo session."""
+    _office_only(principal)
+    chosen = _station_of(session, principal, station)
+    query = readable_by(principal)
+    if chosen is not None:
+        query = query.where(Student.station_id == chosen.id)
+    students = photo_collection.graduating(session, query, year)
+    content = photo_collection.collection_list(
+        _kit(runtime), year, chosen, students, _id_number(principal)
+    )
+    where = f"_{chosen.code}" if chosen else ""
+    return _file(
+        content, f"毕业生电子图像采集名单_{year}{where}.pdf", f"photo-collection-{year}.pdf"
+    )
+
+
+@router.get("/photo-card/{student_id}", response_class=Response, responses=FILE)
+def photo_card(
+    student_id: RowId, session: DbSession, principal: CurrentUser, runtime: AppRuntime
+) -> Response:
+    """毕业生电子图像采集卡 of one student, to fill in and bring to the photo session."""
+    student = get_readable_student(session, principal, student_id)
+    content = photo_collection.card(_kit(runtime), student, _id_number(principal)(student))
+    return _file(
+        content,
+        f"毕业生电子图像采集卡_{student.student_number or student.id}_{student.name}.pdf",
+        f"photo-card-{student.id}.pdf",
+    )

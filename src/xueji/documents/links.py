@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 # (process key, user task id) → the documents the step works from: title and URL template
-# filled from the case (instance_id, student_id) and its variables (year, season).
+# filled from the case (instance_id, student_id) and its variables (year, season, station).
 APPROVAL_FORM = "/api/v1/documents/status-change/{instance_id}"
 STEP_DOCUMENTS: dict[tuple[str, str], list[tuple[str, str]]] = {
     **{
@@ -20,6 +20,16 @@ STEP_DOCUMENTS: dict[tuple[str, str], list[tuple[str, str]]] = {
          "/api/v1/documents/seal-verification?year={year}&season={season}&format=pdf"),
         ("预毕业生验印名单（XLSX）",
          "/api/v1/documents/seal-verification?year={year}&season={season}&format=xlsx"),
+    ],
+    **{
+        ("photo_collection", step): [
+            ("毕业生电子图像采集名单",
+             "/api/v1/documents/photo-collection?year={year}&station={station}"),
+        ]
+        for step in ("arrange", "report")
+    },
+    ("photo_collection_student", "fill_card"): [
+        ("毕业生电子图像采集卡", "/api/v1/documents/photo-card/{student_id}"),
     ],
 }  # fmt: skip
 
@@ -35,7 +45,7 @@ def step_documents(
     values = {
         "instance_id": instance_id,
         "student_id": student_id,
-        **{k: variables.get(k) for k in ("year", "season")},
+        **{k: variables.get(k) for k in ("year", "season", "station")},
     }
     links = []
     for title, template in STEP_DOCUMENTS.get((process_key, element_id), []):
