@@ -3,17 +3,18 @@ scoped like the records (a station its own students and classes, a student their
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Response
-from sqlalchemy import null, select
+from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy import Select, false, null, select
 from sqlalchemy.orm import Session
 
 from xueji import clock
-from xueji.auth.dependencies import CurrentUser
+from xueji.auth.dependencies import CurrentUser, require_roles
 from xueji.auth.principal import Principal, scope_filter
-from xueji.auth.roles import Role
+from xueji.auth.roles import COLLEGE_WIDE, Role
 from xueji.db.dependencies import DbSession
 from xueji.deadlines import BEIJING
 from xueji.documents import (
@@ -46,6 +47,9 @@ FILE = {
     404: {"description": "Nothing of that id, or not yours to see"},
     503: {"description": "The CJK font for PDFs is missing (XUEJI_PDF_FONT)"},
 }
+# A list of many students (a class, a season, a station) is the college's or a station's,
+# never a student's: a student is refused it (403), as by the role of a process lane.
+OFFICES = [Depends(require_roles(*sorted(COLLEGE_WIDE), Role.STATION, Role.ADVISOR))]
 Format = Annotated[Literal["pdf", "xlsx"], Query(description="pdf (to print) or xlsx (to edit)")]
 
 
@@ -75,12 +79,6 @@ def _id_number(principal: Principal):
         return mask_id_number(student.id_number)
 
     return shown
-
-
-def _office_only(principal: Principal) -> None:
-    """A list of many students is the college's or a station's, never a student's."""
-    if not principal.sees_all_stations and not principal.roles & {Role.STATION, Role.ADVISOR}:
-        raise NotFound("this list is kept by the college and the stations")
 
 
 def _readable_class(session: Session, principal: Principal, class_id: int) -> SchoolClass:
@@ -121,7 +119,9 @@ def status_change_pdf(
     )
 
 
-@router.get("/class-roster/{class_id}", response_class=Response, responses=FILE)
+@router.get(
+    "/class-roster/{class_id}", response_class=Response, responses=FILE, dependencies=OFFICES
+)
 def class_roster(
     class_id: RowId,
     session: DbSession,
@@ -143,6 +143,7 @@ def class_roster(
 
 @router.get(
     "/seal-verification",
+    dependencies=OFFICES,
     response_class=Response,
     responses={**FILE, 422: {"description": "An unknown season or station"}},
 )
@@ -156,29 +157,19 @@ def seal_verification(
     format: Format = "pdf",
 ) -> Response:
     """预毕业生验印名单 of a graduation season, grouped by 年级, 层次, 专业 and 函授站."""
-    _office_only(principal)
     assert season in SEASONS
-    query = readable_by(principal)
-    chosen = None
-    if station:
-        chosen = session.scalar(select(Station).where(Station.code == station))
-        if chosen is None:
-            raise NotFound(f"no station {station}")
-        query = query.where(Student.station_id == chosen.id)
-    elif principal.station_id is not None and not principal.sees_all_stations:
-        chosen = session.get(Station, principal.station_id)
-    students = rosters.graduates(session, query, year, season)
-    head = rosters.seal_list_head(year, season, chosen, len(students))
+    chosen = _station_of(session, principal, station)
+    students = rosters.graduates(session, chosen.apply(readable_by(principal)), year, season)
+    head = rosters.seal_list_head(year, season, chosen.label, len(students))
     shown = _id_number(principal)
     if format == "xlsx":
         content = rosters.seal_list_xlsx(runtime.settings.college_name, head, students, shown)
     else:
         content = rosters.seal_list_pdf(_kit(runtime), head, students, shown)
-    where = f"_{chosen.code}" if chosen else ""
     return _file(
         content,
-        f"预毕业生验印名单_{year}{season}{where}.{format}",
-        f"seal-verification-{year}{where}.{format}",
+        f"预毕业生验印名单_{year}{season}{chosen.suffix}.{format}",
+        f"seal-verification-{year}.{format}",
     )
 
 
@@ -194,7 +185,9 @@ def transcript_pdf(
     return _file(content, transcripts.transcript_file_name(student), f"transcript-{student.id}.pdf")
 
 
-@router.get("/blank-grade-sheet/{class_id}", response_class=Response, responses=FILE)
+@router.get(
+    "/blank-grade-sheet/{class_id}", response_class=Response, responses=FILE, dependencies=OFFICES
+)
 def blank_grade_sheet(
     class_id: RowId,
     session: DbSession,
@@ -218,16 +211,43 @@ def blank_grade_sheet(
     )
 
 
-def _station_of(session: Session, principal: Principal, code: str | None) -> Station | None:
-    """The station a list is narrowed to: the one asked for, else a station user's own."""
+@dataclass(frozen=True)
+class StationFilter:
+    """The station a list is narrowed to: one asked for, else a station user's own."""
+
+    station: Station | None
+    unknown: bool = False  # a code that names no station the caller sees: an empty list
+
+    def apply(self, query: Select) -> Select:
+        if self.unknown:
+            return query.where(false())
+        if self.station is not None:
+            return query.where(Student.station_id == self.station.id)
+        return query
+
+    @property
+    def label(self) -> str | None:
+        if self.unknown:
+            return "（无此函授站）"
+        return station_label(self.station.name, self.station.code) if self.station else None
+
+    @property
+    def suffix(self) -> str:
+        return f"_{self.station.code}" if self.station and not self.unknown else ""
+
+
+def _station_of(session: Session, principal: Principal, code: str | None) -> StationFilter:
+    # Like any list's filter, another station's code shows what a code of no station shows.
     if code:
         station = session.scalar(select(Station).where(Station.code == code))
-        if station is None:
-            raise NotFound(f"no station {code}")
-        return station
+        if station is None or not (
+            principal.sees_all_stations or station.id == principal.station_id
+        ):
+            return StationFilter(None, unknown=True)
+        return StationFilter(station)
     if principal.station_id is not None and not principal.sees_all_stations:
-        return session.get(Station, principal.station_id)
-    return None
+        return StationFilter(session.get(Station, principal.station_id))
+    return StationFilter(None)
 
 
 def _course(session: Session, code: str) -> Course:
@@ -237,7 +257,7 @@ def _course(session: Session, code: str) -> Course:
     return row
 
 
-@router.get("/makeup-sheet", response_class=Response, responses=FILE)
+@router.get("/makeup-sheet", response_class=Response, responses=FILE, dependencies=OFFICES)
 def makeup_sheet(
     session: DbSession,
     principal: CurrentUser,
@@ -247,21 +267,20 @@ def makeup_sheet(
     station: Annotated[str | None, Query(max_length=20, description="Station code")] = None,
 ) -> Response:
     """空白补考成绩单: the students who failed a course, for the makeup's teacher; as PDF."""
-    _office_only(principal)
     row = _course(session, course)
     chosen = _station_of(session, principal, station)
-    query = readable_by(principal)
-    if chosen is not None:
-        query = query.where(Student.station_id == chosen.id)
-    candidates = grade_sheets.makeup_candidates(session, query, row)
-    content = grade_sheets.makeup_sheet(_kit(runtime), row, term, chosen, candidates)
-    where = f"_{chosen.code}" if chosen else ""
+    candidates = grade_sheets.makeup_candidates(session, chosen.apply(readable_by(principal)), row)
+    content = grade_sheets.makeup_sheet(_kit(runtime), row, term, chosen.label, candidates)
     return _file(
-        content, f"空白补考成绩单_{row.name}_{term}{where}.pdf", f"makeup-sheet-{course}.pdf"
+        content,
+        f"空白补考成绩单_{row.name}_{term}{chosen.suffix}.pdf",
+        f"makeup-sheet-{course}.pdf",
     )
 
 
-@router.get("/class-grades/{class_id}", response_class=Response, responses=FILE)
+@router.get(
+    "/class-grades/{class_id}", response_class=Response, responses=FILE, dependencies=OFFICES
+)
 def class_grades(
     class_id: RowId,
     session: DbSession,
@@ -290,7 +309,7 @@ def class_grades(
     )
 
 
-@router.get("/checkin-statistics", response_class=Response, responses=FILE)
+@router.get("/checkin-statistics", response_class=Response, responses=FILE, dependencies=OFFICES)
 def checkin_statistics_document(
     session: DbSession,
     principal: CurrentUser,
@@ -299,17 +318,15 @@ def checkin_statistics_document(
     format: Format = "pdf",
 ) -> Response:
     """新生报到情况统计表 of an intake: admitted, checked in, not, and the rate."""
-    _office_only(principal)
     rows = checkin_statistics.counts(session, principal, intake)
     own = _station_of(session, principal, None)
-    head = checkin_statistics.head(intake, station_label(own.name, own.code) if own else None)
+    head = checkin_statistics.head(intake, own.label)
     if format == "xlsx":
         content = checkin_statistics.xlsx(runtime.settings.college_name, head, rows)
     else:
         content = checkin_statistics.pdf(_kit(runtime), head, rows)
-    where = f"_{own.code}" if own else ""
     return _file(
-        content, f"新生报到情况统计表_{intake}{where}.{format}", f"checkin-{intake}.{format}"
+        content, f"新生报到情况统计表_{intake}{own.suffix}.{format}", f"checkin-{intake}.{format}"
     )
 
 
@@ -330,7 +347,7 @@ def diploma_pdf(
     return _file(content, diploma.file_name(student), f"diploma-{student.id}.pdf")
 
 
-@router.get("/photo-collection", response_class=Response, responses=FILE)
+@router.get("/photo-collection", response_class=Response, responses=FILE, dependencies=OFFICES)
 def photo_collection_list(
     session: DbSession,
     principal: CurrentUser,
@@ -339,18 +356,15 @@ def photo_collection_list(
     station: Annotated[str | None, Query(max_length=20, description="Station code")] = None,
 ) -> Response:
     """毕业生电子图像采集名单: a year's graduating students, to sign at the photo session."""
-    _office_only(principal)
     chosen = _station_of(session, principal, station)
-    query = readable_by(principal)
-    if chosen is not None:
-        query = query.where(Student.station_id == chosen.id)
-    students = photo_collection.graduating(session, query, year)
+    students = photo_collection.graduating(session, chosen.apply(readable_by(principal)), year)
     content = photo_collection.collection_list(
-        _kit(runtime), year, chosen, students, _id_number(principal)
+        _kit(runtime), year, chosen.label, students, _id_number(principal)
     )
-    where = f"_{chosen.code}" if chosen else ""
     return _file(
-        content, f"毕业生电子图像采集名单_{year}{where}.pdf", f"photo-collection-{year}.pdf"
+        content,
+        f"毕业生电子图像采集名单_{year}{chosen.suffix}.pdf",
+        f"photo-collection-{year}.pdf",
     )
 
 

@@ -32,12 +32,12 @@ def makeup_sheet(
     kit: Kit,
     course: Course,
     term: str,
-    station: Station | None,
+    station: str | None,
     candidates: list[tuple[Student, float | None]],
 ) -> bytes:
     head = Letterhead(
         "空白补考成绩单",
-        station_label(station.name, station.code) if station else None,
+        station,
         f"{term}学期补考　课程：{course.code} {course.name}（{course.credits:g} 学分）",
     )
     width = content_width()

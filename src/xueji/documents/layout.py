@@ -261,6 +261,10 @@ class Kit:
             creator="xueji",
             # Else each page's preamble names Helvetica, a font the PDF does not embed.
             initialFontName=self.font,
+            # The same request gives the same bytes (no creation time or random file id in
+            # the file; the day printed at the foot is the day's): a list filtered by another
+            # station's code is byte for byte the list of a code of no station.
+            invariant=True,
         )
         kit = self
 

@@ -12,7 +12,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from xueji.documents.layout import GRID, SHADE, Kit, Letterhead, content_width, day, station_label
-from xueji.models import Station, Student
+from xueji.models import Student
 
 LIST_HEADER = ["序号", "学号", "姓名", "性别", "身份证号", "层次", "专业", "照片", "本人签字"]
 # Who is photographed: the record's students still studying (not 退学, 毕业, …).
@@ -32,11 +32,11 @@ def graduating(session: Session, students: Select, year: int) -> list[Student]:
 
 
 def collection_list(
-    kit: Kit, year: int, station: Station | None, students: list[Student], id_number
+    kit: Kit, year: int, station: str | None, students: list[Student], id_number
 ) -> bytes:
     head = Letterhead(
         "毕业生电子图像采集名单",
-        station_label(station.name, station.code) if station else None,
+        station,
         f"{year}年预计毕业　共 {len(students)} 人",
     )
     width = content_width()

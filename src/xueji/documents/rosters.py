@@ -122,10 +122,10 @@ def _group_key_and_number(s: Student) -> tuple:
     return (*_group(s), s.student_number or "", s.id)
 
 
-def seal_list_head(year: int, season: str, station: Station | None, count: int) -> Letterhead:
+def seal_list_head(year: int, season: str, station: str | None, count: int) -> Letterhead:
     return Letterhead(
         "预毕业生验印名单",
-        station_label(station.name, station.code) if station else None,
+        station,
         f"{season_name(year, season)}毕业　共 {count} 人",
     )
 
