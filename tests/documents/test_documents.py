@@ -21,6 +21,7 @@ from sqlalchemy import select
 from tests.helpers import auth, complete, deploy_processes, only_task, student_id
 from tests.processes.test_status_change import FORM, apply
 from xueji import clock
+from xueji.documents.links import step_documents
 from xueji.models import Student
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "artifacts" / "documents"
@@ -506,3 +507,22 @@ def test_photo_collection_list_and_card(client, db):
     assert "照片粘贴处" in text and "本人签字" in text
     save_pages("photo-card", card.content)
     get(client, "stu1001", f"/api/v1/documents/photo-card/{sid}", expect=404)
+
+
+def test_step_links_are_filled_from_the_case_and_lead_to_the_document(client, db):
+    links = step_documents(
+        "graduation_registration", "print_stamp_roster", "x", None, {"year": 2028, "season": "春季"}
+    )
+    assert [link["title"] for link in links] == ["预毕业生验印名单", "预毕业生验印名单（XLSX）"]
+    assert links[0]["url"] == (
+        f"/api/v1/documents/seal-verification?year=2028&season={quote('春季')}&format=pdf"
+    )
+    text = texts(pdf_of(client.get(links[0]["url"], headers=auth(client, "registrar"))))[0]
+    assert "预毕业生验印名单" in text and "张伟" in text
+    sheet = client.get(links[1]["url"], headers=auth(client, "registrar"))
+    assert sheet.status_code == 200 and sheet.content.startswith(b"PK")
+    # a case without what the URL needs gets no link rather than a broken one
+    assert step_documents("graduation_registration", "print_stamp_roster", "x", None, {}) == []
+    assert step_documents("daily_records", "archive", "x", None, {}) == []
+    card = step_documents("daily_records", "archive", "x", 7, {})
+    assert card == [{"title": "学籍卡", "url": "/api/v1/documents/student-card/7"}]

@@ -4,7 +4,7 @@ scoped like the records (a station its own students and classes, a student their
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -42,7 +42,7 @@ router = APIRouter(prefix="/documents", tags=["documents"])
 
 PDF = "application/pdf"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FILE = {
+FILE: dict[int | str, dict[str, Any]] = {
     200: {"content": {PDF: {}, XLSX: {}}, "description": "The document"},
     404: {"description": "Nothing of that id, or not yours to see"},
     503: {"description": "The CJK font for PDFs is missing (XUEJI_PDF_FONT)"},

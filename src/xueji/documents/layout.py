@@ -132,8 +132,13 @@ class Kit:
                 ]
             )
         if totals is not None:
-            cells.append([self.p(v, self.cell) for v in totals])
-        heights = [row_height] * len(cells) if row_height else None
+            cells.append(
+                [
+                    self.p(v, self.cell_center if i in centered and not span_totals else self.cell)
+                    for i, v in enumerate(totals)
+                ]
+            )
+        heights: list[float | None] | None = [row_height] * len(cells) if row_height else None
         if heights and with_header:
             heights[0] = None
         table = Table(
