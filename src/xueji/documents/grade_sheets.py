@@ -63,7 +63,7 @@ def makeup_sheet(
                 height=22 * mm,
             ),
         ],
-        totals=[f"应补考 {len(rows)} 人　实考　　人　及格　　人"] + [""] * 7,
+        totals=[f"应补考 {len(rows)} 人，实考 ____ 人，及格 ____ 人"] + [""] * 7,
         span_totals=True,
         row_height=8 * mm,
         centered=(0, 1, 3, 5),

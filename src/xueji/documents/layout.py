@@ -202,10 +202,11 @@ class Kit:
         label_width = 30 * mm
         cells = []
         for row in rows:
-            foot = f"签字：{row.signer or '　' * 6}"
+            # blanks to fill by hand are lines: a paragraph collapses runs of spaces
+            foot = f"签字：{row.signer or '____________'}"
             if row.seal:
-                foot += "　　（盖章）"
-            foot += f"　　日期：{row.signed_on or '　　年　　月　　日'}"
+                foot += "　（盖章）"
+            foot += f"　日期：{row.signed_on or '______年____月____日'}"
             cells.append(
                 [
                     self.p(row.label, self.cell_center),
@@ -237,7 +238,7 @@ class Kit:
                 [
                     self.p(label, self.cell_center),
                     Spacer(1, height - 14 * mm),
-                    self.p("（盖章）　　年　　月　　日", self.right),
+                    self.p("（盖章）　______年____月____日", self.right),
                 ]
                 for label in labels
             ]

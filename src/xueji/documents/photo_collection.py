@@ -106,6 +106,6 @@ def card(kit: Kit, student: Student, id_number: str) -> bytes:
         Spacer(1, 2 * mm),
         kit.p("本人已核对以上信息，与身份证一致。"),
         Spacer(1, 10 * mm),
-        kit.p("本人签字：____________　　　　　年　　月　　日", kit.right),
+        kit.p("本人签字：____________　______年____月____日", kit.right),
     ]
     return kit.render(head, story)

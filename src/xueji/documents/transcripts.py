@@ -124,7 +124,7 @@ def blank_sheet(
                 [Signature("任课教师"), Signature("函授站审核", seal=True)], width, height=22 * mm
             ),
         ],
-        totals=[f"应考 {len(members)} 人　实考　　人　及格　　人　不及格　　人"]
+        totals=[f"应考 {len(members)} 人，实考 ____ 人，及格 ____ 人，不及格 ____ 人"]
         + [""] * (len(SHEET_HEADER) - 1),
         span_totals=True,
         row_height=8 * mm,
