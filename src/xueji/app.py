@@ -21,6 +21,7 @@ from xueji.auth.endpoints import router as auth_router
 from xueji.config import Settings, get_settings
 from xueji.db.conflicts import CONCURRENT_CHANGE, is_transient
 from xueji.definitions.endpoints import router as definitions_router
+from xueji.documents.endpoints import router as documents_router
 from xueji.errors import XuejiError
 from xueji.events.endpoints import router as events_router
 from xueji.forms.endpoints import router as choices_router
@@ -66,7 +67,9 @@ def install_error_handlers(app: FastAPI) -> None:
             # The step was rolled back with the request's session; what failed is kept, in a
             # transaction of its own.
             await run_in_threadpool(record_incident, request.app.state.runtime.db, incident)
-        if exc.status_code >= 500:
+        # A 503 is a known state of the service (e.g. the PDF font is not installed), said to
+        # the client with its reason; any other 5xx is a bug, logged and hidden.
+        if exc.status_code >= 500 and exc.status_code != 503:
             return _unexpected(exc)
         headers = dict(exc.headers or {})
         if exc.status_code == 401:
@@ -177,6 +180,7 @@ def create_app(
         overdue_router,
         stations_router,
         choices_router,
+        documents_router,
     ):
         secured.include_router(router)
     api.include_router(secured)

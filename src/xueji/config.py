@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     reminder_period: str = "P7D"
     run_worker: bool = True
     worker_poll_seconds: float = 5.0
+    # Generated documents (PDF): the TrueType font embedded for Chinese text (a .ttf, or a
+    # .ttc with pdf_font_index naming the face), and the college named in their headers.
+    pdf_font: Path = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+    pdf_font_index: int = Field(default=0, ge=0)
+    college_name: str = "继续教育学院"
+    # 校（院）长姓名 (XZXM) as printed on the certificates.
+    college_president: str = ""
 
     def resolved_database_url(self) -> str:
         if self.database_url:

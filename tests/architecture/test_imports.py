@@ -23,6 +23,7 @@ LAYERS: list[set[str]] = [
     {"instances"},
     {"students", "stations"},
     {"uploads"},
+    {"documents"},
     {"process_logic"},
     {"tasks", "messages", "scheduler"},
     {"demo", "wiring"},

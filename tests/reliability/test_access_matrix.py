@@ -109,6 +109,7 @@ PATH_PARAMS = {
     "version": "version",
     "code": "station_code",
     "username": "username",
+    "class_id": "class",
 }
 # (path, parameter) -> kind, where a name means something else on one route.
 ROUTE_PARAMS = {
@@ -127,7 +128,18 @@ QUERY_OBJECTS = {
 }
 # Query parameters sent with every request of a route.
 # The event stream: every event the caller may see, then the end (instead of waiting).
-QUERY_ALWAYS = {("GET", "/api/v1/events/stream"): {"after": 0, "wait": 0}}
+QUERY_ALWAYS = {
+    ("GET", "/api/v1/events/stream"): {"after": 0, "wait": 0},
+    # the documents' required choices (a season, a course and term, an intake)
+    ("GET", "/api/v1/documents/seal-verification"): {"year": 2028, "season": "春季"},
+    ("GET", "/api/v1/documents/blank-grade-sheet/{class_id}"): {
+        "course": "GG001",
+        "term": "2027-春",
+    },
+    ("GET", "/api/v1/documents/makeup-sheet"): {"course": "ZY401", "term": "2027-春"},
+    ("GET", "/api/v1/documents/checkin-statistics"): {"intake": 2027},
+    ("GET", "/api/v1/documents/photo-collection"): {"year": 2028},
+}
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 APPLICATION = {"kind": "休学", "reason": "工作调动", "effective_term": "2027-春"}
@@ -220,6 +232,7 @@ UNKNOWN = {
     "station_code": "S99",
     "student_name": "不存在",
     "username": "nobody-at-all",
+    "class": UNKNOWN_ROW,
 }
 
 
@@ -428,8 +441,11 @@ def build_world(client, db) -> World:
     assert all(timers.values()) and all(deliveries.values()), (timers, deliveries)
 
     sid = {name: student_id(client, name) for name in ("stu1001", "stu1002", "stu2001")}
-    with db.db.reader() as session:
+    with db.db.writer() as session, session.begin():
         names = {name: session.get(Student, id_).name for name, id_ in sid.items()}
+        classes = {name: session.get(Student, id_).class_id for name, id_ in sid.items()}
+        # stu1001's 毕业证书 can be printed (GET /documents/diploma is 200 in scope)
+        session.get(Student, sid["stu1001"]).certificate_number = "104755202805000001"
     shared = {
         "webhook": hook.json()["id"],
         "process_key": "status_change",
@@ -451,6 +467,7 @@ def build_world(client, db) -> World:
             "delivery": deliveries[name],
             "station_code": code,
             "student_name": names[student],
+            "class": classes[student],
             **shared,
         }
 

@@ -10,10 +10,18 @@ from xueji.forms.schemas import FormOut
 from xueji.instances.schemas import TaskItem
 
 
+class DocumentLink(BaseModel):
+    """A document the step works from (学籍异动审批表, 验印名单), generated when followed."""
+
+    title: str
+    url: str
+
+
 class TaskDetail(TaskItem):
     form: FormOut
     data: dict[str, Any]
     documentation: str | None
+    documents: list[DocumentLink] = Field(default_factory=list)
 
 
 class TaskPage(BaseModel):

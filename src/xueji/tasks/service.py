@@ -11,6 +11,7 @@ from xueji import clock
 from xueji.auth.principal import Principal, principal_from_user
 from xueji.auth.roles import Role
 from xueji.definitions.repository import form_content
+from xueji.documents.links import step_documents
 from xueji.engine import serializer
 from xueji.engine.runner import TaskNotReady
 from xueji.errors import Conflict, Forbidden, FormInvalid, InvalidInput, NotFound, XuejiError
@@ -28,7 +29,7 @@ from xueji.instances.steps import load_workflow, run_step, step_guard
 from xueji.models import ProcessInstance, User, UserTask
 from xueji.models.states import InstanceState, UserTaskState
 from xueji.runtime import Runtime
-from xueji.tasks.schemas import TaskDetail
+from xueji.tasks.schemas import DocumentLink, TaskDetail
 
 
 def _open_task(
@@ -280,4 +281,14 @@ def task_detail(
         form=form,
         data=serializer.plain(data or {}),
         documentation=documentation,
+        documents=[
+            DocumentLink(**link)
+            for link in step_documents(
+                definition.key,
+                task.element_id,
+                task.instance_id,
+                task.instance.student_id,
+                data or {},
+            )
+        ],
     )
