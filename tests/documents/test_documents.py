@@ -145,22 +145,22 @@ def add_classmates(db, username: str, count: int) -> None:
 
 
 def test_student_card_shows_the_record_and_photo_in_an_embedded_font(client, db):
-    sid = give_photo(client, db, "stu1001")
+    sid = give_photo(client, db, "stu1004")
     response = get(client, "station1", f"/api/v1/documents/student-card/{sid}")
     assert file_name(response) == quote("学籍卡_") + quote(
-        f"{get(client, 'registrar', f'/api/v1/students/{sid}').json()['student_number']}_张伟.pdf"
+        f"{get(client, 'registrar', f'/api/v1/students/{sid}').json()['student_number']}_杨帆.pdf"
     )
     reader = pdf_of(response)
     assert_embedded(reader)
     (text,) = texts(reader)
     for expected in (
         "学生学籍卡",
-        "张伟",
+        "杨帆",
         "会计",
         "专科",
         "郑州函授站（S01）",
         "共青团员",
-        "郑州市中原区财政局",
+        "郑州市管城区税务局",
         "GG001",
         "78",
         "第 1 页 共 1 页",
@@ -173,16 +173,16 @@ def test_student_card_shows_the_record_and_photo_in_an_embedded_font(client, db)
 
 
 def test_documents_are_scoped_like_the_records(client, db):
-    sid = student_id(client, "stu1001")
-    for username in ("station2", "stu1002"):
+    sid = student_id(client, "stu1004")
+    for username in ("station2", "stu1005"):
         get(client, username, f"/api/v1/documents/student-card/{sid}", expect=404)
         get(client, username, f"/api/v1/documents/transcript/{sid}", expect=404)
-    own = pdf_of(get(client, "stu1001", f"/api/v1/documents/student-card/{sid}"))
-    assert "张伟" in texts(own)[0]
-    class_id = class_of(db, "stu1001")
+    own = pdf_of(get(client, "stu1004", f"/api/v1/documents/student-card/{sid}"))
+    assert "杨帆" in texts(own)[0]
+    class_id = class_of(db, "stu1004")
     get(client, "station2", f"/api/v1/documents/class-roster/{class_id}", expect=404)
     # a class's list is the offices': a student may not have it (403), whichever class
-    get(client, "stu1001", f"/api/v1/documents/class-roster/{class_id}", expect=403)
+    get(client, "stu1004", f"/api/v1/documents/class-roster/{class_id}", expect=403)
     get(
         client,
         "station2",
@@ -195,9 +195,9 @@ def test_documents_are_scoped_like_the_records(client, db):
 
 def test_status_change_form_is_signed_by_every_step_and_linked_from_its_tasks(client, db):
     deploy_processes(client, "status_change")
-    instance = apply(client, kind="休学")
+    instance = apply(client, "stu1004", kind="休学")
     url = f"/api/v1/documents/status-change/{instance['id']}"
-    complete(client, "stu1001", only_task(client, "stu1001"), FORM)
+    complete(client, "stu1004", only_task(client, "stu1004"), FORM)
     complete(
         client, "station1", only_task(client, "station1"),
         {"outcome": "approved", "reason": "材料齐全", "comment": "情况属实，同意休学"},
@@ -224,7 +224,7 @@ def test_status_change_form_is_signed_by_every_step_and_linked_from_its_tasks(cl
              ("station1", "registrar", "leader")}  # fmt: skip
     for expected in (
         "学籍异动审批表",
-        "张伟",
+        "杨帆",
         "休学",
         "工作调动",
         "因工作调动申请异动",
@@ -247,16 +247,16 @@ def test_status_change_form_is_signed_by_every_step_and_linked_from_its_tasks(cl
         assert expected in text, expected  # fmt: skip
     save_pages("status-change", response.content)
     # the student's own case; another station's user and other processes' ids see nothing
-    get(client, "stu1001", url)
+    get(client, "stu1004", url)
     get(client, "station2", url, expect=404)
-    get(client, "stu1002", url, expect=404)
+    get(client, "stu1005", url, expect=404)
 
 
 def test_status_change_form_is_only_for_status_change_cases(client, db):
     deploy_processes(client, "status_change", "daily_records")
     started = client.post(
         "/api/v1/process-definitions/daily_records/start",
-        json={"variables": {"student": student_id(client, "stu1001")}},
+        json={"variables": {"student": student_id(client, "stu1004")}},
         headers=auth(client, "station1"),
     )
     assert started.status_code == 201, started.text
@@ -265,8 +265,8 @@ def test_status_change_form_is_only_for_status_change_cases(client, db):
 
 
 def test_class_roster_breaks_across_pages_with_its_header_and_totals(client, db):
-    add_classmates(db, "stu1001", 44)
-    class_id = class_of(db, "stu1001")
+    add_classmates(db, "stu1004", 44)
+    class_id = class_of(db, "stu1004")
     response = get(client, "station1", f"/api/v1/documents/class-roster/{class_id}")
     assert file_name(response) == quote("班级学籍注册名单_S01-2025-01.pdf")
     reader = pdf_of(response)
@@ -278,9 +278,10 @@ def test_class_roster_breaks_across_pages_with_its_header_and_totals(client, db)
         assert f"第 {number} 页 共 {len(pages)} 页" in page
         assert "郑州函授站（S01）" in page
     whole = "\n".join(pages)
-    assert "张伟" in whole and "测试学生43" in whole
-    males = 1 + sum(1 for n in range(44) if n % 3)
-    assert f"合计 45 人（男 {males} 人，女 {45 - males} 人）" in pages[-1]
+    assert "杨帆" in whole and "测试学生43" in whole
+    # 杨帆, 张伟 (both of the demo's 2025 会计 class) and the 44 added
+    males = 2 + sum(1 for n in range(44) if n % 3)
+    assert f"合计 46 人（男 {males} 人，女 {46 - males} 人）" in pages[-1]
     save_pages("class-roster", response.content)
 
     sheet = get(client, "station1", f"/api/v1/documents/class-roster/{class_id}", format="xlsx")
@@ -290,8 +291,8 @@ def test_class_roster_breaks_across_pages_with_its_header_and_totals(client, db)
     assert rows[1][0] == "班级学籍注册名单"
     assert rows[3][:3] == ("序号", "学号", "姓名")
     names = [row[2] for row in rows[4:-1]]
-    assert len(names) == 45 and "张伟" in names
-    assert rows[-1][0].startswith("合计 45 人")
+    assert len(names) == 46 and "杨帆" in names
+    assert rows[-1][0].startswith("合计 46 人")
 
 
 def test_seal_verification_list_groups_the_seasons_graduates(client, db):
@@ -304,7 +305,7 @@ def test_seal_verification_list_groups_the_seasons_graduates(client, db):
     text = "\n".join(texts(reader))
     assert "2025级 专科 会计 郑州函授站（共 1 人）" in text
     assert "2025级 专科 护理 洛阳函授站（共 1 人）" in text
-    assert "张伟" in text and "刘洋" in text and "王芳" not in text  # she is due in 秋季
+    assert "杨帆" in text and "马超" in text and "黄晓燕" not in text  # she is due in 秋季
     assert "总计 2 人" in text and "本人签字" in text
     # a station sees its own graduates only; its header names it
     own = texts(
@@ -312,13 +313,13 @@ def test_seal_verification_list_groups_the_seasons_graduates(client, db):
             get(client, "station1", "/api/v1/documents/seal-verification", year=2028, season="春季")
         )
     )[0]
-    assert "刘洋" not in own and "张伟" in own and "函授站：郑州函授站（S01）" in own
-    add_classmates(db, "stu2001", 30)
+    assert "马超" not in own and "杨帆" in own and "函授站：郑州函授站（S01）" in own
+    add_classmates(db, "stu2003", 30)
     long = get(client, "registrar", "/api/v1/documents/seal-verification", year=2028, season="春季")
     pages = texts(pdf_of(long))
     assert len(pages) >= 2 and all("本人签字" in p for p in pages)
     assert "总计 32 人" in pages[-1] and "小计 31 人" in "\n".join(pages)
-    get(client, "stu1001", "/api/v1/documents/seal-verification", 403, year=2028, season="春季")
+    get(client, "stu1004", "/api/v1/documents/seal-verification", 403, year=2028, season="春季")
     # another station's list is, byte for byte, the empty list of a station that is none
     other, none = (
         get(client, "station1", "/api/v1/documents/seal-verification", year=2028,
@@ -344,14 +345,14 @@ def test_seal_verification_list_groups_the_seasons_graduates(client, db):
 
 
 def test_transcript_lists_standing_results_with_credits_and_average(client, db):
-    sid = student_id(client, "stu1001")
-    response = get(client, "stu1001", f"/api/v1/documents/transcript/{sid}")
+    sid = student_id(client, "stu1004")
+    response = get(client, "stu1004", f"/api/v1/documents/transcript/{sid}")
     reader = pdf_of(response)
     assert_embedded(reader)
     (text,) = texts(reader)
     for expected in (
         "毕业生个人成绩单",
-        "张伟",
+        "杨帆",
         "GG001",
         "GG002",
         "ZY101",
@@ -367,20 +368,20 @@ def test_transcript_lists_standing_results_with_credits_and_average(client, db):
 
 
 def test_blank_grade_sheet_lists_the_class_for_one_course(client, db):
-    class_id = class_of(db, "stu1001")
+    class_id = class_of(db, "stu1004")
     url = f"/api/v1/documents/blank-grade-sheet/{class_id}"
     response = get(client, "station1", url, course="GG001", term="2027-春")
     assert file_name(response) == quote("空白学期成绩单_S01-2025-01_大学英语_2027-春.pdf")
     (text,) = texts(pdf_of(response))
-    assert "空白学期成绩单" in text and "张伟" in text and "GG001" in text
-    assert "应考 1 人" in text and "任课教师" in text
+    assert "空白学期成绩单" in text and "杨帆" in text and "GG001" in text
+    assert "应考 2 人" in text and "任课教师" in text  # 杨帆 and 张伟
     save_pages("blank-grade-sheet", response.content)
     get(client, "station1", url, expect=404, course="NOPE", term="2027-春")
     get(client, "station1", url, expect=422, course="GG001", term="2027")
 
 
 def test_a_missing_font_is_an_error_naming_the_setting(client, db, monkeypatch):
-    sid = student_id(client, "stu1001")
+    sid = student_id(client, "stu1004")
     monkeypatch.setattr(
         db, "settings", db.settings.model_copy(update={"pdf_font": Path("/nowhere/font.ttf")})
     )
@@ -399,16 +400,16 @@ def test_makeup_sheet_lists_those_who_failed_the_course(client, db):
     reader = pdf_of(response)
     assert_embedded(reader)
     (text,) = texts(reader)
-    assert "刘洋" in text and "42" in text and "应补考 1 人" in text and "张伟" not in text
+    assert "马超" in text and "42" in text and "应补考 1 人" in text and "杨帆" not in text
     # a station's sheet has its own students only
     own = texts(pdf_of(get(client, "station1", url, course="ZY401", term="2027-春")))[0]
-    assert "刘洋" not in own and "应补考 0 人" in own
-    get(client, "stu2001", url, expect=403, course="ZY401", term="2027-春")
+    assert "马超" not in own and "应补考 0 人" in own
+    get(client, "stu2003", url, expect=403, course="ZY401", term="2027-春")
 
 
 def test_class_grade_summary_has_a_column_per_course_and_pass_counts(client, db):
-    add_classmates(db, "stu1001", 2)
-    class_id = class_of(db, "stu1001")
+    add_classmates(db, "stu1004", 2)
+    class_id = class_of(db, "stu1004")
     url = f"/api/v1/documents/class-grades/{class_id}"
     response = get(client, "station1", url)
     reader = pdf_of(response)
@@ -416,11 +417,11 @@ def test_class_grade_summary_has_a_column_per_course_and_pass_counts(client, db)
     (text,) = texts(reader)
     for expected in (
         "毕业班级成绩总表",
-        "共 3 人",
+        "共 4 人",  # 杨帆, 张伟 (no grades yet) and the 2 added
         "大学英语（4）",
         "计算机应用基础",
         "基础会计",
-        "张伟",
+        "杨帆",
         "78",
         "85",
         "72",
@@ -434,7 +435,7 @@ def test_class_grade_summary_has_a_column_per_course_and_pass_counts(client, db)
         ).active.iter_rows(values_only=True)
     )
     assert rows[3] == ("序号", "学号", "姓名", "大学英语", "计算机应用基础", "基础会计")
-    zhang = next(row for row in rows[4:-1] if row[2] == "张伟")
+    zhang = next(row for row in rows[4:-1] if row[2] == "杨帆")
     assert zhang[3:] == ("78", "85", "72")
     assert rows[-1] == (None, None, "及格人数", 1, 1, 1)
     get(client, "station2", url, expect=404)
@@ -456,11 +457,11 @@ def test_checkin_statistics_count_admitted_and_checked_in(client, db):
     )
     assert rows[3][:4] == ("函授站", "层次", "专业", "录取人数")
     assert rows[-1][:6] == ("合计", None, None, "6", "0", "6")
-    get(client, "stu1001", url, expect=403, intake=2027)
+    get(client, "stu1004", url, expect=403, intake=2027)
 
 
 def test_diploma_needs_a_certificate_number(client, db):
-    sid = give_photo(client, db, "stu1001")
+    sid = give_photo(client, db, "stu1004")
     url = f"/api/v1/documents/diploma/{sid}"
     refused = get(client, "registrar", url, expect=409)
     assert "尚未编制毕业证书编号" in refused.json()["detail"]
@@ -469,14 +470,14 @@ def test_diploma_needs_a_certificate_number(client, db):
         student.certificate_number = "104755202805000001"
         student.graduated_on = date(2028, 1, 10)
         student.status, student.conclusion = "毕业", "毕业"
-    response = get(client, "stu1001", url)
-    assert file_name(response) == quote("毕业证书_104755202805000001_张伟.pdf")
+    response = get(client, "stu1004", url)
+    assert file_name(response) == quote("毕业证书_104755202805000001_杨帆.pdf")
     reader = pdf_of(response)
     assert_embedded(reader)
     (text,) = texts(reader)
     for expected in (
-        "张伟",
-        "1998年3月15日生",
+        "杨帆",
+        "1997年8月23日生",
         "2025年3月至2028年1月",
         "在本校会计专业",
         "准予毕业",
@@ -494,19 +495,20 @@ def test_photo_collection_list_and_card(client, db):
     reader = pdf_of(response)
     assert_embedded(reader)
     (text,) = texts(reader)
-    assert "张伟" in text and "王芳" in text and "刘洋" not in text
-    assert "合计 2 人" in text and "本人签字" in text and "已校对" in text
+    assert "杨帆" in text and "黄晓燕" in text and "马超" not in text
+    # 张伟 (在籍) is due in 2028 too
+    assert "合计 3 人" in text and "本人签字" in text and "已校对" in text
     everyone = texts(pdf_of(get(client, "registrar", url, year=2028)))[0]
-    assert "合计 3 人" in everyone and "刘洋" in everyone
-    get(client, "stu1001", url, expect=403, year=2028)
+    assert "合计 5 人" in everyone and "马超" in everyone
+    get(client, "stu1004", url, expect=403, year=2028)
 
-    sid = student_id(client, "stu1002")
-    card = get(client, "stu1002", f"/api/v1/documents/photo-card/{sid}")
+    sid = student_id(client, "stu1005")
+    card = get(client, "stu1005", f"/api/v1/documents/photo-card/{sid}")
     (text,) = texts(pdf_of(card))
-    assert "毕业生电子图像采集卡" in text and "王芳" in text and "汉语言文学" in text
+    assert "毕业生电子图像采集卡" in text and "黄晓燕" in text and "汉语言文学" in text
     assert "照片粘贴处" in text and "本人签字" in text
     save_pages("photo-card", card.content)
-    get(client, "stu1001", f"/api/v1/documents/photo-card/{sid}", expect=404)
+    get(client, "stu1004", f"/api/v1/documents/photo-card/{sid}", expect=404)
 
 
 def test_step_links_are_filled_from_the_case_and_lead_to_the_document(client, db):
@@ -518,7 +520,7 @@ def test_step_links_are_filled_from_the_case_and_lead_to_the_document(client, db
         f"/api/v1/documents/seal-verification?year=2028&season={quote('春季')}&format=pdf"
     )
     text = texts(pdf_of(client.get(links[0]["url"], headers=auth(client, "registrar"))))[0]
-    assert "预毕业生验印名单" in text and "张伟" in text
+    assert "预毕业生验印名单" in text and "杨帆" in text
     sheet = client.get(links[1]["url"], headers=auth(client, "registrar"))
     assert sheet.status_code == 200 and sheet.content.startswith(b"PK")
     # a case without what the URL needs gets no link rather than a broken one
