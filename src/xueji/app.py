@@ -24,6 +24,7 @@ from xueji.definitions.endpoints import router as definitions_router
 from xueji.errors import XuejiError
 from xueji.events.endpoints import router as events_router
 from xueji.forms.endpoints import router as choices_router
+from xueji.imports.endpoints import router as imports_router
 from xueji.instances.endpoints import router as instances_router
 from xueji.instances.incidents import record_incident
 from xueji.instances.steps import LOST_UPDATE
@@ -177,6 +178,7 @@ def create_app(
         overdue_router,
         stations_router,
         choices_router,
+        imports_router,
     ):
         secured.include_router(router)
     api.include_router(secured)

@@ -24,7 +24,7 @@ LAYERS: list[set[str]] = [
     {"students", "stations"},
     {"uploads"},
     {"process_logic"},
-    {"tasks", "messages", "scheduler"},
+    {"tasks", "messages", "scheduler", "imports"},
     {"demo", "wiring"},
     {"startup"},
     {"app"},

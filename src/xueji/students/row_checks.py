@@ -31,7 +31,8 @@ class Column:
     required: bool = False
     max_length: int | None = None
     codes: tuple[str, ...] | None = None
-    # text | date (YYYYMMDD) | id_number | years (学制, e.g. 2.5) | year | score (0–100)
+    # text | date (YYYYMMDD) | id_number | years (学制, e.g. 2.5) | year | score (0–100) |
+    # certificate (18 digits) | term (2027-春)
     kind: str = "text"
 
 
@@ -78,6 +79,10 @@ def _value_problem(column: Column, value: str) -> str | None:
         return "学制应为年数，如 2.5"
     if column.kind == "year" and not re.fullmatch(r"(19|20)\d\d", value):
         return "应为四位年份，如 2027"
+    if column.kind == "certificate" and not re.fullmatch(r"\d{18}", value):
+        return "证书编号应为 18 位数字"
+    if column.kind == "term" and not re.fullmatch(r"(19|20)\d\d-[春秋]", value):
+        return "学期应写作如 2027-春"
     if column.kind == "score":
         score = _number(value)
         if score is None or not 0 <= score <= 100:
