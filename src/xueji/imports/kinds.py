@@ -106,7 +106,7 @@ def _write_admissions(ctx: Context, lines: Lines) -> int:
         for _, row in lines
     ]
     if values:
-        ctx.session.execute(insert(Admission), values)
+        ctx.session.execute(Admission.__table__.insert(), values)
     return len(values)
 
 
@@ -174,7 +174,7 @@ def _write_registration(ctx: Context, lines: Lines) -> int:
             }
         )
     if values:
-        ctx.session.execute(insert(Student), values)
+        ctx.session.execute(Student.__table__.insert(), values)
     return len(values)
 
 
@@ -335,7 +335,7 @@ def _write_grades(ctx: Context, lines: Lines) -> int:
             }
         )
     if values:
-        ctx.session.execute(insert(Grade), values)
+        ctx.session.execute(Grade.__table__.insert(), values)
     return len(values)
 
 
