@@ -340,6 +340,7 @@ def test_grade_sheet(client):
         [zhang["student_number"], "张伟", "ZY501", "2027春", "考试", "101"],
         [zhang["student_number"], "张伟", "ZY301", "2027-春", "考试", "60"],
         [zhang["student_number"], "张伟", "GG001", "2025-春", "考试", "80"],  # recorded already
+        [zhang["student_number"], "张伟", "GG002", "2027-春", "补考", "80"],  # passed already
     ]
     job = post(client, "grades", "grades", xlsx(header, rows))
     assert job["state"] == "rejected"
@@ -347,7 +348,8 @@ def test_grade_sheet(client):
     assert where(job["problems"], 4, "XQ") == ["学期应写作如 2027-春"]
     assert where(job["problems"], 4, "CJ") == ["成绩应为 0 到 100 之间的数"]
     assert where(job["problems"], 5, "XH") == ["与第 2 行重复"]
-    assert where(job["problems"], 6, "KCDM") == ["该学生本学期此课程的成绩已登记"]
+    assert where(job["problems"], 6, "KCDM") == ["张伟的《大学英语》已有 2025-春 的成绩"]
+    assert where(job["problems"], 7, "KCDM") == ["张伟的《计算机应用基础》已及格，不需补考"]
     job = post(client, "grades", "grades", xlsx(header, rows), mode="valid_only")
     assert job["written_rows"] == 1
     detail = client.get(f"/api/v1/students/{zhang['id']}", headers=auth(client, "registrar")).json()

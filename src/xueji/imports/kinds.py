@@ -18,6 +18,7 @@ from xueji import clock
 from xueji.auth.principal import Principal
 from xueji.auth.roles import Role
 from xueji.models import Admission, Grade, StatusChange, Student
+from xueji.students import grades
 from xueji.students import registration_file as rf
 from xueji.students import row_checks as rc
 from xueji.students.row_checks import Column, problem
@@ -269,19 +270,19 @@ def _write_graduates(ctx: Context, lines: Lines) -> int:
 
 # --- 成绩登记表 -------------------------------------------------------------------------
 
-GRADE_KINDS = {"考试": 0, "补考": 1, "清考": 2, "免修": 0}
+GRADE_KINDS = ("考试", "补考", "清考", "免修")
 GRADE_COLUMNS = (
     Column("XH", "学号", required=True, max_length=15),
     Column("XM", "姓名", required=True, max_length=40),
     Column("KCDM", "课程代码", required=True, max_length=20),
     Column("XQ", "学期", required=True, kind="term"),
-    Column("KSLX", "考试类型", required=True, codes=tuple(GRADE_KINDS)),
+    Column("KSLX", "考试类型", required=True, codes=GRADE_KINDS),
     Column("CJ", "成绩", kind="score"),
 )
-PASS_MARK = 60
 
 
 def _check_grades(ctx: Context, lines: Lines) -> list[dict]:
+    """Process 8's rule of what may be entered (grades.entry_problem) on each row."""
     session = ctx.session
     wanted = {row["XH"] for _, row in lines if row["XH"]}
     students = {
@@ -289,13 +290,14 @@ def _check_grades(ctx: Context, lines: Lines) -> list[dict]:
         for s in session.scalars(select(Student).where(Student.student_number.is_not(None)))
         if s.student_number in wanted
     }
+    official = grades.official_grades(session, [s.id for s in students.values()])
     recorded = set(
         session.execute(select(Grade.student_id, Grade.course_id, Grade.term, Grade.attempt))
     )
     found = []
     for line, row in lines:
         found += ctx.refs.course_problems(line, row, "KCDM")
-        if row["KSLX"] and row["KSLX"] != "免修" and not row["CJ"]:
+        if row["KSLX"] != "免修" and not row["CJ"]:
             found.append(problem(line, row, "CJ", "必填项为空（免修以外须填成绩）"))
         student = students.get(row["XH"])
         if student is None:
@@ -304,13 +306,22 @@ def _check_grades(ctx: Context, lines: Lines) -> list[dict]:
         if not ctx.principal.sees_all_stations and student.station_id != ctx.principal.station_id:
             found.append(problem(line, row, "XH", "不是本函授站的学生"))
             continue
-        if row["XM"] and row["XM"] != student.name:
+        if row["XM"] != student.name:
             found.append(problem(line, row, "XM", f"与学籍库不一致（学籍库：{student.name}）"))
-        ctx.found[line] = student.id
         course = ctx.refs.courses.get(row["KCDM"])
-        attempt = GRADE_KINDS.get(row["KSLX"], 0)
-        if course and (student.id, course.id, row["XQ"], attempt) in recorded:
-            found.append(problem(line, row, "KCDM", "该学生本学期此课程的成绩已登记"))
+        if course is None:
+            continue
+        previous = official.get((student.id, course.id), [])
+        if reason := grades.entry_problem(
+            student.name, course.name, previous, row["XQ"], row["KSLX"]
+        ):
+            found.append(problem(line, row, "KCDM", reason))
+            continue
+        attempt = grades.next_attempt(previous)
+        if (student.id, course.id, row["XQ"], attempt) in recorded:
+            found.append(problem(line, row, "KCDM", "此成绩已登记，待学院审核"))
+            continue
+        ctx.found[line] = (student.id, course.id, attempt)
     return found
 
 
@@ -319,16 +330,17 @@ def _write_grades(ctx: Context, lines: Lines) -> int:
     official = ctx.principal.sees_all_stations  # a station's entries wait for the college
     values = []
     for line, row in lines:
+        student_id, course_id, attempt = ctx.found[line]
         score = float(row["CJ"]) if row["CJ"] else None
         values.append(
             {
-                "student_id": ctx.found[line],
-                "course_id": ctx.refs.courses[row["KCDM"]].id,
+                "student_id": student_id,
+                "course_id": course_id,
                 "term": row["XQ"],
-                "attempt": GRADE_KINDS[row["KSLX"]],
+                "attempt": attempt,
                 "kind": row["KSLX"],
                 "score": score,
-                "passed": row["KSLX"] == "免修" or (score is not None and score >= PASS_MARK),
+                "passed": grades.passed(row["KSLX"], score),
                 "official": official,
                 "recorded_by": ctx.principal.username,
                 "recorded_at": now,
@@ -373,7 +385,7 @@ KINDS: dict[str, Kind] = {
             "grades",
             "成绩登记表",
             GRADE_COLUMNS,
-            ("XH+KCDM+XQ+KSLX",),
+            ("XH+KCDM+XQ",),
             (Role.GRADES, Role.REGISTRAR, Role.STATION),
             _check_grades,
             _write_grades,
