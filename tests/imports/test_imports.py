@@ -274,7 +274,7 @@ def test_graduates_standard_library(client):
         "张伟",
         ids["张伟"],
         "20270701",
-        "104595202706000001",
+        "104755202706000001",
         "毕业",
         "李校长",
         "",
@@ -284,7 +284,7 @@ def test_graduates_standard_library(client):
         "刘洋",
         ids["刘洋"],
         "20270701",
-        "10459520270600001",
+        "10475520270600001",
         "毕业",
         "",
         "",
@@ -294,7 +294,7 @@ def test_graduates_standard_library(client):
         "王方",
         ids["王芳"],
         "20270701",
-        "104595202705000002",
+        "104755202706000002",
         "结业",
         "",
         "",
@@ -304,7 +304,7 @@ def test_graduates_standard_library(client):
         "刘洋",
         ids["刘洋"],
         "20270701",
-        "104595202706000001",
+        "104755202706000001",
         "毕业",
         "",
         "",
@@ -318,6 +318,7 @@ def test_graduates_standard_library(client):
     assert job["state"] == "rejected"
     assert where(job["problems"], 3, "ZSBH") == ["证书编号应为 18 位数字"]
     assert where(job["problems"], 4, "XM") == ["与学籍库不一致（学籍库：王芳）"]
+    assert where(job["problems"], 4, "ZSBH") == ["证书编号第 11–12 位应为本科的层次代码 05"]
     assert where(job["problems"], 5, "ZSBH") == ["与第 2 行重复"]
     assert where(job["problems"], 5, "XH") == ["与第 3 行重复"]
     assert _student_numbers(client)["张伟"]["status"] == "已注册"
@@ -325,7 +326,7 @@ def test_graduates_standard_library(client):
     assert (job["state"], job["written_rows"]) == ("done", 1)
     detail = client.get(f"/api/v1/students/{zhang['id']}", headers=auth(client, "registrar")).json()
     assert detail["status"] == "毕业"
-    assert detail["certificate_number"] == "104595202706000001"
+    assert detail["certificate_number"] == "104755202706000001"
     assert detail["status_history"][-1]["to_status"] == "毕业"
 
 

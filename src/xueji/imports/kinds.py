@@ -7,6 +7,7 @@ The checks of a row by itself are xueji.students.row_checks, the same the proces
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from xueji import clock
 from xueji.auth.principal import Principal
 from xueji.auth.roles import Role
 from xueji.models import Admission, Grade, StatusChange, Student
+from xueji.process_logic import graduation_registration as graduation
 from xueji.students import grades
 from xueji.students import registration_file as rf
 from xueji.students import row_checks as rc
@@ -181,16 +183,18 @@ def _write_registration(ctx: Context, lines: Lines) -> int:
 
 # --- 毕业生学历注册标准库 ---------------------------------------------------------------
 
-GRADUATE_COLUMNS = (
-    Column("XH", "学号", required=True, max_length=15),
-    Column("XM", "姓名", required=True, max_length=40),
-    Column("SFZH", "身份证号", required=True, kind="id_number"),
+# The whole 毕业生学历注册标准库 as process 7 writes it (the new-student columns, then the
+# graduate's), so that its file comes back in; only the graduate's key columns are required.
+GRADUATE_COLUMNS = tuple(
+    dataclasses.replace(c, required=c.key in ("XH", "XM", "SFZH")) for c in rf.SPEC
+) + (
     Column("BYRQ", "毕业日期", required=True, kind="date"),
     Column("ZSBH", "毕（结）业证书编号", required=True, kind="certificate"),
     Column("BYJL", "毕结业结论", required=True, codes=("毕业", "结业", "肄业")),
     Column("XZXM", "校（院）长姓名", max_length=40),
     Column("ZP", "照片", max_length=60),
 )
+assert tuple(c.key for c in GRADUATE_COLUMNS) == graduation.REGISTER_COLUMNS
 GRADUATING = ("已注册",)
 
 
@@ -226,6 +230,9 @@ def _check_graduates(ctx: Context, lines: Lines) -> list[dict]:
             found.append(problem(line, row, "SFZH", "与学籍库中的身份证号不一致"))
         if student.status not in GRADUATING:
             found.append(problem(line, row, "XH", f"学籍状态为{student.status}，不能办理毕业"))
+        graduated_on = rc.parse_yyyymmdd(row["BYRQ"])
+        if reason := graduation.certificate_problem(row["ZSBH"], graduated_on, student.level):
+            found.append(problem(line, row, "ZSBH", reason))
         holder = certificates.get(row["ZSBH"])
         if holder is not None and holder != student.id:
             found.append(problem(line, row, "ZSBH", "此证书编号已被其他学生使用"))
