@@ -5,6 +5,8 @@ valid_only, the template's columns, the job of a large file, roles and scope."""
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import time
 from datetime import date, timedelta
 
@@ -203,7 +205,7 @@ def test_roles_and_scope_of_admissions(client):
     )
 
 
-def test_large_file_runs_as_a_job_to_100_percent(client):
+def test_large_file_runs_as_a_job_to_100_percent(client, db):
     before = admissions(client)["total"]
     count = SYNC_ROWS + 200
     content = xlsx(ADMISSION_HEADER, [admission(1000 + n) for n in range(count)])
@@ -221,6 +223,21 @@ def test_large_file_runs_as_a_job_to_100_percent(client):
     assert (job["percent"], job["written_rows"]) == (100, count)
     assert seen == sorted(seen)
     assert admissions(client)["total"] == before + count
+    # The job is a row: another process reads the same state.
+    script = (
+        "import sys; from sqlalchemy import create_engine, text; "
+        "e = create_engine(sys.argv[1]); c = e.connect(); "
+        "print(*c.execute(text('SELECT state, percent, written_rows FROM import_jobs "
+        "WHERE id = :i'), {'i': sys.argv[2]}).one())"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", script, db.settings.database_url, job["id"]],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert other.stdout.split() == ["done", "100", str(count)]
 
 
 def _student_numbers(client) -> dict[str, dict]:
