@@ -15,10 +15,11 @@ import threading
 import uuid
 from collections.abc import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from xueji import clock
 from xueji.auth.principal import Principal
+from xueji.auth.roles import Role
 from xueji.db.session import Database, session_scope
 from xueji.errors import Forbidden, InvalidInput, NotFound
 from xueji.imports import files
@@ -182,24 +183,14 @@ def start_job(
 
 
 def readable_job(session, principal: Principal, job_id: str) -> ImportJob:
-    """A job its creator, college-wide staff, or the creator's station may see."""
+    """A job its creator, college-wide staff, or the staff of the creator's station may see."""
     job = session.get(ImportJob, job_id)
+    station_staff = principal.has_role(Role.STATION) and principal.station_id is not None
     visible = job is not None and (
         job.created_by == principal.username
         or principal.sees_all_stations
-        or (principal.station_id is not None and job.station_id == principal.station_id)
+        or (station_staff and job.station_id == principal.station_id)
     )
     if not visible:
         raise NotFound(f"no import job {job_id}")
     return job
-
-
-def jobs_of(session, principal: Principal) -> list[ImportJob]:
-    return list(
-        session.scalars(
-            select(ImportJob)
-            .where(ImportJob.created_by == principal.username)
-            .order_by(ImportJob.created_at.desc())
-            .limit(50)
-        )
-    )
