@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(length=80), nullable=False),
         sa.Column("station_id", sa.Integer(), nullable=True),
         sa.Column("created_at", _UTC, nullable=False),
+        sa.Column("updated_at", _UTC, nullable=False),
         sa.Column("finished_at", _UTC, nullable=True),
         sa.ForeignKeyConstraint(
             ["station_id"], ["stations.id"], name=op.f("fk_import_jobs_station_id_stations")

@@ -8,14 +8,16 @@ import io
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from sqlalchemy import update
 
 from tests.helpers import auth
 from xueji.imports.kinds import KINDS
 from xueji.imports.service import SYNC_ROWS
+from xueji.models import ImportJob
 from xueji.students.id_numbers import check_digit
 
 ADMISSION_HEADER = ["KSH", "XM", "XB", "SFZH", "CC", "ZYDM", "ZYMC", "XSH", "NJ"]
@@ -377,3 +379,17 @@ def test_grade_sheet(client):
     other = [liu["student_number"], "刘洋", "ZY401", "2027-春", "考试", "90"]
     job = post(client, "station1", "grades", xlsx(header, [other]))
     assert where(job["problems"], 2, "XH") == ["不是本函授站的学生"]
+
+
+def test_a_job_cut_off_by_a_stopped_service_shows_as_failed(client, db):
+    job = post(client, "registrar", "admissions", xlsx(ADMISSION_HEADER, [admission(41)]))
+    with db.db.writer() as session:
+        session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job["id"])
+            .values(state="running", percent=80, updated_at=datetime.now(UTC) - timedelta(hours=1))
+        )
+        session.commit()
+    shown = client.get(f"/api/v1/imports/jobs/{job['id']}", headers=auth(client, "registrar"))
+    assert shown.json()["state"] == "failed"
+    assert shown.json()["error"] == "导入中断（服务已停止），没有写入任何数据，请重新导入"

@@ -14,6 +14,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
@@ -33,6 +34,9 @@ MODES = ("all_or_nothing", "valid_only")
 # A file with more rows than this runs as a background job (202); smaller ones in the request.
 SYNC_ROWS = 1000
 CHUNK = 2000  # rows checked between two progress reports
+# A job not heard of for this long was cut off (its process stopped): it shows as failed.
+STALE_AFTER = timedelta(minutes=10)
+INTERRUPTED = "导入中断（服务已停止），没有写入任何数据，请重新导入"
 
 Progress = Callable[[int], None]
 
@@ -128,6 +132,7 @@ def create_job(
                 created_by=principal.username,
                 station_id=principal.station_id,
                 created_at=clock.now(),
+                updated_at=datetime.now(UTC),
             )
         )
     return job_id
@@ -135,7 +140,11 @@ def create_job(
 
 def _set(db: Database, job_id: str, **values) -> None:
     with session_scope(db.writer) as session:
-        session.execute(update(ImportJob).where(ImportJob.id == job_id).values(**values))
+        session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job_id)
+            .values(**values, updated_at=datetime.now(UTC))
+        )
 
 
 def run_job(
@@ -193,4 +202,8 @@ def readable_job(session, principal: Principal, job_id: str) -> ImportJob:
     )
     if not visible:
         raise NotFound(f"no import job {job_id}")
+    if job.state in ("queued", "running") and job.updated_at < datetime.now(UTC) - STALE_AFTER:
+        # Shown, not stored: the reader may be a GET; the write transaction never committed.
+        session.expunge(job)
+        job.state, job.error = "failed", INTERRUPTED
     return job

@@ -30,4 +30,5 @@ class ImportJob(Base):
     created_by: Mapped[str] = mapped_column(String(80))
     station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
     created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]  # each change of state or percent: a heartbeat
     finished_at: Mapped[datetime | None]
