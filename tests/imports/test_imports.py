@@ -278,6 +278,11 @@ def test_registration_standard_library(client):
     assert "只能导入本函授站的数据" not in str(job["problems"])
     job = post(client, "station1", "registration", xlsx(header, [other]))
     assert "只能导入本函授站的数据" in where(job["problems"], 2, "XSH")
+    # 学号 are the college's to give (as in process 2).
+    numbered = list(other)
+    numbered[1] = "27002100001"
+    job = post(client, "station2", "registration", xlsx(header, [numbered]))
+    assert where(job["problems"], 2, "XH") == ["学号由学院编制，请留空"]
 
 
 def test_graduates_standard_library(client):

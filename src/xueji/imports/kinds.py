@@ -140,7 +140,9 @@ def _check_registration(ctx: Context, lines: Lines) -> list[dict]:
             found.append(problem(line, row, "KSH", "该考生已在学籍库中"))
         if row["SFZH"] in id_numbers:
             found.append(problem(line, row, "SFZH", "学籍库中已有此身份证号"))
-        if row["XH"] and row["XH"] in numbers:
+        if row["XH"] and not ctx.principal.sees_all_stations:
+            found.append(problem(line, row, "XH", "学号由学院编制，请留空"))
+        elif row["XH"] and row["XH"] in numbers:
             found.append(problem(line, row, "XH", "学籍库中已有此学号"))
     return found
 
