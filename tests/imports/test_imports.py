@@ -90,6 +90,14 @@ def test_template_columns_are_the_importers(client, kind):
     # The empty template imports as nothing to write.
     job = post(client, "admin", kind, response.content, "template.xlsx")
     assert (job["state"], job["written_rows"], job["problems"]) == ("done", 0, [])
+    as_csv = client.get(
+        f"/api/v1/imports/{kind}/template", params={"format": "csv"}, headers=auth(client, "admin")
+    )
+    assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")
+    first = as_csv.content.decode("utf-8-sig").splitlines()[0].split(",")
+    assert [cell.split()[0] for cell in first] == [c.key for c in KINDS[kind].columns]
+    job = post(client, "admin", kind, as_csv.content, "template.csv")
+    assert (job["state"], job["written_rows"]) == ("done", 0)
 
 
 def test_admissions_bad_file_writes_nothing_and_reports_row_column_reason(client):

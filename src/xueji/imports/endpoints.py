@@ -31,9 +31,13 @@ JobId = Annotated[str, Path(min_length=36, max_length=36, description="The job's
 
 
 def _xlsx(content: bytes, file_name: str) -> Response:
+    return _download(content, files.XLSX_TYPE, file_name)
+
+
+def _download(content: bytes, media_type: str, file_name: str) -> Response:
     return Response(
         content,
-        media_type=files.XLSX_TYPE,
+        media_type=media_type,
         headers={
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(file_name)}",
             "X-Content-Type-Options": "nosniff",
@@ -84,14 +88,26 @@ def job_out(job: ImportJob) -> ImportJobOut:
 @router.get(
     "/imports/{kind}/template",
     response_class=Response,
-    responses={200: {"content": {files.XLSX_TYPE: {}}}, 404: {"description": "Unknown kind"}},
+    responses={
+        200: {"content": {files.XLSX_TYPE: {}, "text/csv": {}}},
+        404: {"description": "Unknown kind"},
+    },
 )
-def get_template(kind: KindKey, principal: CurrentUser) -> Response:
+def get_template(
+    kind: KindKey,
+    principal: CurrentUser,
+    format: Annotated[
+        str, Query(pattern="^(xlsx|csv)$", description="xlsx (default) or csv (UTF-8)")
+    ] = "xlsx",
+) -> Response:
     """The empty template of an import (anyone may read it): its header row names exactly the
     columns the import reads."""
     spec = KINDS.get(kind)
     if spec is None:
         raise NotFound(f"no import kind {kind!r}; known: {', '.join(KINDS)}")
+    if format == "csv":
+        content = files.csv_template(spec.columns)
+        return _download(content, "text/csv; charset=utf-8", f"{spec.title}模板.csv")
     return _xlsx(files.template(spec.title, spec.columns), f"{spec.title}模板.xlsx")
 
 

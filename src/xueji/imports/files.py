@@ -45,10 +45,17 @@ def template(title: str, columns: Sequence[Column]) -> bytes:
             note += "；可选值：" + "、".join(column.codes[:20])
         cell.comment = Comment(f"{column.label}（{note}）", "xueji")
         letter = cell.column_letter
-        sheet.column_dimensions[letter].width = max(len(header_cell(column)) * 1.8, 10)
-        for row in range(2, 1002):
-            sheet[f"{letter}{row}"].number_format = "@"  # ID numbers and dates stay text
+        dimension = sheet.column_dimensions[letter]
+        dimension.width = max(len(header_cell(column)) * 1.8, 10)
+        dimension.number_format = "@"  # the column is text: ID numbers and dates stay as typed
     return _save(workbook)
+
+
+def csv_template(columns: Sequence[Column]) -> bytes:
+    """The header line as CSV in UTF-8 with a BOM (so that Excel reads the Chinese)."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow([header_cell(c) for c in columns])
+    return buffer.getvalue().encode("utf-8-sig")
 
 
 def _save(workbook: Workbook) -> bytes:
