@@ -476,6 +476,7 @@ def build_world(client, db) -> World:
                     created_by=creator,
                     station_id=stations[station] if station else None,
                     created_at=datetime.now(UTC),
+                    updated_at=datetime.now(UTC),
                 )  # fmt: skip
             )
         session.commit()
