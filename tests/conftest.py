@@ -29,6 +29,7 @@ from xueji.models import (
     Form,
     Grade,
     HistoryEvent,
+    ImportJob,
     Incident,
     Major,
     OutboxEvent,
@@ -60,6 +61,7 @@ get_settings.cache_clear()
 HERE = Path(__file__).parent
 # Rows of these tables belong to one test; users, stations and students are the demo's.
 PER_TEST_TABLES = [
+    ImportJob,
     LoginAttempt,  # a fuzz's wrong passwords must not throttle the next test's logins
     WebhookDelivery,
     Webhook,

@@ -25,6 +25,7 @@ from xueji.documents.endpoints import router as documents_router
 from xueji.errors import XuejiError
 from xueji.events.endpoints import router as events_router
 from xueji.forms.endpoints import router as choices_router
+from xueji.imports.endpoints import router as imports_router
 from xueji.instances.endpoints import router as instances_router
 from xueji.instances.incidents import record_incident
 from xueji.instances.steps import LOST_UPDATE
@@ -181,6 +182,7 @@ def create_app(
         stations_router,
         choices_router,
         documents_router,
+        imports_router,
     ):
         secured.include_router(router)
     api.include_router(secured)

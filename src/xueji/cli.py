@@ -1,4 +1,4 @@
-"""The `xueji` command: serve, db upgrade, deploy, users create, tokens create."""
+"""The `xueji` command: serve, db upgrade, deploy, import, users create, tokens create."""
 
 from __future__ import annotations
 
@@ -130,6 +130,61 @@ def deploy(
                 err=True,
             )
         raise typer.Exit(1) from None
+
+
+@app.command("import")
+def import_file(
+    kind: Annotated[str, typer.Argument(help="admissions, registration, graduates or grades")],
+    path: Annotated[Path, typer.Argument(help="XLSX or CSV file with the template's header")],
+    valid_only: Annotated[
+        bool, typer.Option("--valid-only", help="Write the valid rows; report the others")
+    ] = False,
+    report: Annotated[
+        Path | None, typer.Option(help="Where to write the XLSX with the bad cells marked")
+    ] = None,
+    actor: Annotated[str, typer.Option(help="Name recorded as who imported")] = "cli",
+) -> None:
+    """Import the college's list (招生录取库, 标准库, grade sheet) with a progress bar; nothing
+    is written if a row is bad, unless --valid-only. Exits 1 when rows were refused."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
+    from xueji.auth.principal import Principal
+    from xueji.imports import files, service
+    from xueji.imports.kinds import KINDS
+
+    if kind not in KINDS:
+        raise typer.BadParameter(f"unknown kind {kind!r}; known: {', '.join(KINDS)}")
+    spec = KINDS[kind]
+    runtime = _runtime()
+    operator = Principal(actor, actor, frozenset({"admin"}), None, None, None, None)
+    with _errors_as_messages():
+        lines = service.read_file(spec, path.read_bytes(), path.name)
+    mode = "valid_only" if valid_only else "all_or_nothing"
+    with Progress(
+        TextColumn(f"{spec.title} {len(lines)} 行"), BarColumn(), TaskProgressColumn()
+    ) as progress:
+        bar = progress.add_task("import", total=100)
+        written, problems = service.run_import(
+            runtime.db,
+            operator,
+            spec,
+            lines,
+            mode,
+            lambda percent: progress.update(bar, completed=percent),
+        )
+        progress.update(bar, completed=100)
+    for p in problems[:50]:
+        typer.echo(f"第 {p['row']} 行 {p['column'] or '-'}：{p['message']}", err=True)
+    if len(problems) > 50:
+        typer.echo(f"……另有 {len(problems) - 50} 个问题", err=True)
+    if problems:
+        target = report or path.with_name(f"{path.stem}_校验结果.xlsx")
+        target.write_bytes(files.report(spec.title, spec.columns, lines, problems))
+        typer.echo(f"report: {target}", err=True)
+    typer.echo(f"written {written} row(s); {len({p['row'] for p in problems})} row(s) refused")
+    runtime.db.dispose()
+    if problems:
+        raise typer.Exit(1)
 
 
 @users_app.command("create")

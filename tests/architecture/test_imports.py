@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"uploads"},
     {"documents"},
     {"process_logic"},
-    {"tasks", "messages", "scheduler"},
+    {"tasks", "messages", "scheduler", "imports"},
     {"demo", "wiring"},
     {"startup"},
     {"app"},

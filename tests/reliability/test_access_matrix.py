@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,6 +65,7 @@ from tests.helpers import auth, complete, deploy_processes, student_id, tasks_of
 from xueji.auth.tokens import API_TOKEN_PREFIX, create_access_token
 from xueji.models import (
     ApiToken,
+    ImportJob,
     Incident,
     OutboxEvent,
     ProcessInstance,
@@ -110,12 +112,15 @@ PATH_PARAMS = {
     "code": "station_code",
     "username": "username",
     "class_id": "class",
+    "job_id": "import_job",
 }
 # (path, parameter) -> kind, where a name means something else on one route.
 ROUTE_PARAMS = {
     ("/api/v1/decision-definitions/{key}/xml", "key"): "decision_key",
     ("/api/v1/api-tokens/{token_id}", "token_id"): "api_token",
     ("/api/v1/choices/{kind}", "kind"): "choice_kind",  # searched by q (a name) below
+    ("/api/v1/imports/{kind}", "kind"): "import_kind",
+    ("/api/v1/imports/{kind}/template", "kind"): "import_kind",
 }
 # Query parameters that name an object: a list filtered by an out-of-scope one is sent (one
 # filter at a time) and must show what a nonexistent one shows.
@@ -213,6 +218,10 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/v1/tasks/{task_id}/unclaim"): Body(
         _json({"version": "x"}), lambda o: _json({"version": 10**6})
     ),
+    # The station may not import the admissions list (403 before the file is read).
+    ("POST", "/api/v1/imports/{kind}"): Body(
+        {"data": {}}, lambda o: {"files": {"file": ("a.csv", b"KSH\n", "text/csv")}}
+    ),
     # Enabling an active account changes nothing.
     ("PATCH", "/api/v1/users/{username}"): Body(
         _json({"is_active": "maybe"}), lambda o: _json({"is_active": True})
@@ -233,6 +242,7 @@ UNKNOWN = {
     "student_name": "不存在",
     "username": "nobody-at-all",
     "class": UNKNOWN_ROW,
+    "import_job": UNKNOWN_UUID,
 }
 
 
@@ -454,7 +464,38 @@ def build_world(client, db) -> World:
         "api_token": revocable,
         "username": "stu1002",
         "choice_kind": "students",
+        "import_kind": "admissions",
     }
+    # Import jobs (with a report): a station's, and one of each student.
+    jobs = {}
+    with db.db.writer() as session:
+        stations = {code: id_ for id_, code in session.execute(select(Station.id, Station.code))}
+        for name, creator, station in (
+            ("s01", "station1", "S01"),
+            ("s02", "station2", "S02"),
+            ("own", "stu1001", None),
+            ("classmate", "stu1002", None),
+        ):
+            jobs[name] = str(uuid.uuid4())
+            session.add(
+                ImportJob(
+                    id=jobs[name],
+                    kind="grades",
+                    mode="all_or_nothing",
+                    file_name="x.xlsx",
+                    state="rejected",
+                    percent=100,
+                    total_rows=1,
+                    written_rows=0,
+                    problems=[],
+                    report=b"PK",
+                    created_by=creator,
+                    station_id=stations[station] if station else None,
+                    created_at=datetime.now(UTC),
+                    updated_at=datetime.now(UTC),
+                )  # fmt: skip
+            )
+        session.commit()
 
     def station_objects(name: str, task: str, student: str, code: str) -> dict[str, Any]:
         return {
@@ -468,6 +509,7 @@ def build_world(client, db) -> World:
             "station_code": code,
             "student_name": names[student],
             "class": classes[student],
+            "import_job": jobs[name],
             **shared,
         }
 
@@ -478,7 +520,12 @@ def build_world(client, db) -> World:
     other_student = station_objects(
         "classmate", _task(client, "stu1002", classmate), "stu1002", "S02"
     )
-    own = {**s01, "instance": at_student, "task": _task(client, "stu1001", at_student)}
+    own = {
+        **s01,
+        "instance": at_student,
+        "task": _task(client, "stu1001", at_student),
+        "import_job": jobs["own"],
+    }
     objects = {
         "admin": {"in": s01, "out": {}},
         "registrar": {

@@ -13,6 +13,7 @@ import StudentsPage from './pages/Students.jsx';
 import StudentPage from './pages/Student.jsx';
 import StatisticsPage from './pages/Statistics.jsx';
 import AdminPage from './pages/Admin.jsx';
+import ImportsPage from './pages/Imports.jsx';
 import NotFound from './pages/NotFound.jsx';
 
 // The modeler (bpmn-js Modeler + properties panel) is the heaviest page: its own chunk.
@@ -31,6 +32,7 @@ function Header() {
         <NavLink to="/instances">{t('流程实例', 'Instances')}</NavLink>
         {!hasRole('student') && <NavLink to="/students">{t('学生学籍', 'Students')}</NavLink>}
         {!hasRole('student') && <NavLink to="/statistics">{t('学籍统计', 'Statistics')}</NavLink>}
+        {['admin', 'registrar', 'station', 'grades'].some((r) => hasRole(r)) && <NavLink to="/imports">{t('数据导入', 'Imports')}</NavLink>}
         {hasRole('student') && me?.student && <NavLink to={`/students/${me.student}`}>{t('我的学籍', 'My record')}</NavLink>}
         {hasRole('admin') && <NavLink to="/admin">{t('系统管理', 'Administration')}</NavLink>}
       </nav>
@@ -76,6 +78,7 @@ export default function App() {
             <Route path="/students" element={<StudentsPage />} />
             <Route path="/students/:id" element={<StudentPage />} />
             <Route path="/statistics" element={<StatisticsPage />} />
+            <Route path="/imports" element={<ImportsPage />} />
             <Route path="/admin" element={<AdminPage />} />
             <Route path="/admin/:tab" element={<AdminPage />} />
             <Route path="/admin/modeler/:key" element={<ModelerPage />} />

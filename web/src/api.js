@@ -83,12 +83,16 @@ export async function login(username, password) {
 }
 
 // Downloads go through fetch (the token is a header, not a cookie) and a blob URL.
-export async function downloadUpload(id, fallbackName) {
-  const response = await request('GET', `/uploads/${id}/content`, { raw: 'blob' });
+export function downloadUpload(id, fallbackName) {
+  return downloadFile(`/uploads/${id}/content`, fallbackName || `upload-${id}`);
+}
+
+export async function downloadFile(path, fallbackName) {
+  const response = await request('GET', path, { raw: 'blob' });
   const blob = await response.blob();
   const disposition = response.headers.get('content-disposition') || '';
   const match = /filename\*=UTF-8''([^;]+)/i.exec(disposition) || /filename="?([^";]+)"?/i.exec(disposition);
-  const name = match ? decodeURIComponent(match[1]) : fallbackName || `upload-${id}`;
+  const name = match ? decodeURIComponent(match[1]) : fallbackName;
   const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;

@@ -5,6 +5,7 @@ from xueji.models.auth import ApiToken, Role, User, user_roles
 from xueji.models.definitions import Deployment, Form, ProcessDefinition
 from xueji.models.events import OutboxEvent, Webhook, WebhookDelivery
 from xueji.models.history import HistoryEvent
+from xueji.models.imports import ImportJob
 from xueji.models.instances import Incident, ProcessInstance
 from xueji.models.records import (
     Admission,
@@ -29,6 +30,7 @@ __all__ = [
     "TimerState",
     "UserTaskState",
     "Admission",
+    "ImportJob",
     "Course",
     "Grade",
     "Major",

@@ -24,6 +24,7 @@ from xueji.models import (
 from xueji.process_logic.documents import store_document
 from xueji.process_logic.registry import service
 from xueji.students import registration_file as rf
+from xueji.students import row_checks as rc
 from xueji.students.id_numbers import birth_date, id_number_problem
 from xueji.students.numbers import assign_student_number
 from xueji.students.records import find_major, set_status
@@ -101,21 +102,17 @@ def load_registration_rows(step: StepContext, data: dict[str, Any]) -> list[dict
 
 
 def _record_problems(
-    session: Session, index: int, row: dict[str, str], station: Station
+    session: Session,
+    refs: rc.References,
+    index: int,
+    row: dict[str, str],
+    station: Station,
 ) -> list[dict]:
     """What is wrong with a row against the records: station, major and level, the students."""
     found = []
     if row["XSH"] and row["XSH"] not in (station.code, station.name):
         found.append(rf.problem(index, row, "XSH", f"不是{station.name}"))
-    level = rf.level_of(row)
-    major = find_major(session, level, code=row["ZYDM"]) if row["ZYDM"] else None
-    if row["ZYDM"] and major is None:
-        hint = ""
-        if level == "本科" and find_major(session, "专升本", code=row["ZYDM"]):
-            hint = "；专升本须在备注（BZ）填写原专科院校和专科毕业证书编号"
-        found.append(rf.problem(index, row, "ZYDM", f"专业库中没有{level}专业 {row['ZYDM']}{hint}"))
-    elif major is not None and row["ZYMC"] != major.name:
-        found.append(rf.problem(index, row, "ZYMC", f"专业代码 {major.code} 是“{major.name}”"))
+    found += refs.major_problems(index, row, rf.level_of(row))
     student = session.scalar(select(Student).where(Student.exam_number == row["KSH"]))
     if student is not None:
         if student.station_id != station.id:
@@ -140,8 +137,9 @@ def check_registration_rows(step: StepContext, data: dict[str, Any]) -> dict[str
     station = step.station()
     rows = data["rows"]
     problems = rf.row_problems(rows)
+    refs = rc.References(session)
     for index, row in enumerate(rows, 1):
-        problems += _record_problems(session, index, row, station)
+        problems += _record_problems(session, refs, index, row, station)
     problems.sort(key=lambda p: p["row"])
     notes: dict[int, list[str]] = {}
     for p in problems:
@@ -155,9 +153,6 @@ def check_registration_rows(step: StepContext, data: dict[str, Any]) -> dict[str
         "problems": problems,
         "file": store_document(step, name, content, station.id),
     }
-
-
-AUDITED = {"XM": "name", "XB": "gender", "SFZH": "id_number", "ZYMC": "major"}
 
 
 @service("audit_registration_rows")
@@ -176,20 +171,7 @@ def audit_registration_rows(step: StepContext, data: dict[str, Any]) -> dict[str
             problems.append(
                 rf.problem(index, row, "KSH", f"不是{station.name}{data['year']}年录取的考生")
             )
-        for column, field in AUDITED.items():
-            if row[column] != getattr(admission, field):
-                problems.append(
-                    rf.problem(
-                        index,
-                        row,
-                        column,
-                        f"与招生录取库不一致（录取库：{getattr(admission, field)}）",
-                    )
-                )
-        if rf.level_of(row) != admission.level:
-            problems.append(
-                rf.problem(index, row, "CC", f"与招生录取库不一致（录取库：{admission.level}）")
-            )
+        problems += rc.admission_problems(index, row, admission, rf.level_of(row))
     return {"count": len(data["rows"]), "problems": problems}
 
 

@@ -27,20 +27,21 @@ from xueji.models import Course, Grade, ProcessInstance, Station, Student
 from xueji.process_logic.documents import store_document
 from xueji.process_logic.registry import service
 from xueji.students.grades import (
-    EXEMPTIONS,
+    MAKEUPS,
+    PASS_MARK,
+    entry_problem,
     failed_courses,
     is_exemption,
     is_failed,
+    next_attempt,
     official_grades,
-    standing_grade,
+    passed,
     standing_grades,
     term_order,
 )
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STUDYING = ("在籍", "已注册", "留级")
-MAKEUPS = ("补考", "清考")
-PASS_MARK = 60
 MAX_ERRORS = 20
 
 
@@ -101,10 +102,6 @@ class Entry:
     kind: str
 
 
-def _next_attempt(previous: list[Grade]) -> int:
-    return max(g.attempt for g in previous) + 1 if previous else 0
-
-
 def _write(step: StepContext, session: Session, entry: Entry, term: str) -> Grade:
     """Record one official grade; a provisional row of the same term and attempt is reused."""
     grade = session.scalar(
@@ -122,9 +119,7 @@ def _write(step: StepContext, session: Session, entry: Entry, term: str) -> Grad
         session.add(grade)
     grade.kind = entry.kind
     grade.score = entry.score
-    grade.passed = entry.kind in EXEMPTIONS or (
-        entry.score is not None and entry.score >= PASS_MARK
-    )
+    grade.passed = passed(entry.kind, entry.score)
     grade.official = True
     grade.instance_id = step.instance_id
     grade.recorded_by = step.actor
@@ -325,7 +320,7 @@ def record_exemptions(step: StepContext, data: dict[str, Any]) -> dict[str, Any]
         _write(
             step,
             session,
-            Entry(student_id, course, None, _next_attempt(previous), item["kind"]),
+            Entry(student_id, course, None, next_attempt(previous), item["kind"]),
             data["term"],
         )
         exempted.append({"course": course.code, "kind": item["kind"]})
@@ -334,20 +329,6 @@ def record_exemptions(step: StepContext, data: dict[str, Any]) -> dict[str, Any]
 
 
 # 4–6 函授站登录考试成绩, 学院审核, 录入学院管理信息系统 ---------------------------------------
-
-
-def _entry_problem(name: str, course: Course, previous: list[Grade], term: str, kind: str):
-    standing = standing_grade(previous)
-    if standing is not None and is_exemption(standing):
-        return f"{name}的《{course.name}》已{standing.kind}，不需登录成绩"
-    if kind in MAKEUPS:
-        if standing is None:
-            return f"{name}的《{course.name}》没有不及格成绩，不能{kind}"
-        if not is_failed(standing):
-            return f"{name}的《{course.name}》已及格，不需{kind}"
-    elif any(g.term == term for g in previous):
-        return f"{name}的《{course.name}》已有 {term} 的成绩"
-    return None
 
 
 def _checked_scores(step: StepContext, session: Session, data: dict[str, Any]) -> list[Entry]:
@@ -372,10 +353,10 @@ def _checked_scores(step: StepContext, session: Session, data: dict[str, Any]) -
             continue
         seen.add((student.id, course.id))
         previous = official.get((student.id, course.id), [])
-        if problem := _entry_problem(student.name, course, previous, term, kind):
+        if problem := entry_problem(student.name, course.name, previous, term, kind):
             errors.append(problem)
             continue
-        entries.append(Entry(student.id, course, row["score"], _next_attempt(previous), kind))
+        entries.append(Entry(student.id, course, row["score"], next_attempt(previous), kind))
     _refuse(errors)
     return entries
 

@@ -325,6 +325,20 @@ def certificate_number(session, year: int, level: str) -> str:
     return f"{INSTITUTION_CODE}{EDUCATION_TYPE}{year:04d}{LEVEL_CODES[level]}{sequence:06d}"
 
 
+def certificate_problem(number: str, graduated_on: date | None, level: str) -> str | None:
+    """Why a certificate number (18 digits) is not this college's for a graduate of this level
+    and graduation date, or None."""
+    if not (len(number) == 18 and number.isdigit()):
+        return "证书编号应为 18 位数字"
+    if number[:6] != INSTITUTION_CODE + EDUCATION_TYPE:
+        return f"证书编号应以本院代码和成人高等教育类别 {INSTITUTION_CODE}{EDUCATION_TYPE} 开头"
+    if graduated_on is not None and number[6:10] != f"{graduated_on.year:04d}":
+        return f"证书编号第 7–10 位应为毕业年份 {graduated_on.year}"
+    if level in LEVEL_CODES and number[10:12] != LEVEL_CODES[level]:
+        return f"证书编号第 11–12 位应为{level}的层次代码 {LEVEL_CODES[level]}"
+    return None
+
+
 def _graduated_on(data: dict[str, Any]) -> date:
     year = int(data["year"])
     if not data.get("graduated_on"):

@@ -34,6 +34,8 @@ from sqlalchemy.orm import Session
 from xueji.models import Grade
 
 EXEMPTIONS = ("免修", "免试")
+MAKEUPS = ("补考", "清考")
+PASS_MARK = 60
 SEASONS = {"春": 0, "秋": 1}
 
 
@@ -113,3 +115,29 @@ def failed_courses(
 def failed_course_names(session: Session, student_id: int) -> list[str]:
     """Names of the student's failed courses, sorted."""
     return sorted(g.course.name for g in failed_courses(session, [student_id])[student_id])
+
+
+def next_attempt(previous: list[Grade]) -> int:
+    """The attempt number of a new grade after a student's `previous` ones of the course."""
+    return max(g.attempt for g in previous) + 1 if previous else 0
+
+
+def passed(kind: str, score: float | None) -> bool:
+    return kind in EXEMPTIONS or (score is not None and score >= PASS_MARK)
+
+
+def entry_problem(name: str, course_name: str, previous: list[Grade], term: str, kind: str):
+    """Why a new grade of `kind` in `term` may not be entered after the student's official
+    `previous` grades of the course (process 8's entries and the grade-sheet import), or None.
+    """
+    standing = standing_grade(previous)
+    if standing is not None and is_exemption(standing):
+        return f"{name}的《{course_name}》已{standing.kind}，不需登录成绩"
+    if kind in MAKEUPS:
+        if standing is None:
+            return f"{name}的《{course_name}》没有不及格成绩，不能{kind}"
+        if not is_failed(standing):
+            return f"{name}的《{course_name}》已及格，不需{kind}"
+    elif any(g.term == term for g in previous):
+        return f"{name}的《{course_name}》已有 {term} 的成绩"
+    return None

@@ -16,7 +16,12 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 
-from xueji.students.id_numbers import birth_date, id_number_problem
+from xueji.students import row_checks as rc
+
+# Re-exported: process steps name them through this module.
+from xueji.students.row_checks import parse_yyyymmdd as parse_yyyymmdd
+from xueji.students.row_checks import problem as problem
+from xueji.students.row_checks import yyyymmdd
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -84,20 +89,6 @@ def level_of(row: Mapping[str, str]) -> str:
     return "专升本" if level == "本科" and row.get("BZ") else level
 
 
-def yyyymmdd(day: date | None) -> str:
-    return day.strftime("%Y%m%d") if day else ""
-
-
-def parse_yyyymmdd(text: str) -> date | None:
-    """The date of a `YYYYMMDD` value, or None when it is not one."""
-    if not re.fullmatch(r"\d{8}", text or ""):
-        return None
-    try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
-    except ValueError:
-        return None
-
-
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -147,17 +138,6 @@ def read_rows(content: bytes) -> list[dict[str, str]]:
     return rows
 
 
-def problem(index: int, row: Mapping[str, str], column: str | None, message: str) -> dict:
-    """One problem of a row (1 = the first student row), as the station sees it."""
-    return {
-        "row": index,
-        "KSH": row.get("KSH", ""),
-        "XM": row.get("XM", ""),
-        "column": column,
-        "message": message,
-    }
-
-
 _CODES = {
     "XB": GENDERS,
     "CC": LEVELS,
@@ -165,49 +145,26 @@ _CODES = {
     "ZZMM": POLITICAL_STATUSES,
     "MZ": ETHNICITIES,
 }
-
-
-def _row_problems(index: int, row: Mapping[str, str]) -> list[dict]:
-    found = [problem(index, row, c, "必填项为空") for c in REQUIRED if not row.get(c)]
-    for column, length in MAX_LENGTHS.items():
-        if len(row.get(column, "")) > length:
-            found.append(problem(index, row, column, f"超过 {length} 个字符"))
-    for column, codes in _CODES.items():
-        if row.get(column) and row[column] not in codes:
-            found.append(problem(index, row, column, f"“{row[column]}”不在代码表中"))
-    for column in DATE_COLUMNS:
-        if row.get(column) and parse_yyyymmdd(row[column]) is None:
-            found.append(problem(index, row, column, "日期应为 YYYYMMDD"))
-    if row.get("XZ"):
-        try:
-            valid = float(row["XZ"]) > 0
-        except ValueError:
-            valid = False
-        if not valid:
-            found.append(problem(index, row, "XZ", "学制应为年数，如 2.5"))
-    if row.get("SFZH"):
-        if reason := id_number_problem(row["SFZH"]):
-            found.append(problem(index, row, "SFZH", f"身份证号无效（{reason}）"))
-        elif row.get("CSRQ") and row["CSRQ"] != yyyymmdd(birth_date(row["SFZH"])):
-            found.append(problem(index, row, "CSRQ", "出生日期与身份证号中的不一致"))
-    return found
+SPEC = tuple(
+    rc.Column(
+        key,
+        label,
+        required=key in REQUIRED,
+        max_length=MAX_LENGTHS.get(key),
+        codes=_CODES.get(key),
+        kind="date"
+        if key in DATE_COLUMNS
+        else {"SFZH": "id_number", "XZ": "years"}.get(key, "text"),
+    )
+    for key, label in COLUMNS.items()
+)
+UNIQUE = ("KSH", "SFZH", "XH")
 
 
 def row_problems(rows: Sequence[Mapping[str, str]]) -> list[dict]:
     """What is wrong with the rows by themselves: required columns, code tables, dates, ID
     numbers (check digit, birth date) and values that must be unique in the file."""
-    found = [p for index, row in enumerate(rows, 1) for p in _row_problems(index, row)]
-    for column in ("KSH", "SFZH", "XH"):
-        first: dict[str, int] = {}
-        for index, row in enumerate(rows, 1):
-            value = row.get(column)
-            if not value:
-                continue
-            if value in first:
-                found.append(problem(index, row, column, f"与第 {first[value]} 行重复"))
-            else:
-                first[value] = index
-    return sorted(found, key=lambda p: p["row"])
+    return rc.check_rows(SPEC, rows, UNIQUE)
 
 
 def _workbook(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Workbook:

@@ -1,0 +1,1 @@
+"""Imports of the college's lists: templates, per-row reports, jobs."""

@@ -1,0 +1,164 @@
+"""The files of an import: the empty template, reading an XLSX or CSV file sent back, and the
+report — the file's rows again with every bad cell filled red and commented with the reason.
+
+A header cell names its column by the national short name (`KSH`, as the templates write it
+with the Chinese after it: `KSH 考生号`) or by its Chinese name alone (`考生号`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator, Sequence
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+
+from xueji.students.row_checks import Column
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+BAD = PatternFill("solid", fgColor="FFC7CE")
+NOT_READABLE = "不是 XLSX 文件，也不是 UTF-8 或 GB18030 编码的 CSV 文件"
+_KEY = re.compile(r"[A-Za-z]+")
+
+
+class FileUnreadable(ValueError):
+    """Not an XLSX or CSV file of this template (the reason in Chinese)."""
+
+
+def header_cell(column: Column) -> str:
+    return f"{column.key} {column.label}"
+
+
+def template(title: str, columns: Sequence[Column]) -> bytes:
+    """An empty workbook: the header row, every column as text, required ones in bold."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title[:31]
+    sheet.append([header_cell(c) for c in columns])
+    for cell, column in zip(sheet[1], columns, strict=True):
+        cell.font = Font(bold=column.required)
+        note = "必填" if column.required else "选填"
+        if column.codes:
+            note += "；可选值：" + "、".join(column.codes[:20])
+        cell.comment = Comment(f"{column.label}（{note}）", "xueji")
+        letter = cell.column_letter
+        dimension = sheet.column_dimensions[letter]
+        dimension.width = max(len(header_cell(column)) * 1.8, 10)
+        dimension.number_format = "@"  # the column is text: ID numbers and dates stay as typed
+    return _save(workbook)
+
+
+def csv_template(columns: Sequence[Column]) -> bytes:
+    """The header line as CSV in UTF-8 with a BOM (so that Excel reads the Chinese)."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow([header_cell(c) for c in columns])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _save(workbook: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y%m%d")  # type: ignore[union-attr]
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value).strip()
+
+
+def _key(cell: str, columns: Sequence[Column]) -> str:
+    by_label = {c.label: c.key for c in columns}
+    if cell in by_label:
+        return by_label[cell]
+    match = _KEY.match(cell)
+    return match[0].upper() if match else ""
+
+
+def _lines(content: bytes, file_name: str) -> Iterator[Sequence[object]]:
+    if file_name.lower().endswith(".csv") or not content.startswith(b"PK"):
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = content.decode("gb18030")
+            except UnicodeDecodeError:
+                raise FileUnreadable(
+                    "不是 XLSX 文件，也不是 UTF-8 或 GB18030 编码的 CSV 文件"
+                ) from None
+        yield from csv.reader(io.StringIO(text))
+        return
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a file that is not XLSX
+        raise FileUnreadable("无法读取此 XLSX 文件") from None
+    try:
+        yield from workbook.worksheets[0].iter_rows(values_only=True)
+    finally:
+        workbook.close()
+
+
+def read(
+    content: bytes, file_name: str, columns: Sequence[Column]
+) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """The header's column keys and the non-blank rows with their sheet line (header = 1)."""
+    lines = _lines(content, file_name)
+    header = [_key(_text(cell), columns) for cell in next(lines, None) or ()]
+    known = {c.key for c in columns}
+    missing = [c.key for c in columns if c.required and c.key not in header]
+    if missing:
+        raise FileUnreadable("第一行应为列名（可下载模板）；缺少列：" + "、".join(missing))
+    rows = []
+    for line, values in enumerate(lines, 2):
+        texts = [_text(v) for v in values]
+        if not any(texts):
+            continue
+        row = {c.key: "" for c in columns}
+        for key, text in zip(header, texts, strict=False):
+            if key in known:
+                row[key] = text
+        if "SFZH" in row:
+            row["SFZH"] = row["SFZH"].upper()
+        rows.append((line, {k: v for k, v in row.items() if k in known}))
+    return header, rows
+
+
+def report(
+    title: str,
+    columns: Sequence[Column],
+    rows: Sequence[tuple[int, dict[str, str]]],
+    problems: Sequence[dict],
+) -> bytes:
+    """The rows at their original lines, each bad cell red with the reasons as its comment, and
+    a last column 问题 with every reason of the row."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title[:31]
+    sheet.append([header_cell(c) for c in columns] + ["问题"])
+    position = {c.key: i for i, c in enumerate(columns, 1)}
+    by_cell: dict[tuple[int, int], list[str]] = {}
+    by_line: dict[int, list[str]] = {}
+    for p in problems:
+        column = position.get(p["column"] or "", 1)
+        by_cell.setdefault((p["row"], column), []).append(p["message"])
+        label = next((c.label for c in columns if c.key == p["column"]), "")
+        by_line.setdefault(p["row"], []).append(
+            f"{label}：{p['message']}" if label else p["message"]
+        )
+    for line, row in rows:
+        for index, column in enumerate(columns, 1):
+            cell = sheet.cell(row=line, column=index, value=row.get(column.key, ""))
+            cell.number_format = "@"
+            if messages := by_cell.get((line, index)):
+                cell.fill = BAD
+                cell.comment = Comment("；".join(messages), "xueji")
+        if line in by_line:
+            sheet.cell(row=line, column=len(columns) + 1, value="；".join(by_line[line]))
+    return _save(workbook)
