@@ -21,7 +21,7 @@ from xueji.models import (
     Student,
     Upload,
 )
-from xueji.process_logic.documents import store_document
+from xueji.process_logic.documents import store_document, upload_content
 from xueji.process_logic.registry import service
 from xueji.students import registration_file as rf
 from xueji.students.id_numbers import birth_date, id_number_problem
@@ -92,7 +92,7 @@ def load_registration_rows(step: StepContext, data: dict[str, Any]) -> list[dict
     if upload is None or upload.station_id != step.instance().station_id:
         raise ServiceError(f"本站没有上传编号为 {data['upload']} 的文件")
     try:
-        rows = rf.read_rows(upload.content)
+        rows = rf.read_rows(upload_content(step, upload))
     except rf.RegistrationFileError as exc:
         raise ServiceError(f"{upload.file_name}：{exc}") from None
     if not rows:

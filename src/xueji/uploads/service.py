@@ -17,9 +17,12 @@ from xueji.auth.principal import Principal
 from xueji.errors import InvalidInput, NotFound, XuejiError
 from xueji.instances.repository import readable_by as instances_readable_by
 from xueji.models import ProcessInstance, Student, Upload
+from xueji.uploads.storage import Storage
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ACCEPTED = "JPEG or PNG images, PDF documents and XLSX spreadsheets"
+# The only types a stored file is served as (sniffed from its bytes when stored).
+SERVED_TYPES = frozenset({"image/jpeg", "image/png", "application/pdf", XLSX})
 
 
 class UploadTooLarge(XuejiError):
@@ -59,6 +62,7 @@ def check_size(content: bytes, limit: int) -> None:
 
 def store_upload(
     session: Session,
+    storage: Storage,
     principal: Principal,
     file_name: str | None,
     content: bytes,
@@ -79,8 +83,7 @@ def store_upload(
         file_name=_clean_file_name(file_name),
         content_type=content_type,
         size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        content=content,
+        sha256=_put(storage, content),
         student_id=student.id if student else None,
         station_id=student.station_id if student else principal.station_id,
         generated=False,
@@ -94,6 +97,7 @@ def store_upload(
 
 def store_generated(
     session: Session,
+    storage: Storage,
     file_name: str,
     document,
     *,
@@ -114,8 +118,7 @@ def store_generated(
         file_name=_clean_file_name(file_name),
         content_type=XLSX,
         size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        content=content,
+        sha256=_put(storage, content),
         station_id=station_id,
         student_id=student_id,
         instance_id=instance_id,
@@ -126,6 +129,17 @@ def store_generated(
     session.add(upload)
     session.flush()
     return upload.id
+
+
+def _put(storage: Storage, content: bytes) -> str:
+    key = hashlib.sha256(content).hexdigest()
+    storage.put(key, content)
+    return key
+
+
+def content_of(upload: Upload, storage: Storage) -> bytes:
+    """An upload's bytes: from the storage, or from its row when written before storage."""
+    return upload.content if upload.content is not None else storage.get(upload.sha256)
 
 
 def readable_by(principal: Principal, query: Select | None = None) -> Select:
