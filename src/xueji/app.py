@@ -23,6 +23,7 @@ from xueji.db.conflicts import CONCURRENT_CHANGE, is_transient
 from xueji.definitions.endpoints import router as definitions_router
 from xueji.errors import XuejiError
 from xueji.events.endpoints import router as events_router
+from xueji.exports.endpoints import router as exports_router
 from xueji.forms.endpoints import router as choices_router
 from xueji.instances.endpoints import router as instances_router
 from xueji.instances.incidents import record_incident
@@ -177,6 +178,7 @@ def create_app(
         overdue_router,
         stations_router,
         choices_router,
+        exports_router,
     ):
         secured.include_router(router)
     api.include_router(secured)

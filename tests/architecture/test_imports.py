@@ -25,6 +25,7 @@ LAYERS: list[set[str]] = [
     {"uploads"},
     {"process_logic"},
     {"tasks", "messages", "scheduler"},
+    {"exports"},
     {"demo", "wiring"},
     {"startup"},
     {"app"},

@@ -115,6 +115,7 @@ ROUTE_PARAMS = {
     ("/api/v1/decision-definitions/{key}/xml", "key"): "decision_key",
     ("/api/v1/api-tokens/{token_id}", "token_id"): "api_token",
     ("/api/v1/choices/{kind}", "kind"): "choice_kind",  # searched by q (a name) below
+    ("/api/v1/exports/registration/{kind}", "kind"): "registration_kind",
 }
 # Query parameters that name an object: a list filtered by an out-of-scope one is sent (one
 # filter at a time) and must show what a nonexistent one shows.
@@ -438,6 +439,7 @@ def build_world(client, db) -> World:
         "api_token": revocable,
         "username": "stu1002",
         "choice_kind": "students",
+        "registration_kind": "new",
     }
 
     def station_objects(name: str, task: str, student: str, code: str) -> dict[str, Any]:

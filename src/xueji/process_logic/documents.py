@@ -6,7 +6,7 @@ from typing import Any
 
 from xueji.instances.context import StepContext
 from xueji.models import Upload
-from xueji.uploads.service import content_of, store_generated
+from xueji.uploads.service import XLSX, content_of, store_generated
 from xueji.uploads.storage import storage_for
 
 
@@ -16,6 +16,7 @@ def store_document(
     document: Any,
     station_id: int | None,
     student_id: int | None = None,
+    content_type: str = XLSX,
 ) -> int:
     """Keep a generated XLSX (an openpyxl workbook, or its bytes) as an upload of this step's
     instance, readable by whoever may read the instance; its upload id."""
@@ -28,6 +29,7 @@ def store_document(
         actor=step.actor,
         station_id=station_id,
         student_id=student_id,
+        content_type=content_type,
     )
 
 

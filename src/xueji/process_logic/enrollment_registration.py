@@ -23,6 +23,7 @@ from xueji.models import (
 )
 from xueji.process_logic.documents import store_document, upload_content
 from xueji.process_logic.registry import service
+from xueji.students import national_files as nf
 from xueji.students import registration_file as rf
 from xueji.students.id_numbers import birth_date, id_number_problem
 from xueji.students.numbers import assign_student_number
@@ -306,8 +307,15 @@ def export_registration(step: StepContext, data: dict[str, Any]) -> dict[str, An
     station = step.station()
     rows = [_export_row(session, s, station) for s in _batch_students(session, data["rows"])]
     content = rf.write_rows(rows, f"{station.name}{data['year']}级新生学籍注册")
-    name = f"新生学籍注册信息_{station.code}_{data['year']}.xlsx"
-    return {"upload": store_document(step, name, content, station.id), "count": len(rows)}
+    name = f"新生学籍注册信息_{station.code}_{data['year']}"
+    dbf_file = nf.to_dbf(list(nf.NEW_STUDENT_COLUMNS), [rf.normalize_row(r) for r in rows])
+    return {
+        "upload": store_document(step, f"{name}.xlsx", content, station.id),
+        "dbf_upload": store_document(
+            step, f"{name}.dbf", dbf_file, station.id, content_type=nf.DBF_TYPE
+        ),
+        "count": len(rows),
+    }
 
 
 @service("finish_registration")

@@ -17,12 +17,14 @@ from xueji.auth.principal import Principal
 from xueji.errors import InvalidInput, NotFound, XuejiError
 from xueji.instances.repository import readable_by as instances_readable_by
 from xueji.models import ProcessInstance, Student, Upload
+from xueji.students.national_files import DBF_TYPE
 from xueji.uploads.storage import Storage
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ACCEPTED = "JPEG or PNG images, PDF documents and XLSX spreadsheets"
 # The only types a stored file is served as (sniffed from its bytes when stored).
-SERVED_TYPES = frozenset({"image/jpeg", "image/png", "application/pdf", XLSX})
+# (generated national registration files are DBF too).
+SERVED_TYPES = frozenset({"image/jpeg", "image/png", "application/pdf", XLSX, DBF_TYPE})
 
 
 class UploadTooLarge(XuejiError):
@@ -105,9 +107,11 @@ def store_generated(
     actor: str,
     station_id: int | None,
     student_id: int | None = None,
+    content_type: str = XLSX,
 ) -> int:
     """Keep a document a service generated for an instance (an openpyxl workbook, or the bytes
-    of an XLSX); readable by whoever may read the instance. Its upload id."""
+    of an XLSX or of `content_type`); readable by whoever may read the instance. Its upload
+    id."""
     if isinstance(document, bytes):
         content = document
     else:
@@ -116,7 +120,7 @@ def store_generated(
         content = buffer.getvalue()
     upload = Upload(
         file_name=_clean_file_name(file_name),
-        content_type=XLSX,
+        content_type=content_type,
         size=len(content),
         sha256=_put(storage, content),
         station_id=station_id,
