@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy import select
@@ -37,8 +37,10 @@ router = APIRouter(prefix="/exports", tags=["exports"])
 # One download holds at most this many rows; narrow the filters for more.
 MAX_ROWS = 100_000
 
-FILE = {200: {"content": {XLSX_TYPE: {}, "text/csv": {}}}}
-TOO_MANY = {422: {"description": f"More than {MAX_ROWS} rows, or a filter is invalid"}}
+FILE: dict[int | str, dict[str, Any]] = {200: {"content": {XLSX_TYPE: {}, "text/csv": {}}}}
+TOO_MANY: dict[int | str, dict[str, Any]] = {
+    422: {"description": f"More than {MAX_ROWS} rows, or a filter is invalid"}
+}
 
 STUDENT_HEADER = ["学号", "姓名", "性别", "身份证号", "层次", "专业", "年级", "函授站", "学籍状态", "照片状态"]  # fmt: skip  # noqa: E501
 TASK_HEADER = ["任务", "流程", "业务编号", "函授站", "处理人", "创建时间", "截止时间", "是否逾期"]
@@ -152,7 +154,7 @@ def export_student_statistics(
     result = students.statistics(session, principal, keys, filters)
     names = {code: name for code, name in session.execute(select(Station.code, Station.name))}
     rows: list[list] = [
-        [names.get(r[k], r[k]) if k == "station" else r[k] for k in keys] + [r["count"]]
+        [names.get(str(r[k]), r[k]) if k == "station" else r[k] for k in keys] + [r["count"]]
         for r in result.rows
     ]
     rows.append(["合计", *[""] * (len(keys) - 1), result.total] if keys else [result.total])
