@@ -17,6 +17,8 @@ from urllib.parse import quote
 
 from fastapi import Response
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
 
 from xueji.students.registration_file import XLSX_TYPE
 
@@ -53,28 +55,33 @@ def to_csv(table: Table) -> bytes:
 
 
 def to_xlsx(table: Table) -> bytes:
-    """One sheet: the header, then the rows; numbers stay numbers, everything else is text."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = table.title[:31]
+    """One sheet: the header, then the rows; numbers stay numbers, everything else is text
+    (written as strings, so never a formula). Streamed (openpyxl's write-only mode)."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(table.title[:31])
+    widths = [len(str(h)) for h in table.header]
+    for values in table.rows:
+        for index, value in enumerate(values[: len(widths)]):
+            widths[index] = max(widths[index], len(str(value or "")))
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(width * 1.6, 8), 60)
     sheet.append(list(table.header))
     for values in table.rows:
-        sheet.append([None] * len(values))
-        for cell, value in zip(sheet[sheet.max_row], values, strict=True):
-            if isinstance(value, bool) or value is None:
-                cell.value = "是" if value is True else "否" if value is False else None
-            elif isinstance(value, int | float):
-                cell.value = value
-            else:
-                cell.value = str(value)
-                cell.data_type = "s"  # never a formula
-                cell.number_format = "@"
-    for column in sheet.columns:
-        width = max(len(str(cell.value or "")) for cell in column)
-        sheet.column_dimensions[column[0].column_letter].width = min(max(width * 1.6, 8), 60)
+        sheet.append([_xlsx_cell(sheet, value) for value in values])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _xlsx_cell(sheet: Any, value: Any) -> Any:
+    if value is None or isinstance(value, bool):
+        return "是" if value is True else "否" if value is False else None
+    if isinstance(value, int | float):
+        return value
+    cell = WriteOnlyCell(sheet, value=str(value))
+    cell.data_type = "s"  # never a formula
+    cell.number_format = "@"
+    return cell
 
 
 def download(content: bytes, media_type: str, file_name: str) -> Response:
