@@ -24,6 +24,7 @@ from xueji.definitions.endpoints import router as definitions_router
 from xueji.documents.endpoints import router as documents_router
 from xueji.errors import XuejiError
 from xueji.events.endpoints import router as events_router
+from xueji.exports.endpoints import router as exports_router
 from xueji.forms.endpoints import router as choices_router
 from xueji.imports.endpoints import router as imports_router
 from xueji.instances.endpoints import router as instances_router
@@ -183,6 +184,7 @@ def create_app(
         choices_router,
         documents_router,
         imports_router,
+        exports_router,
     ):
         secured.include_router(router)
     api.include_router(secured)

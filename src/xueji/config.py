@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     script_result_kib: int = Field(default=1024, ge=1)
     # Largest accepted upload of one diagram or form file.
     max_upload_bytes: int = 5 * 1024 * 1024
+    # Where uploads' bytes are kept (xueji.uploads.storage): "local" files under upload_dir
+    # (default <data_dir>/uploads).
+    upload_storage: Literal["local"] = "local"
+    upload_dir: Path | None = None
     # Largest request body other than a file upload (JSON: forms, messages, batches).
     max_request_bytes: int = 2 * 1024 * 1024
     host: str = "127.0.0.1"

@@ -26,6 +26,7 @@ LAYERS: list[set[str]] = [
     {"documents"},
     {"process_logic"},
     {"tasks", "messages", "scheduler", "imports"},
+    {"exports"},
     {"demo", "wiring"},
     {"startup"},
     {"app"},

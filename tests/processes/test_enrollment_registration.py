@@ -22,6 +22,7 @@ from xueji.db.session import session_scope
 from xueji.models import Admission, Major, Station, StatusChange, Student, Upload
 from xueji.students import registration_file as rf
 from xueji.students.id_numbers import check_digit
+from xueji.students.national_files import read_dbf
 
 YEAR = 2032
 
@@ -357,6 +358,12 @@ def test_registration_ends_with_every_student_registered_with_a_stable_number(
     assert {k: v["XH"] for k, v in exported.items()} == numbers
     assert exported[C]["CC"] == "本科" and exported[C]["BZ"] == FORMER_COLLEGE
     assert exported[A]["MZ"] == "汉族"  # the registration row is the record now
+    # … and the same file as DBF, as the national site takes it: same columns, same rows
+    columns, dbf_rows = read_dbf(download(client, first["export"]["dbf_upload"], "registrar"))
+    assert columns == header == list(rf.COLUMNS)
+    assert {r["KSH"]: r for r in dbf_rows} == {
+        k: {c: str(v) for c, v in line.items()} for k, line in exported.items()
+    }
 
     chsi = only_task(client, "chsi")
     assert chsi["name"] == "教育部网络中心审核上网注册信息"

@@ -13,6 +13,8 @@ from tests.helpers import auth, complete, deploy_processes, history_kinds, only_
 from xueji.db.session import session_scope
 from xueji.models import Course, Grade, ProcessInstance, Student, Upload
 from xueji.scheduler.worker import run_once
+from xueji.uploads.service import content_of
+from xueji.uploads.storage import storage_for
 
 COURSES = [
     {"code": "C01", "name": "大学英语", "credits": 4},
@@ -112,7 +114,7 @@ def workbook_text(db, upload_id):
     with db.db.reader() as session:
         upload = session.get(Upload, upload_id)
         assert upload.generated and upload.file_name.endswith(".xlsx")
-        book = load_workbook(io.BytesIO(upload.content))
+        book = load_workbook(io.BytesIO(content_of(upload, storage_for(db.settings))))
     return {
         sheet.title: [str(v) for row in sheet.iter_rows(values_only=True) for v in row if v]
         for sheet in book.worksheets

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from tests.helpers import (
@@ -21,6 +23,7 @@ from xueji import clock
 from xueji.models import Course, Grade, Station, StatusChange, Student, Upload
 from xueji.process_logic.graduation_registration import INSTITUTION_CODE
 from xueji.students.id_numbers import check_digit
+from xueji.students.national_files import GRADUATE_COLUMNS, read_dbf
 
 KEY = "graduation_registration"
 CHILD = "graduation_registration_student"
@@ -255,6 +258,13 @@ def test_a_season_graduates_the_passed_and_defers_by_grades_photo_and_province(
 
     final = variables(client, instance["id"])["variables"]
     assert final["register"]["graduates"] == [ids["stu1004"], ids["stu1003"]]
+    # the register as the national file, XLSX and DBF, the same rows in records.md's columns
+    xlsx_rows = registrar_sheet(client, final["register"]["upload"])
+    columns, dbf_rows = read_dbf(registrar_file(client, final["register"]["dbf_upload"]))
+    assert columns == xlsx_rows[0] == list(GRADUATE_COLUMNS)
+    assert [list(r.values()) for r in dbf_rows] == [[str(v) for v in r] for r in xlsx_rows[1:]]
+    # written at 编制名单, before the province refused one of them
+    assert [r["XM"] for r in dbf_rows] == ["杨帆", "李娜", "钱省"]
     assert [d["stage"] for d in final["register"]["deferrals"]] == [
         "成绩审核",
         "照片审核",
@@ -307,6 +317,17 @@ def test_a_season_graduates_the_passed_and_defers_by_grades_photo_and_province(
         "毕业生学历电子注册名单",
         "毕业证书发放清单",
     }
+
+
+def registrar_file(client, upload_id) -> bytes:
+    response = client.get(f"/api/v1/uploads/{upload_id}/content", headers=auth(client, "registrar"))
+    assert response.status_code == 200, response.text
+    return response.content
+
+
+def registrar_sheet(client, upload_id) -> list[list]:
+    sheet = load_workbook(io.BytesIO(registrar_file(client, upload_id))).active
+    return [["" if v is None else v for v in row] for row in sheet.iter_rows(values_only=True)]
 
 
 def pass_reviews(client, *ids):

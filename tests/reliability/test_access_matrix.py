@@ -121,6 +121,7 @@ ROUTE_PARAMS = {
     ("/api/v1/choices/{kind}", "kind"): "choice_kind",  # searched by q (a name) below
     ("/api/v1/imports/{kind}", "kind"): "import_kind",
     ("/api/v1/imports/{kind}/template", "kind"): "import_kind",
+    ("/api/v1/exports/registration/{kind}", "kind"): "registration_kind",
 }
 # Query parameters that name an object: a list filtered by an out-of-scope one is sent (one
 # filter at a time) and must show what a nonexistent one shows.
@@ -465,6 +466,7 @@ def build_world(client, db) -> World:
         "username": "stu1002",
         "choice_kind": "students",
         "import_kind": "admissions",
+        "registration_kind": "new",
     }
     # Import jobs (with a report): a station's, and one of each student.
     jobs = {}

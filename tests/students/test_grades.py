@@ -35,6 +35,8 @@ from xueji.students.grades import (
     term_order,
 )
 from xueji.students.id_numbers import check_digit
+from xueji.uploads.service import content_of
+from xueji.uploads.storage import storage_for
 
 
 @pytest.fixture
@@ -283,7 +285,8 @@ def test_graduation_grade_management_and_teaching_agree_on_one_student(db, sessi
         step, {"term": "2027-秋", "courses": plan, "students": [student.id]}
     )
     upload = session.get(Upload, sheets["makeup_sheet"])
-    assert set(load_workbook(io.BytesIO(upload.content)).sheetnames) == expected
+    content = content_of(upload, storage_for(step.settings))
+    assert set(load_workbook(io.BytesIO(content)).sheetnames) == expected
 
     # 10 教学管理: the counts the progress rules read at 毕业清考 (the student's 学生学业进度)
     own = step_at(db, session, student.station_id, student.id)

@@ -66,8 +66,7 @@ def test_student_photo_roundtrip(client):
     assert content.content == PNG
     assert content.headers["content-type"] == "image/png"
     assert (
-        content.headers["content-disposition"]
-        == "attachment; filename*=UTF-8''%E7%85%A7%E7%89%87.png"
+        content.headers["content-disposition"] == "inline; filename*=UTF-8''%E7%85%A7%E7%89%87.png"
     )
     assert readers(client, body["id"], EVERYONE) == [
         "registrar",
@@ -167,3 +166,58 @@ def test_unknown_and_unauthenticated(client):
     assert client.get("/api/v1/uploads/1/content").status_code == 401
     response = client.post("/api/v1/uploads", files={"file": ("a.png", PNG, "image/png")})
     assert response.status_code == 401
+
+
+HTML = b"<!doctype html><html><script>alert(document.cookie)</script></html>"
+
+
+def test_html_is_never_served_as_html(db, client):
+    # refused on upload, whatever its name
+    for name in ("page.html", "photo.png", "scan.pdf"):
+        body = upload(client, "station1", name, HTML, expect=422)
+        assert body["detail"][0]["field"] == "file"
+    # a PNG with HTML after its signature is served as a PNG the browser may not sniff
+    polyglot = upload(client, "station1", "x.png", PNG + HTML)
+    served = client.get(
+        f"/api/v1/uploads/{polyglot['id']}/content", headers=auth(client, "station1")
+    )
+    assert served.headers["content-type"] == "image/png"
+    assert served.headers["x-content-type-options"] == "nosniff"
+    assert "sandbox" in served.headers["content-security-policy"]
+    # a row of a type we do not serve (written before the checks) is bytes, an attachment
+    with session_scope(db.db.writer) as session:
+        old = Upload(
+            file_name="旧.html",
+            content_type="text/html",
+            size=len(HTML),
+            sha256=hashlib.sha256(HTML).hexdigest(),
+            content=HTML,
+            station_id=None,
+            generated=False,
+            uploaded_by="station1",
+            created_at=clock.now(),
+        )
+        session.add(old)
+        session.flush()
+        old_id = old.id
+    served = client.get(f"/api/v1/uploads/{old_id}/content", headers=auth(client, "station1"))
+    assert served.status_code == 200 and served.content == HTML
+    assert served.headers["content-type"] == "application/octet-stream"
+    assert served.headers["content-disposition"].startswith("attachment;")
+    assert served.headers["x-content-type-options"] == "nosniff"
+
+
+def test_bytes_live_in_the_storage_not_the_row(db, client):
+    body = upload(client, "stu1001", "证明.pdf", PDF)
+    with db.db.reader() as session:
+        row = session.get(Upload, body["id"])
+        assert row.content is None
+    stored = db.settings.data_dir / "uploads" / body["sha256"][:2] / body["sha256"]
+    assert stored.read_bytes() == PDF
+    served = client.get(f"/api/v1/uploads/{body['id']}/content", headers=auth(client, "stu1001"))
+    assert served.content == PDF
+    assert served.headers["content-disposition"].startswith("inline;")
+    # the spreadsheet is an attachment
+    sheet = upload(client, "station1", "名单.xlsx", xlsx())
+    served = client.get(f"/api/v1/uploads/{sheet['id']}/content", headers=auth(client, "station1"))
+    assert served.headers["content-disposition"].startswith("attachment;")

@@ -15,7 +15,7 @@ from xueji.auth.roles import role_for_lane
 from xueji.definitions.repository import latest_forms, latest_versions
 from xueji.engine.validation import Catalog, Problem, Report, inspect_upload
 from xueji.errors import DeploymentInvalid
-from xueji.forms import choices
+from xueji.forms import attachments, choices
 from xueji.models import Deployment, Form, ProcessDefinition
 
 ALLOWED_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".json")
@@ -86,6 +86,15 @@ def validate_upload(
                     None,
                     f"x-choices at {where}: no such list, or not where it is honoured "
                     f"(lists: {', '.join(choices.KIND_NAMES)})",
+                )
+            )
+        for where in attachments.unknown_kinds(form):
+            report.problems.append(
+                Problem(
+                    name,
+                    None,
+                    None,
+                    f"x-upload at {where}: no such kind (kinds: {', '.join(attachments.KINDS)})",
                 )
             )
     return report

@@ -13,6 +13,8 @@ from reportlab.platypus import Flowable, Image, Paragraph, Spacer, Table
 from xueji.documents.layout import GRID, Kit, Letterhead, content_width, station_label
 from xueji.documents.student_card import PHOTO_TYPES
 from xueji.models import Student, Upload
+from xueji.uploads.service import content_of
+from xueji.uploads.storage import storage_for
 
 
 def file_name(student: Student) -> str:
@@ -36,7 +38,12 @@ def render(kit: Kit, student: Student, photo: Upload | None, president: str) -> 
         "修完教学计划规定的全部课程，成绩合格，准予毕业。"
     )
     picture: Flowable = (
-        Image(io.BytesIO(photo.content), width=33 * mm, height=45 * mm, kind="bound")
+        Image(
+            io.BytesIO(content_of(photo, storage_for(kit.settings))),
+            width=33 * mm,
+            height=45 * mm,
+            kind="bound",
+        )
         if photo is not None and photo.content_type in PHOTO_TYPES
         else kit.p("照片", kit.cell_center)
     )

@@ -58,6 +58,7 @@ class Kit:
     """Styles and flowables in the embedded font of one service's settings."""
 
     def __init__(self, settings: Settings, today: date):
+        self.settings = settings
         self.font = register_font(settings.pdf_font, settings.pdf_font_index)
         self.college = settings.college_name
         self.today = today

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from xueji.documents.layout import GRID, SHADE, Kit, Letterhead, content_width, day, station_label
 from xueji.models import SchoolClass, StatusChange, Student, Upload
 from xueji.students.grades import standing_grades, term_order
+from xueji.uploads.service import content_of
+from xueji.uploads.storage import storage_for
 
 PHOTO_TYPES = ("image/jpeg", "image/png")
 
@@ -116,5 +118,10 @@ def _photo(kit: Kit, session: Session, student: Student) -> Flowable:
     """The stored photo (33 × 45 mm, a 2-inch ID photo), else an empty frame saying 照片."""
     upload = session.get(Upload, student.photo_upload_id) if student.photo_upload_id else None
     if upload is not None and upload.content_type in PHOTO_TYPES:
-        return Image(io.BytesIO(upload.content), width=30 * mm, height=40 * mm, kind="bound")
+        return Image(
+            io.BytesIO(content_of(upload, storage_for(kit.settings))),
+            width=30 * mm,
+            height=40 * mm,
+            kind="bound",
+        )
     return kit.p("照片", kit.cell_center)

@@ -45,6 +45,7 @@ from xueji import clock
 from xueji.auth.principal import Principal, scope_filter
 from xueji.auth.roles import Role
 from xueji.errors import FormInvalid
+from xueji.forms.attachments import upload_problems
 from xueji.forms.validation import form_errors
 from xueji.models import Admission, Course, Major, Station, Student
 from xueji.paging import MAX_ID
@@ -465,13 +466,16 @@ def checked(
     schema: dict[str, Any] | None,
     data: Any,
     station_id: int | None = None,
+    instance_id: str | None = None,
 ) -> tuple[Any, list[dict[str, str]]]:
     """Submitted data with the session's fields filled in, and every problem: the schema's
-    (closed form, types, required) first, then values outside the caller's choices."""
+    (closed form, types, required) first, then values outside the caller's choices and
+    upload ids that are not the instance's or the caller's (forms/attachments.py)."""
     data = fill(schema, principal, data)
     problems = form_errors(schema, data)
     if not problems:
         problems = choice_problems(session, principal, schema, data, station_id)
+        problems += upload_problems(session, principal, schema, data, instance_id)
     return data, problems
 
 
@@ -481,9 +485,10 @@ def prepare(
     schema: dict[str, Any] | None,
     data: Any,
     station_id: int | None = None,
+    instance_id: str | None = None,
 ) -> Any:
     """`checked`, raising FormInvalid (422, each field named) when there is a problem."""
-    data, problems = checked(session, principal, schema, data, station_id)
+    data, problems = checked(session, principal, schema, data, station_id, instance_id)
     if problems:
         raise FormInvalid(problems)
     return data

@@ -193,7 +193,9 @@ class Upload(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[bytes]
+    # The bytes are in the storage under sha256 (xueji.uploads.storage); only rows written
+    # before it carry them here.
+    content: Mapped[bytes | None]
     station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
     student_id: Mapped[int | None] = mapped_column(ForeignKey("students.id"))
     instance_id: Mapped[str | None] = mapped_column(ForeignKey("process_instances.id"))

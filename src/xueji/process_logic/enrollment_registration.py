@@ -21,8 +21,9 @@ from xueji.models import (
     Student,
     Upload,
 )
-from xueji.process_logic.documents import store_document
+from xueji.process_logic.documents import store_document, upload_content
 from xueji.process_logic.registry import service
+from xueji.students import national_files as nf
 from xueji.students import registration_file as rf
 from xueji.students import row_checks as rc
 from xueji.students.id_numbers import birth_date, id_number_problem
@@ -93,7 +94,7 @@ def load_registration_rows(step: StepContext, data: dict[str, Any]) -> list[dict
     if upload is None or upload.station_id != step.instance().station_id:
         raise ServiceError(f"本站没有上传编号为 {data['upload']} 的文件")
     try:
-        rows = rf.read_rows(upload.content)
+        rows = rf.read_rows(upload_content(step, upload))
     except rf.RegistrationFileError as exc:
         raise ServiceError(f"{upload.file_name}：{exc}") from None
     if not rows:
@@ -288,8 +289,15 @@ def export_registration(step: StepContext, data: dict[str, Any]) -> dict[str, An
     station = step.station()
     rows = [_export_row(session, s, station) for s in _batch_students(session, data["rows"])]
     content = rf.write_rows(rows, f"{station.name}{data['year']}级新生学籍注册")
-    name = f"新生学籍注册信息_{station.code}_{data['year']}.xlsx"
-    return {"upload": store_document(step, name, content, station.id), "count": len(rows)}
+    name = f"新生学籍注册信息_{station.code}_{data['year']}"
+    dbf_file = nf.to_dbf(list(nf.NEW_STUDENT_COLUMNS), [rf.normalize_row(r) for r in rows])
+    return {
+        "upload": store_document(step, f"{name}.xlsx", content, station.id),
+        "dbf_upload": store_document(
+            step, f"{name}.dbf", dbf_file, station.id, content_type=nf.DBF_TYPE
+        ),
+        "count": len(rows),
+    }
 
 
 @service("finish_registration")

@@ -29,6 +29,7 @@ from xueji.models import (
 )
 from xueji.process_logic.documents import store_document
 from xueji.process_logic.registry import service
+from xueji.students import national_files as nf
 from xueji.students.grades import failed_course_names
 from xueji.students.graduation import defer_graduation, graduation_problem
 from xueji.students.records import next_number, set_status
@@ -288,15 +289,26 @@ def graduation_register_list(step: StepContext, data: dict[str, Any]) -> dict[st
         if deferral["stage"] != "函授站自行校验":
             [student] = _students(session, [deferral["student"]])
             _defer(step, data, student, deferral["stage"], deferral["reason"])
-    upload = _store_xlsx(
-        step,
-        session,
-        _file_name(step, session, "毕业生学历电子注册名单", data),
-        "毕业生学历注册",
-        REGISTER_COLUMNS,
-        [_register_row(session, s) for s in _students(session, graduates)],
+    rows = [_register_row(session, s) for s in _students(session, graduates)]
+    file_name = _file_name(step, session, "毕业生学历电子注册名单", data)
+    upload = _store_xlsx(step, session, file_name, "毕业生学历注册", REGISTER_COLUMNS, rows)
+    dbf_file = nf.to_dbf(
+        REGISTER_COLUMNS, [dict(zip(REGISTER_COLUMNS, r, strict=True)) for r in rows]
     )
-    return {"upload": upload, "graduates": graduates, "deferrals": deferrals, "removed": removed}
+    dbf_upload = store_document(
+        step,
+        file_name.removesuffix(".xlsx") + ".dbf",
+        dbf_file,
+        step.instance().station_id,
+        content_type=nf.DBF_TYPE,
+    )
+    return {
+        "upload": upload,
+        "dbf_upload": dbf_upload,
+        "graduates": graduates,
+        "deferrals": deferrals,
+        "removed": removed,
+    }
 
 
 @service("graduation_province_deferral")

@@ -20,6 +20,7 @@ from xueji.instances.context import StepContext
 from xueji.models import Major, Station, Student, Upload
 from xueji.process_logic.registry import service
 from xueji.uploads.service import store_generated
+from xueji.uploads.storage import storage_for
 
 COLLECTED = "已采集"
 
@@ -150,6 +151,7 @@ def photo_collection_roster(step: StepContext, data: dict[str, Any], students: l
     content = buffer.getvalue()
     return store_generated(
         session,
+        storage_for(step.settings),
         f"毕业生电子图像采集名单_{station.code}_{data['year']}.xlsx",
         content,
         instance_id=step.instance_id,

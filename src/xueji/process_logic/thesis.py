@@ -23,6 +23,7 @@ from xueji.process_logic.registry import service
 from xueji.process_logic.teaching_management import STUDYING, station_students
 from xueji.students.records import student_in_step
 from xueji.uploads.service import store_generated
+from xueji.uploads.storage import storage_for
 
 # Students who still study (may sit exams, write a thesis).
 
@@ -150,6 +151,7 @@ def thesis_transcript(step: StepContext, data: dict[str, Any]) -> int:
     content = buffer.getvalue()
     return store_generated(
         session,
+        storage_for(step.settings),
         f"毕业设计（论文）成绩单-{data.get('year', '')}.xlsx",
         content,
         instance_id=instance.id,

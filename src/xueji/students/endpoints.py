@@ -8,10 +8,9 @@ from fastapi import APIRouter, Depends, Query
 
 from xueji.auth.dependencies import CurrentUser
 from xueji.db.dependencies import DbSession
-from xueji.models import Student
 from xueji.paging import Paging, RowId
 from xueji.students import service
-from xueji.students.repository import StudentFilters, get_readable, readable_by
+from xueji.students.repository import StudentFilters, get_readable
 from xueji.students.schemas import StatisticsOut, StudentDetail, StudentPage
 
 
@@ -41,10 +40,7 @@ def list_students(
     ] = None,
 ) -> StudentPage:
     """Students the caller may see (own station, or self), filtered and searched, in id order."""
-    query = filters.apply(readable_by(principal))
-    if q:
-        query = service.search(principal, query, q)
-    rows, total = paging.fetch(session, query.order_by(Student.id))
+    rows, total = paging.fetch(session, service.list_query(principal, filters, q))
     return StudentPage(
         items=[service.student_item(principal, s) for s in rows],
         total=total,

@@ -50,6 +50,15 @@ def sees_id_number(principal: Principal, student: Student) -> bool:
     return principal.has_role(*FULL_ID_NUMBER_ROLES) or principal.student_id == student.id
 
 
+def list_query(principal: Principal, filters: StudentFilters, q: str | None) -> Select:
+    """The student list's query (GET /students and its export): the caller's scope, the
+    filters, the search, in id order."""
+    query = filters.apply(readable_by(principal))
+    if q:
+        query = search(principal, query, q)
+    return query.order_by(Student.id)
+
+
 def search(principal: Principal, query: Select, text: str) -> Select:
     """Narrow to students whose name or 学号 contains `text`, or ID number for those who see it."""
     text = text.strip()

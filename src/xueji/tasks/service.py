@@ -150,7 +150,7 @@ def complete(
     if task.assignee not in (None, principal.username):
         raise Conflict(f"the task is claimed by {task.assignee}")
     schema = form_content(session, instance.definition, task.form)
-    data = choices.prepare(session, principal, schema, data, instance.station_id)
+    data = choices.prepare(session, principal, schema, data, instance.station_id, instance.id)
     data = signed(schema, data, principal, task.element_id, task.name, clock.now())
     with step_guard(instance, principal.username):
         workflow = load_workflow(runtime, session, instance)
@@ -217,9 +217,10 @@ def complete_batch(
             )
         seen.add(task_id)
         schema = form_content(session, task.instance.definition, task.form)
-        for problem in choices.checked(session, principal, schema, data, task.instance.station_id)[
-            1
-        ]:
+        _data, found = choices.checked(
+            session, principal, schema, data, task.instance.station_id, task.instance_id
+        )
+        for problem in found:
             problems.append({"index": index, "task_id": task_id, **problem})
     if problems:
         raise FormInvalid(problems)

@@ -15,6 +15,7 @@ from xueji.runtime import AppRuntime
 from xueji.students.repository import get_readable as get_readable_student
 from xueji.uploads import service
 from xueji.uploads.schemas import UploadOut
+from xueji.uploads.storage import storage_for
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
 
@@ -65,7 +66,9 @@ def create_upload(
     content = file.file.read(limit + 1)
     service.check_size(content, limit)
     about = get_readable_student(session, principal, student) if student is not None else None
-    upload = service.store_upload(session, principal, file.filename, content, about)
+    upload = service.store_upload(
+        session, storage_for(runtime.settings), principal, file.filename, content, about
+    )
     return upload_out(session, upload)
 
 
@@ -80,14 +83,30 @@ def get_upload(upload_id: RowId, session: DbSession, principal: CurrentUser) -> 
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}}, **NOT_FOUND},
 )
-def get_upload_content(upload_id: RowId, session: DbSession, principal: CurrentUser) -> Response:
-    """The uploaded file's bytes, as an attachment with its sniffed type."""
+def get_upload_content(
+    upload_id: RowId, session: DbSession, principal: CurrentUser, runtime: AppRuntime
+) -> Response:
+    """The file's bytes with the type sniffed when it was stored: an image or PDF inline, anything
+    else as an attachment; never HTML (an unknown type is application/octet-stream)."""
     upload = service.get_readable(session, principal, upload_id)
-    return Response(
-        upload.content,
-        media_type=upload.content_type,
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(upload.file_name)}",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    content = service.content_of(upload, storage_for(runtime.settings))
+    return Response(content, media_type=None, headers=served_headers(upload))
+
+
+INLINE = {"image/jpeg", "image/png", "application/pdf"}
+
+
+def served_headers(upload: Upload) -> dict[str, str]:
+    """Headers that keep a browser from running a file: its checked type only (a type we do not
+    accept, e.g. from an old row, is served as bytes), no sniffing, no scripts."""
+    known = upload.content_type in service.SERVED_TYPES
+    content_type = upload.content_type if known else "application/octet-stream"
+    disposition = "inline" if content_type in INLINE else "attachment"
+    headers = {
+        "Content-Type": content_type,
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(upload.file_name)}",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if content_type != "application/pdf":  # a sandboxed PDF does not render in Chromium
+        headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    return headers

@@ -17,9 +17,14 @@ from xueji.auth.principal import Principal
 from xueji.errors import InvalidInput, NotFound, XuejiError
 from xueji.instances.repository import readable_by as instances_readable_by
 from xueji.models import ProcessInstance, Student, Upload
+from xueji.students.national_files import DBF_TYPE
+from xueji.uploads.storage import Storage
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ACCEPTED = "JPEG or PNG images, PDF documents and XLSX spreadsheets"
+# The only types a stored file is served as (sniffed from its bytes when stored).
+# (generated national registration files are DBF too).
+SERVED_TYPES = frozenset({"image/jpeg", "image/png", "application/pdf", XLSX, DBF_TYPE})
 
 
 class UploadTooLarge(XuejiError):
@@ -59,6 +64,7 @@ def check_size(content: bytes, limit: int) -> None:
 
 def store_upload(
     session: Session,
+    storage: Storage,
     principal: Principal,
     file_name: str | None,
     content: bytes,
@@ -79,8 +85,7 @@ def store_upload(
         file_name=_clean_file_name(file_name),
         content_type=content_type,
         size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        content=content,
+        sha256=_put(storage, content),
         student_id=student.id if student else None,
         station_id=student.station_id if student else principal.station_id,
         generated=False,
@@ -94,6 +99,7 @@ def store_upload(
 
 def store_generated(
     session: Session,
+    storage: Storage,
     file_name: str,
     document,
     *,
@@ -101,9 +107,11 @@ def store_generated(
     actor: str,
     station_id: int | None,
     student_id: int | None = None,
+    content_type: str = XLSX,
 ) -> int:
     """Keep a document a service generated for an instance (an openpyxl workbook, or the bytes
-    of an XLSX); readable by whoever may read the instance. Its upload id."""
+    of an XLSX or of `content_type`); readable by whoever may read the instance. Its upload
+    id."""
     if isinstance(document, bytes):
         content = document
     else:
@@ -112,10 +120,9 @@ def store_generated(
         content = buffer.getvalue()
     upload = Upload(
         file_name=_clean_file_name(file_name),
-        content_type=XLSX,
+        content_type=content_type,
         size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        content=content,
+        sha256=_put(storage, content),
         station_id=station_id,
         student_id=student_id,
         instance_id=instance_id,
@@ -126,6 +133,17 @@ def store_generated(
     session.add(upload)
     session.flush()
     return upload.id
+
+
+def _put(storage: Storage, content: bytes) -> str:
+    key = hashlib.sha256(content).hexdigest()
+    storage.put(key, content)
+    return key
+
+
+def content_of(upload: Upload, storage: Storage) -> bytes:
+    """An upload's bytes: from the storage, or from its row when written before storage."""
+    return upload.content if upload.content is not None else storage.get(upload.sha256)
 
 
 def readable_by(principal: Principal, query: Select | None = None) -> Select:

@@ -1,0 +1,1 @@
+"""Lists, statistics and the national registration files as downloads (XLSX, CSV, DBF)."""
