@@ -15,7 +15,6 @@ from xueji.errors import ServiceError
 from xueji.instances.context import StepContext
 from xueji.models import (
     Admission,
-    Major,
     SchoolClass,
     Station,
     Student,
@@ -257,40 +256,15 @@ def assign_registration_numbers(step: StepContext, data: dict[str, Any]) -> dict
     return {"count": len(numbers), "numbers": numbers}
 
 
-def _export_row(session: Session, student: Student, station: Station) -> dict[str, Any]:
-    major = session.get(Major, student.major_id) if student.major_id else None
-    school_class = session.get(SchoolClass, student.class_id) if student.class_id else None
-    return {
-        "KSH": student.exam_number,
-        "XH": student.student_number,
-        "XM": student.name,
-        "XB": student.gender,
-        "CSRQ": student.birth_date,
-        "SFZH": student.id_number,
-        "ZZMM": student.political_status,
-        "MZ": student.ethnicity,
-        "ZYDM": major.code if major else "",
-        "ZYMC": student.major,
-        "CC": rf.national_level(student.level),
-        "XZ": major.years if major else "",
-        "XXXS": student.study_mode,
-        "RXRQ": student.enrolled_on,
-        "XSH": station.name,
-        "BH": school_class.code if school_class else "",
-        "YJBYRQ": student.expected_graduation,
-        "BZ": student.remarks,
-    }
-
-
 @service("export_registration")
 def export_registration(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """从学院学籍管理系统导出新生学籍信息: the batch from the records, with 学号, as XLSX."""
     session = step.session
     station = step.station()
-    rows = [_export_row(session, s, station) for s in _batch_students(session, data["rows"])]
+    rows = [nf.new_student_row(session, s) for s in _batch_students(session, data["rows"])]
     content = rf.write_rows(rows, f"{station.name}{data['year']}级新生学籍注册")
     name = f"新生学籍注册信息_{station.code}_{data['year']}"
-    dbf_file = nf.to_dbf(list(nf.NEW_STUDENT_COLUMNS), [rf.normalize_row(r) for r in rows])
+    dbf_file = nf.to_dbf(list(nf.NEW_STUDENT_COLUMNS), rows)
     return {
         "upload": store_document(step, f"{name}.xlsx", content, station.id),
         "dbf_upload": store_document(
