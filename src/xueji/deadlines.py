@@ -99,27 +99,27 @@ def due_at(rule: str | None, data: dict[str, Any], created: datetime) -> datetim
 
 
 def rule_problem(rule: str) -> str | None:
-    """Why a dueDate rule cannot be read, or None."""
+    """Why a dueDate rule cannot be read (in Chinese), or None."""
     rule = rule.strip()
     if rule.startswith("P"):
-        return None if _duration(rule) else f"dueDate {rule!r}: durations are like P7D or P2W"
+        return None if _duration(rule) else f"办理期限 {rule} 无法识别：时长写作 P7D 或 P2W"
     if rule.startswith("before:"):
         parts = rule.split(":", 2)
         ok = len(parts) == 3 and parts[1] and _duration(parts[2])
-        return None if ok else f"dueDate {rule!r}: write before:<date variable>:P14D"
+        return None if ok else f"办理期限 {rule} 无法识别：写作 before:<日期变量>:P14D"
     parts = rule.split(";") if ":" in rule else [rule]
     for part in parts:
         if ":" in part:
             season, _, part = part.partition(":")
             if season not in SEASONS:
-                return f"dueDate {rule!r}: seasons are {' and '.join(SEASONS)}"
+                return f"办理期限 {rule} 无法识别：季节只能是{'或'.join(SEASONS)}"
         match = _DAY.match(part)
         if not match:
-            return f"dueDate {rule!r}: days are MM-DD, optionally @-1 for the year before"
+            return f"办理期限 {rule} 无法识别：日期写作 MM-DD，上一年加 @-1"
         try:
             date(2000, int(match[1]), int(match[2]))
         except ValueError:
-            return f"dueDate {rule!r}: {part} is not a day of the year"
+            return f"办理期限 {rule} 无法识别：{part} 不是一年中的日期"
     return None
 
 

@@ -35,7 +35,7 @@ from xueji.runtime import AppRuntime
 
 router = APIRouter(tags=["definitions"])
 
-INVALID = {422: {"description": "Problems, each as {file, line, element_id, message}"}}
+INVALID = {422: {"description": "Problems, each as {file, line, element_id, code, message}"}}
 NOT_FOUND = {404: {"description": "No such definition"}}
 
 
@@ -51,7 +51,8 @@ async def _read_files(files: list[UploadFile], limit: int) -> dict[str, bytes]:
                         "file": name,
                         "line": None,
                         "element_id": None,
-                        "message": "the same file name is uploaded twice",
+                        "code": "FileUploadedTwice",
+                        "message": "同一文件名上传了两次",
                     }
                 ]
             )

@@ -27,7 +27,8 @@ class ProblemOut(BaseModel):
     file: str
     line: int | None
     element_id: str | None
-    message: str
+    code: str = Field(description="What kind of problem, e.g. FormMissing, LaneUnknownRole")
+    message: str = Field(description="The problem in Chinese, naming the element by its name")
 
 
 class ValidationOut(BaseModel):
