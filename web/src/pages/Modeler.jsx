@@ -301,7 +301,8 @@ export default function ModelerPage() {
       form.append('files', file);
       const result = await request('POST', '/deployments/validate', { form });
       showProblems(result.problems || []);
-      setMessage(result.valid ? t('校验通过，可以部署。', 'Valid: ready to deploy.') : t(`发现 ${result.problems.length} 个问题`, `${result.problems.length} problems`));
+      if (result.valid) setMessage(t('校验通过，可以部署。', 'Valid: ready to deploy.'));
+      else setError(t(`发现 ${result.problems.length} 个问题，见下方列表；点击元素名称可在图中选中它。`, `${result.problems.length} problems, listed below; click a name to select its element.`));
     } catch (err) {
       setError(errorText(err, t));
     } finally {
