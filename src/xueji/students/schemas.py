@@ -116,3 +116,25 @@ class StatisticsOut(BaseModel):
         description="One row per group: the group's values and `count`"
     )
     total: int
+    station_names: dict[str, str] = Field(
+        description="Grouped by station: the name of each station code in the rows"
+    )
+
+
+class CrossRowOut(BaseModel):
+    station: str = Field(description="Station code")
+    station_name: str
+    level: str
+    major: str
+    counts: dict[str, int] = Field(description="Students by 学籍状态 (statuses with none left out)")
+    total: int
+
+
+class CrossTableOut(BaseModel):
+    """函授站 × 层次 × 专业 down, 学籍状态 across."""
+
+    intake: int | None = Field(description="The 年级 (intake year) counted, or null for all")
+    statuses: list[str] = Field(description="The columns: every status counted, in records order")
+    rows: list[CrossRowOut]
+    totals: dict[str, int] = Field(description="Per status, over all rows")
+    total: int

@@ -188,7 +188,14 @@ def statistics(
         {**dict(zip(keys, values, strict=True)), "count": count}
         for *values, count in sorted(session.execute(query), key=lambda row: tuple(row)[:-1])
     ]
-    return StatisticsOut(group_by=keys, rows=rows, total=sum(r["count"] for r in rows))
+    codes = {r["station"] for r in rows} if "station" in keys else set()
+    names = select(Station.code, Station.name).where(Station.code.in_(codes))
+    return StatisticsOut(
+        group_by=keys,
+        rows=rows,
+        total=sum(r["count"] for r in rows),
+        station_names={code: name for code, name in session.execute(names)} if codes else {},
+    )
 
 
 def _id_number(principal: Principal, student: Student) -> str:
