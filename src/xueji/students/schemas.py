@@ -22,7 +22,8 @@ class StudentItem(BaseModel):
     level: str
     major: str
     intake_year: int
-    station: str
+    station: str = Field(description="Station code, e.g. S01")
+    station_name: str
     status: str
     photo_status: str
 
@@ -77,7 +78,6 @@ class ThesisOut(BaseModel):
 class StudentDetail(StudentItem):
     """The whole record (national field names in the descriptions) and what happened to it."""
 
-    station_name: str
     exam_number: str | None = Field(description="考生号 KSH")
     birth_date: date | None = Field(description="出生日期 CSRQ")
     political_status: str | None = Field(description="政治面貌 ZZMM")

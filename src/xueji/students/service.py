@@ -85,6 +85,7 @@ def student_item(principal: Principal, student: Student) -> StudentItem:
         major=student.major,
         intake_year=student.intake_year,
         station=student.station.code,
+        station_name=student.station.name,
         status=student.status,
         photo_status=student.photo_status,
     )
@@ -117,7 +118,6 @@ def student_detail(session: Session, principal: Principal, student: Student) -> 
     )
     return StudentDetail(
         **student_item(principal, student).model_dump(),
-        station_name=student.station.name,
         exam_number=student.exam_number,
         birth_date=student.birth_date,
         political_status=student.political_status,
