@@ -158,15 +158,25 @@ function ElementPanel({ modeler, element, revision }) {
 
 const CHANGE_WORDS = { added: ['新增', 'added'], removed: ['删除', 'removed'], renamed: ['重命名', 'renamed'], changed: ['修改', 'changed'] };
 
+// The server writes each change in Chinese; the English toggle words it from its parts.
+function englishChange(c) {
+  const kind = c.kind === 'flow' ? 'sequence flow' : c.kind;
+  if (c.change === 'added') return `Added ${kind} “${c.name}”`;
+  if (c.change === 'removed') return `Removed ${kind} “${c.name}”`;
+  if (c.change === 'renamed') return `Renamed ${kind} “${c.old_name}” → “${c.name}”`;
+  return `${kind} “${c.name}”: ${c.field.replace('_', ' ')} ${c.before ?? '(none)'} → ${c.after ?? '(none)'}`;
+}
+
 function DiffList({ changes, onSelect }) {
   const t = useT();
+  const { lang } = useLang();
   if (!changes.length) return <p className="muted" data-testid="diff-empty">{t('两个版本的流程内容相同（布局不计）。', 'The two versions do the same (layout aside).')}</p>;
   return (
     <ul className="diff-list" data-testid="diff">
       {changes.map((c, i) => (
         <li key={i} className={`diff-${c.change}`} data-testid="diff-item" data-element-id={c.element_id}>
           <span className={`badge change-${c.change}`}>{t(...CHANGE_WORDS[c.change])}</span>{' '}
-          {c.change === 'removed' ? <span>{c.text}</span> : <button type="button" className="link" onClick={() => onSelect(c.element_id)}>{c.text}</button>}
+          {c.change === 'removed' ? <span>{lang === 'en' ? englishChange(c) : c.text}</span> : <button type="button" className="link" onClick={() => onSelect(c.element_id)}>{lang === 'en' ? englishChange(c) : c.text}</button>}
         </li>
       ))}
     </ul>
@@ -453,7 +463,7 @@ export default function ModelerPage() {
               {problems.map((p, i) => (
                 <li key={i}>
                   <button type="button" className="link" data-testid="problem-element" onClick={() => focusElement(p.element_id)}>{p.element_id ? elementLabel(modeler?.get('elementRegistry'), p.element_id) : p.file}</button>
-                  {p.line ? <span className="muted small">（{t('第', 'line ')}{p.line}{t(' 行', '')}）</span> : null}：{p.message}
+                  {p.line ? <span className="muted small">（{t('第', 'line ')}{p.line}{t(' 行', '')}）</span> : null}：{lang === 'en' && p.code ? <code className="small">{p.code}</code> : null} {p.message}
                 </li>
               ))}
             </ul>

@@ -30,6 +30,8 @@ export default function StudentsPage() {
   const [page, setPage] = useState(1);
   const list = useLoad(() => get('/students', { ...query, page, per_page: 50 }), [JSON.stringify(query), page]);
   const set = (name) => (e) => setDraft({ ...draft, [name]: e.target.value });
+  const years = useLoad(() => get('/statistics/students', { group_by: 'intake' }), []);
+  const intakes = (years.data?.rows || []).map((r) => r.intake).filter(Boolean).sort((x, y) => y - x);
 
   function search(event) {
     event.preventDefault();
@@ -52,7 +54,12 @@ export default function StudentsPage() {
           </select>
         </label>
         <ChoiceSelect kind="majors" value={draft.major} onChange={set('major')} label={t('专业', 'Major')} testid="filter-major" />
-        <label>{t('年级', 'Intake')}<input value={draft.intake} onChange={set('intake')} size={6} inputMode="numeric" /></label>
+        <label>{t('年级', 'Intake')}
+          <select value={draft.intake} onChange={set('intake')} data-testid="filter-intake">
+            <option value="">{t('全部', 'All')}</option>
+            {intakes.map((y) => <option key={y} value={y}>{t(`${y} 级`, String(y))}</option>)}
+          </select>
+        </label>
         <label>{t('学籍状态', 'Status')}
           <select value={draft.status} onChange={set('status')}>
             <option value="">{t('全部', 'All')}</option>
