@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.helpers import FIXTURES, auth, deploy
+from tests.helpers import FIXTURES, ROOT, auth, deploy
+from xueji.definitions.diff import compare
 
 REVIEW = (FIXTURES / "review.bpmn").read_text()
 FORMS = ["review_start.schema.json", "review_apply.schema.json", "review_apply.uischema.json"]
@@ -118,3 +119,41 @@ def test_deadline_rules_in_words(client):
     )
     assert words["before:exam_date:P14D"]["words"] == "考试日期前 14 天"
     assert words["P7"]["words"] is None and "P7D" in words["P7"]["problem"]
+
+
+STATUS_CHANGE = (ROOT / "processes" / "status_change.bpmn").read_text()
+
+
+def test_lanes_forms_timers_and_conditions_changed_and_layout_ignored():
+    after = STATUS_CHANGE.replace(  # the overdue reminder moves to the registrar's lane
+        "<bpmn:flowNodeRef>station_review_overdue</bpmn:flowNodeRef>", "", 1
+    ).replace(
+        '<bpmn:lane id="status_change_lane_registrar" name="学院学籍管理">',
+        '<bpmn:lane id="status_change_lane_registrar" name="学院学籍管理">'
+        "<bpmn:flowNodeRef>station_review_overdue</bpmn:flowNodeRef>",
+    )
+    after = after.replace(
+        'value="status_change_sign.schema.json"', 'value="status_change_sign_v2.schema.json"'
+    )
+    after = after.replace(
+        'id="station_review_deadline_timer"><bpmn:timeCycle xsi:type="bpmn:tFormalExpression">'
+        'deadline_cycle("P7D")',
+        'id="station_review_deadline_timer"><bpmn:timeCycle xsi:type="bpmn:tFormalExpression">'
+        'deadline_cycle("03-15")',
+    )
+    after = after.replace('outcome == "rejected"', 'outcome in ("rejected", "withdrawn")', 1)
+    after = after.replace('<dc:Bounds x="70" y="340"', '<dc:Bounds x="90" y="360"')  # layout
+    changes = compare(STATUS_CHANGE.encode(), after.encode())
+    assert [c.text for c in changes] == [  # in the order of the diagram
+        "事件「7 天内」定时器 办理期限 7 天 → 办理期限 3 月 15 日前",
+        "任务「逾期提醒」泳道 函授站 → 学院学籍管理",
+        "任务「学籍主管领导签批」表单 status_change_sign.schema.json"
+        " → status_change_sign_v2.schema.json",
+        '顺序流「未通过」条件 outcome == "rejected" → outcome in ("rejected", "withdrawn")',
+    ]
+    assert [(c.element_id, c.field) for c in changes] == [
+        ("station_review_deadline", "timer"),
+        ("station_review_overdue", "lane"),
+        ("leader_sign", "form"),
+        ("flow_station_decision_station_rejected", "condition"),
+    ]
