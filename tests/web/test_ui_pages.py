@@ -103,6 +103,31 @@ def test_admin_renames_a_task_and_deploys_version_2(page, deployed):
     assert "v1" in row.inner_text() and "v2" in row.inner_text()
 
 
+def test_a_deleted_element_is_marked_removed_on_the_earlier_version(page, deployed):
+    login(page, "admin")
+    page.goto(page.base + "/admin/modeler/status_change")
+    timer = page.locator(".djs-element[data-element-id=station_review_deadline]")
+    timer.wait_for()
+    timer.click()
+    page.click(".djs-context-pad .entry[data-action=delete]")
+    page.wait_for_selector("text=有未部署的修改")
+    page.click("[data-testid=btn-deploy]")
+    page.wait_for_selector("text=已部署：学籍异动 版本 2")
+    page.locator("[data-testid=loaded]", has_text="v2").wait_for()
+    page.click("[data-testid=btn-diff]")
+    items = page.locator("[data-testid=diff-item]")
+    items.first.wait_for()
+    assert items.all_inner_texts() == [
+        "删除 删除事件「7 天内」",
+        "删除 删除顺序流「7 天内 → 逾期提醒」",
+    ]
+    page.wait_for_selector(
+        "[data-testid=removed-view] .djs-element.diff-removed"
+        "[data-element-id=station_review_deadline]"
+    )
+    screenshot(page, "modeler_removed")
+
+
 def _palette_leaves_the_start_event_free(page):
     start = page.locator(".djs-element[data-element-id=apply]").bounding_box()
     palette = page.locator(".djs-palette").bounding_box()

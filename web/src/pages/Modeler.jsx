@@ -167,6 +167,26 @@ function englishChange(c) {
   return `${kind} “${c.name}”: ${c.field.replace('_', ' ')} ${c.before ?? '(none)'} → ${c.after ?? '(none)'}`;
 }
 
+// What a later version no longer has, marked on the earlier version (read-only).
+function RemovedView({ xml, ids }) {
+  const container = useRef(null);
+  useEffect(() => {
+    let viewer = null;
+    let cancelled = false;
+    import('../components/bpmnViewer.js').then(async ({ default: Viewer }) => {
+      if (cancelled) return;
+      viewer = new Viewer({ container: container.current });
+      await viewer.importXML(xml);
+      const canvas = viewer.get('canvas');
+      const registry = viewer.get('elementRegistry');
+      canvas.zoom('fit-viewport', 'auto');
+      ids.forEach((id) => { if (registry.get(id)) canvas.addMarker(id, 'diff-removed'); });
+    });
+    return () => { cancelled = true; viewer?.destroy(); };
+  }, [xml, ids]);
+  return <div className="removed-view" ref={container} data-testid="removed-view" />;
+}
+
 function DiffList({ changes, onSelect }) {
   const t = useT();
   const { lang } = useLang();
@@ -373,7 +393,9 @@ export default function ModelerPage() {
     try {
       const result = await get(`/definitions/${key}/diff`, { from: compareTo, to: shown });
       markChanges(result.changes);
-      setDiff(result);
+      const removed = result.changes.filter((c) => c.change === 'removed').map((c) => c.element_id);
+      const before = removed.length ? await getText(`/process-definitions/${key}/xml`, { version: compareTo }) : null;
+      setDiff({ ...result, removed, before });
     } catch (err) {
       setError(errorText(err, t));
     } finally {
@@ -474,8 +496,14 @@ export default function ModelerPage() {
         <div className="card">
           <h3>{t(`v${diff.from_version} → v${diff.to_version} 的变化`, `Changes from v${diff.from_version} to v${diff.to_version}`)}</h3>
           {dirty && <p className="muted small">{t('比较的是已部署的两个版本，未部署的修改不在其中。', 'Deployed versions only: unsaved changes are not included.')}</p>}
-          <p className="legend small"><span className="legend-item diff-added">{t('新增', 'added')}</span> <span className="legend-item diff-changed">{t('修改或重命名', 'changed or renamed')}</span> <span className="legend-item diff-removed">{t('删除（只在列表中）', 'removed (list only)')}</span></p>
+          <p className="legend small"><span className="legend-item diff-added">{t('新增', 'added')}</span> <span className="legend-item diff-changed">{t('修改或重命名', 'changed or renamed')}</span> <span className="legend-item diff-removed">{t('删除（标在旧版本图上）', 'removed (marked on the earlier version)')}</span></p>
           <DiffList changes={diff.changes} onSelect={focusElement} />
+          {diff.before && (
+            <>
+              <h4>{t(`v${diff.from_version} 中已删除的元素`, `Removed, as they were in v${diff.from_version}`)}</h4>
+              <RemovedView xml={diff.before} ids={diff.removed} />
+            </>
+          )}
         </div>
       )}
     </div>
