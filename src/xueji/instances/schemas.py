@@ -25,6 +25,13 @@ class TaskItem(BaseModel):
     business_key: str | None
     student: int | None
     station: str | None
+    # The line the process describes the case with (休学 · 2027-春 · 张伟 (S01 郑州函授站)),
+    # the kind of application, whom it is about and the station's name.
+    summary: str | None = None
+    kind: str | None = None
+    student_name: str | None = None
+    student_no: str | None = None
+    station_name: str | None = None
     due_at: datetime | None
     # Past its due date (by the clock, or marked by its deadline timer), and how many
     # escalations went out (1: at the deadline, 2: the reminder).
@@ -125,6 +132,11 @@ def task_item(task: UserTask) -> TaskItem:
         business_key=instance.business_key,
         student=task.student_id,
         station=task.station.code if task.station else None,
+        summary=task.summary,
+        kind=task.kind,
+        student_name=task.subject_name or (task.student.name if task.student else None),
+        student_no=task.student.student_number if task.student else None,
+        station_name=task.station.name if task.station else None,
         due_at=task.due_at,
         overdue=task.is_overdue(clock.now()),
         escalation_level=task.escalation_level,
