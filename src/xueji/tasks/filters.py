@@ -17,7 +17,7 @@ from sqlalchemy import Select
 
 from xueji.auth.dependencies import CurrentUser
 from xueji.auth.principal import Principal
-from xueji.auth.roles import ROLES, role_for_lane
+from xueji.auth.roles import ROLES, Role, role_for_lane
 from xueji.deadlines import BEIJING
 from xueji.errors import InvalidInput
 from xueji.paging import MAX_ID
@@ -46,8 +46,9 @@ def _checked(principal: Principal, filters: InboxFilters) -> InboxFilters:
             "for descending)",
         )
     if filters.station is not None and not principal.sees_all_stations:
-        if principal.station_code is None:
-            raise _problem("station", "only the college's offices choose a station")
+        staff = principal.roles & {Role.STATION, Role.ADVISOR}
+        if not staff or principal.station_code is None:
+            raise _problem("station", "only the college's offices and stations choose a station")
         if filters.station != principal.station_code:
             raise _problem("station", f"only your own station ({principal.station_code})")
     if filters.role is not None:
