@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from xueji import clock
 from xueji.auth.principal import Principal
+from xueji.events.outcomes import Outcome
 from xueji.instances import repository
 from xueji.models import ProcessInstance, UserTask
 
@@ -22,6 +23,10 @@ class TaskItem(BaseModel):
     state: str
     instance_id: str
     process_key: str
+    # The definition version and form the task was made with: tasks of one version, element
+    # and form are the same decision (and may be completed together with one form).
+    definition_version: int = 0
+    form: str | None = None
     business_key: str | None
     student: int | None
     station: str | None
@@ -73,6 +78,8 @@ class InstanceItem(BaseModel):
     started_at: datetime
     updated_at: datetime
     ended_at: datetime | None
+    # The newest review's outcome (审批结果) and its reason, for the case list.
+    outcome: Outcome | None = None
 
 
 class InstanceDetail(InstanceItem):
@@ -101,9 +108,31 @@ class HistoryItem(BaseModel):
     data: dict[str, Any]
 
 
+class NextStep(BaseModel):
+    """Where a case waits after a step, whoever works on it: the step, its lane's role, the
+    station and the due date."""
+
+    name: str
+    role: str | None
+    station_name: str | None
+    due_at: datetime | None
+
+
 class CompleteResult(BaseModel):
     instance: InstanceDetail
+    # The caller's own tasks of the instance now ready.
     next_tasks: list[TaskItem]
+    # Every step the case now waits at (also other people's).
+    next_steps: list[NextStep] = Field(default_factory=list)
+
+
+def next_step(task: UserTask) -> NextStep:
+    return NextStep(
+        name=task.name,
+        role=task.role,
+        station_name=task.station.name if task.station else None,
+        due_at=task.due_at,
+    )
 
 
 class IncidentItem(BaseModel):
@@ -129,6 +158,8 @@ def task_item(task: UserTask) -> TaskItem:
         state=task.state,
         instance_id=task.instance_id,
         process_key=instance.definition.key,
+        definition_version=instance.definition.version,
+        form=task.form,
         business_key=instance.business_key,
         student=task.student_id,
         station=task.station.code if task.station else None,
@@ -148,7 +179,7 @@ def task_item(task: UserTask) -> TaskItem:
     )
 
 
-def instance_item(instance: ProcessInstance) -> InstanceItem:
+def instance_item(instance: ProcessInstance, outcome: Outcome | None = None) -> InstanceItem:
     return InstanceItem(
         id=instance.id,
         key=instance.definition.key,
@@ -163,6 +194,7 @@ def instance_item(instance: ProcessInstance) -> InstanceItem:
         started_at=instance.started_at,
         updated_at=instance.updated_at,
         ended_at=instance.ended_at,
+        outcome=outcome,
     )
 
 

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Depends, Query
 from xueji.auth.dependencies import CurrentUser
 from xueji.db.dependencies import DbSession
 from xueji.instances.repository import get_readable_task as get_readable
-from xueji.instances.schemas import CompleteResult, instance_detail, task_item
+from xueji.instances.schemas import CompleteResult, instance_detail, next_step, task_item
 from xueji.paging import Paging
 from xueji.runtime import AppRuntime
 from xueji.tasks import service
 from xueji.tasks.filters import Inbox, encode_cursor, inbox_dependency, page_after
-from xueji.tasks.repository import inbox_counts, sort_value
+from xueji.tasks.repository import inbox_counts, sort_value, waiting_steps
 from xueji.tasks.schemas import (
     AssignBody,
     CompleteBatchBody,
@@ -194,9 +194,11 @@ def complete_task(
     principal: CurrentUser,
     runtime: AppRuntime,
 ) -> CompleteResult:
-    """Complete a task with its form's data; the instance runs on to its next wait."""
+    """Complete a task with its form's data; the instance runs on to its next wait.
+    `next_steps` says where the case waits now (every open step, whoever's)."""
     instance, next_tasks = service.complete(session, runtime, principal, task_id, body.data)
     return CompleteResult(
         instance=instance_detail(session, principal, instance),
         next_tasks=[task_item(t) for t in next_tasks],
+        next_steps=[next_step(t) for t in waiting_steps(session, instance.id)],
     )

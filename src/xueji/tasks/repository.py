@@ -145,6 +145,17 @@ def inbox_counts(session: Session, principal: Principal, query: Select) -> dict[
     return dict(zip(("all", "mine", "unassigned", "overdue"), row, strict=True))
 
 
+def waiting_steps(session: Session, instance_id: str) -> list[UserTask]:
+    """Every open task of an instance, whoever may work on it, oldest first."""
+    return list(
+        session.scalars(
+            select(UserTask)
+            .where(UserTask.instance_id == instance_id, UserTask.state == UserTaskState.READY)
+            .order_by(UserTask.created_at, UserTask.id)
+        )
+    )
+
+
 def overdue_tasks(principal: Principal, limit: int = 1000) -> Select:
     """Open tasks past their due date in every running instance the caller may see."""
     instances = instances_readable_by(principal, select(ProcessInstance.id)).where(
