@@ -26,7 +26,7 @@ class TaskItem(BaseModel):
     # The definition version and form the task was made with: tasks of one version, element
     # and form are the same decision (and may be completed together with one form).
     definition_version: int = 0
-    form: str | None = None
+    form_name: str | None = None
     business_key: str | None
     student: int | None
     station: str | None
@@ -159,7 +159,7 @@ def task_item(task: UserTask) -> TaskItem:
         instance_id=task.instance_id,
         process_key=instance.definition.key,
         definition_version=instance.definition.version,
-        form=task.form,
+        form_name=task.form,
         business_key=instance.business_key,
         student=task.student_id,
         station=task.station.code if task.station else None,

@@ -14,7 +14,7 @@ from xueji.paging import Paging
 from xueji.runtime import AppRuntime
 from xueji.tasks import service
 from xueji.tasks.filters import Inbox, encode_cursor, inbox_dependency, page_after
-from xueji.tasks.repository import inbox_counts, sort_value, waiting_steps
+from xueji.tasks.repository import inbox_counts, inbox_processes, sort_value, waiting_steps
 from xueji.tasks.schemas import (
     AssignBody,
     CompleteBatchBody,
@@ -75,8 +75,11 @@ def list_tasks(
 @router.get("/counts", response_model=TaskCounts, responses=BAD_FILTER)
 def count_tasks(session: DbSession, principal: CurrentUser, inbox: CountsInbox) -> TaskCounts:
     """How many tasks the inbox's tabs hold (all, mine, unassigned, overdue) with the same
-    search and filters as GET /tasks."""
-    return TaskCounts(**inbox_counts(session, principal, inbox.query))
+    search and filters as GET /tasks, and the processes the whole inbox has tasks of."""
+    return TaskCounts(
+        **inbox_counts(session, principal, inbox.query),
+        process_keys=inbox_processes(session, principal),
+    )
 
 
 @router.post(

@@ -145,6 +145,18 @@ def inbox_counts(session: Session, principal: Principal, query: Select) -> dict[
     return dict(zip(("all", "mine", "unassigned", "overdue"), row, strict=True))
 
 
+def inbox_processes(session: Session, principal: Principal) -> list[str]:
+    """The keys of the processes the caller's whole inbox holds tasks of."""
+    keys = (
+        inbox_query(principal)
+        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+        .with_only_columns(ProcessDefinition.key)
+        .distinct()
+        .order_by(ProcessDefinition.key)
+    )
+    return list(session.scalars(keys))
+
+
 def waiting_steps(session: Session, instance_id: str) -> list[UserTask]:
     """Every open task of an instance, whoever may work on it, oldest first."""
     return list(

@@ -39,6 +39,8 @@ class TaskCounts(BaseModel):
     mine: int
     unassigned: int
     overdue: int
+    # The processes the caller's inbox (unfiltered) holds tasks of, for the process filter.
+    process_keys: list[str]
 
 
 class CompleteBody(BaseModel):
