@@ -72,6 +72,7 @@ class InstanceItem(BaseModel):
     state: str
     business_key: str | None
     station: str | None
+    station_name: str | None = None
     student: int | None
     parent_id: str | None
     started_by: str
@@ -188,6 +189,7 @@ def instance_item(instance: ProcessInstance, outcome: Outcome | None = None) -> 
         state=instance.state,
         business_key=instance.business_key,
         station=instance.station.code if instance.station else None,
+        station_name=instance.station.name if instance.station else None,
         student=instance.student_id,
         parent_id=instance.parent_id,
         started_by=instance.started_by,

@@ -4,6 +4,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { get } from '../api.js';
+import { processName, useDefinitions } from './common.jsx';
 import { formatTime, roleName, useLang, useT } from '../i18n.jsx';
 
 const OUTCOMES_EN = {
@@ -53,6 +54,7 @@ export function submittedText(t, lang, name, result) {
 export function Notifications() {
   const t = useT();
   const { lang } = useLang();
+  const definitions = useDefinitions();
   const [items, setItems] = useState([]);
   const [open, setOpen] = useState(false);
   const [seen, setSeen] = useState(() => Number(localStorage.getItem(SEEN_KEY) || 0));
@@ -91,7 +93,9 @@ export function Notifications() {
         <div className="notification-list" role="dialog" aria-label={t('审批结果与办结通知', 'Outcomes and closed cases')}>
           {items.length === 0 ? <div className="muted">{t('暂无通知', 'Nothing new')}</div> : items.map((n) => (
             <Link key={n.id} to={`/instances/${n.instance_id}`} className="notification" data-testid="notification" onClick={() => setOpen(false)}>
-              <span className="small muted">{formatTime(n.at, lang)}{n.business_key ? ` · ${n.business_key}` : ''}</span>
+              <span className="small muted notification-head">
+                {[processName(definitions, n.process_key), n.business_key, formatTime(n.at, lang)].filter(Boolean).join(' · ')}
+              </span>
               <OutcomeText outcome={n} />
             </Link>
           ))}

@@ -49,7 +49,7 @@ export default function InstancesPage() {
                   <td><StateBadge state={i.state} /></td>
                   <td><OutcomeText outcome={i.outcome} /></td>
                   <td><StudentName id={i.student} /></td>
-                  <td>{i.station || '—'}</td>
+                  <td>{i.station_name || i.station || '—'}</td>
                   <td>{i.business_key || '—'}</td>
                   <td>{i.started_by}</td>
                   <td><Time value={i.started_at} /></td>
