@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
-from sqlalchemy.orm import Session, defer, joinedload
+from sqlalchemy.orm import Session, contains_eager, defer, joinedload
 
 from xueji import clock
 from xueji.auth.principal import Principal
@@ -36,10 +36,10 @@ class InboxFilters:
     sort: str = "created"
 
 
-# What a list of tasks shows of their instances and definitions: not the instance's state
-# and data nor the diagram's XML, which a page would otherwise read for every row (and an
-# offset page for every row it skips).
-LIST_COLUMNS = joinedload(UserTask.instance).options(
+# What a list of tasks shows of their instances (from the query's own join) and definitions:
+# not the instance's state and data nor the diagram's XML, which a page would otherwise read
+# for every row (and an offset page for every row it skips).
+LIST_COLUMNS = contains_eager(UserTask.instance).options(
     defer(ProcessInstance.engine_state),
     defer(ProcessInstance.variables),
     joinedload(ProcessInstance.definition).load_only(
@@ -134,7 +134,9 @@ def sort_value(task: UserTask, sort: str) -> Any:
 
 def after(query: Select, sort: str, value: str | None, task_id: str) -> Select:
     """The ordered inbox from the row after (value, task_id): keyset paging in the order of
-    `filtered_inbox`, where rows without a value come last."""
+    `filtered_inbox`, where rows without a value come last. (The OR with those rows keeps
+    the database walking the partial index in order from its start, filtering, rather than
+    entering it at the cursor: ~10 ms at 5,000 rows deep on PostgreSQL, bench/inbox.py.)"""
     column, descending = SORT_KEYS[sort.removeprefix("-")], sort.startswith("-")
     beyond = UserTask.id < task_id if descending else UserTask.id > task_id
     if value is None:
