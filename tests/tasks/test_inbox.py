@@ -106,7 +106,7 @@ def test_filters_by_process_step_station_kind_role_and_assignment(client, cases)
 def test_due_before_overdue_and_the_counts_of_the_tabs(client, db, cases):
     now = clock.now()
     assert names(client, due_before=(now + timedelta(days=1)).isoformat()) == []
-    assert len(names(client, due_before=(now + timedelta(days=8)).date().isoformat())) == 4
+    assert len(names(client, due_before=(now + timedelta(days=9)).date().isoformat())) == 4
     with session_scope(db.db.writer) as session:
         session.execute(
             update(UserTask)
