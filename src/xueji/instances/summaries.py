@@ -4,11 +4,14 @@ with the case's student and station."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from xueji.models import ProcessInstance, Student
+from xueji.models import ProcessInstance, Student, UserTask
+from xueji.models.states import UserTaskState
 from xueji.runtime import Describe
 
 # The widths of the row's columns.
@@ -36,3 +39,34 @@ def task_summary(
         "kind": kind[:KIND_LENGTH] if kind else None,
         "subject_name": name[:NAME_LENGTH] if name else None,
     }
+
+
+def describe_open_tasks(session: Session, summaries: Mapping[str, Describe]) -> int:
+    """Give the open tasks made before tasks carried summaries (migration 0018) theirs, from
+    their case's newest data; returns how many were described. The rows' versions stay as
+    they are (nothing a client read has changed)."""
+    undescribed = session.execute(
+        select(UserTask.instance_id, UserTask.id).where(
+            UserTask.state == UserTaskState.READY, UserTask.summary.is_(None)
+        )
+    ).all()
+    by_instance: dict[str, list[str]] = {}
+    for instance_id, task_id in undescribed:
+        by_instance.setdefault(instance_id, []).append(task_id)
+    described = 0
+    for instance_id, task_ids in by_instance.items():
+        instance = session.get(ProcessInstance, instance_id)
+        if instance is None:
+            continue
+        describe = summaries.get(instance.definition.key)
+        values = task_summary(session, describe, instance, instance.variables or {})
+        if values["summary"] is None:
+            continue
+        session.execute(
+            update(UserTask)
+            .where(UserTask.id.in_(task_ids))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        described += len(task_ids)
+    return described
