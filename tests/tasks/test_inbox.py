@@ -78,6 +78,7 @@ def test_search_finds_name_student_number_id_number_and_business_key(client, cas
     assert names(client, q=cases["yang_no"]) == ["杨帆"]
     assert names(client, q=cases["yang_id"].lower()) == ["杨帆"]
     assert names(client, q="YD-3") == ["刘洋"]
+    assert names(client, business_key="YD-3") == ["刘洋"] and names(client, business_key="YD") == []
     assert names(client, q="100%") == []  # LIKE's wildcards are searched as written
     assert names(client, "station1", q="刘洋") == []  # search stays within the scope
 

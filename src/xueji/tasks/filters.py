@@ -69,6 +69,7 @@ def inbox_dependency(*extra: str) -> Callable[..., Inbox]:
         q: Annotated[str | None, Query(min_length=1, max_length=60)] = None,
         process_key: Text = None,
         instance_id: Text = None,
+        business_key: Text = None,
         step: Annotated[
             str | None, Query(min_length=1, max_length=300, description="element id or name")
         ] = None,
@@ -102,6 +103,7 @@ def inbox_dependency(*extra: str) -> Callable[..., Inbox]:
                 q=q.strip() or None if q else None,
                 process_key=process_key,
                 instance_id=instance_id,
+                business_key=business_key,
                 step=step,
                 station=station,
                 kind=kind,
@@ -123,6 +125,7 @@ _NAMES = {
     "q",
     "process_key",
     "instance_id",
+    "business_key",
     "step",
     "station",
     "kind",

@@ -24,6 +24,7 @@ class InboxFilters:
     q: str | None = None
     process_key: str | None = None
     instance_id: str | None = None
+    business_key: str | None = None
     step: str | None = None
     station: str | None = None
     kind: str | None = None
@@ -86,6 +87,7 @@ def filtered_inbox(principal: Principal, filters: InboxFilters) -> Select:
         query = query.where(_search(f.q))
     conditions = [
         (f.instance_id, lambda: UserTask.instance_id == f.instance_id),
+        (f.business_key, lambda: ProcessInstance.business_key == f.business_key),
         (f.step, lambda: or_(UserTask.element_id == f.step, UserTask.name == f.step)),
         (f.station, lambda: UserTask.station_id.in_(_station_ids(f.station))),
         (f.kind, lambda: UserTask.kind == f.kind),
