@@ -4,6 +4,7 @@ import { useAuth } from './auth.jsx';
 import { roleName, useLang, useT } from './i18n.jsx';
 import Login from './pages/Login.jsx';
 import Inbox from './pages/Inbox.jsx';
+import { Notifications } from './components/Outcomes.jsx';
 import TaskPage from './pages/Task.jsx';
 import BatchPage from './pages/Batch.jsx';
 import StartPage from './pages/Start.jsx';
@@ -37,6 +38,7 @@ function Header() {
         {hasRole('admin') && <NavLink to="/admin">{t('系统管理', 'Administration')}</NavLink>}
       </nav>
       <div className="user">
+        <Notifications />
         <button type="button" className="link lang" onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')}>
           {lang === 'zh' ? 'English' : '中文'}
         </button>

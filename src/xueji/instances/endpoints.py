@@ -12,6 +12,7 @@ from xueji.auth.principal import Principal
 from xueji.auth.roles import Role
 from xueji.db.dependencies import DbSession
 from xueji.definitions.repository import get_definition
+from xueji.events.outcomes import latest_outcomes
 from xueji.instances import repository, service
 from xueji.instances.repository import get_readable
 from xueji.instances.schemas import (
@@ -66,7 +67,8 @@ def list_instances(
     station: str | None = None,
     parent: str | None = None,
 ) -> InstancePage:
-    """Instances the caller may see, oldest first, with filters."""
+    """Instances the caller may see, oldest first, with filters; each with the outcome of its
+    newest review (审批结果 and reason)."""
     query = repository.filtered_instances(
         principal,
         key=key,
@@ -77,8 +79,9 @@ def list_instances(
         parent=parent,
     )
     rows, total = paging.fetch(session, query)
+    found = latest_outcomes(session, [r.id for r in rows])
     return InstancePage(
-        items=[instance_item(r) for r in rows],
+        items=[instance_item(r, found.get(r.id)) for r in rows],
         total=total,
         page=paging.page,
         per_page=paging.per_page,

@@ -193,7 +193,10 @@ def finish_step(
 ) -> list[UserTask]:
     """Persist a step (see save_state), then start children, wake a waiting caller, and
     deliver the messages the step threw to other instances."""
-    created = save_state(session, instance, workflow, outcome, actor, **task_args)
+    describe = runtime.summaries.get(instance.definition.key)
+    created = save_state(
+        session, instance, workflow, outcome, actor, describe=describe, **task_args
+    )
     for request in outcome.calls:
         definition = get_definition(session, request.called_element)
         record_event(
