@@ -1,0 +1,84 @@
+"""Migrating running instances to another version: the dry run's blockers, and 100 cases
+moved to a version with a renamed task (same id, then a changed id paired explicitly), each
+going on to its end afterwards."""
+
+from __future__ import annotations
+
+from tests.helpers import auth, history_kinds
+from tests.operations.cases import KEY, active, call, deploy_version, start
+
+DONE = {"mode": "normal", "count": 3}
+
+
+def plan(version: int, **extra) -> dict:
+    return {"key": KEY, "target_version": version, **extra}
+
+
+def test_dry_run_reports_an_active_element_without_target_and_a_form_lacking_data(client):
+    deploy_version(client)
+    case = start(client, "2027-S01-0001")
+    renamed = deploy_version(client, check_id="first_check", check_name="初审")
+
+    report = call(client, "POST", "/migrations/dry-run", plan(renamed))
+    assert (report["total"], report["movable"], report["blocked"]) == (1, 0, 1)
+    [item] = report["instances"]
+    assert item["id"] == case["id"] and item["moves"] == []
+    [blocker] = item["blockers"]
+    assert blocker["element_id"] == "check" and blocker["code"] == "NoTarget"
+
+    paired = plan(renamed, pairs=[{"source": "check", "target": "first_check"}])
+    [item] = call(client, "POST", "/migrations/dry-run", paired)["instances"]
+    assert item["blockers"] == []
+    [move] = item["moves"]
+    assert (move["source"], move["target"], move["target_name"]) == ("check", "first_check", "初审")
+
+    scored = deploy_version(client, check_form="case_scored.schema.json")
+    [item] = call(client, "POST", "/migrations/dry-run", plan(scored))["instances"]
+    [blocker] = item["blockers"]
+    assert blocker["code"] == "FormDataMissing" and "score" in blocker["message"]
+    # Executing the same plan moves nothing and says why.
+    result = call(client, "POST", "/migrations", plan(scored))
+    assert (result["migrated"], result["blocked"]) == (0, 1)
+    assert call(client, "GET", f"/process-instances/{case['id']}")["version"] == 1
+
+
+def test_a_hundred_running_cases_move_to_a_renamed_task_and_each_completes(client):
+    deploy_version(client)
+    cases = [start(client, f"2027-S01-{n:04d}")["id"] for n in range(100)]
+    claimed = active(client, cases[0])[0]
+    call(client, "POST", f"/tasks/{claimed['id']}/claim", {}, user="registrar")
+    renamed = deploy_version(client, check_name="初审（新）", approve_name="复核")
+
+    result = call(client, "POST", "/migrations", plan(renamed, batch_size=30))
+    assert (result["total"], result["migrated"], result["failed"]) == (100, 100, 0)
+    [task] = active(client, cases[0])
+    assert (task["id"], task["name"], task["assignee"]) == (claimed["id"], "初审（新）", "registrar")
+    assert ("instance_migrated", None) in history_kinds(client, cases[0])
+
+    # A changed id, paired explicitly: the same task moves on to the next version.
+    changed = deploy_version(client, check_id="first_check", check_name="初审")
+    pairs = [{"source": "check", "target": "first_check"}]
+    result = call(client, "POST", "/migrations", plan(changed, pairs=pairs))
+    assert (result["migrated"], result["blocked"]) == (100, 0)
+
+    headers = auth(client, "registrar")
+    for instance_id in cases:
+        [task] = active(client, instance_id)
+        assert task["element_id"] == "first_check"
+        response = client.post(
+            f"/api/v1/tasks/{task['id']}/complete", json={"data": DONE}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        [approve] = response.json()["next_tasks"]
+        assert approve["name"] == "批准"
+        response = client.post(
+            f"/api/v1/tasks/{approve['id']}/complete", json={"data": {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+    page = client.get(
+        "/api/v1/process-instances",
+        params={"key": KEY, "state": "completed", "per_page": 200},
+        headers=auth(client, "admin"),
+    ).json()
+    assert page["total"] == 100
+    assert {item["version"] for item in page["items"]} == {changed}
