@@ -95,13 +95,13 @@ def start(client, business_key: str | None = None, expect: int = 201) -> dict:
         json={"business_key": business_key, "variables": {}},
         headers=auth(client, "registrar"),
     )
-    assert response.status_code == expect, response.text
+    assert response.status_code == expect, (response.status_code, response.text)
     return response.json()
 
 
 def call(client, method: str, path: str, body=None, user: str = "admin", expect: int = 200):
     response = client.request(method, f"/api/v1{path}", json=body, headers=auth(client, user))
-    assert response.status_code == expect, response.text
+    assert response.status_code == expect, (response.status_code, response.text)
     return response.json()
 
 

@@ -52,7 +52,11 @@ def test_a_hundred_running_cases_move_to_a_renamed_task_and_each_completes(clien
     result = call(client, "POST", "/migrations", plan(renamed, batch_size=30))
     assert (result["total"], result["migrated"], result["failed"]) == (100, 100, 0)
     [task] = active(client, cases[0])
-    assert (task["id"], task["name"], task["assignee"]) == (claimed["id"], "初审（新）", "registrar")
+    assert (task["id"], task["name"], task["assignee"]) == (
+        claimed["id"],
+        "初审（新）",
+        "registrar",
+    )
     assert ("instance_migrated", None) in history_kinds(client, cases[0])
 
     # A changed id, paired explicitly: the same task moves on to the next version.

@@ -34,7 +34,8 @@ def _rekey(workflow: BpmnWorkflow, task: Task) -> None:
     """Give a task a new id: a restarted person's task is a new inbox row, and the finished
     one keeps its id (and row) as history."""
     old, new = task.id, uuid4()
-    workflow.tasks[new] = workflow.tasks.pop(old)
+    # In its place: the serializer restores tasks in this order, each from its parent's data.
+    workflow.tasks = {(new if key == old else key): value for key, value in workflow.tasks.items()}
     task.id = new
     task.parent._children = [new if child == old else child for child in task.parent._children]
     for child in task.children:
@@ -53,7 +54,11 @@ def reset_to(runner: Runner, workflow: BpmnWorkflow, element_id: str) -> StepOut
     if not done:
         raise ElementNotReached(element_id)
     task = max(done, key=lambda t: t.last_state_change)
+    last = workflow.last_task
     workflow.reset_from_task_id(task.id)
+    # The library points last_task at the reset task's parent, and never moves it again: the
+    # case's data at its end would be that old step's.
+    workflow.last_task = last if last is None or last.id in workflow.tasks else None
     _rekey(workflow, task)
     return runner.advance(workflow)
 

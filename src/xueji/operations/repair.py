@@ -146,6 +146,7 @@ def set_variable(
         instance.variables = instance_data(workflow)
         instance.updated_at = now
         after = serializer.plain({name: value})[name]
+        _correct_failed_steps(session, instance.id, name, after)
         record_event(
             session,
             instance.id,
@@ -166,6 +167,19 @@ def set_variable(
         )
         session.flush()
     return instance
+
+
+def _correct_failed_steps(session: Session, instance_id: str, name: str, value: Any) -> None:
+    """A corrected variable is also what a retry of the instance's failed steps submits."""
+    for incident in session.scalars(
+        select(Incident).where(Incident.instance_id == instance_id, Incident.resolved_at.is_(None))
+    ):
+        redo = (incident.data or {}).get("retry")
+        if redo and name in (redo.get("data") or {}):
+            incident.data = {
+                **incident.data,
+                "retry": {**redo, "data": {**redo["data"], name: value}},
+            }
 
 
 def _rerun_failed_step(
