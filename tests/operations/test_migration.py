@@ -4,8 +4,16 @@ going on to its end afterwards."""
 
 from __future__ import annotations
 
-from tests.helpers import auth, history_kinds
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from tests.helpers import FIXTURES, auth, deploy, history_kinds
 from tests.operations.cases import KEY, active, call, deploy_version, start
+from xueji.models import Timer
+from xueji.scheduler.worker import run_once
+
+DUE = datetime(2027, 3, 25, tzinfo=timezone(timedelta(hours=8)))
 
 DONE = {"mode": "normal", "count": 3}
 
@@ -86,3 +94,39 @@ def test_a_hundred_running_cases_move_to_a_renamed_task_and_each_completes(clien
     ).json()
     assert page["total"] == 100
     assert {item["version"] for item in page["items"]} == {changed}
+
+
+def timers_of(db, instance_id: str) -> list[tuple[str, str, str]]:
+    with db.db.reader() as session:
+        rows = session.scalars(select(Timer).where(Timer.instance_id == instance_id))
+        return [(row.task_id, row.element_id, row.state) for row in rows]
+
+
+def test_a_case_waiting_with_a_timer_moves_to_a_paired_task_and_its_timer_still_fires(client, db):
+    source = (FIXTURES / "deadline.bpmn").read_text(encoding="utf-8")
+    deploy(client, ("deadline.bpmn", source.encode()))
+    case = call(
+        client, "POST", "/process-definitions/deadline/start", {"variables": {}}, "station1", 201
+    )
+    [report] = case["active_tasks"]
+    [(timer_task, _, _)] = timers_of(db, case["id"])
+    # v2: the task watched by the timer has a new id and name; the timer keeps its own.
+    renamed = source.replace('"report"', '"report_online"').replace(">report<", ">report_online<")
+    renamed = renamed.replace('name="新生学籍注册信息上报"', 'name="网上上报"')
+    deploy(client, ("deadline.bpmn", renamed.encode()))
+
+    moved: dict = {"key": "deadline", "target_version": 2}
+    [item] = call(client, "POST", "/migrations/dry-run", moved)["instances"]
+    assert {b["code"] for b in item["blockers"]} == {"NoTarget"}
+    moved["pairs"] = [{"source": "report", "target": "report_online"}]
+    assert call(client, "POST", "/migrations", moved)["migrated"] == 1
+
+    [task] = active(client, case["id"])
+    assert (task["id"], task["element_id"], task["name"]) == (
+        report["id"],
+        "report_online",
+        "网上上报",
+    )
+    assert timers_of(db, case["id"]) == [(timer_task, "late", "pending")]
+    assert run_once(db, DUE + timedelta(minutes=1)).fired == 1
+    assert [t["element_id"] for t in active(client, case["id"])] == ["chase"]
