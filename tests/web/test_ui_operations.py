@@ -54,7 +54,9 @@ def test_admin_dry_runs_a_migration_sees_the_blocker_then_pairs_and_executes(pag
     login(page, "admin")
     page.click("nav >> text=实例迁移")
     page.select_option("[data-testid=migration-key]", "case_review")
-    page.wait_for_selector(f"[data-testid=migration-target] >> option[value='{changed}']")
+    page.wait_for_selector(
+        f"[data-testid=migration-target] >> option[value='{changed}']", state="attached"
+    )
     page.click("[data-testid=migration-dry-run]")
     page.wait_for_selector("[data-testid=migration-row]")
     assert page.locator("[data-testid=migration-row]").count() == 3
