@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from xueji.models.states import InstanceState
+from xueji.paging import MAX_ID
 
 MAX_LISTED_INSTANCES = 1000
 
@@ -19,12 +20,14 @@ class ElementPair(BaseModel):
 class MigrationFilter(BaseModel):
     """Which instances of the process move (all unfinished ones not on the target yet)."""
 
-    version: int | None = Field(None, ge=1, description="only instances of this version")
+    version: int | None = Field(None, ge=1, le=MAX_ID, description="only instances of this version")
     business_key: str | None = Field(None, max_length=120, description="a prefix")
     state: Literal[InstanceState.RUNNING, InstanceState.SUSPENDED, InstanceState.ERROR] | None = (
         None
     )
-    instance_ids: list[str] | None = Field(None, max_length=MAX_LISTED_INSTANCES)
+    instance_ids: list[Annotated[str, Field(max_length=36)]] | None = Field(
+        None, max_length=MAX_LISTED_INSTANCES
+    )
 
 
 class MigrationPlan(BaseModel):
@@ -32,7 +35,7 @@ class MigrationPlan(BaseModel):
     to the element of the same id, or to the one a pair names."""
 
     key: str = Field(min_length=1, max_length=120)
-    target_version: int = Field(ge=1)
+    target_version: int = Field(ge=1, le=MAX_ID)
     pairs: list[ElementPair] = Field(default_factory=list, max_length=500)
     filter: MigrationFilter = Field(default_factory=MigrationFilter)
 
