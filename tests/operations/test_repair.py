@@ -4,8 +4,12 @@ action leaves its audit line."""
 
 from __future__ import annotations
 
+import threading
+
+import httpx
+
 from tests.helpers import auth, history_kinds
-from tests.operations.cases import active, call, deploy_version, start
+from tests.operations.cases import KEY, active, call, deploy_version, start
 
 
 def complete(client, task: dict, data: dict, expect: int = 200) -> dict:
@@ -142,3 +146,30 @@ def test_a_business_key_names_one_unfinished_case_and_is_searched_by_prefix(clie
 
     call(client, "POST", f"/process-instances/{first['id']}/terminate", {}, "registrar")
     assert start(client, "2027-S01-0001")["business_key"] == "2027-S01-0001"
+
+
+def test_two_starts_with_one_business_key_at_the_same_moment_give_one_case_and_one_409(
+    client, server
+):
+    deploy_version(client)
+    headers = auth(client, "registrar")
+    for round_ in range(5):
+        barrier = threading.Barrier(2)
+        answers: list[tuple[int, str]] = []
+
+        def start_one(barrier=barrier, answers=answers, key=f"2027-S01-{round_}"):
+            with httpx.Client(base_url=server, timeout=60) as http:
+                barrier.wait()
+                response = http.post(
+                    f"/api/v1/process-definitions/{KEY}/start",
+                    json={"business_key": key, "variables": {}},
+                    headers=headers,
+                )
+                answers.append((response.status_code, response.json().get("error", "")))
+
+        threads = [threading.Thread(target=start_one) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert sorted(answers) == [(201, ""), (409, "BusinessKeyInUse")]
