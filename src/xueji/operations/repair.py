@@ -26,6 +26,7 @@ from xueji.instances.steps import load_workflow, run_step, step_guard
 from xueji.models import Incident, ProcessInstance, UserTask
 from xueji.models.states import UNFINISHED, UserTaskState
 from xueji.operations.audit_hooks import audited
+from xueji.operations.schemas import IncidentActionName
 from xueji.runtime import Runtime
 
 VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
@@ -242,7 +243,7 @@ def resolve(
     principal: Principal,
     request: Request | None,
     incident_id: int,
-    action: str,
+    action: IncidentActionName,
     outputs: dict[str, Any],
 ) -> Incident:
     """Answer an incident: a failed step is retried or skipped here; a failed timer or a
@@ -266,7 +267,7 @@ def resolve(
             principal,
             incident_id,
             action,
-            outputs,  # type: ignore[arg-type]
+            outputs,
         )
     names = {"retry": "instance.repair.retry", "skip": "instance.repair.skip"}
     audited(
@@ -276,7 +277,7 @@ def resolve(
         names.get(action, "incident.resolve"),
         f"incident:{incident.id}",
         before,
-        {"resolved_at": incident.resolved_at.isoformat(), "action": action},
+        {"resolved_at": str(incident.resolved_at), "action": action},
         instance_id=incident.instance_id,
     )
     return incident

@@ -96,7 +96,10 @@ class VariableBody(BaseModel):
     value: Any
 
 
+IncidentActionName = Literal["retry", "skip", "terminate_caller", "dismiss"]
+
+
 class IncidentAction(BaseModel):
-    action: Literal["retry", "skip", "terminate_caller", "dismiss"]
+    action: IncidentActionName
     # With `skip` of a terminated child: the data the skipped child hands its caller.
     outputs: dict[str, Any] = Field(default_factory=dict)
