@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.helpers import FIXTURES, auth, deploy, history_kinds
 from tests.operations.cases import KEY, active, call, deploy_version, start
-from xueji.models import Timer
+from xueji.models import Student, Timer
 from xueji.scheduler.worker import run_once
 
 DUE = datetime(2027, 3, 25, tzinfo=timezone(timedelta(hours=8)))
@@ -132,3 +132,43 @@ def test_a_case_waiting_with_a_timer_moves_to_a_paired_task_and_its_timer_still_
     assert timers_of(db, case["id"]) == [(timer_task, "late", "pending")]
     assert run_once(db, DUE + timedelta(minutes=1)).fired == 1
     assert [t["element_id"] for t in active(client, case["id"])] == ["chase"]
+
+
+def test_a_call_waiting_for_its_children_moves_only_to_one_calling_the_same_process(client, db):
+    deploy(client, "batch_child.bpmn", "batch_parent.bpmn")
+    deploy(client, "complete_batch_check.schema.json", "complete_batch_child.bpmn")
+    with db.db.reader() as session:
+        ids = {s.user.username: s.id for s in session.scalars(select(Student))}
+    students = [ids["stu1001"], ids["stu1002"]]
+    caller = call(
+        client,
+        "POST",
+        "/process-definitions/batch_parent/start",
+        {"business_key": "B-2027", "variables": {"students": students, "station": "S01"}},
+        "registrar",
+        201,
+    )
+    assert len(caller["children"]) == 2
+    source = (FIXTURES / "batch_parent.bpmn").read_bytes()
+    other = source.replace(b'calledElement="batch_child"', b'calledElement="complete_batch_child"')
+    deploy(client, ("batch_parent.bpmn", other))
+
+    dry = {"key": "batch_parent", "target_version": 2, "filter": {"business_key": "B-2027"}}
+    [item] = call(client, "POST", "/migrations/dry-run", dry)["instances"]
+    assert [(b["element_id"], b["code"]) for b in item["blockers"]] == [
+        ("each", "CalledElementChanged")
+    ]
+    dry["filter"] = {"business_key": "B-2028"}
+    assert call(client, "POST", "/migrations/dry-run", dry)["total"] == 0
+
+    renamed = source.replace('name="逐个学生确认"'.encode(), 'name="逐个确认"'.encode())
+    deploy(client, ("batch_parent.bpmn", renamed))
+    moved = call(client, "POST", "/migrations", {"key": "batch_parent", "target_version": 3})
+    assert moved["migrated"] == 1
+    # The children it waits for still wake it: the caller goes on to its summary.
+    for username in ("stu1001", "stu1002"):
+        [task] = call(client, "GET", "/tasks", user=username)["items"]
+        call(client, "POST", f"/tasks/{task['id']}/complete", {"data": {"answer": "yes"}}, username)
+    [summary] = call(client, "GET", "/tasks", user="registrar")["items"]
+    assert summary["instance_id"] == caller["id"]
+    assert call(client, "GET", f"/process-instances/{caller['id']}")["version"] == 3

@@ -69,7 +69,8 @@ def _target_name(name: str, pairs: dict[str, str]) -> str:
 
 
 def _called(spec: Any) -> str | None:
-    return getattr(spec, "spec", None)
+    """The process a call activity calls (ours: child instances; the library's: `spec`)."""
+    return getattr(spec, "called_element", None) or getattr(spec, "spec", None)
 
 
 def check(workflow: BpmnWorkflow, new_spec: Any, pairs: dict[str, str]) -> MigrationCheck:
