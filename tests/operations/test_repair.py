@@ -121,6 +121,20 @@ def test_a_failed_step_is_retried_after_correcting_its_data_or_skipped(client):
     assert call(client, "GET", f"/process-instances/{second}")["state"] == "completed"
 
 
+def test_dismissing_an_incident_is_audited_and_only_admins_resolve(client):
+    deploy_version(client)
+    case = start(client)["id"]
+    [check] = active(client, case)
+    complete(client, check, {"mode": "boom", "count": 1}, expect=422)
+    [incident] = call(client, "GET", "/incidents")
+    path = f"/incidents/{incident['id']}/resolve"
+    call(client, "POST", path, {"action": "dismiss"}, "registrar", 403)
+    assert call(client, "POST", path, {"action": "dismiss"})["resolved_at"] is not None
+    call(client, "POST", path, {"action": "dismiss"}, expect=409)
+    assert audit_actions(client, case) == ["incident.resolve"]
+    assert call(client, "GET", "/incidents") == []
+
+
 def test_a_business_key_names_one_unfinished_case_and_is_searched_by_prefix(client):
     deploy_version(client)
     first = start(client, "2027-S01-0001")
