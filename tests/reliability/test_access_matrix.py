@@ -146,6 +146,8 @@ QUERY_ALWAYS = {
     ("GET", "/api/v1/documents/makeup-sheet"): {"course": "ZY401", "term": "2027-春"},
     ("GET", "/api/v1/documents/checkin-statistics"): {"intake": 2027},
     ("GET", "/api/v1/documents/photo-collection"): {"year": 2028},
+    ("GET", "/api/v1/definitions/{key}/diff"): {"from": 1, "to": 1},
+    ("GET", "/api/v1/deadline-rules/words"): {"rule": "P7D"},
 }
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
@@ -630,7 +632,7 @@ def build(route: Route, objects: dict[str, Any], params: dict | None = None, bod
     for param in flat_params(route.dependant, "query"):
         if (
             param.field_info.is_required()
-            and param.name not in query
+            and param.alias not in query  # the name sent (?from= for from_version)
             and param.name not in (params or {})
         ):
             raise Unfillable(

@@ -4,6 +4,7 @@
     GET /exports/students?format=xlsx|csv&station=&level=&major=&intake=&status=&q=
     GET /exports/tasks?format=…&process_key=&instance_id=&assignee=me&unassigned=&overdue=
     GET /exports/statistics/students?format=…&group_by=station,level&…the student filters
+    GET /exports/statistics/students/cross?format=…&intake=&…the student filters
     GET /exports/registration/{new|graduates}?format=xlsx|dbf&…the student filters
 """
 
@@ -27,6 +28,7 @@ from xueji.exports.files import ListFormat, Table, download, file_stem, table_do
 from xueji.models import Station, Student
 from xueji.students import national_files as nf
 from xueji.students import service as students
+from xueji.students.cross_table import cross_table
 from xueji.students.endpoints import Filters
 from xueji.students.registration_file import XLSX_TYPE
 from xueji.students.repository import StudentFilters, readable_by
@@ -162,6 +164,25 @@ def export_student_statistics(
     by = "按" + "、".join(GROUP_TITLES[k] for k in keys) if keys else None
     stem = file_stem("学籍数据统计", *_filter_parts(filters), by)
     return table_download(Table("学籍数据统计", header, rows), format, stem)
+
+
+@router.get("/statistics/students/cross", response_class=Response, responses={**FILE, **TOO_MANY})
+def export_student_cross_table(
+    session: DbSession,
+    principal: CurrentUser,
+    filters: Filters,
+    format: ListFormat = ListFormat.xlsx,
+) -> Response:
+    """学籍数据统计交叉表: GET /students/statistics/cross as a table with a 合计 row."""
+    table = cross_table(session, principal, filters)
+    rows: list[list] = [
+        [r.station_name, r.level, r.major, *(r.counts.get(s, 0) for s in table.statuses), r.total]
+        for r in table.rows
+    ]
+    rows.append(["合计", "", "", *(table.totals[s] for s in table.statuses), table.total])
+    header = ["函授站", "层次", "专业", *table.statuses, "合计"]
+    stem = file_stem("学籍数据统计交叉表", *_filter_parts(filters))
+    return table_download(Table("学籍数据统计交叉表", header, rows), format, stem)
 
 
 class RegistrationKind(StrEnum):
