@@ -124,6 +124,7 @@ ROUTE_PARAMS = {
     ("/api/v1/imports/{kind}", "kind"): "import_kind",
     ("/api/v1/imports/{kind}/template", "kind"): "import_kind",
     ("/api/v1/exports/registration/{kind}", "kind"): "registration_kind",
+    ("/api/v1/process-instances/{instance_id}/variables/{name}", "name"): "variable_name",
 }
 # Query parameters that name an object: a list filtered by an out-of-scope one is sent (one
 # filter at a time) and must show what a nonexistent one shows.
@@ -182,6 +183,15 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/v1/process-definitions/{key}/start"): Body(_json({"variables": []})),
     ("POST", "/api/v1/incidents/{incident_id}/resolve"): Body(
         _json({"action": "bogus"}), lambda o: _json({"action": "dismiss"})
+    ),
+    ("POST", "/api/v1/migrations"): Body(_json({"target_version": "x"})),
+    ("POST", "/api/v1/migrations/dry-run"): Body(_json({"target_version": "x"})),
+    # An element the case never passed: refused (422), nothing moves.
+    ("POST", "/api/v1/process-instances/{instance_id}/move"): Body(
+        _json({}), lambda o: _json({"element_id": "nowhere"})
+    ),
+    ("PUT", "/api/v1/process-instances/{instance_id}/variables/{name}"): Body(
+        _json([]), lambda o: _json({"value": "访问矩阵"})
     ),
     ("POST", "/api/v1/tasks/complete-batch"): Body(
         _json({"tasks": []}),
@@ -471,6 +481,7 @@ def build_world(client, db) -> World:
         "choice_kind": "students",
         "import_kind": "admissions",
         "registration_kind": "new",
+        "variable_name": "access_probe",
     }
     # Import jobs (with a report): a station's, and one of each student.
     jobs = {}
