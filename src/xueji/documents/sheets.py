@@ -3,13 +3,14 @@ top, then one header row (frozen, so it stays in view) and the rows, totals last
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+
+from xueji.spreadsheets import to_bytes
 
 THIN = Side(style="thin", color="333333")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -51,6 +52,4 @@ def workbook(
     sheet.freeze_panes = "A5"
     for index, width in enumerate(widths or [14] * columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return to_bytes(book)

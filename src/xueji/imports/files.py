@@ -16,6 +16,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
+from xueji.spreadsheets import to_bytes
 from xueji.students.row_checks import Column
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -48,7 +49,7 @@ def template(title: str, columns: Sequence[Column]) -> bytes:
         dimension = sheet.column_dimensions[letter]
         dimension.width = max(len(header_cell(column)) * 1.8, 10)
         dimension.number_format = "@"  # the column is text: ID numbers and dates stay as typed
-    return _save(workbook)
+    return to_bytes(workbook)
 
 
 def csv_template(columns: Sequence[Column]) -> bytes:
@@ -56,12 +57,6 @@ def csv_template(columns: Sequence[Column]) -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer).writerow([header_cell(c) for c in columns])
     return buffer.getvalue().encode("utf-8-sig")
-
-
-def _save(workbook: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def _text(value: object) -> str:
@@ -161,4 +156,4 @@ def report(
                 cell.comment = Comment("；".join(messages), "xueji")
         if line in by_line:
             sheet.cell(row=line, column=len(columns) + 1, value="；".join(by_line[line]))
-    return _save(workbook)
+    return to_bytes(workbook)

@@ -17,6 +17,7 @@ from xueji.auth.principal import Principal
 from xueji.errors import InvalidInput, NotFound, XuejiError
 from xueji.instances.repository import readable_by as instances_readable_by
 from xueji.models import ProcessInstance, Student, Upload
+from xueji.spreadsheets import to_bytes
 from xueji.students.national_files import DBF_TYPE
 from xueji.uploads.storage import Storage
 
@@ -112,12 +113,7 @@ def store_generated(
     """Keep a document a service generated for an instance (an openpyxl workbook, or the bytes
     of an XLSX or of `content_type`); readable by whoever may read the instance. Its upload
     id."""
-    if isinstance(document, bytes):
-        content = document
-    else:
-        buffer = io.BytesIO()
-        document.save(buffer)
-        content = buffer.getvalue()
+    content = document if isinstance(document, bytes) else to_bytes(document)
     upload = Upload(
         file_name=_clean_file_name(file_name),
         content_type=content_type,
