@@ -38,7 +38,9 @@ def _xlsx_writers():
     yield "generated step document", generated
 
 
-@pytest.mark.parametrize("write", [w for _, w in _xlsx_writers()], ids=[n for n, _ in _xlsx_writers()])
+@pytest.mark.parametrize(
+    "write", [w for _, w in _xlsx_writers()], ids=[n for n, _ in _xlsx_writers()]
+)
 def test_formula_looking_values_are_text(write):
     sheet = load_workbook(io.BytesIO(write())).active
     cells = {c.value: c for row in sheet.iter_rows() for c in row if c.value in VALUES}
