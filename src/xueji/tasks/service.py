@@ -15,7 +15,7 @@ from xueji.documents.links import step_documents
 from xueji.engine import serializer
 from xueji.engine.runner import TaskNotReady
 from xueji.errors import Conflict, Forbidden, FormInvalid, InvalidInput, NotFound, XuejiError
-from xueji.forms import choices
+from xueji.forms import attachments, choices
 from xueji.forms.schemas import FormOut
 from xueji.forms.signatures import signed
 from xueji.forms.validation import overwrites
@@ -151,6 +151,7 @@ def complete(
         raise Conflict(f"the task is claimed by {task.assignee}")
     schema = form_content(session, instance.definition, task.form)
     data = choices.prepare(session, principal, schema, data, instance.station_id, instance.id)
+    attachments.attach(session, principal, schema, data, instance)
     data = signed(schema, data, principal, task.element_id, task.name, clock.now())
     with step_guard(instance, principal.username):
         workflow = load_workflow(runtime, session, instance)

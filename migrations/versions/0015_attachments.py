@@ -1,0 +1,46 @@
+"""attachments: the uploads a case's forms named (a task, a start, a message from outside)
+
+Revision ID: 0015
+Revises: 0014
+Create Date: 2026-12-01 16:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import xueji.db.base
+
+revision: str = "0015"
+down_revision: str | None = "0014"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_UTC = xueji.db.base.UTCDateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "attachments",
+        sa.Column("instance_id", sa.String(length=36), nullable=False),
+        sa.Column("upload_id", sa.Integer(), nullable=False),
+        sa.Column("field", sa.String(length=200), nullable=False),
+        sa.Column("attached_by", sa.String(length=80), nullable=False),
+        sa.Column("attached_at", _UTC, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["instance_id"],
+            ["process_instances.id"],
+            name=op.f("fk_attachments_instance_id_process_instances"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["upload_id"], ["uploads.id"], name=op.f("fk_attachments_upload_id_uploads")
+        ),
+        sa.PrimaryKeyConstraint("instance_id", "upload_id", name=op.f("pk_attachments")),
+    )
+    op.create_index(op.f("ix_attachments_upload_id"), "attachments", ["upload_id"])
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_attachments_upload_id"), table_name="attachments")
+    op.drop_table("attachments")
