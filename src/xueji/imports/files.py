@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
@@ -78,7 +78,7 @@ def _key(cell: str, columns: Sequence[Column]) -> str:
 
 
 def _lines(content: bytes, file_name: str) -> Iterator[Sequence[object]]:
-    if file_name.lower().endswith(".csv") or not content.startswith(b"PK"):
+    if _is_csv(content, file_name):
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -100,10 +100,37 @@ def _lines(content: bytes, file_name: str) -> Iterator[Sequence[object]]:
         workbook.close()
 
 
+def _is_csv(content: bytes, file_name: str) -> bool:
+    return file_name.lower().endswith(".csv") or not content.startswith(b"PK")
+
+
+def row_estimate(content: bytes, file_name: str) -> int:
+    """How many rows the file has below its header, without reading them: the sheet's
+    recorded dimension (XLSX), the line breaks (CSV); by the size when a sheet records none."""
+    if _is_csv(content, file_name):
+        return max(content.count(b"\n") - 1, 0)
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception:  # not readable: reading it says why
+        return 0
+    try:
+        rows = workbook.worksheets[0].max_row
+    finally:
+        workbook.close()
+    return max(rows - 1, 0) if rows else len(content) // 40
+
+
+READ_EVERY = 1000  # rows read between two progress reports
+
+
 def read(
-    content: bytes, file_name: str, columns: Sequence[Column]
+    content: bytes,
+    file_name: str,
+    columns: Sequence[Column],
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """The header's column keys and the non-blank rows with their sheet line (header = 1)."""
+    """The header's column keys and the non-blank rows with their sheet line (header = 1);
+    `progress` hears the number of lines read every READ_EVERY."""
     lines = _lines(content, file_name)
     header = [_key(_text(cell), columns) for cell in next(lines, None) or ()]
     known = {c.key for c in columns}
@@ -112,6 +139,8 @@ def read(
         raise FileUnreadable("第一行应为列名（可下载模板）；缺少列：" + "、".join(missing))
     rows = []
     for line, values in enumerate(lines, 2):
+        if progress is not None and line % READ_EVERY == 0:
+            progress(line)
         texts = [_text(v) for v in values]
         if not any(texts):
             continue

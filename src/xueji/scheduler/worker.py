@@ -1,4 +1,5 @@
-"""The worker: claims due timers atomically and advances their instances, one commit each.
+"""The worker: claims due timers atomically and advances their instances, one commit each;
+then delivers webhooks and runs the queued import jobs (imports/jobs.py, claimed the same way).
 
 Any number of workers (in `xueji serve` or standalone `xueji worker`) may share a PostgreSQL
 database: a claim is a conditional UPDATE of rows locked with SKIP LOCKED, so each due timer
@@ -23,6 +24,7 @@ from xueji.db.session import session_scope
 from xueji.errors import ConcurrentChange, XuejiError
 from xueji.events.webhooks import deliver_due
 from xueji.history.service import record_event
+from xueji.imports.jobs import run_due as run_import_jobs
 from xueji.instances.flows import TOP, context_for, finish_step
 from xueji.instances.incidents import record_incident
 from xueji.instances.repository import lock
@@ -56,6 +58,7 @@ class RunReport:
     failed: int = 0
     delivered: int = 0
     undelivered: int = 0
+    imports: int = 0
 
 
 def claim_due(runtime: Runtime, worker: str, now: datetime, limit: int = BATCH) -> list[Timer]:
@@ -199,6 +202,7 @@ def run_once(runtime: Runtime, now: datetime | None = None, worker: str | None =
             if len(claimed) < BATCH:
                 break
         report.delivered, report.undelivered = deliver_due(runtime, worker, moment)
+        report.imports = run_import_jobs(runtime, worker, moment)
     return report
 
 

@@ -1,4 +1,5 @@
-"""attachments: the uploads a case's forms named (a task, a start, a message from outside)
+"""attachments: the uploads a case's forms named (a task, a start, a message from outside);
+import jobs run by the worker: the stored file, the caller, a lease
 
 Revision ID: 0015
 Revises: 0014
@@ -39,8 +40,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("instance_id", "upload_id", name=op.f("pk_attachments")),
     )
     op.create_index(op.f("ix_attachments_upload_id"), "attachments", ["upload_id"])
+    with op.batch_alter_table("import_jobs", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("file_key", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("principal", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("claimed_by", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("claim_expires_at", _UTC, nullable=True))
+        batch_op.add_column(sa.Column("attempts", sa.Integer(), server_default="0", nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("import_jobs", schema=None) as batch_op:
+        for column in ("attempts", "claim_expires_at", "claimed_by", "principal", "file_key"):
+            batch_op.drop_column(column)
     op.drop_index(op.f("ix_attachments_upload_id"), table_name="attachments")
     op.drop_table("attachments")
