@@ -91,7 +91,9 @@ def queue_file(
     key = hashlib.sha256(content).hexdigest()
     storage_for(runtime.settings).put(key, content)
     estimate = files.row_estimate(content, file_name)
-    return create_job(runtime.db, principal, kind, file_name, mode, estimate, file_key=key)
+    job_id = create_job(runtime.db, principal, kind, file_name, mode, estimate, file_key=key)
+    runtime.wake.set()
+    return job_id
 
 
 def _set(db: Database, job_id: str, worker: str | None = None, **values: Any) -> None:

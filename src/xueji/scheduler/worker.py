@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -207,10 +208,19 @@ def run_once(runtime: Runtime, now: datetime | None = None, worker: str | None =
 
 
 def run_forever(runtime: Runtime, stop: threading.Event, poll_seconds: float) -> None:
-    """Poll for due timers until `stop` is set."""
+    """Poll for due timers (and queued work) until `stop` is set."""
     while not stop.is_set():
         try:
             run_once(runtime)
         except Exception:  # keep the worker alive; the next poll retries
             log.exception("worker pass failed")
-        stop.wait(poll_seconds)
+        _pause(runtime, stop, poll_seconds)
+
+
+def _pause(runtime: Runtime, stop: threading.Event, seconds: float) -> None:
+    """Wait `seconds`, less when stopped or woken (work queued in this process)."""
+    deadline = time.monotonic() + seconds
+    while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+        if runtime.wake.wait(min(left, 0.25)):
+            runtime.wake.clear()
+            return
