@@ -70,8 +70,8 @@ def _problems(
     return sorted(found, key=lambda p: (p["row"], p["column"] or "")), ctx
 
 
-# Where the phases start, in percent: reading the file (a job's), checking, writing.
-READING, CHECKING, WRITING = 0, 30, 75
+# Where the phases start, in percent (a job's reading of its file comes before, from 0).
+CHECKING, WRITING = 30, 75
 Finish = Callable[[Session, int, list[dict]], None]
 
 
