@@ -23,6 +23,8 @@ from xueji.students import row_checks as rc
 
 MODES = ("all_or_nothing", "valid_only")
 CHUNK = 2000  # rows checked, and rows written, between two progress reports
+# Where the phases start, in percent (a job's reading of its file comes before, from 0).
+CHECKING, WRITING = 30, 75
 
 Progress = Callable[[int], None]
 
@@ -70,8 +72,6 @@ def _problems(
     return sorted(found, key=lambda p: (p["row"], p["column"] or "")), ctx
 
 
-# Where the phases start, in percent (a job's reading of its file comes before, from 0).
-CHECKING, WRITING = 30, 75
 Finish = Callable[[Session, int, list[dict]], None]
 
 
