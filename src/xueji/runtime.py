@@ -6,6 +6,7 @@ module only describes it, so that every layer may name it without importing the 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -33,6 +34,9 @@ class Runtime:
     specs: SpecCache = field(default_factory=SpecCache)
     # How each process (by key) describes its cases in the inbox.
     summaries: Mapping[str, Describe] = field(default_factory=dict)
+    # Set when work was queued (an import job): the worker of this process starts its next
+    # pass at once instead of at its next poll.
+    wake: threading.Event = field(default_factory=threading.Event)
 
 
 def get_runtime(request: Request) -> Runtime:

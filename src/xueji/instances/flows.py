@@ -26,6 +26,7 @@ from xueji.engine import serializer
 from xueji.engine.messages import catch_message, waiting_elements
 from xueji.engine.runner import StepOutcome, ThrownMessage, Workflow
 from xueji.errors import BusinessKeyInUse, CascadeTooDeep, Forbidden, NotFound, ServiceError
+from xueji.forms.attachments import attach
 from xueji.history.service import record_event
 from xueji.instances import correlation as corr
 from xueji.instances.context import StepContext
@@ -386,6 +387,14 @@ class _Message:
     correlation: dict[str, Any]
     payload: dict[str, Any]
     cascade: Cascade
+    # Sent from outside (POST /messages): its upload ids are checked and attached as a
+    # task's; a message one instance throws to another carries what its step wrote.
+    outside: bool = False
+
+    @property
+    def sender(self) -> Principal | None:
+        """Whose uploads the payload may name: the sender's, for a message from outside."""
+        return self.principal if self.outside else None
 
 
 def send_message(
@@ -407,7 +416,7 @@ def send_message(
     sendable = [c for c in catches if not check_roles or corr.may_send(principal, c)]
     if not sendable:
         raise Forbidden(f"your roles may not send the message {name!r}")
-    message = _Message(principal, name, correlation, payload, cascade)
+    message = _Message(principal, name, correlation, payload, cascade, outside=check_roles)
     usable = [c for c in sendable if set(c.catch.correlation) <= set(correlation)]
     delivered = _deliver(session, runtime, message, [c for c in usable if not c.catch.start])
     started: list[str] = []
@@ -487,7 +496,7 @@ def _deliver(
         caught = [e for e in waiting_elements(workflow, message.name) if e in here]
         if caught:
             targets.append((instance_id, here[caught[0]]))
-    corr.validate_payload(session, message.payload, [target for _, target in targets])
+    corr.validate_payload(session, message.sender, message.payload, targets)
     return [
         instance_id
         for instance_id, target in targets
@@ -519,6 +528,9 @@ def _catch_in(
             "payload": message.payload,
         },
     )
+    if message.outside:
+        schema = corr.catch_form(session, target)
+        attach(session, message.principal, schema, message.payload, instance, prefix="payload.")
     with step_guard(instance, actor):
         context = context_for(session, runtime, instance, actor, cascade)
         outcome = run_step(
@@ -542,7 +554,7 @@ def _start_by_message(
     if scope is None:
         return []
     station, student = scope
-    corr.validate_payload(session, message.payload, starts)
+    corr.validate_payload(session, message.sender, message.payload, [(None, t) for t in starts])
     variables: dict[str, Any] = {}
     if student is not None:
         variables["student"] = student.id

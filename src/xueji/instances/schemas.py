@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from xueji import clock
 from xueji.auth.principal import Principal
 from xueji.events.outcomes import Outcome
+from xueji.forms.attachments import attachments_of
 from xueji.instances import repository
 from xueji.models import ProcessInstance, UserTask
 
@@ -83,12 +84,22 @@ class InstanceItem(BaseModel):
     outcome: Outcome | None = None
 
 
+class AttachmentItem(BaseModel):
+    """An upload the case's forms named (GET /uploads/{id}/content has its bytes)."""
+
+    id: int
+    file_name: str
+    content_type: str
+    size: int
+
+
 class InstanceDetail(InstanceItem):
     variables: dict[str, Any]
     active_tasks: list[TaskItem]
     pending_timers: list[dict[str, Any]]
     children: list[str]
     incidents: list[dict[str, Any]] = []
+    attachments: list[AttachmentItem] = []
 
 
 class InstancePage(BaseModel):
@@ -222,4 +233,8 @@ def instance_detail(
         pending_timers=[],
         children=repository.child_ids(session, instance.id),
         incidents=incidents,
+        attachments=[
+            AttachmentItem(id=u.id, file_name=u.file_name, content_type=u.content_type, size=u.size)
+            for u in attachments_of(session, instance.id)
+        ],
     )

@@ -23,7 +23,7 @@ from xueji.errors import (
     NotFound,
     XuejiError,
 )
-from xueji.forms import choices
+from xueji.forms import attachments, choices
 from xueji.forms.schemas import FormOut
 from xueji.forms.signatures import signed
 from xueji.forms.validation import overwrites
@@ -159,6 +159,7 @@ def complete(
         raise Conflict(f"the task is claimed by {task.assignee}")
     schema = form_content(session, instance.definition, task.form)
     data = choices.prepare(session, principal, schema, data, instance.station_id, instance.id)
+    attachments.attach(session, principal, schema, data, instance)
     data = signed(schema, data, principal, task.element_id, task.name, clock.now())
     with step_guard(instance, principal.username):
         workflow = load_workflow(runtime, session, instance)
