@@ -198,9 +198,16 @@ def users_create(
     ] = "",
 ) -> None:
     """Create a user."""
-    from xueji.auth.service import create_user
+    from xueji.auth.service import check_password_rules, create_user
     from xueji.db.session import session_scope
+    from xueji.errors import InvalidInput
 
+    try:
+        check_password_rules(username, password)
+    except InvalidInput as exc:
+        for problem in exc.detail:
+            typer.echo(f"error: {problem['message']}", err=True)
+        raise typer.Exit(1) from None
     runtime = _runtime()
     with _errors_as_messages(), session_scope(runtime.db.writer) as session:
         create_user(session, username, password, display_name or username, role, station)

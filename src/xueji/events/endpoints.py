@@ -13,6 +13,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from xueji import clock
+from xueji.audit.dependencies import Audited
 from xueji.auth.dependencies import AdminUser, CurrentUser
 from xueji.auth.principal import Principal, scope_filter
 from xueji.db.dependencies import DbSession
@@ -38,7 +39,12 @@ def _out(hook: Webhook, secret: str | None = None) -> WebhookOut:
     )
 
 
-@router.post("/webhooks", status_code=201, response_model=WebhookOut)
+@router.post(
+    "/webhooks",
+    dependencies=[Audited("webhook.create")],
+    status_code=201,
+    response_model=WebhookOut,
+)
 def create_webhook(body: WebhookIn, principal: AdminUser, session: DbSession) -> WebhookOut:
     """Register a URL for signed events of the given types; the secret is shown once."""
     secret = body.secret or secrets.token_urlsafe(32)
@@ -63,7 +69,10 @@ def list_webhooks(principal: AdminUser, session: DbSession) -> list[WebhookOut]:
 
 
 @router.delete(
-    "/webhooks/{webhook_id}", status_code=204, responses={404: {"description": "No such webhook"}}
+    "/webhooks/{webhook_id}",
+    dependencies=[Audited("webhook.delete")],
+    status_code=204,
+    responses={404: {"description": "No such webhook"}},
 )
 def delete_webhook(webhook_id: RowId, principal: AdminUser, session: DbSession) -> None:
     """Stop sending to a webhook (its delivery log is kept)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from xueji.audit.dependencies import Audited
 from xueji.auth.dependencies import CurrentUser
 from xueji.db.dependencies import DbSession
 from xueji.errors import InvalidInput
@@ -127,6 +128,7 @@ def unclaim_task(
 
 @router.post(
     "/{task_id}/assign",
+    dependencies=[Audited("task.assign")],
     response_model=TaskItem,
     responses={
         **NOT_FOUND,
