@@ -24,6 +24,7 @@ from xueji.demo import seed_demo
 from xueji.models import (
     Admission,
     ApiToken,
+    AuditEntry,
     Course,
     Deployment,
     Form,
@@ -47,6 +48,7 @@ from xueji.models import (
     UserTask,
     Webhook,
     WebhookDelivery,
+    WorkerHeartbeat,
     user_roles,
 )
 from xueji.models.auth import LoginAttempt
@@ -61,6 +63,8 @@ get_settings.cache_clear()
 HERE = Path(__file__).parent
 # Rows of these tables belong to one test; users, stations and students are the demo's.
 PER_TEST_TABLES = [
+    AuditEntry,
+    WorkerHeartbeat,
     ImportJob,
     LoginAttempt,  # a fuzz's wrong passwords must not throttle the next test's logins
     WebhookDelivery,
