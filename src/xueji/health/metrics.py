@@ -11,9 +11,10 @@ Two kinds of series:
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
+from fastapi.routing import iter_route_contexts
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -169,9 +170,10 @@ class RequestMetrics:
     """ASGI middleware: counts each request by its route's template (`/api/v1/tasks/{id}`,
     never the raw path, so the series stay few) and status, and times it."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, templates: Callable[[], dict]) -> None:
         self.app = app
         self.metrics = metrics
+        self.templates = templates
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -190,7 +192,7 @@ class RequestMetrics:
             await self.app(scope, receive, send_status)
         finally:
             route = scope.get("route")
-            template = getattr(route, "path", None) or "<unmatched>"
+            template = self.templates().get(id(route)) or getattr(route, "path", "<unmatched>")
             method = scope["method"]
             self.metrics.requests.labels(method, template, str(status)).inc()
             self.metrics.latency.labels(method, template).observe(time.perf_counter() - start)
@@ -199,10 +201,20 @@ class RequestMetrics:
 def install_metrics(app, runtime: Runtime) -> None:
     """GET /metrics (no login; keep it behind the proxy) and the request middleware."""
     metrics = Metrics(runtime)
+    templates: dict[int, str] = {}
+
+    def full_templates() -> dict[int, str]:
+        # A route included by routers knows only its own part of the path; its full template
+        # is its context's (built once, at the first request, when every router is in).
+        if not templates:
+            for context in iter_route_contexts(app.routes):
+                route = getattr(context, "original_route", context)
+                templates.setdefault(id(route), context.path)
+        return templates
 
     async def endpoint(_request: Request) -> Response:
         body = await run_in_threadpool(metrics.render)
         return Response(body, media_type=CONTENT_TYPE)
 
     app.add_route("/metrics", endpoint, methods=["GET"], include_in_schema=False)
-    app.add_middleware(RequestMetrics, metrics=metrics)
+    app.add_middleware(RequestMetrics, metrics=metrics, templates=full_templates)
