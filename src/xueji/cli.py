@@ -1,4 +1,5 @@
-"""The `xueji` command: serve, db upgrade, deploy, import, users create, tokens create."""
+"""The `xueji` command: serve, worker, db upgrade, backup, restore, deploy, import, users,
+tokens."""
 
 from __future__ import annotations
 
@@ -32,7 +33,11 @@ def _errors_as_messages():
     try:
         yield
     except XuejiError as exc:
-        typer.echo(f"error: {exc.detail}", err=True)
+        if isinstance(exc.detail, list):
+            for problem in exc.detail:
+                typer.echo(f"error: {problem.get('message', problem)}", err=True)
+        else:
+            typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(1) from None
 
 
@@ -101,6 +106,30 @@ def db_upgrade() -> None:
     """Migrate the database schema to the newest revision."""
     _runtime()
     typer.echo("database is at the newest revision")
+
+
+@app.command("backup")
+def backup_database(
+    path: Annotated[Path, typer.Argument(help="The backup file to write")],
+) -> None:
+    """Back the database up into one file (SQLite: online backup; PostgreSQL: pg_dump -Fc)."""
+    from xueji.backup import backup
+
+    with _errors_as_messages():
+        backup(get_settings().resolved_database_url(), path)
+    typer.echo(f"backed up to {path}")
+
+
+@app.command("restore")
+def restore_database(
+    path: Annotated[Path, typer.Argument(help="A file written by `xueji backup`")],
+) -> None:
+    """Restore a backup into an empty database (then `xueji db upgrade` if it is older)."""
+    from xueji.backup import restore
+
+    with _errors_as_messages():
+        restore(get_settings().resolved_database_url(), path)
+    typer.echo(f"restored from {path}")
 
 
 @app.command()

@@ -15,7 +15,7 @@ LAYERS: list[set[str]] = [
     {"xueji", "config", "clock", "errors", "paging"},
     {"deadlines", "web", "request_limits", "openapi"},
     {"db", "engine"},
-    {"models", "runtime"},
+    {"models", "runtime", "backup"},
     {"auth"},
     {"audit"},
     {"accounts", "events", "forms"},
