@@ -14,6 +14,9 @@ import typer
 
 from xueji.config import get_settings
 
+# Requests still running this long after SIGTERM are cut off.
+SHUTDOWN_GRACE_SECONDS = 10
+
 app = typer.Typer(
     help="xueji 学籍: workflow service of the student-records office.", no_args_is_help=True
 )
@@ -66,7 +69,23 @@ def serve(
         get_settings.cache_clear()
     settings = get_settings()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+    service = create_app(settings)
+    stopping = service.state.runtime.stopping
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame) -> None:
+            # SIGTERM/SIGINT: event streams end at their next poll (within a second) instead
+            # of holding the shutdown until every client disconnects.
+            stopping.set()
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(
+        service,
+        host=host or settings.host,
+        port=port or settings.port,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+    )
+    Server(config).run()
 
 
 @app.command()

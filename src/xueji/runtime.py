@@ -6,6 +6,7 @@ module only describes it, so that every layer may name it without importing the 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -27,6 +28,8 @@ class Runtime:
     # Service task operators by name (xueji.process_logic), as wired into the runner.
     services: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     specs: SpecCache = field(default_factory=SpecCache)
+    # Set when the server begins to shut down: event streams end instead of holding it up.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
 
 def get_runtime(request: Request) -> Runtime:

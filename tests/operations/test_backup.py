@@ -28,7 +28,7 @@ def test_a_backup_restores_into_an_empty_database_with_every_instance_loadable(
     new_database, tmp_path
 ):
     source_url = new_database()
-    env = make_env(source_url, tmp_path / "source")
+    env = make_env(source_url, tmp_path / "source", XUEJI_PASSWORD_HASHING="fast")
     server = Server(env, ("--demo",)).start()
     try:
         with http(server) as api:

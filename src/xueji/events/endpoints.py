@@ -110,7 +110,8 @@ async def stream_events(
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """Server-sent events (task.created, task.completed, instance.completed, …) the caller may
-    see; resumes after `Last-Event-ID` or `after`; with `wait=0` sends what is there and ends."""
+    see; resumes after `Last-Event-ID` or `after`; with `wait=0` sends what is there and ends.
+    The stream also ends when the server shuts down (clients reconnect with Last-Event-ID)."""
     cursor = after
     if cursor is None and last_event_id and last_event_id.isdigit():
         cursor = int(last_event_id)
@@ -139,6 +140,8 @@ async def stream_events(
                 since = event_id
                 yield text
             if deadline is not None and asyncio.get_running_loop().time() >= deadline:
+                return
+            if runtime.stopping.is_set():  # the server is shutting down: end the stream
                 return
             quiet = 0 if batch else quiet + 1
             if quiet and quiet % 15 == 0:
