@@ -256,10 +256,27 @@ def users_create(
         for problem in exc.detail:
             typer.echo(f"error: {problem['message']}", err=True)
         raise typer.Exit(1) from None
+    from xueji.audit.service import record
+
     runtime = _runtime()
     with _errors_as_messages(), session_scope(runtime.db.writer) as session:
-        create_user(session, username, password, display_name or username, role, station)
-    typer.echo(f"created {username}")
+        user = create_user(session, username, password, display_name or username, role, station)
+        record(session, "cli", None, "user.create", f"user:{username}", after={"roles": role})
+    typer.echo(f"created {user.username}")
+
+
+@users_app.command("reset-password")
+def users_reset_password(username: str) -> None:
+    """Reset a user's password: prints a one-time password to be replaced at next login."""
+    from xueji.audit.service import record
+    from xueji.auth.service import reset_password
+    from xueji.db.session import session_scope
+
+    runtime = _runtime()
+    with _errors_as_messages(), session_scope(runtime.db.writer) as session:
+        _, password = reset_password(session, username)
+        record(session, "cli", None, "user.password_reset", f"user:{username}")
+    typer.echo(password)
 
 
 @tokens_app.command("create")
