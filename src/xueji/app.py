@@ -149,7 +149,6 @@ def create_app(
             worker.start()
         yield
         stop.set()
-        runtime.stopping.set()
         if worker is not None:
             worker.join(timeout=10)
 

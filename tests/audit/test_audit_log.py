@@ -313,15 +313,16 @@ def test_a_refused_change_leaves_no_row_and_secrets_stay_out(client, db):
 
 def test_the_log_is_filtered_for_admins_and_exported_as_xlsx(client, db):
     admin = auth(client, "admin")
-    client.patch("/api/v1/users/stu1002", json={"display_name": "王芳芳"}, headers=admin)
+    name = _user(client)
+    client.patch(f"/api/v1/users/{name}", json={"display_name": "王芳芳"}, headers=admin)
     client.put("/api/v1/stations/S02", json={"name": "洛阳站"}, headers=admin)
     listed = client.get("/api/v1/audit", params={"action": "user.update"}, headers=admin)
     assert listed.status_code == 200, listed.text
     [entry] = listed.json()["items"]
-    assert entry["target"] == "user:stu1002"
-    assert entry["before"]["display_name"] == "王芳" and entry["after"]["display_name"] == "王芳芳"
+    assert entry["target"] == f"user:{name}"
+    assert entry["before"]["display_name"] == "审计" and entry["after"]["display_name"] == "王芳芳"
     assert (
-        client.get("/api/v1/audit", params={"target": "user:"}, headers=admin).json()["total"] == 1
+        client.get("/api/v1/audit", params={"target": "user:"}, headers=admin).json()["total"] == 2
     )
     later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     assert client.get("/api/v1/audit", params={"from": later}, headers=admin).json()["total"] == 0
@@ -338,4 +339,4 @@ def test_the_log_is_filtered_for_admins_and_exported_as_xlsx(client, db):
     sheet = openpyxl.load_workbook(io.BytesIO(exported.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:5] == ("时间", "操作人", "来源地址", "操作", "对象")
-    assert {r[3] for r in rows[1:]} == {"user.update", "station.rename"}
+    assert {r[3] for r in rows[1:]} == {"user.create", "user.update", "station.rename"}

@@ -14,6 +14,7 @@ import StudentPage from './pages/Student.jsx';
 import StatisticsPage from './pages/Statistics.jsx';
 import AdminPage from './pages/Admin.jsx';
 import ImportsPage from './pages/Imports.jsx';
+import AuditPage from './pages/Audit.jsx';
 import NotFound from './pages/NotFound.jsx';
 
 // The modeler (bpmn-js Modeler + properties panel) is the heaviest page: its own chunk.
@@ -35,6 +36,7 @@ function Header() {
         {['admin', 'registrar', 'station', 'grades'].some((r) => hasRole(r)) && <NavLink to="/imports">{t('数据导入', 'Imports')}</NavLink>}
         {hasRole('student') && me?.student && <NavLink to={`/students/${me.student}`}>{t('我的学籍', 'My record')}</NavLink>}
         {hasRole('admin') && <NavLink to="/admin">{t('系统管理', 'Administration')}</NavLink>}
+        {hasRole('admin') && <NavLink to="/audit">{t('审计日志', 'Audit log')}</NavLink>}
       </nav>
       <div className="user">
         <button type="button" className="link lang" onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')}>
@@ -79,6 +81,7 @@ export default function App() {
             <Route path="/students/:id" element={<StudentPage />} />
             <Route path="/statistics" element={<StatisticsPage />} />
             <Route path="/imports" element={<ImportsPage />} />
+            <Route path="/audit" element={<AuditPage />} />
             <Route path="/admin" element={<AdminPage />} />
             <Route path="/admin/:tab" element={<AdminPage />} />
             <Route path="/admin/modeler/:key" element={<ModelerPage />} />

@@ -18,14 +18,16 @@ from xueji.auth.principal import Principal
 from xueji.models import AuditEntry
 
 # Keys whose values never go into the log (passwords, secrets, token texts).
-SECRET_KEYS = ("password", "secret", "token")
+SECRET_KEYS = frozenset(
+    {"password", "current_password", "new_password", "secret", "token", "access_token"}
+)
 
 
 def redact(value: Any) -> Any:
     """The value as JSON with every secret-looking key's value replaced by "***"."""
     if isinstance(value, dict):
         return {
-            str(k): "***" if any(s in str(k).lower() for s in SECRET_KEYS) else redact(v)
+            str(k): "***" if str(k).lower() in SECRET_KEYS else redact(v)
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):
