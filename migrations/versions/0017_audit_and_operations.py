@@ -45,9 +45,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column(
-                "must_change_password", sa.Boolean(), server_default="0", nullable=False
-            )
+            sa.Column("must_change_password", sa.Boolean(), server_default="0", nullable=False)
         )
 
 

@@ -27,8 +27,7 @@ def redact(value: Any) -> Any:
     """The value as JSON with every secret-looking key's value replaced by "***"."""
     if isinstance(value, dict):
         return {
-            str(k): "***" if str(k).lower() in SECRET_KEYS else redact(v)
-            for k, v in value.items()
+            str(k): "***" if str(k).lower() in SECRET_KEYS else redact(v) for k, v in value.items()
         }
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
