@@ -157,6 +157,7 @@ def deploy(
     deployed_by: str = "cli",
 ) -> None:
     """Deploy diagrams, decision tables and forms; prints every problem if any."""
+    from xueji.audit.service import record
     from xueji.db.session import session_scope
     from xueji.definitions.service import deploy as deploy_files
     from xueji.errors import DeploymentInvalid
@@ -171,6 +172,14 @@ def deploy(
             for definition, new in result.definitions:
                 state = "new" if new else "unchanged"
                 typer.echo(f"{definition.key} v{definition.version} ({state})")
+            record(
+                session,
+                deployed_by,
+                None,
+                "deploy",
+                "/deployments",
+                after={"files": sorted(files)},
+            )
     except DeploymentInvalid as exc:
         for p in exc.detail:
             typer.echo(

@@ -14,7 +14,8 @@ from collections import Counter
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
 
 from tests.test_cli_subprocess import CLI, Server, http, login, make_env, new_database
 from xueji.models import HistoryEvent
@@ -147,6 +148,38 @@ def test_two_servers_and_two_workers_start_together_and_fire_each_timer_once(
                 )
                 assert done.status_code == 200, done.text
         time.sleep(1.5)  # a few more worker passes: nothing fires twice
+        engine = create_engine(url)
+        try:
+            with engine.connect() as connection:
+                fired = Counter(
+                    connection.scalars(
+                        select(HistoryEvent.instance_id).where(HistoryEvent.kind == "timer_fired")
+                    )
+                )
+        finally:
+            engine.dispose()
+        assert fired == Counter({instance_id: 1 for instance_id in late})
+        for server in servers:
+            log = server.log()
+            assert "Traceback" not in log and "ERROR" not in log, log
+        for n in range(2):
+            log = (workdir / f"worker-{n}.log").read_text()
+            assert "Traceback" not in log, log
+
+        # the database goes away: both servers say they are not ready (and still live)
+        database = make_url(url).database
+        admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE "{database}" WITH (FORCE)'))
+        finally:
+            admin.dispose()
+        for server in servers:
+            with http(server) as api:
+                gone = api.get("/api/v1/health/ready")
+                assert gone.status_code == 503, gone.text
+                assert gone.json()["checks"]["database"]["ok"] is False
+                assert api.get("/api/v1/health/live").status_code == 200
     finally:
         for server in servers:
             server.stop()
@@ -156,24 +189,6 @@ def test_two_servers_and_two_workers_start_together_and_fire_each_timer_once(
             assert worker.wait(20) in (0, -signal.SIGTERM)
         for log in logs:
             log.close()
-
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            fired = Counter(
-                connection.scalars(
-                    select(HistoryEvent.instance_id).where(HistoryEvent.kind == "timer_fired")
-                )
-            )
-    finally:
-        engine.dispose()
-    assert fired == Counter({instance_id: 1 for instance_id in late})
-    for server in servers:
-        log = server.log()
-        assert "Traceback" not in log and "ERROR" not in log, log
-    for n in range(2):
-        log = (workdir / f"worker-{n}.log").read_text()
-        assert "Traceback" not in log, log
 
 
 def test_sigterm_ends_open_event_streams_and_the_server(new_database, tmp_path):
