@@ -26,9 +26,15 @@ def test_a_reset_password_is_replaced_at_login_and_the_audit_log_shows_it(page, 
         headers=admin,
     )
     assert created.status_code == 201, created.text
-    reset = deployed.post("/api/v1/users/clerk_s02/password-reset", headers=admin)
-    assert reset.status_code == 200, reset.text
-    one_time = reset.json()["password"]
+    login(page, "admin")
+    page.goto(page.base + "/admin/users")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click("[data-testid=user-clerk_s02] [data-testid=reset-password]")
+    shown = page.inner_text("[data-testid=users-message]")
+    one_time = shown.split("：", 1)[1].split("（", 1)[0]
+    assert "待改密码" in page.inner_text("[data-testid=user-clerk_s02]")
+    screenshot(page, "password_reset_shown")
+    page.click("text=退出登录")
 
     page.goto(page.base + "/login")
     page.fill("input[name=username]", "clerk_s02")
