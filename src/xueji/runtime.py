@@ -18,6 +18,10 @@ from xueji.db.session import Database
 from xueji.engine.runner import Runner
 from xueji.engine.specs import SpecCache
 
+# A process's description of a case from its data: (kind, parts of the summary line, name of
+# the person it is about when the case has no student); xueji.process_logic.summaries.
+Describe = Callable[[Mapping[str, Any]], tuple[str | None, list[str], str | None]]
+
 
 @dataclass
 class Runtime:
@@ -28,6 +32,8 @@ class Runtime:
     # Service task operators by name (xueji.process_logic), as wired into the runner.
     services: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     specs: SpecCache = field(default_factory=SpecCache)
+    # How each process (by key) describes its cases in the inbox.
+    summaries: Mapping[str, Describe] = field(default_factory=dict)
     # Set when the server begins to shut down: event streams end instead of holding it up.
     stopping: threading.Event = field(default_factory=threading.Event)
 

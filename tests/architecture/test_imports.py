@@ -22,6 +22,7 @@ LAYERS: list[set[str]] = [
     {"history"},
     {"definitions"},
     {"instances"},
+    {"operations"},
     {"students", "stations"},
     {"uploads"},
     {"documents"},

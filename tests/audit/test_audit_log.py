@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from tests.helpers import FIXTURES as ROOT_FIXTURES
 from tests.helpers import auth, deploy, tasks_of
+from tests.operations import cases
 from xueji.audit.dependencies import audit_action
 from xueji.models import AuditEntry, Incident, ProcessInstance, Timer, Webhook, WebhookDelivery
 from xueji.models.events import OutboxEvent
@@ -25,6 +26,7 @@ NOT_ADMINISTRATIVE = {
     ("POST", "/api/v1/auth/token"),
     ("POST", "/api/v1/auth/password"),
     ("POST", "/api/v1/deployments/validate"),
+    ("POST", "/api/v1/migrations/dry-run"),
     ("POST", "/api/v1/process-definitions/{key}/start"),
     ("POST", "/api/v1/tasks/complete-batch"),
     ("POST", "/api/v1/tasks/{task_id}/claim"),
@@ -226,11 +228,47 @@ CASES: dict[tuple[str, str], Callable] = {
         "/api/v1/stations/S02",
         {"json": {"name": "洛阳函授站（改）"}},
     ),
+    ("POST", "/api/v1/migrations"): lambda c, db: (
+        "/api/v1/migrations",
+        {"json": {"key": cases.KEY, "target_version": _two_versions(c)}},
+    ),
+    ("POST", "/api/v1/process-instances/{instance_id}/move"): lambda c, db: (
+        f"/api/v1/process-instances/{_passed_check(c)}/move",
+        {"json": {"element_id": "check"}},
+    ),
+    ("PUT", "/api/v1/process-instances/{instance_id}/variables/{name}"): lambda c, db: (
+        f"/api/v1/process-instances/{_review_case(c)}/variables/count",
+        {"json": {"value": 2}},
+    ),
     ("POST", "/api/v1/imports/{kind}"): lambda c, db: (
         "/api/v1/imports/admissions",
         {"files": {"file": ("招生录取库.xlsx", _template(c), "application/octet-stream")}},
     ),
 }
+
+
+def _two_versions(client) -> int:
+    cases.deploy_version(client)
+    cases.start(client)
+    return cases.deploy_version(client, check_name="初审（新）")
+
+
+def _review_case(client) -> str:
+    cases.deploy_version(client)
+    return cases.start(client)["id"]
+
+
+def _passed_check(client) -> str:
+    case = _review_case(client)
+    [check] = cases.active(client, case)
+    cases.call(
+        client,
+        "POST",
+        f"/tasks/{check['id']}/complete",
+        {"data": {"mode": "normal", "count": 3}},
+        "registrar",
+    )
+    return case
 
 
 def _suspended(client) -> str:

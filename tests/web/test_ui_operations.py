@@ -1,73 +1,75 @@
-"""Operating in the browser: a user whose password was reset must choose a new one (the
-rules said in Chinese) before the inbox opens; an administrator reads the audit log,
-filters it and downloads it as XLSX."""
+"""The administrator's operations pages in the browser: the incidents page lists a failed step
+with its cause, a variable is corrected and the step retried from there; the migration page
+shows a dry run's blocker and moves cases once the element is paired."""
 
 from __future__ import annotations
 
-import io
+import shutil
 
-import openpyxl
-
-from tests.helpers import auth
+from tests.helpers import ROOT, auth
+from tests.operations.cases import active, call, deploy_version, start
 from tests.web.ui import login, screenshot
 
+ARTIFACTS = ROOT / "var" / "artifacts"
 
-def test_a_reset_password_is_replaced_at_login_and_the_audit_log_shows_it(page, deployed):
-    admin = auth(deployed, "admin")
-    created = deployed.post(
-        "/api/v1/users",
-        json={
-            "username": "clerk_s02",
-            "password": "first-pass-1",
-            "display_name": "洛阳站办事员",
-            "roles": ["station"],
-            "station": "S02",
-        },
-        headers=admin,
+
+def keep(page, name: str) -> None:
+    """The screenshot, also under var/artifacts/ (not committed)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(screenshot(page, name), ARTIFACTS / f"{name}.png")
+
+
+def test_admin_corrects_a_failed_step_on_the_incidents_page_and_retries_it(page, deployed):
+    deploy_version(deployed)
+    case = start(deployed)["id"]
+    [check] = active(deployed, case)
+    response = deployed.post(
+        f"/api/v1/tasks/{check['id']}/complete",
+        json={"data": {"mode": "boom", "count": 2}},
+        headers=auth(deployed, "registrar"),
     )
-    assert created.status_code == 201, created.text
-    login(page, "admin")
-    page.goto(page.base + "/admin/users")
-    page.on("dialog", lambda dialog: dialog.accept())
-    page.click("[data-testid=user-clerk_s02] [data-testid=reset-password]")
-    shown = page.inner_text("[data-testid=users-message]")
-    one_time = shown.split("：", 1)[1].split("（", 1)[0]
-    assert "待改密码" in page.inner_text("[data-testid=user-clerk_s02]")
-    screenshot(page, "password_reset_shown")
-    page.click("text=退出登录")
-
-    page.goto(page.base + "/login")
-    page.fill("input[name=username]", "clerk_s02")
-    page.fill("input[name=password]", one_time)
-    page.click("button[type=submit]")
-    page.wait_for_selector("[data-testid=change-password]")
-    page.fill("input[name=new_password]", "12345678")
-    page.fill("input[name=confirm_password]", "12345678")
-    page.click("[data-testid=change-password] button[type=submit]")
-    page.wait_for_selector("text=密码不能全是数字")
-    screenshot(page, "password_change_refused")
-    page.fill("input[name=new_password]", "luoyang-2027")
-    page.fill("input[name=confirm_password]", "luoyang-2027")
-    page.click("[data-testid=change-password] button[type=submit]")
-    page.wait_for_selector("[data-testid=whoami]")
-    assert page.url.endswith("/inbox")
-    page.click("text=退出登录")
+    assert response.status_code == 422, response.text
 
     login(page, "admin")
-    page.click("text=审计日志")
-    page.wait_for_selector("[data-testid=audit-row]")
-    page.select_option("[data-testid=audit-action]", "user.password_reset")
-    page.wait_for_function(
-        "document.querySelectorAll('[data-testid=audit-row]').length === 1"
-        " && document.querySelector('[data-testid=audit-row]').innerText.includes('重置密码')"
+    page.click("nav >> text=故障处理")
+    page.wait_for_selector("[data-testid=incident-row]")
+    assert "division by zero" in page.inner_text("[data-testid=incident-cause]")
+    page.fill("[data-testid=variable-name]", "mode")
+    page.fill("[data-testid=variable-value]", '"normal"')
+    page.click("[data-testid=variable-set]")
+    page.wait_for_selector("text=已修改变量 mode")
+    keep(page, "incidents_page")
+    page.click("[data-testid=incident-retry]")
+    page.wait_for_selector("[data-testid=no-incidents]")
+
+    assert [t["element_id"] for t in active(deployed, case)] == ["approve"]
+    assert call(deployed, "GET", f"/process-instances/{case}")["variables"]["total"] == 4
+
+
+def test_admin_dry_runs_a_migration_sees_the_blocker_then_pairs_and_executes(page, deployed):
+    deploy_version(deployed)
+    cases = [start(deployed, f"2027-S01-{n}")["id"] for n in range(3)]
+    changed = deploy_version(deployed, check_id="first_check", check_name="初审")
+
+    login(page, "admin")
+    page.click("nav >> text=实例迁移")
+    page.select_option("[data-testid=migration-key]", "case_review")
+    page.wait_for_selector(
+        f"[data-testid=migration-target] >> option[value='{changed}']", state="attached"
     )
-    row = page.inner_text("[data-testid=audit-row]")
-    assert "admin" in row and "user:clerk_s02" in row and one_time not in row
-    assert '"must_change_password":true' in row
-    screenshot(page, "audit_log")
-    with page.expect_download() as download:
-        page.click("[data-testid=audit-export]")
-    assert download.value.suggested_filename.startswith("审计日志")
-    sheet = openpyxl.load_workbook(io.BytesIO(open(download.value.path(), "rb").read())).active
-    rows = list(sheet.iter_rows(values_only=True))
-    assert [r[3] for r in rows[1:]] == ["user.password_reset"]
+    page.click("[data-testid=migration-dry-run]")
+    page.wait_for_selector("[data-testid=migration-row]")
+    assert page.locator("[data-testid=migration-row]").count() == 3
+    assert "NoTarget" in page.inner_text("[data-testid=blockers] >> nth=0")
+    keep(page, "migration_dry_run_blocked")
+
+    page.fill("[data-testid=migration-pairs]", "check=first_check")
+    page.click("[data-testid=migration-dry-run]")
+    page.wait_for_selector("text=可迁移 3，受阻 0")
+    page.click("[data-testid=migration-execute]")
+    page.wait_for_selector("text=已迁移 3")
+    keep(page, "migration_executed")
+
+    for case in cases:
+        [task] = active(deployed, case)
+        assert (task["element_id"], task["name"]) == ("first_check", "初审")

@@ -4,7 +4,9 @@ Declared as a parameter (`audit: Annotated[AuditTrail, Audited("user.update")]`)
 route's `dependencies`. When the endpoint succeeds, one entry is appended in the request's
 own transaction (before it commits): with the target, before and after the endpoint set on
 the trail, or else the request's path as the target. A failed request leaves no entry, as
-it leaves no change. tests/audit/ finds every endpoint by this mark."""
+it leaves no change. With `by_service=True` the mark only declares it: the service the
+endpoint calls appends its own entries (operations/ through audit_hooks.audited, one per
+instance a migration moves). tests/audit/ finds every endpoint by this mark."""
 
 from __future__ import annotations
 
@@ -33,14 +35,15 @@ class AuditTrail:
         self.before, self.after = before, after
 
 
-def Audited(action: str) -> Any:  # noqa: N802 - reads as a declaration on the route
+def Audited(action: str, by_service: bool = False) -> Any:  # noqa: N802 - a declaration
     def audit_trail(
         request: Request, session: DbSession, principal: CurrentUser
     ) -> Iterator[AuditTrail]:
         path = request.url.path.removeprefix(API_PREFIX)
         trail = AuditTrail(action, path)
         yield trail
-        record(session, principal, request, action, trail.target, trail.before, trail.after)
+        if not by_service:
+            record(session, principal, request, action, trail.target, trail.before, trail.after)
 
     audit_trail.audit_action = action  # type: ignore[attr-defined]
     return Depends(audit_trail, scope="function")

@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xueji import clock
@@ -24,7 +25,7 @@ from xueji.definitions.repository import get_definition
 from xueji.engine import serializer
 from xueji.engine.messages import catch_message, waiting_elements
 from xueji.engine.runner import StepOutcome, ThrownMessage, Workflow
-from xueji.errors import CascadeTooDeep, Forbidden, NotFound, ServiceError
+from xueji.errors import BusinessKeyInUse, CascadeTooDeep, Forbidden, NotFound, ServiceError
 from xueji.history.service import record_event
 from xueji.instances import correlation as corr
 from xueji.instances.context import StepContext
@@ -141,10 +142,13 @@ def create_instance(
 ) -> ProcessInstance:
     """A new instance of a definition version, run to its first wait."""
     cascade = cascade.then(f"start {definition.key}")
+    if parent is None and business_key is not None:
+        business_key_free(session, definition.key, business_key)
     now = clock.now()
     instance = ProcessInstance(
         id=str(uuid.uuid4()),
         definition_id=definition.id,
+        definition_key=definition.key,
         definition=definition,
         business_key=business_key,
         station_id=station_id,
@@ -162,7 +166,18 @@ def create_instance(
         workflow = new_workflow(runtime, session, definition)
         # The row exists before the first step, so that services run by it can refer to it.
         session.add(instance)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError as exc:  # a start of the same key committed meanwhile
+            if "business_key" not in str(exc.orig):
+                raise
+            raise BusinessKeyInUse(
+                {
+                    "message": f"业务编号“{business_key}”已被本流程未结束的案件使用"
+                    f" (business key {business_key!r} was taken at the same moment)",
+                    "business_key": business_key,
+                }
+            ) from None
         context = context_for(session, runtime, instance, actor, cascade)
         outcome = run_step(
             session, runtime, instance, context, lambda: runtime.runner.start(workflow, variables)
@@ -180,6 +195,29 @@ def create_instance(
     return instance
 
 
+def business_key_free(session: Session, key: str, business_key: str) -> None:
+    """Refuse a business key an unfinished case of the process has (the partial unique
+    index uq_process_instances_business_key settles two starts at the same moment)."""
+    existing = session.scalar(
+        select(ProcessInstance).where(
+            ProcessInstance.definition_key == key,
+            ProcessInstance.business_key == business_key,
+            ProcessInstance.parent_id.is_(None),
+            ProcessInstance.state.in_(UNFINISHED),
+        )
+    )
+    if existing is not None:
+        raise BusinessKeyInUse(
+            {
+                "message": f"业务编号“{business_key}”已被本流程未结束的案件使用"
+                f" (business key {business_key!r} is in use by instance {existing.id})",
+                "instance_id": existing.id,
+                "business_key": business_key,
+                "state": existing.state,
+            }
+        )
+
+
 def finish_step(
     session: Session,
     runtime: Runtime,
@@ -193,7 +231,10 @@ def finish_step(
 ) -> list[UserTask]:
     """Persist a step (see save_state), then start children, wake a waiting caller, and
     deliver the messages the step threw to other instances."""
-    created = save_state(session, instance, workflow, outcome, actor, **task_args)
+    describe = runtime.summaries.get(instance.definition.key)
+    created = save_state(
+        session, instance, workflow, outcome, actor, describe=describe, **task_args
+    )
     for request in outcome.calls:
         definition = get_definition(session, request.called_element)
         record_event(

@@ -34,9 +34,10 @@ from xueji.errors import (
 from xueji.history.service import record_event
 from xueji.instances.context import StepContext
 from xueji.instances.incidents import resolve_succeeded
+from xueji.instances.summaries import task_summary
 from xueji.models import ProcessDefinition, ProcessInstance, Timer, UserTask
 from xueji.models.states import InstanceState, TimerState, UserTaskState
-from xueji.runtime import Runtime
+from xueji.runtime import Describe, Runtime
 
 log = logging.getLogger(__name__)
 
@@ -215,8 +216,10 @@ def save_state(
     *,
     completed_task: UserTask | None = None,
     form_data: dict[str, Any] | None = None,
+    describe: Describe | None = None,
 ) -> list[UserTask]:
-    """Persist the workflow after a step and bring the inbox and history in line with it."""
+    """Persist the workflow after a step and bring the inbox and history in line with it
+    (new tasks carry the case's summary as `describe`, the process's, gives it)."""
     now = clock.now()
     if completed_task is not None:
         completed_task.state = UserTaskState.COMPLETED
@@ -253,9 +256,11 @@ def save_state(
     cancel_open_tasks(session, instance, actor, keep=ready_ids, rows=open_rows)
     created = []
     variables = outcome.data
+    summary = None
     for task in outcome.ready:
         if task.id in open_ids:
             continue
+        summary = summary or task_summary(session, describe, instance, variables)
         row = UserTask(
             id=task.id,
             instance_id=instance.id,
@@ -269,6 +274,7 @@ def save_state(
             state=UserTaskState.READY,
             created_at=now,
             due_at=due_at(task.due, variables, now),
+            **summary,
         )
         session.add(row)
         created.append(row)

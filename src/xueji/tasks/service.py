@@ -14,7 +14,15 @@ from xueji.definitions.repository import form_content
 from xueji.documents.links import step_documents
 from xueji.engine import serializer
 from xueji.engine.runner import TaskNotReady
-from xueji.errors import Conflict, Forbidden, FormInvalid, InvalidInput, NotFound, XuejiError
+from xueji.errors import (
+    Conflict,
+    EngineStepFailed,
+    Forbidden,
+    FormInvalid,
+    InvalidInput,
+    NotFound,
+    XuejiError,
+)
 from xueji.forms import choices
 from xueji.forms.schemas import FormOut
 from xueji.forms.signatures import signed
@@ -171,6 +179,11 @@ def complete(
             raise Conflict(
                 "the process instance has moved on; this task is no longer open"
             ) from None
+        except EngineStepFailed as exc:
+            if exc.incident is not None:  # what an administrator's retry or skip redoes
+                redo = {"task_id": task.id, "data": serializer.plain(data)}
+                exc.incident["data"] = {"retry": redo}
+            raise
         finish_step(
             session,
             runtime,

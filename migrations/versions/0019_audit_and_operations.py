@@ -1,7 +1,7 @@
 """audit log, worker heartbeats, passwords that must be changed
 
-Revision ID: 0017
-Revises: 0014
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-01 15:40:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import xueji.db.base
 
-revision: str = "0017"
-down_revision: str | None = "0014"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
