@@ -19,7 +19,14 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import ROOT, auth, history_kinds, student_id, tasks_of, token
+from tests.helpers import (
+    ROOT,
+    auth,
+    checked_in_student_headers,
+    history_kinds,
+    student_id,
+    tasks_of,
+)
 from xueji import clock
 from xueji.demo import ADMISSIONS, UNLISTED
 from xueji.models import Admission, Station, StatusChange, Student, Timer
@@ -149,7 +156,7 @@ def ids(client, *usernames: str) -> list[int]:
 
 
 def _candidate_headers(client, exam_number: str, id_number: str) -> dict:
-    return {"Authorization": f"Bearer {token(client, exam_number, id_number[-6:])}"}
+    return checked_in_student_headers(client, exam_number)
 
 
 def _report(client, headers) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Path, Query, Response, UploadFile
 from sqlalchemy import func, select
 
+from xueji.audit.dependencies import Audited
 from xueji.auth.dependencies import AdminUser, CurrentUser
 from xueji.auth.principal import Principal
 from xueji.db.dependencies import DbSession
@@ -60,7 +61,13 @@ async def _read_files(files: list[UploadFile], limit: int) -> dict[str, bytes]:
     return contents
 
 
-@router.post("/deployments", status_code=201, response_model=DeploymentOut, responses=INVALID)
+@router.post(
+    "/deployments",
+    dependencies=[Audited("deploy")],
+    status_code=201,
+    response_model=DeploymentOut,
+    responses=INVALID,
+)
 async def create_deployment(
     principal: AdminUser,
     session: DbSession,

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Response
 
+from xueji.audit.dependencies import Audited
 from xueji.auth.dependencies import AdminUser, CurrentUser, require_roles
 from xueji.auth.principal import Principal
 from xueji.auth.roles import Role
@@ -114,7 +115,10 @@ LIFECYCLE: dict[int | str, dict[str, Any]] = {
 
 
 @router.post(
-    "/process-instances/{instance_id}/suspend", response_model=InstanceDetail, responses=LIFECYCLE
+    "/process-instances/{instance_id}/suspend",
+    dependencies=[Audited("instance.suspend")],
+    response_model=InstanceDetail,
+    responses=LIFECYCLE,
 )
 def suspend_instance(instance_id: str, session: DbSession, principal: Principal = Manager):
     """Suspend a running instance: its tasks leave the inbox until it is resumed."""
@@ -123,7 +127,10 @@ def suspend_instance(instance_id: str, session: DbSession, principal: Principal 
 
 
 @router.post(
-    "/process-instances/{instance_id}/resume", response_model=InstanceDetail, responses=LIFECYCLE
+    "/process-instances/{instance_id}/resume",
+    dependencies=[Audited("instance.resume")],
+    response_model=InstanceDetail,
+    responses=LIFECYCLE,
 )
 def resume_instance(instance_id: str, session: DbSession, principal: Principal = Manager):
     """Resume a suspended instance."""
@@ -132,7 +139,10 @@ def resume_instance(instance_id: str, session: DbSession, principal: Principal =
 
 
 @router.post(
-    "/process-instances/{instance_id}/terminate", response_model=InstanceDetail, responses=LIFECYCLE
+    "/process-instances/{instance_id}/terminate",
+    dependencies=[Audited("instance.terminate")],
+    response_model=InstanceDetail,
+    responses=LIFECYCLE,
 )
 def terminate_instance(
     instance_id: str, session: DbSession, runtime: AppRuntime, principal: Principal = Manager
