@@ -157,7 +157,7 @@ def planned_change(
     elif kind == "个人信息更正":
         for name, value in (application.get("corrections") or {}).items():
             if name not in CORRECTABLE:
-                raise ServiceError(f"{name} cannot be corrected by a status change")
+                raise ServiceError(f"{name} 不能通过学籍异动更正")
             if name == "id_number":
                 value = value.upper()
                 if problem := id_number_problem(value):
