@@ -68,7 +68,12 @@ def prepare(runtime: Runtime) -> None:
     upgrade(runtime.db.engine)
     deploy_directory(runtime)
     if runtime.settings.demo:
-        from xueji.demo import seed_demo
+        from xueji.demo import PASSWORD, demo_accounts, seed_demo
 
         with session_scope(runtime.db.writer) as session:
             seed_demo(session)
+        lines = [
+            f"  {a.username:<10} {a.name}（{a.role}{' ' + a.station if a.station else ''}）"
+            for a in demo_accounts()
+        ]
+        log.info("demo accounts, password %r:\n%s", PASSWORD, "\n".join(lines))

@@ -28,7 +28,7 @@ LAYERS: list[set[str]] = [
     {"tasks", "messages", "scheduler", "imports"},
     {"exports"},
     {"demo", "wiring"},
-    {"startup"},
+    {"startup", "demo_endpoints"},
     {"app"},
     {"cli"},
 ]
