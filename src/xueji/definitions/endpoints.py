@@ -106,6 +106,18 @@ def _item(definition: ProcessDefinition, principal: Principal) -> DefinitionItem
     )
 
 
+def _field_titles(session, definition: ProcessDefinition) -> dict[str, str]:
+    """The titles of the top-level fields of the version's forms (the start form's win)."""
+    titles: dict[str, str] = {}
+    for name in sorted(definition.forms, key=lambda n: n == definition.start_form):
+        content = form_content(session, definition, name)
+        properties = content.get("properties") if isinstance(content, dict) else None
+        for key, prop in (properties or {}).items():
+            if isinstance(prop, dict) and isinstance(prop.get("title"), str):
+                titles[key] = prop["title"]
+    return titles
+
+
 def _detail(session, definition: ProcessDefinition, principal: Principal) -> DefinitionDetail:
     versions = session.scalars(
         select(ProcessDefinition.version)
@@ -130,6 +142,7 @@ def _detail(session, definition: ProcessDefinition, principal: Principal) -> Def
         file_name=definition.file_name,
         start_role=definition.start_role,
         start_form=FormOut(schema=schema, ui_schema=ui_schema),
+        field_titles=_field_titles(session, definition),
         lanes=[LaneOut(name=n, role=r) for n, r in definition.lanes.items()],
         versions=list(versions),
         instance_counts=counts,

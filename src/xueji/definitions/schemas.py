@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from xueji.forms.schemas import FormOut
 
@@ -54,6 +54,8 @@ class DefinitionDetail(DefinitionItem):
     file_name: str
     start_role: str | None
     start_form: FormOut
+    # the titles of the fields of every form the version uses, for showing a case's data
+    field_titles: dict[str, str] = Field(default_factory=dict)
     lanes: list[LaneOut]
     versions: list[int]
     instance_counts: dict[str, Any]

@@ -5,7 +5,7 @@ import { ApiError, errorText, get, hasEndpoint, post } from '../api.js';
 import { useT } from '../i18n.jsx';
 import SchemaForm from '../components/SchemaForm.jsx';
 import { DueDate, ErrorBox, Loading, processName, StudentName, useDefinitions } from '../components/common.jsx';
-import { flashAndGo, initialData } from './Task.jsx';
+import { flashAndGo } from './Task.jsx';
 
 export default function BatchPage() {
   const t = useT();
@@ -92,7 +92,7 @@ export default function BatchPage() {
           <SchemaForm
             schema={first.form?.schema}
             uiSchema={first.form?.ui_schema}
-            formData={formData ?? initialData(first.form?.schema, {})}
+            formData={formData ?? {}}
             onChange={(d) => { setFormData(d); if (serverErrors.length) setServerErrors([]); }}
             onSubmit={submit}
             serverErrors={serverErrors}

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { ApiError, errorText, get, post } from '../api.js';
 import { useAuth } from '../auth.jsx';
@@ -6,20 +6,19 @@ import { roleName, useLang, useT } from '../i18n.jsx';
 import SchemaForm from '../components/SchemaForm.jsx';
 import { DueDate, ErrorBox, Loading, processName, useDefinitions, useLoad } from '../components/common.jsx';
 import { Documents, EarlierSteps, StudentCard, useVariableTitles, Variables } from '../components/Context.jsx';
+import BatchRows, { batchProblems } from '../components/BatchRows.jsx';
 import NotFound from './NotFound.jsx';
 
 const DECISION_FIELDS = ['outcome', 'reason', 'comment'];
 
-// The form starts from the instance data it shows, except a decision: each reviewer decides anew.
-export function initialData(schema, data) {
-  const props = schema?.properties || {};
-  const decision = 'outcome' in props;
-  const initial = {};
-  Object.keys(props).forEach((key) => {
-    if (decision && DECISION_FIELDS.includes(key)) return;
-    if (data && data[key] !== undefined && data[key] !== null) initial[key] = data[key];
-  });
-  return initial;
+// A step whose batch has problems may not be confirmed as 正确: the process would send it to
+// correction while the history said 结果：正确.
+export function refusal(data, problems, t) {
+  if (data?.outcome !== 'correct' || !problems.length) return '';
+  return t(
+    `系统校验发现 ${problems.length} 处问题，不能选择“正确”；请选择“有误”并说明，或先修改后重新上传。`,
+    `The checks found ${problems.length} problems: choose “wrong” and say why, or correct and upload again.`,
+  );
 }
 
 export function flashAndGo(navigate, text, to = '/inbox') {
@@ -31,7 +30,7 @@ export default function TaskPage() {
   const { id } = useParams();
   const t = useT();
   const { lang } = useLang();
-  const { me } = useAuth();
+  const { me, hasRole } = useAuth();
   const navigate = useNavigate();
   const definitions = useDefinitions();
   const task = useLoad(() => get(`/tasks/${id}`), [id]);
@@ -40,7 +39,6 @@ export default function TaskPage() {
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const titles = useVariableTitles(task.data?.process_key);
-  const initial = useMemo(() => (task.data ? initialData(task.data.form?.schema, task.data.data) : {}), [task.data]);
 
   if (task.loading && !task.data) return <Loading />;
   if (task.error) {
@@ -55,7 +53,16 @@ export default function TaskPage() {
   const formProps = Object.keys(schema.properties || {}).filter((k) => !(decision && DECISION_FIELDS.includes(k)));
   const done = item.state !== 'ready';
 
+  const problems = batchProblems(item.data);
+  const rows = Array.isArray(item.data?.rows) ? item.data.rows : [];
+  const rowTitles = schema.properties?.rows?.items?.properties || {};
+
   async function submit(data) {
+    const refused = refusal(data, item.element_id === 'self_check' || item.element_id === 'college_review' ? problems : [], t);
+    if (refused) {
+      setError(refused);
+      return;
+    }
     setBusy(true);
     setError('');
     setServerErrors([]);
@@ -102,7 +109,7 @@ export default function TaskPage() {
         </div>
         {!done && (
           <div className="head-actions">
-            {!item.assignee && <button type="button" className="secondary" onClick={() => act('claim')}>{t('认领', 'Claim')}</button>}
+            {!item.assignee && !hasRole('student') && <button type="button" className="secondary" onClick={() => act('claim')}>{t('认领', 'Claim')}</button>}
             {item.assignee === me.username && <button type="button" className="secondary" onClick={() => act('unclaim')}>{t('放弃认领', 'Release')}</button>}
           </div>
         )}
@@ -110,16 +117,25 @@ export default function TaskPage() {
       <div className="two-columns">
         <section className="main-column">
           {item.documentation && <div className="documentation card" data-testid="documentation"><h3>{t('办理说明', 'Instructions')}</h3><p>{item.documentation}</p></div>}
+          {(problems.length > 0 || rows.length > 0) && (
+            <BatchRows rows={rows} problems={problems} columnTitles={Object.fromEntries(Object.entries(rowTitles).map(([k, v]) => [k, v.title]))} />
+          )}
           <div className="card form-card">
             {done ? (
               <p className="muted">{t('该任务已办理。', 'This task is done.')}</p>
             ) : (
               <>
                 <ErrorBox>{error}</ErrorBox>
+                {schema['x-signature'] && (
+                  <p className="muted small" data-testid="signing-as">
+                    {t(`提交即由 ${me.display_name}（${me.username}）签署，签署时间为提交时间。`,
+                      `Submitting signs as ${me.display_name} (${me.username}), at the time of submission.`)}
+                  </p>
+                )}
                 <SchemaForm
                   schema={schema}
                   uiSchema={item.form?.ui_schema}
-                  formData={formData ?? initial}
+                  formData={formData ?? {}}
                   onChange={(d) => { setFormData(d); if (serverErrors.length) setServerErrors([]); }}
                   onSubmit={submit}
                   serverErrors={serverErrors}
@@ -134,10 +150,10 @@ export default function TaskPage() {
         <aside className="side-column">
           <StudentCard id={item.student} />
           <div className="card">
-            <h3>{t('申请与流程数据', 'Case data')}</h3>
+            <h3>{t('申请信息', 'Application')}</h3>
             <Variables data={item.data} titles={titles} hidden={formProps} />
           </div>
-          <Documents data={item.data} />
+          <Documents data={item.data} links={item.documents} />
           <EarlierSteps instanceId={item.instance_id} />
         </aside>
       </div>
