@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { ApiError, errorText, get, post } from '../api.js';
 import { useAuth } from '../auth.jsx';
@@ -10,6 +10,16 @@ import BatchRows, { batchProblems } from '../components/BatchRows.jsx';
 import NotFound from './NotFound.jsx';
 
 const DECISION_FIELDS = ['outcome', 'reason', 'comment'];
+
+// A form starts empty: each person writes their own words and ticks their own confirmations.
+// Only what they are shown to confirm (a readOnly field, e.g. 将要做的修改) comes from the case.
+export function initialData(schema, data) {
+  const initial = {};
+  Object.entries(schema?.properties || {}).forEach(([key, prop]) => {
+    if (prop?.readOnly === true && data && data[key] !== undefined && data[key] !== null) initial[key] = data[key];
+  });
+  return initial;
+}
 
 // A step whose batch has problems may not be confirmed as 正确: the process would send it to
 // correction while the history said 结果：正确.
@@ -39,6 +49,7 @@ export default function TaskPage() {
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const titles = useVariableTitles(task.data?.process_key);
+  const initial = useMemo(() => (task.data ? initialData(task.data.form?.schema, task.data.data) : {}), [task.data]);
 
   if (task.loading && !task.data) return <Loading />;
   if (task.error) {
@@ -135,7 +146,7 @@ export default function TaskPage() {
                 <SchemaForm
                   schema={schema}
                   uiSchema={item.form?.ui_schema}
-                  formData={formData ?? {}}
+                  formData={formData ?? initial}
                   onChange={(d) => { setFormData(d); if (serverErrors.length) setServerErrors([]); }}
                   onSubmit={submit}
                   serverErrors={serverErrors}
