@@ -57,7 +57,7 @@ export function useVariableTitles(processKey) {
     () => (processKey ? cached(`definition:${processKey}`, () => get(`/process-definitions/${processKey}`)) : Promise.resolve(null)),
     [processKey],
   );
-  const titles = { outcome: '审核结果', reason: '原因', comment: '审核意见', ...(definition.data?.field_titles || {}) };
+  const titles = { outcome: '审核结果', reason: '原因', comment: '意见', ...(definition.data?.field_titles || {}) };
   const choices = {};
   Object.entries(definition.data?.start_form?.schema?.properties || {}).forEach(([key, prop]) => {
     if (prop.title) titles[key] = prop.title;
