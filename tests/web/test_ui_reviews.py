@@ -7,6 +7,7 @@ from __future__ import annotations
 from tests.helpers import auth, complete, only_task
 from tests.web.ui import login, logout, screenshot
 
+NAMES = {"station1": "郑州函授站", "registrar": "学籍管理员", "leader": "学籍主管领导"}
 OPINIONS = {
     "station1": "情况属实，同意休学。",
     "registrar": "材料齐全，同意。",
@@ -24,7 +25,7 @@ def _review(page, username: str, name: str, decide: bool = True) -> None:
     _open(page, username, name)
     assert page.locator("#root_comment").input_value() == ""  # not the previous opinion
     signing = page.locator("[data-testid=signing-as]").inner_text()
-    assert "签署" in signing and f"（{username}）" in signing
+    assert f"提交即由 {NAMES[username]} 签署" in signing
     if decide:
         page.get_by_role("radio", name="通过", exact=True).check()
     page.fill("#root_comment", OPINIONS[username])

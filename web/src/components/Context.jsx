@@ -65,10 +65,13 @@ export function useVariableTitles(processKey) {
     if (Array.isArray(prop.oneOf)) choices[key] = new Map(prop.oneOf.map((c) => [c.const, c.title]));
   });
   Object.defineProperty(titles, CHOICES, { value: choices, enumerable: false });
+  // which fields a person reads is known once the titles are (an error shows what is known)
+  Object.defineProperty(titles, READY, { value: !processKey || !definition.loading, enumerable: false });
   return titles;
 }
 
 const CHOICES = Symbol('choices');
+const READY = Symbol('ready');
 
 // A review step's signature (sign_<step>, forms/signatures.py): who, when, their opinion.
 function Signature({ value }) {
@@ -113,6 +116,7 @@ export function Variables({ data, titles = {}, hidden = [] }) {
   const entries = Object.entries(data || {}).filter(([key]) => !hidden.includes(key));
   const shown = entries.filter(([key, value]) => readable(key, value, titles));
   const technical = entries.filter(([key, value]) => !readable(key, value, titles));
+  if (titles[READY] === false) return <Loading />;
   return (
     <>
       {shown.length === 0 ? <p className="muted">{t('无', 'None')}</p> : (

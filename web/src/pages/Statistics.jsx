@@ -2,6 +2,7 @@ import { ApiError, get } from '../api.js';
 import { useT } from '../i18n.jsx';
 import BarChart from '../components/BarChart.jsx';
 import { ErrorBox, Loading, useLoad } from '../components/common.jsx';
+import ExportButtons from '../components/ExportButtons.jsx';
 
 const DIMENSIONS = [
   ['station', '按函授站', 'By station'],
@@ -35,7 +36,7 @@ export default function StatisticsPage() {
   const t = useT();
   return (
     <div className="page">
-      <div className="page-head"><h1>{t('学生学籍数据统计', 'Student statistics')}</h1></div>
+      <div className="page-head"><h1>{t('学生学籍数据统计', 'Student statistics')}</h1><ExportButtons path="statistics/students" params={{ group_by: 'station,level,major,status' }} name="学籍数据统计" /></div>
       <div className="charts">
         {DIMENSIONS.map(([dimension, zh, en]) => <Chart key={dimension} dimension={dimension} title={t(zh, en)} />)}
       </div>

@@ -139,8 +139,8 @@ export default function TaskPage() {
                 <ErrorBox>{error}</ErrorBox>
                 {schema['x-signature'] && (
                   <p className="muted small" data-testid="signing-as">
-                    {t(`提交即由 ${me.display_name}（${me.username}）签署，签署时间为提交时间。`,
-                      `Submitting signs as ${me.display_name} (${me.username}), at the time of submission.`)}
+                    {t(`提交即由 ${me.display_name} 签署（按登录身份），签署时间为提交时间。`,
+                      `Submitting signs as ${me.display_name} (your login), at the time of submission.`)}
                   </p>
                 )}
                 <SchemaForm
