@@ -116,9 +116,7 @@ def test_admissions_bad_file_writes_nothing_and_reports_row_column_reason(client
     )
     assert job["state"] == "rejected" and job["written_rows"] == 0
     problems = job["problems"]
-    assert where(problems, 3, "SFZH") == [
-        "身份证号校验位不正确"
-    ]
+    assert where(problems, 3, "SFZH") == ["身份证号校验位不正确"]
     assert where(problems, 4, "ZYMC") == ["专业库中没有专科专业“天文学”"]
     assert where(problems, 5, "KSH") == ["与第 2 行重复"]
     assert where(problems, 6, "XSH") == ["没有函授站“S99”"]

@@ -49,7 +49,10 @@ def _row(index: int, bad: bool = False) -> dict:
 def registration(client, db):
     deploy_processes(client, "enrollment_registration")
     with session_scope(db.db.writer) as session:
-        if session.scalar(select(Major).where(Major.code == "630302", Major.level == "专科")) is None:
+        if (
+            session.scalar(select(Major).where(Major.code == "630302", Major.level == "专科"))
+            is None
+        ):
             session.add(Major(code="630302", name="会计", level="专科", years="2.5"))
     response = client.post(
         "/api/v1/process-definitions/enrollment_registration/start",

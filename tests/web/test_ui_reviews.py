@@ -37,7 +37,13 @@ def _review(page, username: str, name: str, decide: bool = True) -> None:
 def test_four_reviewers_each_sign_their_own_opinion(page, deployed):
     response = deployed.post(
         "/api/v1/process-definitions/status_change/start",
-        json={"variables": {"kind": "休学", "reason": "因工作调动，申请休学一年", "effective_term": "2027-春"}},
+        json={
+            "variables": {
+                "kind": "休学",
+                "reason": "因工作调动，申请休学一年",
+                "effective_term": "2027-春",
+            }
+        },
         headers=auth(deployed, "stu1001"),
     )
     assert response.status_code == 201, response.text

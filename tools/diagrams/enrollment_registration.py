@@ -28,8 +28,7 @@ def build() -> Diagram:
         "station",
         form="enrollment_registration_rows",
         ui=True,
-        doc="下载学院提供的标准库（按招生录取库预填，见文件与材料），补全后上传；"
-        "或逐行在线录入。",
+        doc="下载学院提供的标准库（按招生录取库预填，见文件与材料），补全后上传；或逐行在线录入。",
     )
     d.service(
         "load_rows", "读取新生学籍注册信息", "station", "load_registration_rows", result="rows"

@@ -243,8 +243,7 @@ def _student() -> Diagram:
         "grades",
         form="review",
         ui=True,
-        doc="申请信息中列出不及格且未补考通过的课程。"
-        "缓验规则判定成绩审核未通过时只能选择未通过。",
+        doc="申请信息中列出不及格且未补考通过的课程。缓验规则判定成绩审核未通过时只能选择未通过。",
     )
     d.service(
         "grades_rule_check",
@@ -267,8 +266,7 @@ def _student() -> Diagram:
         "registrar",
         form="review",
         ui=True,
-        doc="申请信息中列出毕业照片状态。"
-        "缓验规则判定照片审核未通过时只能选择未通过。",
+        doc="申请信息中列出毕业照片状态。缓验规则判定照片审核未通过时只能选择未通过。",
     )
     d.service(
         "photo_rule_check",
