@@ -139,3 +139,35 @@ def test_a_300_row_file_is_checked_shown_paged_and_corrected_by_upload(
     page.click("button:has-text('提交')")
     page.wait_for_selector("text=已提交：自行校验新生学籍电子注册信息")
     assert only_task(registration, "station1")["name"] == "新生学籍注册信息上报"
+
+
+def test_a_correction_step_that_comes_back_starts_from_its_own_last_rows(page, registration):
+    def complete(name, data):
+        task = only_task(registration, "station1")
+        assert task["name"] == name
+        response = registration.post(
+            f"/api/v1/tasks/{task['id']}/complete",
+            json={"data": data},
+            headers=auth(registration, "station1"),
+        )
+        assert response.status_code == 200, response.text
+
+    rows = [_row(1), _row(2, bad=True), _row(3)]
+    complete("函授站按照学院提供的新生学籍注册标准库录入新生信息", {"source": "rows", "rows": rows})
+    complete("自行校验新生学籍电子注册信息", {"outcome": "wrong", "reason": "第 2 行有误"})
+    login(page, "station1")
+    task = only_task(registration, "station1")
+    page.goto(page.base + f"/tasks/{task['id']}")
+    page.wait_for_selector("#root_source")
+    assert page.locator("#root_rows_0_KSH").count() == 0  # another step's rows: not pre-filled
+    fixed = [_row(1), _row(2), _row(3)]
+    fixed[2]["XM"] = "改名三"
+    complete("函授站核实、补充、修改学籍电子注册信息", {"source": "rows", "rows": fixed})
+    complete("自行校验新生学籍电子注册信息", {"outcome": "wrong", "reason": "再核对姓名"})
+
+    # back at the correction: the station's own rows of last time, to edit
+    task = only_task(registration, "station1")
+    page.goto(page.base + f"/tasks/{task['id']}")
+    page.wait_for_selector("#root_rows_2_XM")
+    assert page.locator("#root_rows_2_XM").input_value() == "改名三"
+    assert page.get_by_role("radio", name="在线录入（提交全部行）").is_checked()

@@ -11,12 +11,21 @@ import NotFound from './NotFound.jsx';
 
 const DECISION_FIELDS = ['outcome', 'reason', 'comment'];
 
-// A form starts empty: each person writes their own words and ticks their own confirmations.
-// Only what they are shown to confirm (a readOnly field, e.g. 将要做的修改) comes from the case.
-export function initialData(schema, data) {
+// A form starts empty: each reviewer writes their own words and ticks their own
+// confirmations. What comes back: a readOnly field the person is shown to confirm (修改学籍's
+// 将要做的修改), and, when the step comes back for correction, what this step itself sent
+// last time (its own history line), lists only when short enough to edit on one screen; never
+// a decision (each time is decided anew) nor anything of a signed review.
+const PREFILL_ITEMS = 20;
+
+export function initialData(schema, data, earlier) {
   const initial = {};
+  const ownEarlier = schema?.['x-signature'] ? null : earlier;
   Object.entries(schema?.properties || {}).forEach(([key, prop]) => {
     if (prop?.readOnly === true && data && data[key] !== undefined && data[key] !== null) initial[key] = data[key];
+    const before = ownEarlier?.[key];
+    if (prop?.readOnly !== true && !DECISION_FIELDS.includes(key) && before !== undefined && before !== null
+      && !(Array.isArray(before) && before.length > PREFILL_ITEMS)) initial[key] = before;
   });
   return initial;
 }
@@ -49,7 +58,15 @@ export default function TaskPage() {
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const titles = useVariableTitles(task.data?.process_key);
-  const initial = useMemo(() => (task.data ? initialData(task.data.form?.schema, task.data.data) : {}), [task.data]);
+  const history = useLoad(
+    () => (task.data ? get(`/process-instances/${task.data.instance_id}/history`) : Promise.resolve(null)),
+    [task.data?.instance_id],
+  );
+  const initial = useMemo(() => {
+    if (!task.data) return {};
+    const earlier = (history.data || []).filter((h) => h.kind === 'task_completed' && h.element_id === task.data.element_id);
+    return initialData(task.data.form?.schema, task.data.data, earlier.at(-1)?.data);
+  }, [task.data, history.data]);
 
   if (task.loading && !task.data) return <Loading />;
   if (task.error) {
