@@ -60,6 +60,7 @@ def test_four_reviewers_each_sign_their_own_opinion(page, deployed):
 
     # the leader's form opens empty; the case panel shows the application by its titles
     _open(page, "leader", "学籍主管领导签批")
+    page.locator(".page-head .meta", has_text="函授站：郑州函授站").wait_for()  # not S01
     panel = page.locator(".side-column .variables").first
     assert "异动类别" in panel.inner_text() and "休学" in panel.inner_text()
     assert "联系电话" in panel.inner_text() and "13800000000" in panel.inner_text()

@@ -20,17 +20,20 @@ export function batchProblems(data) {
 }
 
 // One line per row: its problems joined, rows without problems after them (in file order).
+// A problem names its row of a file ({row, KSH, XM, column, message}) or its student
+// ({student, name, problem}: a graduation batch).
 function tableLines(rows, problems) {
   const byRow = new Map();
   problems.forEach((p) => {
-    const line = byRow.get(p.row) || { row: p.row, KSH: p.KSH, XM: p.XM, columns: [], messages: [] };
+    const key = Number.isInteger(p.row) ? p.row : `student-${p.student}`;
+    const line = byRow.get(key) || { key, row: Number.isInteger(p.row) ? p.row : 0, KSH: p.KSH || '', XM: p.XM ?? p.name ?? '', columns: [], messages: [] };
     if (p.column && !line.columns.includes(p.column)) line.columns.push(p.column);
-    line.messages.push(p.message);
-    byRow.set(p.row, line);
+    line.messages.push(p.message ?? p.problem ?? '');
+    byRow.set(key, line);
   });
   const lines = [...byRow.values()].map((l) => ({ ...l, problem: true }));
   (rows || []).forEach((r, i) => {
-    if (!byRow.has(i + 1)) lines.push({ row: i + 1, KSH: r.KSH, XM: r.XM, columns: [], messages: [], problem: false });
+    if (!byRow.has(i + 1)) lines.push({ key: i + 1, row: i + 1, KSH: r.KSH, XM: r.XM, columns: [], messages: [], problem: false });
   });
   return lines;
 }
@@ -84,7 +87,7 @@ export default function BatchRows({ rows, problems, columnTitles = {} }) {
         </thead>
         <tbody>
           {shown.map((l) => (
-            <tr key={l.row} className={l.problem ? 'problem-row' : ''} data-testid={l.problem ? 'problem-row' : 'batch-row-ok'}>
+            <tr key={l.key} className={l.problem ? 'problem-row' : ''} data-testid={l.problem ? 'problem-row' : 'batch-row-ok'}>
               <td>{l.row || '—'}</td>
               <td>{l.KSH}</td>
               <td>{l.XM}</td>

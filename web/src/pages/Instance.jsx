@@ -4,7 +4,7 @@ import { ApiError, errorText, get, getText, post } from '../api.js';
 import { useAuth } from '../auth.jsx';
 import { historyKindName, OUTCOMES, roleName, useLang, useT } from '../i18n.jsx';
 import Diagram from '../components/Diagram.jsx';
-import { DueDate, ErrorBox, Loading, StateBadge, StudentName, Time, useLoad, Value } from '../components/common.jsx';
+import { DueDate, ErrorBox, Loading, StateBadge, StationName, StudentName, Time, useLoad, Value } from '../components/common.jsx';
 import { Documents, useVariableTitles, Variables } from '../components/Context.jsx';
 import NotFound from './NotFound.jsx';
 
@@ -90,7 +90,7 @@ export default function InstancePage() {
             <span>{t('版本', 'Version')} v{data.version}</span>
             {data.business_key && <span>{t('业务编号：', 'Business key: ')}{data.business_key}</span>}
             {data.student && <span>{t('学生：', 'Student: ')}<StudentName id={data.student} /></span>}
-            {data.station && <span>{t('函授站：', 'Station: ')}{data.station}</span>}
+            {data.station && <span>{t('函授站：', 'Station: ')}<StationName code={data.station} /></span>}
             <span>{t('发起：', 'Started: ')}{(history.data || []).find((h) => h.kind === 'instance_started')?.actor_name || data.started_by} · <Time value={data.started_at} /></span>
             {data.ended_at && <span>{t('结束：', 'Ended: ')}<Time value={data.ended_at} /></span>}
             {data.parent_id && <Link to={`/instances/${data.parent_id}`}>{t('上级流程', 'Parent')}</Link>}

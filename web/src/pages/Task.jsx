@@ -4,7 +4,7 @@ import { ApiError, errorText, get, post } from '../api.js';
 import { useAuth } from '../auth.jsx';
 import { roleName, useLang, useT } from '../i18n.jsx';
 import SchemaForm from '../components/SchemaForm.jsx';
-import { DueDate, ErrorBox, Loading, processName, useDefinitions, useLoad } from '../components/common.jsx';
+import { DueDate, ErrorBox, Loading, processName, StationName, useDefinitions, useLoad } from '../components/common.jsx';
 import { Documents, EarlierSteps, StudentCard, useVariableTitles, Variables } from '../components/Context.jsx';
 import BatchRows, { batchProblems } from '../components/BatchRows.jsx';
 import NotFound from './NotFound.jsx';
@@ -129,7 +129,7 @@ export default function TaskPage() {
           <h1 data-testid="task-title">{item.name}</h1>
           <div className="meta">
             <span>{t('办理角色：', 'Role: ')}{roleName(item.role, lang)}</span>
-            {item.station && <span>{t('函授站：', 'Station: ')}{item.station}</span>}
+            {item.station && <span>{t('函授站：', 'Station: ')}<StationName code={item.station} /></span>}
             <span>{t('期限：', 'Due: ')}<DueDate value={item.due_at} /></span>
             <span>{t('办理人：', 'Assignee: ')}{item.assignee || t('未认领', 'unclaimed')}</span>
             <Link to={`/instances/${item.instance_id}`}>{t('查看流程图', 'View the diagram')}</Link>
