@@ -90,7 +90,7 @@ def test_a_300_row_file_is_checked_shown_paged_and_corrected_by_upload(
     summary.wait_for()
     assert "共 300 行，其中 3 行有问题" in summary.inner_text()
     lines = page.locator(".batch-rows tbody tr")
-    assert lines.count() == 50  # one page of 50, not 300
+    assert lines.count() == 20  # one page of 20, not 300
     for position, row in enumerate(BAD):
         line = lines.nth(position)
         assert "problem-row" in (line.get_attribute("class") or "")
@@ -103,7 +103,7 @@ def test_a_300_row_file_is_checked_shown_paged_and_corrected_by_upload(
     assert lines.first.locator("td").first.inner_text() == "299"
     assert lines.nth(3).locator("td").first.inner_text() == "300"
     page.click(".pager button:has-text('下一页')")
-    assert page.locator(".pager", has_text="第 2 / 6 页").count() == 1
+    assert page.locator(".pager", has_text="第 2 / 15 页").count() == 1
     # the check's result file is listed with the case's files, and no JSON is shown
     page.locator(".documents a", has_text="新生学籍注册信息校验结果").wait_for()
     assert '"KSH"' not in page.locator(".side-column").inner_text()
@@ -171,3 +171,54 @@ def test_a_correction_step_that_comes_back_starts_from_its_own_last_rows(page, r
     page.wait_for_selector("#root_rows_2_XM")
     assert page.locator("#root_rows_2_XM").input_value() == "改名三"
     assert page.get_by_role("radio", name="在线录入（提交全部行）").is_checked()
+    page.fill("#root_rows_2_XM", "丙三")
+    page.click("button:has-text('提交')")
+    page.wait_for_selector("text=已提交：函授站核实、补充、修改学籍电子注册信息")
+    history = registration.get(
+        f"/api/v1/process-instances/{task['instance_id']}/history",
+        headers=auth(registration, "station1"),
+    ).json()
+    sent = [
+        h["data"] for h in history if h["task_id"] == task["id"] and h["kind"] == "task_completed"
+    ]
+    assert [r["XM"] for r in sent[0]["rows"]] == ["学生001", "学生002", "丙三"]
+
+
+def test_300_rows_entered_online_are_edited_ten_at_a_time(page, registration):
+    rows = [_row(i) for i in range(1, ROWS + 1)]
+    rows[124]["XM"] = ""
+    task = only_task(registration, "station1")
+    response = registration.post(
+        f"/api/v1/tasks/{task['id']}/complete",
+        json={"data": {"source": "rows", "rows": rows}},
+        headers=auth(registration, "station1"),
+    )
+    assert response.status_code == 200, response.text
+    check = only_task(registration, "station1")
+    registration.post(
+        f"/api/v1/tasks/{check['id']}/complete",
+        json={"data": {"outcome": "wrong", "reason": "第 125 行缺姓名"}},
+        headers=auth(registration, "station1"),
+    )
+    correct = only_task(registration, "station1")
+    registration.post(
+        f"/api/v1/tasks/{correct['id']}/complete",
+        json={"data": {"source": "rows", "rows": rows}},
+        headers=auth(registration, "station1"),
+    )
+    check = only_task(registration, "station1")
+    registration.post(
+        f"/api/v1/tasks/{check['id']}/complete",
+        json={"data": {"outcome": "wrong", "reason": "第 125 行缺姓名"}},
+        headers=auth(registration, "station1"),
+    )
+    login(page, "station1")
+    correct = only_task(registration, "station1")
+    page.goto(page.base + f"/tasks/{correct['id']}")
+    table = page.locator("[data-testid=paged-table]")
+    table.locator("text=共 300 行，每页 10 行").wait_for()
+    assert _inputs(page) <= 200  # ten rows of 19 fields, not 5,700 inputs
+    table.locator(".pager button:has-text('下一页')").click()
+    page.wait_for_selector("#root_rows_10_XM")
+    assert page.locator("#root_rows_0_XM").count() == 0
+    screenshot(page, "batch_rows_paged_editor")

@@ -24,7 +24,9 @@ def test_a_refused_application_says_why_in_chinese_in_red(page, deployed):
     page.select_option("#root_effective_term", label="2027 年春季学期")
     page.fill("#root_reason", "再次申请休学")
     page.click("button:has-text('发起')")
-    error = page.locator(".error[role=alert]", has_text="张伟已有一份未办结的休学申请，不能重复申请")
+    error = page.locator(
+        ".error[role=alert]", has_text="张伟已有一份未办结的休学申请，不能重复申请"
+    )
     error.wait_for()
     text = error.inner_text()
     assert "ServiceError" not in text and "Service call" not in text and "流程 " not in text

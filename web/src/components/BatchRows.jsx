@@ -5,7 +5,7 @@ import { useMemo, useState } from 'react';
 import { useT } from '../i18n.jsx';
 import { Pager } from './common.jsx';
 
-const PER_PAGE = 50;
+const PER_PAGE = 20;
 
 // Where a step's data keeps a batch's problems: {row, KSH, XM, column, message} items.
 const PROBLEM_LISTS = [['check', 'problems'], ['audit', 'problems'], ['feedback', 'rows']];

@@ -9,6 +9,7 @@ import localizeZh from 'ajv-i18n/localize/zh';
 import localizeEn from 'ajv-i18n/localize/en';
 import { ApiError, downloadUpload, errorText, get, request, translateServerMessage } from '../api.js';
 import { OUTCOMES, useLang, useT } from '../i18n.jsx';
+import PagedTableField from './PagedTable.jsx';
 
 const validators = {
   zh: customizeValidator({ AjvClass: Ajv2020 }, localizeZh),
@@ -390,7 +391,7 @@ export default function SchemaForm({
       extraErrors={extraErrors}
       formContext={{ student }}
       widgets={{ upload: UploadWidget, lookup: LookupWidget, suggest: SuggestWidget }}
-      fields={{ uploadList: UploadListField }}
+      fields={{ uploadList: UploadListField, pagedTable: PagedTableField }}
       onChange={(event) => onChange?.(clean(event.formData))}
       onSubmit={(event) => onSubmit(clean(event.formData))}
       // Nothing starts chosen or ticked: a list of choices (oneOf of consts, filled by the

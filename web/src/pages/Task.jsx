@@ -14,18 +14,21 @@ const DECISION_FIELDS = ['outcome', 'reason', 'comment'];
 // A form starts empty: each reviewer writes their own words and ticks their own
 // confirmations. What comes back: a readOnly field the person is shown to confirm (修改学籍's
 // 将要做的修改), and, when the step comes back for correction, what this step itself sent
-// last time (its own history line), lists only when short enough to edit on one screen; never
+// last time (its own history line), lists only when short enough to edit on one screen or
+// shown as a paged table; never
 // a decision (each time is decided anew) nor anything of a signed review.
 const PREFILL_ITEMS = 20;
 
-export function initialData(schema, data, earlier) {
+export function initialData(schema, data, earlier, uiSchema) {
   const initial = {};
   const ownEarlier = schema?.['x-signature'] ? null : earlier;
   Object.entries(schema?.properties || {}).forEach(([key, prop]) => {
     if (prop?.readOnly === true && data && data[key] !== undefined && data[key] !== null) initial[key] = data[key];
     const before = ownEarlier?.[key];
+    // a paged table shows ten rows at a time, however long the list
+    const paged = uiSchema?.[key]?.['ui:field'] === 'pagedTable';
     if (prop?.readOnly !== true && !DECISION_FIELDS.includes(key) && before !== undefined && before !== null
-      && !(Array.isArray(before) && before.length > PREFILL_ITEMS)) initial[key] = before;
+      && (paged || !(Array.isArray(before) && before.length > PREFILL_ITEMS))) initial[key] = before;
   });
   return initial;
 }
@@ -65,7 +68,7 @@ export default function TaskPage() {
   const initial = useMemo(() => {
     if (!task.data) return {};
     const earlier = (history.data || []).filter((h) => h.kind === 'task_completed' && h.element_id === task.data.element_id);
-    return initialData(task.data.form?.schema, task.data.data, earlier.at(-1)?.data);
+    return initialData(task.data.form?.schema, task.data.data, earlier.at(-1)?.data, task.data.form?.ui_schema);
   }, [task.data, history.data]);
 
   if (task.loading && !task.data) return <Loading />;
