@@ -83,6 +83,13 @@ def _batch() -> Diagram:
         "发现的问题，有问题时名单一律退回补充（有误）；"
         "申请信息中列出以前季缓验的学生。",
     )
+    d.service(
+        "confirm_self_check",
+        "确认校验结果",
+        "station",
+        "confirm_check_result",
+        params={"problems": 'check["problems"]', "checks": '"系统校验"'},
+    )
     d.xor("self_check_result", "校验结果", "station")
     d.user(
         "supplement",
@@ -203,7 +210,7 @@ def _batch() -> Diagram:
     d.flow("any_candidates", "no_candidates", "无", "len(students) == 0")
     d.flow("any_candidates", "self_check", "有", default=True)
     d.chain("no_candidates", "none_this_season")
-    d.flow("self_check", "self_check_result")
+    d.chain("self_check", "confirm_self_check", "self_check_result")
     d.flow("self_check_result", "supplement", "有误", WRONG)
     d.flow("self_check_result", "report", "正确", CORRECT)
     d.flow("supplement", "check_candidates")

@@ -155,20 +155,6 @@ def check_registration_rows(step: StepContext, data: dict[str, Any]) -> dict[str
     }
 
 
-@service("confirm_check_result")
-def confirm_check_result(
-    step: StepContext, data: dict[str, Any], problems: list[dict], checks: str
-) -> None:
-    """正确 is refused while the checks found problems: the rows would go back for correction
-    while the history said 结果：正确."""
-    if data.get("outcome") == "correct" and problems:
-        raise ServiceError(
-            f"{checks}发现 {len(problems)} 处问题，不能选择“正确”；"
-            "请选择“有误”并说明，或修改后重新上传",
-            code="ProblemsFound",
-        )
-
-
 @service("audit_registration_rows")
 def audit_registration_rows(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """学院按照招生录取库审核: every row must be an admission of this station and intake, with

@@ -12,35 +12,26 @@ import NotFound from './NotFound.jsx';
 const DECISION_FIELDS = ['outcome', 'reason', 'comment'];
 
 // A form starts empty: each reviewer writes their own words and ticks their own
-// confirmations. What comes back: a readOnly field the person is shown to confirm (修改学籍's
-// 将要做的修改), and, when the step comes back for correction, what this step itself sent
-// last time (its own history line), lists only when short enough to edit on one screen or
-// shown as a paged table; never
-// a decision (each time is decided anew) nor anything of a signed review.
+// confirmations. What comes from the case: a readOnly field the person is shown to confirm
+// (修改学籍's 将要做的修改) or a proposal to confirm or edit (x-prefill: 7's 预毕业生名单).
+// When the step comes back for correction, what this step itself sent last time (its own
+// history line) comes back too: lists only when short enough for one screen or shown as a
+// paged table; never a decision (each time is decided anew) nor anything of a signed review.
 const PREFILL_ITEMS = 20;
 
 export function initialData(schema, data, earlier, uiSchema) {
   const initial = {};
   const ownEarlier = schema?.['x-signature'] ? null : earlier;
   Object.entries(schema?.properties || {}).forEach(([key, prop]) => {
-    if (prop?.readOnly === true && data && data[key] !== undefined && data[key] !== null) initial[key] = data[key];
+    const fromCase = prop?.readOnly === true || prop?.['x-prefill'] === true;
+    if (fromCase && data && data[key] !== undefined && data[key] !== null) initial[key] = data[key];
     const before = ownEarlier?.[key];
     // a paged table shows ten rows at a time, however long the list
     const paged = uiSchema?.[key]?.['ui:field'] === 'pagedTable';
-    if (prop?.readOnly !== true && !DECISION_FIELDS.includes(key) && before !== undefined && before !== null
+    if (!fromCase && !DECISION_FIELDS.includes(key) && before !== undefined && before !== null
       && (paged || !(Array.isArray(before) && before.length > PREFILL_ITEMS))) initial[key] = before;
   });
   return initial;
-}
-
-// A step whose batch has problems may not be confirmed as 正确: the process would send it to
-// correction while the history said 结果：正确.
-export function refusal(data, problems, t) {
-  if (data?.outcome !== 'correct' || !problems.length) return '';
-  return t(
-    `系统校验发现 ${problems.length} 处问题，不能选择“正确”；请选择“有误”并说明，或先修改后重新上传。`,
-    `The checks found ${problems.length} problems: choose “wrong” and say why, or correct and upload again.`,
-  );
 }
 
 export function flashAndGo(navigate, text, to = '/inbox') {
@@ -89,11 +80,6 @@ export default function TaskPage() {
   const rowTitles = schema.properties?.rows?.items?.properties || {};
 
   async function submit(data) {
-    const refused = refusal(data, item.element_id === 'self_check' || item.element_id === 'college_review' ? problems : [], t);
-    if (refused) {
-      setError(refused);
-      return;
-    }
     setBusy(true);
     setError('');
     setServerErrors([]);
