@@ -126,6 +126,8 @@ def test_a_300_row_file_is_checked_shown_paged_and_corrected_by_upload(
     page.click("[data-testid=task-row] >> text=函授站核实、补充、修改学籍电子注册信息")
     page.locator("[data-testid=batch-summary]", has_text="其中 3 行有问题").wait_for()
     assert _inputs(page) < 200
+    page.locator(".documents a", has_text="新生学籍注册信息校验结果").wait_for()
+    page.locator(".earlier-steps li").first.wait_for()
     screenshot(page, "batch_correction")
     page.get_by_role("radio", name="上传标准库文件").check()
     page.set_input_files("#root_upload", str(corrected))
