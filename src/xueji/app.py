@@ -23,6 +23,7 @@ from xueji.auth.endpoints import router as auth_router
 from xueji.config import Settings, get_settings
 from xueji.db.conflicts import CONCURRENT_CHANGE, is_transient
 from xueji.definitions.endpoints import router as definitions_router
+from xueji.demo_endpoints import router as demo_router
 from xueji.documents.endpoints import router as documents_router
 from xueji.errors import XuejiError
 from xueji.events.endpoints import router as events_router
@@ -173,6 +174,8 @@ def create_app(
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth_public)
     api.include_router(health_router)
+    if settings.demo:
+        api.include_router(demo_router)
     secured = APIRouter(
         dependencies=[Depends(current_principal)],
         responses={401: {"description": "Not authenticated"}},

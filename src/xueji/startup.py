@@ -78,7 +78,12 @@ def prepare(runtime: Runtime) -> None:
         if described:
             log.info("described %d open tasks made before the inbox's summaries", described)
         if runtime.settings.demo:
-            from xueji.demo import seed_demo
+            from xueji.demo import PASSWORD, demo_accounts, seed_demo
 
             with session_scope(runtime.db.writer) as session:
                 seed_demo(session)
+            lines = [
+                f"  {a.username:<10} {a.name}（{a.role}{' ' + a.station if a.station else ''}）"
+                for a in demo_accounts()
+            ]
+            log.info("demo accounts, password %r:\n%s", PASSWORD, "\n".join(lines))

@@ -31,7 +31,7 @@ LAYERS: list[set[str]] = [
     {"tasks", "messages", "scheduler", "health"},
     {"exports"},
     {"demo", "wiring"},
-    {"startup"},
+    {"startup", "demo_endpoints"},
     {"app"},
     {"cli"},
 ]

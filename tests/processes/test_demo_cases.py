@@ -992,7 +992,8 @@ def test_a_2027_freshman_is_refused_for_2028_spring_and_the_case_still_ends(
             "problem": "预计毕业日期为 2029-07-01，不能在2028年春季毕业",
         }
     ]
-    do(demo, "station1", check["name"], {"outcome": "correct"})  # problems: back regardless
+    do(demo, "station1", check["name"], {"outcome": "correct"}, expect=422)  # problems found
+    do(demo, "station1", check["name"], {"outcome": "wrong", "reason": "新生甲 2029 年毕业"})
     supplement = "补充学籍电子注册信息"
     do(demo, "station1", supplement, {"students": [yang]}, expect=422)  # removed needs a reason
     removed = [{"student": freshman, "reason": "2029 年毕业"}]

@@ -47,7 +47,7 @@ def build() -> Diagram:
         "station",
         form="enrollment_checkin_check",
         ui=True,
-        doc="核对录取通知书、身份证与招生录取库中的录取信息（见 candidate）。",
+        doc="核对录取通知书、身份证与招生录取库中的录取信息（见申请信息）。",
     )
     d.service(
         "admission_listed",
@@ -94,7 +94,7 @@ def build() -> Diagram:
         "student",
         form="enrollment_checkin_card",
         ui=True,
-        doc="姓名、性别、身份证号、层次、专业须与录取信息一致；照片先上传，再填上传编号。",
+        doc="姓名、性别、身份证号、层次、专业须与录取信息一致；照片在表中上传。",
     )
     d.service("save_card", "保存学籍卡", "student", "save_status_card")
     d.service(
@@ -110,7 +110,7 @@ def build() -> Diagram:
         "station",
         form="enrollment_checkin_class",
         doc="系统已编班，并生成了班级学籍注册名单和新生报到情况统计表"
-        "（class_documents 中的上传编号），请打印、核对。",
+        "（见文件与材料），请打印、核对。",
     )
     d.service("finish", "学籍记录置为在籍", "station", "finish_checkin")
     d.end("done", "新生入学、报到工作完毕", "station")

@@ -119,6 +119,19 @@ def _item(definition: ProcessDefinition, principal: Principal) -> DefinitionItem
     )
 
 
+def _field_titles(session, definition: ProcessDefinition) -> dict[str, str]:
+    """The titles of the top-level fields of the version's forms; a field that two forms
+    title differently (a step's own 意见) has none here: the start form's title, if any."""
+    titles: dict[str, set[str]] = {}
+    for name in definition.forms:
+        content = form_content(session, definition, name)
+        properties = content.get("properties") if isinstance(content, dict) else None
+        for key, prop in (properties or {}).items():
+            if isinstance(prop, dict) and isinstance(prop.get("title"), str):
+                titles.setdefault(key, set()).add(prop["title"])
+    return {key: next(iter(names)) for key, names in titles.items() if len(names) == 1}
+
+
 def _detail(session, definition: ProcessDefinition, principal: Principal) -> DefinitionDetail:
     versions = session.scalars(
         select(ProcessDefinition.version)
@@ -143,6 +156,7 @@ def _detail(session, definition: ProcessDefinition, principal: Principal) -> Def
         file_name=definition.file_name,
         start_role=definition.start_role,
         start_form=FormOut(schema=schema, ui_schema=ui_schema),
+        field_titles=_field_titles(session, definition),
         lanes=[LaneOut(name=n, role=r) for n, r in definition.lanes.items()],
         versions=list(versions),
         instance_counts=counts,

@@ -103,7 +103,13 @@ def get_history(instance_id: str, session: DbSession, principal: CurrentUser) ->
     """Every step of an instance: who, what, when, with what data."""
     get_readable(session, principal, instance_id)
     events = repository.history_of(session, instance_id)
-    return [HistoryItem.model_validate(e, from_attributes=True) for e in events]
+    names = repository.display_names(session, {e.actor for e in events})
+    return [
+        HistoryItem.model_validate(e, from_attributes=True).model_copy(
+            update={"actor_name": names.get(e.actor)}
+        )
+        for e in events
+    ]
 
 
 Manager = Depends(require_roles(Role.REGISTRAR))

@@ -82,7 +82,7 @@ class _Unlisted:
         self.major = data["major"].strip()
         self.intake_year = data["year"]
         if problem := id_number_problem(self.id_number):
-            raise ServiceError(f"身份证号有误：{problem}")
+            raise ServiceError(problem)
 
 
 @service("open_checkin")

@@ -1,4 +1,5 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
+import { get } from '../api.js';
 import { useNavigate, useSearchParams } from 'react-router-dom';
 import { useAuth } from '../auth.jsx';
 import { useLang, useT } from '../i18n.jsx';
@@ -17,6 +18,19 @@ export default function Login() {
   const [confirm, setConfirm] = useState('');
   const navigate = useNavigate();
   const [params] = useSearchParams();
+  const [demo, setDemo] = useState(null);
+
+  // In demo mode the service lists its demo accounts (the endpoint exists only then).
+  useEffect(() => {
+    let live = true;
+    get('/demo/accounts').then((d) => { if (live) setDemo(d); }).catch(() => {});
+    return () => { live = false; };
+  }, []);
+
+  function choose(account) {
+    setUsername(account.username);
+    setPassword(demo.password);
+  }
 
   async function submit(event) {
     event.preventDefault();
@@ -106,6 +120,24 @@ export default function Login() {
           {lang === 'zh' ? 'English' : '中文'}
         </button>
       </form>
+      {demo && (
+        <section className="login-box demo-accounts" data-testid="demo-accounts" aria-labelledby="demo-accounts-title">
+          <h2 id="demo-accounts-title">{t('演示账号', 'Demo accounts')}</h2>
+          <p className="muted small">{t(`演示模式：以下账号的密码均为 ${demo.password}，点击用户名即可填入。`, `Demo mode: every account's password is ${demo.password}; click a user name to fill it in.`)}</p>
+          <table className="grid compact">
+            <thead><tr><th>{t('用户名', 'User name')}</th><th>{t('姓名', 'Name')}</th><th>{t('角色', 'Role')}</th></tr></thead>
+            <tbody>
+              {demo.accounts.map((a) => (
+                <tr key={a.username}>
+                  <td><button type="button" className="link" onClick={() => choose(a)}>{a.username}</button></td>
+                  <td>{a.name}</td>
+                  <td>{a.role}{a.station ? ` · ${a.station}` : ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      )}
     </div>
   );
 }
