@@ -165,18 +165,19 @@ def fill_card(client, headers, exam_number):
 
 
 def print_documents(client):
+    """The step's class and the documents it links to (generated when followed)."""
     task = only_task(client, "station1")
     assert task["name"] == "新生编班，打印班级学籍注册名单，填写新生报到情况统计表"
-    documents = client.get(f"/api/v1/tasks/{task['id']}", headers=auth(client, "station1")).json()[
-        "data"
-    ]["class_documents"]
+    detail = client.get(f"/api/v1/tasks/{task['id']}", headers=auth(client, "station1")).json()
+    documents = dict(detail["data"]["class_documents"])
+    documents["links"] = {link["title"]: link["url"] for link in detail["documents"]}
     done = complete(client, "station1", task, {"roster_printed": True, "statistics_filled": True})
     assert done["instance"]["state"] == "completed"
     return documents
 
 
-def workbook_rows(client, upload_id, username="station1"):
-    response = client.get(f"/api/v1/uploads/{upload_id}/content", headers=auth(client, username))
+def workbook_rows(client, url, username="station1"):
+    response = client.get(url, headers=auth(client, username))
     assert response.status_code == 200, response.text
     sheet = load_workbook(io.BytesIO(response.content)).active
     return [list(row) for row in sheet.iter_rows(values_only=True)]
@@ -231,12 +232,16 @@ def test_associate_level_candidate_checks_in_and_is_enrolled(client, db, process
     assert [(c.from_status, c.to_status, c.kind, c.instance_id) for c in changes] == [
         ("在籍", "在籍", "新生报到", instance["id"])
     ]
-    roster = workbook_rows(client, documents["roster_upload"])
-    assert roster[0][:3] == ["序号", "考生号", "姓名"]
-    assert roster[1][1:3] == ["31410102110101", "高原"]
-    statistics = workbook_rows(client, documents["statistics_upload"])
-    assert ["专科", "会计", "2", "1", "0", "1", "50%"] in statistics
-    assert statistics[-1][:4] == ["合计", None, "3", "1"]
+    links = documents["links"]
+    assert list(links) == [
+        "班级学籍注册名单", "班级学籍注册名单（XLSX）", "新生报到情况统计表", "新生报到情况统计表（XLSX）",
+    ]  # fmt: skip
+    pdf = client.get(links["班级学籍注册名单"], headers=auth(client, "station1"))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    roster = workbook_rows(client, links["班级学籍注册名单（XLSX）"])
+    assert any(row[1:3] == ["31410102110101", "高原"] for row in roster), roster
+    statistics = workbook_rows(client, links["新生报到情况统计表（XLSX）"])
+    assert any(row[:2] == ["专科", "会计"] for row in statistics), statistics
     kinds = history_kinds(client, instance["id"])
     assert ("element_completed", "junior_college") not in kinds
     assert ("element_completed", "finish") in kinds and kinds[-1] == ("instance_completed", None)

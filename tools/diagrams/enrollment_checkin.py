@@ -99,7 +99,7 @@ def build() -> Diagram:
     d.service("save_card", "保存学籍卡", "student", "save_status_card")
     d.service(
         "class_assignment",
-        "新生编班，生成班级学籍注册名单和新生报到情况统计表",
+        "新生编班",
         "station",
         "assign_class",
         result="class_documents",

@@ -6,7 +6,6 @@ station's check-in statistics; finishing records the dated 在籍 row with the c
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date
 from typing import Any
 
@@ -28,9 +27,7 @@ from xueji.models import (
     User,
     UserTask,
 )
-from xueji.process_logic.documents import store_document
 from xueji.process_logic.registry import service
-from xueji.students import registration_file as rf
 from xueji.students.id_numbers import birth_date, id_number_problem
 from xueji.students.records import find_major, set_status, student_in_step
 
@@ -304,94 +301,20 @@ def _class_of(session: Session, student: Student) -> SchoolClass:
     return school_class
 
 
-ROSTER_HEADER = (
-    "序号", "考生号", "姓名", "性别", "身份证号", "出生日期", "民族", "政治面貌", "层次", "专业",
-    "函授站", "班号", "联系电话", "学籍状态",
-)  # fmt: skip
-
-
-STATISTICS_HEADER = ("层次", "专业", "录取人数", "已报到", "入学资格取消", "未报到", "报到率")
-
-
-def _roster(session: Session, school_class: SchoolClass, station: Station) -> bytes:
-    """班级学籍注册名单: the class's students."""
-    students = session.scalars(
-        select(Student)
-        .where(Student.class_id == school_class.id, Student.status != "入学资格取消")
-        .order_by(Student.exam_number, Student.id)
-    )
-    rows = [
-        (
-            index,
-            s.exam_number,
-            s.name,
-            s.gender,
-            s.id_number,
-            s.birth_date,
-            s.ethnicity,
-            s.political_status,
-            s.level,
-            s.major,
-            station.name,
-            school_class.code,
-            s.phone,
-            s.status,
-        )
-        for index, s in enumerate(students, 1)
-    ]
-    return rf.table_xlsx(f"{school_class.name}学籍注册名单", ROSTER_HEADER, rows)
-
-
-def _statistics(session: Session, station: Station, intake_year: int) -> bytes:
-    """新生报到情况统计表: per level and major, admitted, checked in, cancelled, not yet."""
-    admissions = session.execute(
-        select(Admission.level, Admission.major, Student.status, Student.class_id)
-        .outerjoin(Student, Student.exam_number == Admission.exam_number)
-        .where(Admission.station_id == station.id, Admission.intake_year == intake_year)
-        .order_by(Admission.level, Admission.major)
-    ).all()
-    counts: dict[tuple[str, str], Counter] = {}
-    for level, major, status, class_id in admissions:
-        count = counts.setdefault((level, major), Counter())
-        count["admitted"] += 1
-        if status == "入学资格取消":
-            count["cancelled"] += 1
-        elif status is not None and class_id is not None:
-            count["reported"] += 1
-    total = sum(counts.values(), Counter())
-    rows = []
-    for (level, major), c in [*counts.items(), (("合计", ""), total)]:
-        missing = c["admitted"] - c["reported"] - c["cancelled"]
-        rate = f"{c['reported'] / c['admitted']:.0%}" if c["admitted"] else ""
-        rows.append((level, major, c["admitted"], c["reported"], c["cancelled"], missing, rate))
-    return rf.table_xlsx(f"{intake_year}级新生报到情况统计表", STATISTICS_HEADER, rows)
-
-
 @service("assign_class")
 def assign_class(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
-    """新生编班, then the class roster and the station's check-in statistics as XLSX."""
+    """新生编班: the student joins the class of their station, intake and major. The class
+    roster and the station's check-in statistics are the step's documents (documents/links.py),
+    generated from the records when opened."""
     session = step.session
     student = _checkin_student(step, session)
     school_class = _class_of(session, student)
     student.class_id = school_class.id
     session.flush()
-    station = must_get(session, Station, student.station_id, "station")
-    year = student.intake_year
     return {
+        "class_id": school_class.id,
         "class_code": school_class.code,
         "class_name": school_class.name,
-        "roster_upload": store_document(
-            step,
-            f"班级学籍注册名单_{school_class.code}.xlsx",
-            _roster(session, school_class, station),
-            station.id,
-        ),
-        "statistics_upload": store_document(
-            step,
-            f"新生报到情况统计表_{station.code}_{year}.xlsx",
-            _statistics(session, station, year),
-            station.id,
-        ),
     }
 
 
