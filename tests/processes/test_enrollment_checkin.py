@@ -239,9 +239,12 @@ def test_associate_level_candidate_checks_in_and_is_enrolled(client, db, process
     pdf = client.get(links["班级学籍注册名单"], headers=auth(client, "station1"))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     roster = workbook_rows(client, links["班级学籍注册名单（XLSX）"])
-    assert any(row[1:3] == ["31410102110101", "高原"] for row in roster), roster
+    assert f"班号：{school_class.code}" in roster[2][0]
+    assert ["1", None, "高原", "男", "2000-01-01"] == roster[4][:5]
+    assert roster[-1][0] == "合计 1 人（男 1 人，女 0 人）"
     statistics = workbook_rows(client, links["新生报到情况统计表（XLSX）"])
-    assert any(row[:2] == ["专科", "会计"] for row in statistics), statistics
+    assert ["郑州函授站", "专科", "会计", "2", "1", "1", "50.0%"] in statistics
+    assert statistics[-1] == ["合计", None, None, "3", "1", "2", "33.3%"]
     kinds = history_kinds(client, instance["id"])
     assert ("element_completed", "junior_college") not in kinds
     assert ("element_completed", "finish") in kinds and kinds[-1] == ("instance_completed", None)
