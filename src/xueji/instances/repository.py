@@ -46,6 +46,23 @@ def lock(session: Session, instance_id: str) -> ProcessInstance:
     return instance
 
 
+def lock_by_task(session: Session, principal: Principal, task_id: str) -> ProcessInstance:
+    """The instance of a task the caller may work on, locked, in one statement; 404 when
+    there is no such task or it is not theirs."""
+    task_instance = tasks_readable_by(principal, select(UserTask.instance_id)).where(
+        UserTask.id == task_id
+    )
+    instance = session.scalar(
+        select(ProcessInstance)
+        .where(ProcessInstance.id == task_instance.scalar_subquery())
+        .with_for_update(of=ProcessInstance)
+        .execution_options(populate_existing=True)
+    )
+    if instance is None:
+        raise NotFound(f"no task {task_id!r}")
+    return instance
+
+
 def lock_many(session: Session, instance_ids: set[str]) -> None:
     """Lock several instances in the one order every step keeps: a child before its caller
     (a step ending a child locks the child, then wakes the caller; terminating locks the
@@ -88,6 +105,20 @@ def tasks_readable_by(principal: Principal, query: Select | None = None) -> Sele
             and_(UserTask.role == Role.STUDENT, UserTask.student_id == principal.student_id)
         )
     return query.where(or_(*scopes) if scopes else false())
+
+
+def may_work_on(principal: Principal, task: UserTask) -> bool:
+    """tasks_readable_by's rule for a row in hand (the rows a step just wrote)."""
+    if principal.is_admin or task.role in principal.roles & COLLEGE_WIDE:
+        return True
+    if task.role in principal.roles & {Role.STATION, Role.ADVISOR}:
+        return principal.station_id is not None and task.station_id == principal.station_id
+    return (
+        task.role == Role.STUDENT
+        and Role.STUDENT in principal.roles
+        and principal.student_id is not None
+        and task.student_id == principal.student_id
+    )
 
 
 def get_readable_task(session: Session, principal: Principal, task_id: str) -> UserTask:

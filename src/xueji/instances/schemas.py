@@ -155,9 +155,15 @@ def instance_item(instance: ProcessInstance) -> InstanceItem:
 
 
 def instance_detail(
-    session: Session, principal: Principal, instance: ProcessInstance
+    session: Session,
+    principal: Principal,
+    instance: ProcessInstance,
+    *,
+    active_tasks: list[UserTask] | None = None,
+    children: list[str] | None = None,
 ) -> InstanceDetail:
-    """An instance as its reader sees it: the open tasks they may work on, incidents for admins."""
+    """An instance as its reader sees it: the open tasks they may work on, incidents for admins.
+    `active_tasks` and `children` when the caller has them already (a step just wrote them)."""
     incidents = []
     if principal.is_admin:
         incidents = [
@@ -172,8 +178,15 @@ def instance_detail(
     return InstanceDetail(
         **instance_item(instance).model_dump(),
         variables=instance.variables,
-        active_tasks=[task_item(t) for t in repository.open_tasks(session, principal, instance.id)],
+        active_tasks=[
+            task_item(t)
+            for t in (
+                repository.open_tasks(session, principal, instance.id)
+                if active_tasks is None
+                else active_tasks
+            )
+        ],
         pending_timers=[],
-        children=repository.child_ids(session, instance.id),
+        children=repository.child_ids(session, instance.id) if children is None else children,
         incidents=incidents,
     )

@@ -9,6 +9,7 @@ from xueji.db.dependencies import DbSession
 from xueji.errors import InvalidInput
 from xueji.instances.repository import get_readable_task as get_readable
 from xueji.instances.schemas import CompleteResult, instance_detail, task_item
+from xueji.instances.steps import children_of
 from xueji.paging import Paging
 from xueji.runtime import AppRuntime
 from xueji.tasks import service
@@ -176,6 +177,12 @@ def complete_task(
     """Complete a task with its form's data; the instance runs on to its next wait."""
     instance, next_tasks = service.complete(session, runtime, principal, task_id, body.data)
     return CompleteResult(
-        instance=instance_detail(session, principal, instance),
+        instance=instance_detail(
+            session,
+            principal,
+            instance,
+            active_tasks=next_tasks,  # the instance's open tasks the caller may work on
+            children=children_of(session, runtime, instance),
+        ),
         next_tasks=[task_item(t) for t in next_tasks],
     )

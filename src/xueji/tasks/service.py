@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from xueji import clock
 from xueji.auth.principal import Principal, principal_from_user
@@ -22,7 +22,7 @@ from xueji.forms.validation import overwrites
 from xueji.history.service import record_event
 from xueji.instances.flows import TOP, context_for, finish_step
 from xueji.instances.repository import get_readable_task as get_readable
-from xueji.instances.repository import lock, lock_many
+from xueji.instances.repository import lock_by_task, lock_many, may_work_on
 from xueji.instances.repository import tasks_readable_by as readable_by
 from xueji.instances.schemas import task_item
 from xueji.instances.steps import load_workflow, run_step, step_guard
@@ -34,12 +34,23 @@ from xueji.tasks.schemas import DocumentLink, TaskDetail
 
 def _open_task(
     session: Session, principal: Principal, task_id: str, version: int | None = None
-) -> tuple[UserTask, ProcessInstance]:
-    """The task and its instance, locked, or 404/409 when it cannot be worked on now, or
-    when `version` (the one the caller read) is given and the task has changed since."""
-    task = get_readable(session, principal, task_id)
-    instance = lock(session, task.instance_id)
-    session.refresh(task)
+) -> tuple[UserTask, ProcessInstance, list[UserTask]]:
+    """The task, its instance (locked) and the instance's open tasks as they are now that it
+    is locked, or 404/409 when the task cannot be worked on now, or when `version` (the one
+    the caller read) is given and the task has changed since."""
+    instance = lock_by_task(session, principal, task_id)
+    open_rows = list(
+        session.scalars(
+            select(UserTask)
+            .where(UserTask.instance_id == instance.id, UserTask.state == UserTaskState.READY)
+            .options(lazyload(UserTask.instance))  # the instance is in hand, locked
+            .execution_options(populate_existing=True)
+        )
+    )
+    task = next((row for row in open_rows if row.id == task_id), None)
+    if task is None:  # not open any more: read it for the answer
+        task = get_readable(session, principal, task_id)
+        session.refresh(task)
     if task.state != UserTaskState.READY:
         raise Conflict(f"the task is already {task.state}")
     if instance.state != InstanceState.RUNNING:
@@ -49,14 +60,14 @@ def _open_task(
             f"the task changed since you read it (version {version}, now {task.version}; "
             f"assignee: {task.assignee or 'none'})"
         )
-    return task, instance
+    return task, instance, open_rows
 
 
 def claim(
     session: Session, principal: Principal, task_id: str, version: int | None = None
 ) -> UserTask:
     """Take a task nobody holds (claiming one's own again changes nothing)."""
-    task, instance = _open_task(session, principal, task_id, version)
+    task, instance, _open = _open_task(session, principal, task_id, version)
     if task.assignee == principal.username:
         return task
     if task.assignee is not None:
@@ -78,7 +89,7 @@ def claim(
 def unclaim(
     session: Session, principal: Principal, task_id: str, version: int | None = None
 ) -> UserTask:
-    task, instance = _open_task(session, principal, task_id, version)
+    task, instance, _open = _open_task(session, principal, task_id, version)
     if task.assignee is None:
         return task
     if task.assignee != principal.username and not principal.has_role(Role.REGISTRAR):
@@ -110,7 +121,7 @@ def assign(
     they may not know that it was just assigned to them) needs the `version` the caller
     read, which must still be the task's: they saw whom they take it from. Then the caller
     may hand on a task they hold, and registrars (and admins) may take it from anyone."""
-    task, instance = _open_task(session, principal, task_id, version)
+    task, instance, _open = _open_task(session, principal, task_id, version)
     if not (principal.has_role(Role.REGISTRAR) or task.role in principal.roles):
         raise Forbidden("only registrars or holders of the task's role may assign it")
     if task.assignee is not None:
@@ -146,10 +157,10 @@ def complete(
     session: Session, runtime: Runtime, principal: Principal, task_id: str, data: dict[str, Any]
 ) -> tuple[ProcessInstance, list[UserTask]]:
     """Complete a task with its form's data and advance the instance, all in one transaction."""
-    task, instance = _open_task(session, principal, task_id)
+    task, instance, open_rows = _open_task(session, principal, task_id)
     if task.assignee not in (None, principal.username):
         raise Conflict(f"the task is claimed by {task.assignee}")
-    schema = form_content(session, instance.definition, task.form)
+    schema = form_content(session, instance.definition, task.form, runtime.specs)
     data = choices.prepare(session, principal, schema, data, instance.station_id, instance.id)
     data = signed(schema, data, principal, task.element_id, task.name, clock.now())
     with step_guard(instance, principal.username):
@@ -171,7 +182,7 @@ def complete(
             raise Conflict(
                 "the process instance has moved on; this task is no longer open"
             ) from None
-        finish_step(
+        created = finish_step(
             session,
             runtime,
             instance,
@@ -180,13 +191,20 @@ def complete(
             principal.username,
             completed_task=task,
             form_data=data,
+            open_rows=open_rows,
         )
-    next_tasks = list(
-        session.scalars(
-            readable_by(principal).where(
-                UserTask.instance_id == instance.id, UserTask.state == UserTaskState.READY
+    if outcome.calls or outcome.thrown:  # the cascade may have changed the instance's tasks
+        ready = list(
+            session.scalars(
+                readable_by(principal).where(
+                    UserTask.instance_id == instance.id, UserTask.state == UserTaskState.READY
+                )
             )
         )
+    else:  # the rows the step kept open and the ones it created
+        ready = [row for row in open_rows if row.state == UserTaskState.READY] + created
+    next_tasks = sorted(
+        (row for row in ready if may_work_on(principal, row)), key=lambda t: (t.created_at, t.id)
     )
     return instance, next_tasks
 
