@@ -76,7 +76,7 @@ def setup(runtime, students: int) -> list[int]:
             p.name: p.read_bytes()
             for p in (FIXTURES / "batch_child.bpmn", FIXTURES / "batch_parent.bpmn")
         }
-        deploy(session, files, "bench", 1 << 24)
+        deploy(session, files, "bench", 1 << 24, runtime.services)
     with runtime.db.reader() as session:
         return list(session.scalars(select(Student.id).order_by(Student.id)))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 from sqlalchemy.orm import Session
 
 from xueji.auth.principal import Principal, scope_filter
@@ -46,21 +46,26 @@ def lock(session: Session, instance_id: str) -> ProcessInstance:
     return instance
 
 
-def lock_by_task(session: Session, principal: Principal, task_id: str) -> ProcessInstance:
-    """The instance of a task the caller may work on, locked, in one statement; 404 when
-    there is no such task or it is not theirs."""
+def lock_by_task(
+    session: Session, principal: Principal, task_id: str
+) -> tuple[ProcessInstance, bool]:
+    """The instance of a task the caller may work on, locked, and whether it has open
+    incidents, in one statement; 404 when there is no such task or it is not theirs."""
     task_instance = tasks_readable_by(principal, select(UserTask.instance_id)).where(
         UserTask.id == task_id
     )
-    instance = session.scalar(
-        select(ProcessInstance)
+    open_incidents = exists().where(
+        Incident.instance_id == ProcessInstance.id, Incident.resolved_at.is_(None)
+    )
+    row = session.execute(
+        select(ProcessInstance, open_incidents.label("open_incidents"))
         .where(ProcessInstance.id == task_instance.scalar_subquery())
         .with_for_update(of=ProcessInstance)
         .execution_options(populate_existing=True)
-    )
-    if instance is None:
+    ).first()
+    if row is None:
         raise NotFound(f"no task {task_id!r}")
-    return instance
+    return row[0], bool(row[1])
 
 
 def lock_many(session: Session, instance_ids: set[str]) -> None:

@@ -226,10 +226,12 @@ def save_state(
     completed_task: UserTask | None = None,
     form_data: dict[str, Any] | None = None,
     open_rows: list[UserTask] | None = None,
+    open_incidents: bool = True,
 ) -> list[UserTask]:
     """Persist the workflow after a step and bring the inbox and history in line with it.
 
-    `open_rows`: the instance's READY rows, when the caller read them after locking it.
+    `open_rows`: the instance's READY rows, when the caller read them after locking it;
+    `open_incidents=False` when it knows the instance has none (none to resolve then).
     Everything is written by the one flush at the end (no autoflush in between: the rows of
     a step would otherwise go out in several round trips, split by its SELECTs)."""
     if open_rows is None:
@@ -238,6 +240,11 @@ def save_state(
         created = _write_step(
             session, instance, workflow, outcome, actor, completed_task, form_data, open_rows
         )
+        if open_incidents:
+            done = [e.element_id for e in outcome.completed]
+            if completed_task is not None:
+                done.append(completed_task.element_id)
+            resolve_succeeded(session, instance.id, done)
         try:
             session.flush()
         except StaleDataError:
@@ -341,8 +348,4 @@ def _write_step(
     if outcome.finished and instance.state == InstanceState.RUNNING:
         instance.state, instance.ended_at = InstanceState.COMPLETED, now
         record_event(session, instance.id, actor, "instance_completed", at=now)
-    done = [e.element_id for e in outcome.completed]
-    if completed_task is not None:
-        done.append(completed_task.element_id)
-    resolve_succeeded(session, instance.id, done)
     return created

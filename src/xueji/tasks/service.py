@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -32,13 +33,23 @@ from xueji.runtime import Runtime
 from xueji.tasks.schemas import DocumentLink, TaskDetail
 
 
+@dataclass
+class OpenTask:
+    """A task about to be worked on, with what the step needs of its instance."""
+
+    task: UserTask
+    instance: ProcessInstance  # locked
+    open_rows: list[UserTask]  # the instance's open tasks, read after locking it
+    open_incidents: bool  # whether the instance has unresolved incidents
+
+
 def _open_task(
     session: Session, principal: Principal, task_id: str, version: int | None = None
-) -> tuple[UserTask, ProcessInstance, list[UserTask]]:
+) -> OpenTask:
     """The task, its instance (locked) and the instance's open tasks as they are now that it
     is locked, or 404/409 when the task cannot be worked on now, or when `version` (the one
     the caller read) is given and the task has changed since."""
-    instance = lock_by_task(session, principal, task_id)
+    instance, open_incidents = lock_by_task(session, principal, task_id)
     open_rows = list(
         session.scalars(
             select(UserTask)
@@ -60,14 +71,15 @@ def _open_task(
             f"the task changed since you read it (version {version}, now {task.version}; "
             f"assignee: {task.assignee or 'none'})"
         )
-    return task, instance, open_rows
+    return OpenTask(task, instance, open_rows, open_incidents)
 
 
 def claim(
     session: Session, principal: Principal, task_id: str, version: int | None = None
 ) -> UserTask:
     """Take a task nobody holds (claiming one's own again changes nothing)."""
-    task, instance, _open = _open_task(session, principal, task_id, version)
+    opened = _open_task(session, principal, task_id, version)
+    task, instance = opened.task, opened.instance
     if task.assignee == principal.username:
         return task
     if task.assignee is not None:
@@ -89,7 +101,8 @@ def claim(
 def unclaim(
     session: Session, principal: Principal, task_id: str, version: int | None = None
 ) -> UserTask:
-    task, instance, _open = _open_task(session, principal, task_id, version)
+    opened = _open_task(session, principal, task_id, version)
+    task, instance = opened.task, opened.instance
     if task.assignee is None:
         return task
     if task.assignee != principal.username and not principal.has_role(Role.REGISTRAR):
@@ -121,7 +134,8 @@ def assign(
     they may not know that it was just assigned to them) needs the `version` the caller
     read, which must still be the task's: they saw whom they take it from. Then the caller
     may hand on a task they hold, and registrars (and admins) may take it from anyone."""
-    task, instance, _open = _open_task(session, principal, task_id, version)
+    opened = _open_task(session, principal, task_id, version)
+    task, instance = opened.task, opened.instance
     if not (principal.has_role(Role.REGISTRAR) or task.role in principal.roles):
         raise Forbidden("only registrars or holders of the task's role may assign it")
     if task.assignee is not None:
@@ -157,7 +171,8 @@ def complete(
     session: Session, runtime: Runtime, principal: Principal, task_id: str, data: dict[str, Any]
 ) -> tuple[ProcessInstance, list[UserTask]]:
     """Complete a task with its form's data and advance the instance, all in one transaction."""
-    task, instance, open_rows = _open_task(session, principal, task_id)
+    opened = _open_task(session, principal, task_id)
+    task, instance, open_rows = opened.task, opened.instance, opened.open_rows
     if task.assignee not in (None, principal.username):
         raise Conflict(f"the task is claimed by {task.assignee}")
     schema = form_content(session, instance.definition, task.form, runtime.specs)
@@ -192,6 +207,7 @@ def complete(
             completed_task=task,
             form_data=data,
             open_rows=open_rows,
+            open_incidents=opened.open_incidents,
         )
     if outcome.calls or outcome.thrown:  # the cascade may have changed the instance's tasks
         ready = list(
