@@ -66,12 +66,10 @@ def run_instance(client: httpx.Client, timings: Timings) -> None:
     timings.instances += 1
 
 
-def single_client(url: str, instances: int) -> Timings:
+def single_client(client: httpx.Client, instances: int) -> Timings:
     timings = Timings()
-    with closing(login(url)) as client:
-        run_instance(client, Timings())  # warm up
-        for _ in range(instances):
-            run_instance(client, timings)
+    for _ in range(instances):
+        run_instance(client, timings)
     return timings
 
 

@@ -18,6 +18,7 @@ import os
 import sys
 import tempfile
 import time
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -71,7 +72,7 @@ TARGETS = {
 }
 
 
-def _service_figures(kind: str, workdir: Path, size: dict, floor_ms: float) -> dict:
+def _service_figures(kind: str, workdir: Path, size: dict, floor: dict) -> dict:
     workdir.mkdir(parents=True, exist_ok=True)
     database = Database(kind, workdir)
     figures: dict = {}
@@ -79,12 +80,21 @@ def _service_figures(kind: str, workdir: Path, size: dict, floor_ms: float) -> d
         with Service(database, workdir) as service:
             url = service.urls[0]
             load.deploy(url)
-            single = load.single_client(url, size["single_instances"])
+            with closing(load.login(url)) as client:
+                load.single_client(client, 2)  # warm up
+                cpu = service.cpu_ms()
+                single = load.single_client(client, size["single_instances"])
+                cpu_per_instance = (service.cpu_ms() - cpu) / size["single_instances"]
             complete_p50 = load.p50(single.complete_ms)
             figures |= {
                 "api_complete_ms_p50": complete_p50,
                 "api_complete_ms_p95": load.p95(single.complete_ms),
-                "api_to_engine_ratio": complete_p50 / floor_ms,
+                "api_to_engine_ratio": complete_p50 / floor["engine_step_ms"],
+                # CPU of the service processes per instance (its start, and ten times
+                # the inbox and a completion) over ten bare engine cycles' CPU
+                "service_cpu_ms_per_instance": cpu_per_instance,
+                "service_cpu_to_engine_ratio": cpu_per_instance
+                / (10 * floor["engine_step_cpu_ms"]),
                 "inbox_by_instance_ms_p50": load.p50(single.inbox_ms),
                 "instance_ms_single_client": load.p50(single.instance_ms),
             }
@@ -151,8 +161,8 @@ def _batch(database_url: str, sizes: tuple[int, int]) -> dict:
 
 def measure(kinds: list[str], size: dict, show_sql: bool) -> dict:
     figures: dict = {}
-    floor = engine_step_ms(size["floor_instances"])["engine_step_ms"]
-    figures["engine_step_ms"] = floor
+    floor = engine_step_ms(size["floor_instances"])
+    figures |= floor
     for kind in kinds:
         with tempfile.TemporaryDirectory() as tmp:
             workdir = Path(tmp)
