@@ -5,45 +5,13 @@ bound leaves a margin of one statement over what the code does today."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from bench.counting import Counted
 from tests.helpers import auth
+from tests.perf.conftest import complete
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "fixtures"
 # Today: 10 statements on SQLite, 8 on PostgreSQL (its INSERTs of several rows are one).
 MAX_STATEMENTS_PER_COMPLETE = 11
 MAX_STATEMENTS_PER_INBOX_PAGE = 4  # today 3: the caller, the count, the page
-
-
-@pytest.fixture
-def ten_steps(client):
-    """An instance of the bench's ten-task process, its first task done (caches warm)."""
-    files = [
-        ("files", (p.name, p.read_bytes()))
-        for p in (BENCH / "bench_note.schema.json", BENCH / "bench_ten_steps.bpmn")
-    ]
-    response = client.post("/api/v1/deployments", files=files, headers=auth(client, "admin"))
-    assert response.status_code == 201, response.text
-    response = client.post(
-        "/api/v1/process-definitions/bench_ten_steps/start",
-        json={"variables": {}},
-        headers=auth(client, "station1"),
-    )
-    assert response.status_code == 201, response.text
-    return complete(client, response.json()["active_tasks"][0]["id"])
-
-
-def complete(client, task_id: str) -> dict:
-    response = client.post(
-        f"/api/v1/tasks/{task_id}/complete",
-        json={"data": {"note": "同意"}},
-        headers=auth(client, "station1"),
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def test_a_completion_is_one_flush_one_commit_and_few_statements(client, db, ten_steps):
