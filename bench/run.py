@@ -51,7 +51,7 @@ FULL = {
     "clients": 4,
     "seconds": 30,
     "inbox": (1_000, 100_000, 1_000_000),
-    "inbox_rounds": 20,
+    "inbox_rounds": 10,
     "touched": 10_000,
     "batch": (20, 2000),
     "scaleout_seconds": 30,
