@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -232,6 +233,8 @@ def main() -> None:
     parser.add_argument("--show-sql", action="store_true", help="print the counted statements")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
+    # stopped (SIGTERM): unwind, so that the service processes stop and databases are dropped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     kinds = ["sqlite", "pg"] if args.db == "both" else [args.db]
     size = QUICK if args.quick else FULL
     began = time.monotonic()
