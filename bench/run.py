@@ -212,7 +212,7 @@ def table(figures: dict) -> str:
     floor = figures["engine_step_ms"]
     rows = [("figure", "value", "vs engine step", "target")]
     for key, value in figures.items():
-        if isinstance(value, list):
+        if isinstance(value, list | dict):
             continue
         ratio = f"{value / floor:.1f}x" if key.startswith("api_complete_ms") else ""
         shown = f"{value:.2f}" if isinstance(value, float) else str(value)

@@ -13,26 +13,35 @@ from sqlalchemy import create_engine, text
 
 
 class LockWaits:
-    """Backends of the bench database seen waiting on a lock, sampled every 50 ms."""
+    """Backends of the bench database seen waiting on a heavyweight lock, sampled every 50 ms,
+    by kind (pg_stat_activity.wait_event: transactionid and tuple are row locks, relation a
+    table's, extend a table file growing under concurrent INSERTs)."""
 
     def __init__(self, database_url: str):
         self.engine = create_engine(database_url)
         self.samples = 0
-        self.waits = 0
+        self.kinds: dict[str, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         with self.engine.connect() as conn:
             while not self._stop.wait(0.05):
-                self.waits += conn.execute(
+                for kind, count in conn.execute(
                     text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                        " AND datname = current_database()"
+                        "SELECT wait_event, count(*) FROM pg_stat_activity"
+                        " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                        " GROUP BY wait_event"
                     )
-                ).scalar_one()
+                ):
+                    self.kinds[kind] = self.kinds.get(kind, 0) + count
                 conn.commit()
                 self.samples += 1
+
+    @property
+    def waits(self) -> int:
+        """Waits on rows or tables (not on a table file's extension)."""
+        return sum(count for kind, count in self.kinds.items() if kind != "extend")
 
     def __enter__(self) -> LockWaits:
         self._thread.start()
@@ -57,7 +66,12 @@ def _measure(workdir: Path, serves: int, clients: int, seconds: float) -> dict[s
             cpu = service.cpu_ms() - cpu_before
     finally:
         database.close()
-    return {"rate": rate, "cpu_ms": cpu / timings.instances, "lock_waits": locks.waits}
+    return {
+        "rate": rate,
+        "cpu_ms": cpu / timings.instances,
+        "lock_waits": locks.waits,
+        "lock_waits_by_kind": locks.kinds,
+    }
 
 
 def scaleout(workdir: Path, clients: int, seconds: float) -> dict[str, float]:
@@ -69,6 +83,8 @@ def scaleout(workdir: Path, clients: int, seconds: float) -> dict[str, float]:
         "cpu_2proc_to_1proc_ratio": two["cpu_ms"] / one["cpu_ms"],
         "lock_waits_1proc": one["lock_waits"],
         "lock_waits": two["lock_waits"],
+        "lock_waits_by_kind_1proc": one["lock_waits_by_kind"],
+        "lock_waits_by_kind_2proc": two["lock_waits_by_kind"],
         "throughput_1proc": one["rate"],
         "throughput_2proc": two["rate"],
         "scaleout_ratio": two["rate"] / one["rate"],
