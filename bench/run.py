@@ -28,7 +28,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "src")]
 
 import batch  # noqa: E402
 import counts  # noqa: E402
-import inbox  # noqa: E402
+import inbox_volume as inbox  # noqa: E402
 import load  # noqa: E402
 import scaleout  # noqa: E402
 from engine_floor import engine_step_ms  # noqa: E402
