@@ -15,8 +15,8 @@ COPY migrations ./migrations
 COPY processes ./processes
 COPY forms ./forms
 COPY --from=web /web/dist ./web/dist
-RUN pip install --no-cache-dir -e . && useradd --create-home xueji && mkdir -p /app/var \
-    && chown xueji /app/var
+RUN pip install --no-cache-dir -e . && useradd --create-home xueji && mkdir -p /app/var/uploads \
+    && chown -R xueji /app/var
 USER xueji
 EXPOSE 8000
 CMD ["xueji", "serve", "--host", "0.0.0.0", "--port", "8000"]

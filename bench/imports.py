@@ -1,27 +1,38 @@
 """A 20,000-row admissions (招生录取库) import, timed side by side in one run on a fresh
 database with two baselines: reading the file alone, and writing the same rows the old way
-(one ORM object per row, flushed one by one, without any check) in one transaction.
+(one ORM object per row, flushed one by one, without any check) in one transaction. Then the
+same number of rows posted over HTTP to a running `xueji serve` (its worker runs the job),
+timed from the POST to the job's `done`.
 
-    .venv/bin/python bench/imports.py [--rows 20000]
-    XUEJI_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/xueji_bench ... (optional)
+    .venv/bin/python bench/imports.py [--rows 20000] [--no-http]
+    XUEJI_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres \
+        .venv/bin/python bench/imports.py    # on PostgreSQL: a database made and dropped
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
+import socket
+import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+
+import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src")]
 
 from openpyxl import Workbook  # noqa: E402
-from sqlalchemy import delete, func, select  # noqa: E402
+from sqlalchemy import create_engine, delete, func, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
 from xueji.auth.principal import Principal  # noqa: E402
 from xueji.db.migrate import upgrade  # noqa: E402
@@ -40,15 +51,15 @@ def id_number(n: int) -> str:
     return first + check_digit(first)
 
 
-def workbook(rows: int) -> bytes:
+def workbook(rows: int, stations: tuple[str, str] = ("B01", "B02")) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("招生录取库")
     sheet.append(HEADER)
     for n in range(rows):
-        station = "B01" if n % 2 else "B02"
+        station = stations[n % 2]
         sheet.append(
             [
-                f"27{n:012d}",
+                f"29{n:012d}",
                 f"考生{n}",
                 "男女"[n % 2],
                 id_number(n),
@@ -72,12 +83,104 @@ def timed(label: str, action) -> float:
     return seconds
 
 
+@contextlib.contextmanager
+def fresh_database(tmp: str) -> Iterator[str]:
+    """A new database: on the PostgreSQL server of XUEJI_BENCH_DATABASE_URL (made and
+    dropped), else a SQLite file under `tmp`."""
+    server = os.environ.get("XUEJI_BENCH_DATABASE_URL")
+    if not server:
+        yield f"sqlite:///{tmp}/bench-{uuid.uuid4().hex[:6]}.sqlite3"
+        return
+    name = f"xueji_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(make_url(server).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def over_http(rows: int, tmp: str) -> float:
+    """Post the rows to a running `xueji serve --demo` (its worker polling every 0.5 s); the
+    seconds from the POST to the job's `done`."""
+    content = workbook(rows, ("S01", "S02"))
+    port = free_port()
+    with fresh_database(tmp) as url:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("XUEJI_")},
+            "PYTHONPATH": str(ROOT / "src"),
+            "XUEJI_DATABASE_URL": url,
+            "XUEJI_DATA_DIR": f"{tmp}/serve-var",
+            "XUEJI_SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
+            "XUEJI_WORKER_POLL_SECONDS": "0.5",
+            "XUEJI_MAX_UPLOAD_BYTES": str(50 * 1024 * 1024),
+            "XUEJI_PASSWORD_HASHING": "fast",
+        }
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "xueji.cli", "serve", "--demo", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}/api/v1"
+            with httpx.Client(base_url=base, timeout=300) as client:
+                deadline = time.monotonic() + 120
+                while True:
+                    try:
+                        login = client.post(
+                            "/auth/token", data={"username": "registrar", "password": "demo"}
+                        )
+                        if login.status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    if time.monotonic() > deadline or serve.poll() is not None:
+                        raise RuntimeError("xueji serve did not start")
+                    time.sleep(0.3)
+                headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+                start = time.perf_counter()
+                posted = client.post(
+                    "/imports/admissions",
+                    files={"file": ("录取.xlsx", content)},
+                    headers=headers,
+                )
+                answered = time.perf_counter() - start
+                assert posted.status_code == 202, posted.text[:300]
+                job = posted.json()
+                percents = [job["percent"]]
+                while job["state"] in ("queued", "running"):
+                    time.sleep(0.2)
+                    job = client.get(f"/imports/jobs/{job['id']}", headers=headers).json()
+                    if job["percent"] != percents[-1]:
+                        percents.append(job["percent"])
+                seconds = time.perf_counter() - start
+                assert job["state"] == "done" and job["written_rows"] == rows, job
+        finally:
+            serve.terminate()
+            serve.wait(timeout=30)
+    print(
+        f"{'over HTTP: POST to done (202 in ' + f'{answered:.2f} s)':<44} {seconds:7.2f} s   "
+        f"{rows} rows written; percents polled: {percents}"
+    )
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--no-http", action="store_true", help="Skip the run over HTTP")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = os.environ.get("XUEJI_DATABASE_URL") or f"sqlite:///{tmp}/bench.sqlite3"
+    with tempfile.TemporaryDirectory() as tmp, fresh_database(tmp) as url:
         db = open_database(url)
         upgrade(db.engine)
         with session_scope(db.writer) as session:
@@ -131,6 +234,8 @@ def main() -> None:
             f"{baseline / full:.1f} x faster than per-row ORM writes without any check"
         )
         db.dispose()
+        if not args.no_http:
+            over_http(args.rows, tmp)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from xueji.events.service import clear_webhook_cache
 from xueji.models import (
     Admission,
     ApiToken,
+    Attachment,
     Course,
     Deployment,
     Form,
@@ -139,7 +140,7 @@ def db(runtime):
             update(Student).where(Student.photo_upload_id.is_not(None)).values(photo_upload_id=None)
         )
         # One query says which tables the last test left rows in; only those are emptied.
-        tables = [Upload, *PER_TEST_TABLES, ApiToken]
+        tables = [Attachment, Upload, *PER_TEST_TABLES, ApiToken]
         filled = session.execute(
             select(*(exists().select_from(t.__table__).label(t.__tablename__) for t in tables))
         ).one()

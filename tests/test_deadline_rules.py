@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from xueji.deadlines import BEIJING, due_at, rule_problem
+from xueji.deadlines import BEIJING, due_at, rule_problem, rule_words
 
 CREATED = datetime(2027, 2, 1, 9, 0, tzinfo=BEIJING)
 
@@ -62,3 +62,20 @@ def test_unreadable_rules_are_named(rule):
 )
 def test_readable_rules_pass(rule):
     assert rule_problem(rule) is None
+
+
+@pytest.mark.parametrize(
+    "rule, words",
+    [
+        ("P7D", "7 天"),
+        ("P2W", "2 周"),
+        ("P1W3D", "1 周 3 天"),
+        ("03-15", "3 月 15 日前"),
+        ("春季:03-15;秋季:03-15@+1", "春季 3 月 15 日前；秋季 下一年 3 月 15 日前"),
+        ("before:start_date:P21D", "开始日期前 21 天"),
+        ("13-40", "13-40"),
+        ("", None),
+    ],
+)
+def test_rules_in_words(rule, words):
+    assert rule_words(rule) == words

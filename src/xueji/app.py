@@ -32,6 +32,7 @@ from xueji.instances.incidents import record_incident
 from xueji.instances.steps import LOST_UPDATE
 from xueji.messages.endpoints import router as messages_router
 from xueji.openapi import install_openapi
+from xueji.operations.endpoints import router as operations_router
 from xueji.request_limits import RequestLimits
 from xueji.runtime import Runtime
 from xueji.scheduler.endpoints import router as jobs_router
@@ -173,6 +174,7 @@ def create_app(
         auth_router,
         definitions_router,
         instances_router,
+        operations_router,
         tasks_router,
         students_router,
         uploads_router,

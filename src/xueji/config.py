@@ -48,9 +48,17 @@ class Settings(BaseSettings):
     # Largest accepted upload of one diagram or form file.
     max_upload_bytes: int = 5 * 1024 * 1024
     # Where uploads' bytes are kept (xueji.uploads.storage): "local" files under upload_dir
-    # (default <data_dir>/uploads).
-    upload_storage: Literal["local"] = "local"
+    # (default <data_dir>/uploads), or "s3": objects in an S3-protocol bucket (AWS, MinIO,
+    # OSS, COS) at s3_endpoint_url (empty: AWS), keys under s3_prefix; credentials from
+    # s3_access_key_id / s3_secret_access_key, else boto3's own chain (environment, profile).
+    upload_storage: Literal["local", "s3"] = "local"
     upload_dir: Path | None = None
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
+    s3_prefix: str = "uploads/"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
     # Largest request body other than a file upload (JSON: forms, messages, batches).
     max_request_bytes: int = 2 * 1024 * 1024
     host: str = "127.0.0.1"

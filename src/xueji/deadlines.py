@@ -99,28 +99,76 @@ def due_at(rule: str | None, data: dict[str, Any], created: datetime) -> datetim
 
 
 def rule_problem(rule: str) -> str | None:
-    """Why a dueDate rule cannot be read, or None."""
+    """Why a dueDate rule cannot be read (in Chinese), or None."""
     rule = rule.strip()
     if rule.startswith("P"):
-        return None if _duration(rule) else f"dueDate {rule!r}: durations are like P7D or P2W"
+        return None if _duration(rule) else f"办理期限 {rule} 无法识别：时长写作 P7D 或 P2W"
     if rule.startswith("before:"):
         parts = rule.split(":", 2)
         ok = len(parts) == 3 and parts[1] and _duration(parts[2])
-        return None if ok else f"dueDate {rule!r}: write before:<date variable>:P14D"
+        return None if ok else f"办理期限 {rule} 无法识别：写作 before:<日期变量>:P14D"
     parts = rule.split(";") if ":" in rule else [rule]
     for part in parts:
         if ":" in part:
             season, _, part = part.partition(":")
             if season not in SEASONS:
-                return f"dueDate {rule!r}: seasons are {' and '.join(SEASONS)}"
+                return f"办理期限 {rule} 无法识别：季节只能是{'或'.join(SEASONS)}"
         match = _DAY.match(part)
         if not match:
-            return f"dueDate {rule!r}: days are MM-DD, optionally @-1 for the year before"
+            return f"办理期限 {rule} 无法识别：日期写作 MM-DD，上一年加 @-1"
         try:
             date(2000, int(match[1]), int(match[2]))
         except ValueError:
-            return f"dueDate {rule!r}: {part} is not a day of the year"
+            return f"办理期限 {rule} 无法识别：{part} 不是一年中的日期"
     return None
+
+
+# The date variables the diagrams' before: rules name, as a registrar says them.
+DATE_VARIABLES = {
+    "exam_date": "考试日期",
+    "start_date": "开始日期",
+    "collection_date": "采集日期",
+    "teaching_date": "教学日期",
+}
+_YEAR_OFFSETS = {-1: "上一年 ", 1: "下一年 "}
+
+
+def _duration_words(text: str) -> str | None:
+    match = _DURATION.match(text)
+    if not match or not any(match.groups()):
+        return None
+    weeks, days = match.groups()
+    return " ".join(
+        part for part in (weeks and f"{int(weeks)} 周", days and f"{int(days)} 天") if part
+    )
+
+
+def _day_words(text: str) -> str | None:
+    match = _DAY.match(text)
+    if not match:
+        return None
+    offset = _YEAR_OFFSETS.get(int(match[3] or 0), f"{match[3]} 年 " if match[3] else "")
+    return f"{offset}{int(match[1])} 月 {int(match[2])} 日前"
+
+
+def rule_words(rule: str | None) -> str | None:
+    """A dueDate rule as the office says it: P7D → 7 天, 03-15 → 3 月 15 日前,
+    春季:10-25@-1;秋季:04-25 → 春季 上一年 10 月 25 日前；秋季 4 月 25 日前,
+    before:exam_date:P14D → 考试日期前 14 天. None for no rule, the rule itself when unreadable."""
+    if not rule or not rule.strip():
+        return None
+    rule = rule.strip()
+    if rule_problem(rule):
+        return rule
+    if rule.startswith("P"):
+        return _duration_words(rule)
+    if rule.startswith("before:"):
+        _, variable, period = rule.split(":", 2)
+        return f"{DATE_VARIABLES.get(variable, variable)}前 {_duration_words(period)}"
+    if ":" in rule:
+        parts = (part.partition(":") for part in rule.split(";"))
+        return "；".join(f"{season} {_day_words(day)}" for season, _, day in parts)
+    return _day_words(rule)
 
 
 NEVER = "R1/2999-12-31T00:00:00+00:00/P1D"

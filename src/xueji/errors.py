@@ -51,6 +51,12 @@ class ConcurrentChange(Conflict):
     headers = {"Retry-After": "1"}
 
 
+class BusinessKeyInUse(Conflict):
+    """An unfinished case of the same process has this business key already."""
+
+    error = "BusinessKeyInUse"
+
+
 class TooManyAttempts(XuejiError):
     """Too many failed logins; wait `Retry-After` seconds before trying again."""
 

@@ -6,6 +6,7 @@ module only describes it, so that every layer may name it without importing the 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -17,6 +18,10 @@ from xueji.db.session import Database
 from xueji.engine.runner import Runner
 from xueji.engine.specs import SpecCache
 
+# A process's description of a case from its data: (kind, parts of the summary line, name of
+# the person it is about when the case has no student); xueji.process_logic.summaries.
+Describe = Callable[[Mapping[str, Any]], tuple[str | None, list[str], str | None]]
+
 
 @dataclass
 class Runtime:
@@ -27,6 +32,11 @@ class Runtime:
     # Service task operators by name (xueji.process_logic), as wired into the runner.
     services: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     specs: SpecCache = field(default_factory=SpecCache)
+    # How each process (by key) describes its cases in the inbox.
+    summaries: Mapping[str, Describe] = field(default_factory=dict)
+    # Set when work was queued (an import job): the worker of this process starts its next
+    # pass at once instead of at its next poll.
+    wake: threading.Event = field(default_factory=threading.Event)
 
 
 def get_runtime(request: Request) -> Runtime:

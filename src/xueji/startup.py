@@ -1,4 +1,5 @@
-"""Start-up work: migrate the schema, deploy the college's diagrams, seed demo data if asked."""
+"""Start-up work: migrate the schema, deploy the college's diagrams, describe open tasks made
+before the inbox's summaries, seed demo data if asked."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from xueji.db.migrate import upgrade
 from xueji.db.session import session_scope
 from xueji.definitions.service import DIRECTORY, deploy
+from xueji.instances.summaries import describe_open_tasks
 from xueji.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,10 @@ def deploy_directory(runtime: Runtime) -> None:
 def prepare(runtime: Runtime) -> None:
     upgrade(runtime.db.engine)
     deploy_directory(runtime)
+    with session_scope(runtime.db.writer) as session:
+        described = describe_open_tasks(session, runtime.summaries)
+    if described:
+        log.info("described %d open tasks made before the inbox's summaries", described)
     if runtime.settings.demo:
         from xueji.demo import seed_demo
 

@@ -13,6 +13,7 @@ from xueji.db.session import open_database
 from xueji.deadlines import deadline_cycle
 from xueji.engine.runner import Runner
 from xueji.process_logic import registered_services
+from xueji.process_logic.summaries import SUMMARIES
 from xueji.runtime import Runtime
 
 
@@ -23,6 +24,7 @@ def build_runtime(settings: Settings) -> Runtime:
         db=open_database(settings.resolved_database_url()),
         secret_key=settings.resolved_secret_key(),
         services=services,
+        summaries=SUMMARIES,
         runner=Runner(
             services=services,
             time_limit=settings.script_time_limit,

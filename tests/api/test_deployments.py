@@ -154,18 +154,24 @@ def test_every_problem_is_reported_at_once_with_file_line_and_element(client):
     )
     assert response.status_code == 422
     problems = response.json()["detail"]
-    by_element = {(p["element_id"], p["message"].split(":")[0]) for p in problems}
+    by_element = {(p["element_id"], p["code"]): p["message"] for p in problems}
     lines = {p["element_id"]: p["line"] for p in problems}
-    assert ("lane_registrar", "lane '教务处' names no known role") in by_element
-    assert any(e == "flow_approved" and m == "condition" for e, m in by_element)
-    assert any(e == "station_gateway" and "no condition" in m for e, m in by_element)
-    assert any(e == "record_result" and m == "script" for e, m in by_element)
-    assert (
-        "station_review",
-        "form 'missing.schema.json' is neither in this upload nor deployed",
-    ) in by_element
+    # each problem in Chinese, naming its element by name (the id only when it has none)
+    assert by_element["lane_registrar", "LaneUnknownRole"] == "泳道「教务处」不是已知的角色"
+    assert by_element["flow_approved", "ConditionRefused"].startswith(
+        "顺序流「通过」的条件不能运行"
+    )
+    assert by_element["station_gateway", "GatewayFlowWithoutCondition"] == (
+        "网关「审核意见」的出口顺序流「未通过」没有条件，也不是默认分支"
+    )
+    assert by_element["record_result", "ScriptRefused"].startswith("「记录审批结果」的脚本不能运行")
+    assert by_element["station_review", "FormMissing"] == (
+        "「函授站签署审核意见」的表单 missing.schema.json 既不在本次上传中，也尚未部署"
+    )
     assert any(
-        p["file"] == "review_apply.schema.json" and "not a valid JSON Schema" in p["message"]
+        p["file"] == "review_apply.schema.json"
+        and p["code"] == "FormSchemaInvalid"
+        and "不是有效的 JSON Schema" in p["message"]
         for p in problems
     )
     source_lines = broken.splitlines()
@@ -186,7 +192,8 @@ def test_xsd_errors_name_line_and_element(client):
     )
     assert response.status_code == 422
     [problem] = response.json()["detail"]
-    assert problem["element_id"] == "done_end" and "bogus" in problem["message"]
+    assert problem["element_id"] == "done_end" and problem["code"] == "SchemaInvalid"
+    assert "bogus" in problem["message"]
     assert 'id="done_end"' in bad.decode().splitlines()[problem["line"] - 1]
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+
 from tests.helpers import auth, deploy, tasks_of
+
+_numbers = itertools.count(1)
 
 REVIEW = [
     "review.bpmn",
@@ -16,7 +20,8 @@ REVIEW = [
 def start_review(client, username="stu1001", **variables):
     response = client.post(
         "/api/v1/process-definitions/review/start",
-        json={"business_key": "R-1", "variables": {"kind": "休学", **variables}},
+        # Each case its own business key: an unfinished case's key is taken (409).
+        json={"business_key": f"R-{next(_numbers)}", "variables": {"kind": "休学", **variables}},
         headers=auth(client, username),
     )
     assert response.status_code == 201, response.text

@@ -91,6 +91,7 @@ def test_task_export_is_the_inbox(client):
         header, *rows = sheet(get(client, username, "/exports/tasks"))
         assert header == [
             "任务",
+            "摘要",
             "流程",
             "业务编号",
             "函授站",
@@ -100,12 +101,17 @@ def test_task_export_is_the_inbox(client):
             "是否逾期",
         ]  # noqa: E501
         assert [r[0] for r in rows] == [t["name"] for t in inbox] and len(rows) == 1
-        assert rows[0][3] == station and rows[0][7] == "否"
+        assert rows[0][4] == station and rows[0][8] == "否"
+        assert rows[0][1] == inbox[0]["summary"] and rows[0][1].startswith("休学 · ")
     response = get(client, "station1", "/exports/tasks", format="csv", process_key="status_change")
     assert len(csv_rows(response)) == 2
     assert file_name(response) == quote("待办任务_status_change.csv")
     assert sheet(get(client, "station1", "/exports/tasks", process_key="thesis"))[1:] == []
     get(client, "station1", "/exports/tasks", expect=422, assignee="station2")
+    named = get(client, "station1", "/exports/tasks", format="csv", kind="休学", q="张伟")
+    assert file_name(named) == quote("待办任务_休学_张伟.csv") and len(csv_rows(named)) == 2
+    refused = get(client, "station1", "/exports/tasks", expect=422, colour="red").json()
+    assert [p["field"] for p in refused["detail"]] == ["colour"]
 
 
 def test_statistics_export_has_the_counts_and_a_total(client):

@@ -127,13 +127,16 @@ def test_who_may_send_is_the_lane_role_registrars_and_admins_within_their_scope(
 
 def test_business_key_and_variable_correlation_and_payload_under_the_message_name(client):
     deploy(client, "msg_batch.bpmn")
-    spring = start(client, "msg_batch", {"batch": "2027-春"}, business_key="照片-2027")
-    autumn = start(client, "msg_batch", {"batch": "2027-秋"}, business_key="照片-2027")
+    spring = start(client, "msg_batch", {"batch": "2027-春"}, business_key="照片-2027-春")
+    autumn = start(client, "msg_batch", {"batch": "2027-秋"}, business_key="照片-2027-秋")
     # The element declares business_key and batch: one of them is not enough.
-    send(client, "chsi", "批次完成", {"business_key": "照片-2027"}, expect=404)
+    send(client, "chsi", "批次完成", {"business_key": "照片-2027-秋"}, expect=404)
+    send(
+        client, "chsi", "批次完成", {"business_key": "照片-2027-春", "batch": "2027-秋"}, expect=404
+    )
 
     result = send(
-        client, "chsi", "批次完成", {"business_key": "照片-2027", "batch": "2027-秋"}, {"n": 2}
+        client, "chsi", "批次完成", {"business_key": "照片-2027-秋", "batch": "2027-秋"}, {"n": 2}
     )
 
     assert result["delivered"] == [autumn["id"]]

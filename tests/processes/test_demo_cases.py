@@ -306,31 +306,75 @@ def registration_done(client, db) -> dict[str, str]:
 # --- 7 毕业生学历电子注册 (and 3, whose 学籍卡归档 follows 7's 学生离校) -------------------------
 
 
+ENTER = "函授站按照学院提供的毕业生学历注册标准库录入预毕业生数据"
+SELF_CHECK = "自行校验毕业生学历电子注册数据"
+
+
+@dataclasses.dataclass
+class GraduationSeason:
+    """A 毕业生学历电子注册 case of one station and season, started: its station's first
+    step and the college's checks before the reviews, as every graduation case takes them."""
+
+    client: object
+    station_user: str
+    instance: dict
+
+    @classmethod
+    def start(cls, client, station_user: str, year: int, season: str) -> GraduationSeason:
+        variables = {"year": year, "season": season}
+        return cls(
+            client, station_user, start(client, "graduation_registration", station_user, variables)
+        )
+
+    @property
+    def id(self) -> str:
+        return self.instance["id"]
+
+    def proposed(self) -> list[int]:
+        """The students the station's first step proposes (due this season)."""
+        return task_data(
+            self.client, self.station_user, task(self.client, self.station_user, ENTER)
+        )["students"]
+
+    def enter(self, data: dict, expect: int = 200):
+        return do(self.client, self.station_user, ENTER, data, expect=expect)
+
+    def report(self) -> None:
+        """The station's self-check found nothing: it reports, and the college checks the
+        list and prints the 验印名单 for the reviews."""
+        do(self.client, self.station_user, SELF_CHECK, {"outcome": "correct"})
+        do(self.client, self.station_user, "上报预毕业生学历注册信息", {"confirmed": True})
+        do(
+            self.client,
+            "registrar",
+            "学院根据学籍管理系统预毕业生名单校对预毕业生学历电子注册信息",
+            {"outcome": "correct"},
+        )
+        do(
+            self.client,
+            "registrar",
+            "按年级、层次、专业、函授站打印预毕业生验印名单，提供给成绩管理人员",
+            {"printed": True, "handed_to": "成绩管理人员"},
+        )
+
+
+@pytest.fixture
+def graduation_season(demo) -> Callable[[str, int, str], GraduationSeason]:
+    """Starts a graduation case of a station and season on the demo service."""
+    return lambda station_user, year, season: GraduationSeason.start(
+        demo, station_user, year, season
+    )
+
+
 def _graduation_to_reviews(client, station_user: str, year: int, season: str, expected: list):
-    instance = start(
-        client, "graduation_registration", station_user, {"year": year, "season": season}
-    )
-    enter = task(client, station_user, "函授站按照学院提供的毕业生学历注册标准库录入预毕业生数据")
-    proposed = task_data(client, station_user, enter)["students"]
+    case = GraduationSeason.start(client, station_user, year, season)
+    proposed = case.proposed()
     assert proposed == expected
-    do(client, station_user, enter["name"], {"students": proposed})
-    check = task(client, station_user, "自行校验毕业生学历电子注册数据")
+    case.enter({"students": proposed})
+    check = task(client, station_user, SELF_CHECK)
     assert task_data(client, station_user, check)["check"]["problems"] == []
-    do(client, station_user, check["name"], {"outcome": "correct"})
-    do(client, station_user, "上报预毕业生学历注册信息", {"confirmed": True})
-    do(
-        client,
-        "registrar",
-        "学院根据学籍管理系统预毕业生名单校对预毕业生学历电子注册信息",
-        {"outcome": "correct"},
-    )
-    do(
-        client,
-        "registrar",
-        "按年级、层次、专业、函授站打印预毕业生验印名单，提供给成绩管理人员",
-        {"printed": True, "handed_to": "成绩管理人员"},
-    )
-    return instance
+    case.report()
+    return case.instance
 
 
 def _review(client, username: str, name: str, sid: int, approve: bool) -> None:
@@ -403,14 +447,11 @@ def graduation_autumn_s01(client, db) -> dict[str, str]:
 
 def graduation_nobody(client, db) -> dict[str, str]:
     """S02, 2027 春季: nobody is due; the station confirms the empty list and the case ends."""
-    instance = start(
-        client, "graduation_registration", "station2", {"year": 2027, "season": "春季"}
-    )
-    enter = task(client, "station2", "函授站按照学院提供的毕业生学历注册标准库录入预毕业生数据")
-    assert task_data(client, "station2", enter)["students"] == []
-    do(client, "station2", enter["name"], {"students": []})
-    assert detail(client, instance["id"])["state"] == "completed"
-    return {"none_this_season": instance["id"]}
+    case = GraduationSeason.start(client, "station2", 2027, "春季")
+    assert case.proposed() == []
+    case.enter({"students": []})
+    assert detail(client, case.id)["state"] == "completed"
+    return {"none_this_season": case.id}
 
 
 def daily_records_archived(client, db) -> dict[str, str]:
@@ -778,17 +819,10 @@ def photo_verification_student_overdue(client, db) -> dict[str, str]:
 def graduation_overdue(client, db) -> dict[str, str]:
     """S01 has not reported its 2028 春季 graduates by 10 月 25 日 of 2027."""
     [yang] = ids(client, "stu1004")
-    instance = start(
-        client, "graduation_registration", "station1", {"year": 2028, "season": "春季"}
-    )
-    do(
-        client,
-        "station1",
-        "函授站按照学院提供的毕业生学历注册标准库录入预毕业生数据",
-        {"students": [yang]},
-    )
-    do(client, "station1", "自行校验毕业生学历电子注册数据", {"outcome": "correct"})
-    return {"graduation_registration_reminded": overdue(client, db, instance["id"])}
+    case = GraduationSeason.start(client, "station1", 2028, "春季")
+    case.enter({"students": [yang]})
+    do(client, "station1", SELF_CHECK, {"outcome": "correct"})
+    return {"graduation_registration_reminded": overdue(client, db, case.id)}
 
 
 def grade_management_overdue(client, db) -> dict[str, str]:
@@ -893,7 +927,7 @@ def test_a_case_reaches_the_end_event_from_the_demo_state(demo, db, key, end):
 # --- the branches fixed in issue 10 ------------------------------------------------------
 
 
-def test_deferral_is_kept_on_the_record_and_offered_again_next_season(demo, db):
+def test_deferral_is_kept_on_the_record_and_offered_again_next_season(demo, db, graduation_season):
     graduation_spring_s02(demo, db)
     [ma] = ids(demo, "stu2003")
     record = demo.get(f"/api/v1/students/{ma}", headers=auth(demo, "station2")).json()
@@ -902,14 +936,13 @@ def test_deferral_is_kept_on_the_record_and_offered_again_next_season(demo, db):
     [deferral] = [c for c in record["status_history"] if c["kind"] == "缓验"]
     assert deferral["details"] == {"season": "2028春季", "stage": "成绩审核"}
     # 秋季 2028: he is proposed again (due in 春季, not graduated), and the check says why
-    instance = start(demo, "graduation_registration", "station2", {"year": 2028, "season": "秋季"})
-    enter = task(demo, "station2", "函授站按照学院提供的毕业生学历注册标准库录入预毕业生数据")
-    assert task_data(demo, "station2", enter)["students"] == [ma]
-    do(demo, "station2", enter["name"], {"students": [ma]})
-    check = task(demo, "station2", "自行校验毕业生学历电子注册数据")
+    case = graduation_season("station2", 2028, "秋季")
+    assert case.proposed() == [ma]
+    case.enter({"students": [ma]})
+    check = task(demo, "station2", SELF_CHECK)
     [before] = task_data(demo, "station2", check)["check"]["deferred_before"]
     assert (before["student"], before["season"]) == (ma, "2028春季")
-    assert detail(demo, instance["id"])["state"] == "running"
+    assert detail(demo, case.id)["state"] == "running"
 
 
 def _freshman_of_2027(db) -> int:
@@ -936,14 +969,15 @@ def _freshman_of_2027(db) -> int:
         return student.id
 
 
-def test_a_2027_freshman_is_refused_for_2028_spring_and_the_case_still_ends(demo, db):
+def test_a_2027_freshman_is_refused_for_2028_spring_and_the_case_still_ends(
+    demo, db, graduation_season
+):
     freshman = _freshman_of_2027(db)
     [yang] = ids(demo, "stu1004")
-    instance = start(demo, "graduation_registration", "station1", {"year": 2028, "season": "春季"})
-    enter = task(demo, "station1", "函授站按照学院提供的毕业生学历注册标准库录入预毕业生数据")
-    assert task_data(demo, "station1", enter)["students"] == [yang]  # not proposed
-    do(demo, "station1", enter["name"], {"students": [yang, freshman]})  # added by hand
-    check = task(demo, "station1", "自行校验毕业生学历电子注册数据")
+    case = graduation_season("station1", 2028, "春季")
+    assert case.proposed() == [yang]  # not proposed
+    case.enter({"students": [yang, freshman]})  # added by hand
+    check = task(demo, "station1", SELF_CHECK)
     assert task_data(demo, "station1", check)["check"]["problems"] == [
         {
             "student": freshman,
@@ -956,25 +990,12 @@ def test_a_2027_freshman_is_refused_for_2028_spring_and_the_case_still_ends(demo
     do(demo, "station1", supplement, {"students": [yang]}, expect=422)  # removed needs a reason
     removed = [{"student": freshman, "reason": "2029 年毕业"}]
     do(demo, "station1", supplement, {"students": [yang], "removed": removed})
-    do(demo, "station1", "自行校验毕业生学历电子注册数据", {"outcome": "correct"})
-    do(demo, "station1", "上报预毕业生学历注册信息", {"confirmed": True})
-    do(
-        demo,
-        "registrar",
-        "学院根据学籍管理系统预毕业生名单校对预毕业生学历电子注册信息",
-        {"outcome": "correct"},
-    )
-    do(
-        demo,
-        "registrar",
-        "按年级、层次、专业、函授站打印预毕业生验印名单，提供给成绩管理人员",
-        {"printed": True},
-    )
+    case.report()
     _review(demo, "grades", "成绩审核", yang, approve=True)
     _review(demo, "registrar", "照片审核", yang, approve=True)
     _graduation_finish(demo)
-    assert reached(demo, instance["id"], "done")
-    register = detail(demo, instance["id"])["variables"]["register"]
+    assert reached(demo, case.id, "done")
+    register = detail(demo, case.id)["variables"]["register"]
     assert register["removed"] == [
         {"student": freshman, "reason": "2029 年毕业", "deferred": False}
     ]
@@ -983,40 +1004,21 @@ def test_a_2027_freshman_is_refused_for_2028_spring_and_the_case_still_ends(demo
         assert (row.status, row.deferred_season, row.certificate_number) == ("已注册", None, None)
 
 
-def test_a_student_due_this_season_taken_off_the_list_is_deferred(demo, db):
+def test_a_student_due_this_season_taken_off_the_list_is_deferred(demo, db, graduation_season):
     huang, yang = ids(demo, "stu1005", "stu1004")
-    instance = start(demo, "graduation_registration", "station1", {"year": 2028, "season": "秋季"})
-    name = "函授站按照学院提供的毕业生学历注册标准库录入预毕业生数据"
-    do(demo, "station1", name, {"students": [huang, yang]})
-    do(
-        demo,
-        "station1",
-        "自行校验毕业生学历电子注册数据",
-        {"outcome": "wrong", "reason": "照片不清"},
-    )
+    case = graduation_season("station1", 2028, "秋季")
+    case.enter({"students": [huang, yang]})
+    do(demo, "station1", SELF_CHECK, {"outcome": "wrong", "reason": "照片不清"})
     removed = [{"student": yang, "reason": "毕业照片不清，下季再报"}]
     supplement = "补充学籍电子注册信息"
     keeping = {"students": [huang, yang], "removed": removed}
     do(demo, "station1", supplement, keeping, expect=422)  # off the list means off it
     do(demo, "station1", supplement, {"students": [huang], "removed": removed})
-    do(demo, "station1", "自行校验毕业生学历电子注册数据", {"outcome": "correct"})
-    do(demo, "station1", "上报预毕业生学历注册信息", {"confirmed": True})
-    do(
-        demo,
-        "registrar",
-        "学院根据学籍管理系统预毕业生名单校对预毕业生学历电子注册信息",
-        {"outcome": "correct"},
-    )
-    do(
-        demo,
-        "registrar",
-        "按年级、层次、专业、函授站打印预毕业生验印名单，提供给成绩管理人员",
-        {"printed": True},
-    )
+    case.report()
     _review(demo, "grades", "成绩审核", huang, approve=True)
     _review(demo, "registrar", "照片审核", huang, approve=False)
     _graduation_finish(demo)
-    assert reached(demo, instance["id"], "done")
+    assert reached(demo, case.id, "done")
     with db.db.reader() as session:
         row = session.get(Student, yang)
         assert (row.deferred_season, row.deferral_reason) == ("2028秋季", "毕业照片不清，下季再报")
@@ -1027,15 +1029,16 @@ def test_a_student_due_this_season_taken_off_the_list_is_deferred(demo, db):
         assert session.get(Student, huang).deferred_season == "2028秋季"
 
 
-def test_the_station_may_take_everybody_off_the_list_with_a_reason_and_the_case_ends(demo, db):
+def test_the_station_may_take_everybody_off_the_list_with_a_reason_and_the_case_ends(
+    demo, db, graduation_season
+):
     [ma] = ids(demo, "stu2003")
-    instance = start(demo, "graduation_registration", "station2", {"year": 2028, "season": "秋季"})
-    name = "函授站按照学院提供的毕业生学历注册标准库录入预毕业生数据"
-    do(demo, "station2", name, {"students": []}, expect=422)  # proposed: a reason is needed
+    case = graduation_season("station2", 2028, "秋季")
+    case.enter({"students": []}, expect=422)  # proposed: a reason is needed
     removed = [{"student": ma, "reason": "护理学基础补考未通过，暂缓上报"}]
-    do(demo, "station2", name, {"students": [], "removed": removed})
-    assert reached(demo, instance["id"], "none_this_season")
-    assert detail(demo, instance["id"])["state"] == "completed"
+    case.enter({"students": [], "removed": removed})
+    assert reached(demo, case.id, "none_this_season")
+    assert detail(demo, case.id)["state"] == "completed"
     with db.db.reader() as session:
         row = session.get(Student, ma)
         assert (row.deferred_season, row.deferral_reason) == ("2028秋季", removed[0]["reason"])

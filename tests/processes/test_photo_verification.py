@@ -196,7 +196,11 @@ def test_the_agency_cannot_send_another_students_photo(client, db, collected):
         {"fixed_on": "2027-08-10", "comment": "已更换", "photo_upload": others},
         expect=422,
     )
-    assert "not a file of this student" in refused["detail"]["message"]
+    # the form refuses an upload about another student (forms/attachments.py), naming the field
+    assert refused["error"] == "FormInvalid"
+    assert refused["detail"] == [
+        {"field": "photo_upload", "message": "文件 other.jpg 属于另一学生"}
+    ]
     assert only_task(client, "station1")["id"] == fix["id"]  # still the station's to redo
     assert photo_of(db, ids[0]) == ("已采集", None)
 

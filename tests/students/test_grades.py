@@ -223,6 +223,7 @@ def step_at(db, session: Session, station_id: int, student_id: int | None = None
     instance = ProcessInstance(
         id=str(uuid.uuid4()),
         definition_id=definition.id,
+        definition_key=definition.key,
         station_id=station_id,
         student_id=student_id,
         state="running",

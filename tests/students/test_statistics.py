@@ -57,7 +57,12 @@ def test_group_by_intake_and_status_after_a_change(db, client):
 
 
 def test_no_grouping_is_one_total_row(client):
-    assert statistics(client, "academic") == {"group_by": [], "rows": [{"count": 8}], "total": 8}
+    assert statistics(client, "academic") == {
+        "group_by": [],
+        "rows": [{"count": 8}],
+        "total": 8,
+        "station_names": {},
+    }
     assert statistics(client, "academic", group_by="level,,level")["group_by"] == ["level"]
 
 

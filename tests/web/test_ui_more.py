@@ -27,22 +27,24 @@ def _start(client, username="stu1001"):
 
 def test_claim_release_and_overdue_highlight(page, deployed):
     _start(deployed)
-    task = only_task(deployed, "stu1001")
+    form = {"phone": "13800000000", "statement": "申请休学"}
+    complete(deployed, "stu1001", only_task(deployed, "stu1001"), form)
+    task = only_task(deployed, "station1")
     due = datetime.fromisoformat(task["due_at"].replace("Z", "+00:00"))
     # The browser's clock ten days on: the task is past its due date.
     page.clock.install(time=due + timedelta(days=3))
-    login(page, "stu1001")
+    login(page, "station1")
     row = page.locator("[data-testid=task-row]").first
     row.locator(".due.overdue", has_text="已逾期").wait_for()
     row.locator("button", has_text="认领").click()
-    page.wait_for_selector("text=已认领：填写学籍异动审批表")
-    row.locator("text=stu1001").wait_for()
+    page.wait_for_selector("text=已认领：函授站签署审核意见")
+    row.locator("text=station1").wait_for()
     page.locator("[data-testid=count-mine]", has_text="1").wait_for()
-    assert only_task(deployed, "stu1001")["assignee"] == "stu1001"
+    assert only_task(deployed, "station1")["assignee"] == "station1"
     row.locator("button", has_text="放弃认领").click()
     page.wait_for_selector("text=已放弃认领")
     page.locator("[data-testid=count-mine]", has_text="0").wait_for()
-    assert only_task(deployed, "stu1001")["assignee"] is None
+    assert only_task(deployed, "station1")["assignee"] is None
 
 
 def test_upload_attachment_and_station_downloads_it(page, deployed, tmp_path):

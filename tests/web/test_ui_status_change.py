@@ -52,7 +52,9 @@ def test_student_applies_and_station_approves(page, deployed):
     login(page, "station1")
     row = page.locator("[data-testid=task-row]", has_text="函授站签署审核意见")
     row.wait_for()
-    row.locator("text=张伟").wait_for()
+    row.locator(
+        "[data-testid=task-summary]", has_text="休学 · 2027-春 · 张伟 (S01 郑州函授站)"
+    ).wait_for()
     screenshot(page, "inbox")
     row.locator("text=函授站签署审核意见").click()
     page.wait_for_selector("text=审核结果")

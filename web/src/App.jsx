@@ -4,6 +4,7 @@ import { useAuth } from './auth.jsx';
 import { roleName, useLang, useT } from './i18n.jsx';
 import Login from './pages/Login.jsx';
 import Inbox from './pages/Inbox.jsx';
+import { Notifications } from './components/Outcomes.jsx';
 import TaskPage from './pages/Task.jsx';
 import BatchPage from './pages/Batch.jsx';
 import StartPage from './pages/Start.jsx';
@@ -14,6 +15,8 @@ import StudentPage from './pages/Student.jsx';
 import StatisticsPage from './pages/Statistics.jsx';
 import AdminPage from './pages/Admin.jsx';
 import ImportsPage from './pages/Imports.jsx';
+import MigrationPage from './pages/Migration.jsx';
+import IncidentsPage from './pages/Incidents.jsx';
 import NotFound from './pages/NotFound.jsx';
 
 // The modeler (bpmn-js Modeler + properties panel) is the heaviest page: its own chunk.
@@ -34,9 +37,12 @@ function Header() {
         {!hasRole('student') && <NavLink to="/statistics">{t('学籍统计', 'Statistics')}</NavLink>}
         {['admin', 'registrar', 'station', 'grades'].some((r) => hasRole(r)) && <NavLink to="/imports">{t('数据导入', 'Imports')}</NavLink>}
         {hasRole('student') && me?.student && <NavLink to={`/students/${me.student}`}>{t('我的学籍', 'My record')}</NavLink>}
+        {hasRole('admin') && <NavLink to="/incidents">{t('故障处理', 'Incidents')}</NavLink>}
+        {hasRole('admin') && <NavLink to="/migrations">{t('实例迁移', 'Migration')}</NavLink>}
         {hasRole('admin') && <NavLink to="/admin">{t('系统管理', 'Administration')}</NavLink>}
       </nav>
       <div className="user">
+        <Notifications />
         <button type="button" className="link lang" onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')}>
           {lang === 'zh' ? 'English' : '中文'}
         </button>
@@ -79,6 +85,8 @@ export default function App() {
             <Route path="/students/:id" element={<StudentPage />} />
             <Route path="/statistics" element={<StatisticsPage />} />
             <Route path="/imports" element={<ImportsPage />} />
+            <Route path="/incidents" element={<IncidentsPage />} />
+            <Route path="/migrations" element={<MigrationPage />} />
             <Route path="/admin" element={<AdminPage />} />
             <Route path="/admin/:tab" element={<AdminPage />} />
             <Route path="/admin/modeler/:key" element={<ModelerPage />} />

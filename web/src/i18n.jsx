@@ -79,6 +79,12 @@ export const HISTORY_KINDS = {
   incident: ['故障', 'incident'],
   call_started: ['启动子流程', 'call started'],
   call_completed: ['子流程完成', 'call completed'],
+  instance_migrated: ['迁移到新版本', 'migrated to another version'],
+  instance_moved: ['退回到环节', 'moved to an element'],
+  variable_set: ['修改变量', 'variable set'],
+  step_retried: ['重试失败步骤', 'failed step retried'],
+  step_skipped: ['跳过失败步骤', 'failed step skipped'],
+  admin_action: ['管理操作', 'administrative action'],
 };
 
 export function historyKindName(kind, lang) {

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, File, Path, Response, UploadFile
+from fastapi import APIRouter, File, Path, Query, Response, UploadFile
 from sqlalchemy import func, select
 
 from xueji.auth.dependencies import AdminUser, CurrentUser
 from xueji.auth.principal import Principal
 from xueji.db.dependencies import DbSession
+from xueji.deadlines import rule_problem, rule_words
 from xueji.definitions import service
 from xueji.definitions.auth import may_start
+from xueji.definitions.diff import compare
 from xueji.definitions.repository import form_content, get_definition, latest_versions
 from xueji.definitions.schemas import (
+    DeadlineWordsOut,
     DefinitionDetail,
     DefinitionItem,
     DeployedDefinition,
     DeploymentOut,
+    DiffOut,
     LaneOut,
     ValidationOut,
 )
@@ -30,7 +35,7 @@ from xueji.runtime import AppRuntime
 
 router = APIRouter(tags=["definitions"])
 
-INVALID = {422: {"description": "Problems, each as {file, line, element_id, message}"}}
+INVALID = {422: {"description": "Problems, each as {file, line, element_id, code, message}"}}
 NOT_FOUND = {404: {"description": "No such definition"}}
 
 
@@ -46,7 +51,8 @@ async def _read_files(files: list[UploadFile], limit: int) -> dict[str, bytes]:
                         "file": name,
                         "line": None,
                         "element_id": None,
-                        "message": "the same file name is uploaded twice",
+                        "code": "FileUploadedTwice",
+                        "message": "同一文件名上传了两次",
                     }
                 ]
             )
@@ -182,3 +188,33 @@ def get_decision_xml(
     """A DMN decision table exactly as deployed."""
     definition = get_definition(session, key, version, kind="dmn")
     return Response(definition.xml.encode("utf-8"), media_type="application/xml")
+
+
+@router.get("/definitions/{key}/diff", response_model=DiffOut, responses=NOT_FOUND)
+def diff_versions(
+    key: str,
+    session: DbSession,
+    principal: AdminUser,
+    from_version: Annotated[int, Query(alias="from", ge=1, le=1_000_000)],
+    to_version: Annotated[int, Query(alias="to", ge=1, le=1_000_000)],
+) -> DiffOut:
+    """What changed from one version of a process to another: tasks, flows, lanes, forms,
+    deadlines, timers and conditions added, removed, renamed or changed (layout ignored)."""
+    before = get_definition(session, key, from_version)
+    after = get_definition(session, key, to_version)
+    changes = compare(before.xml.encode("utf-8"), after.xml.encode("utf-8"))
+    return DiffOut(
+        key=key,
+        from_version=from_version,
+        to_version=to_version,
+        changes=[asdict(c) for c in changes],
+    )
+
+
+@router.get("/deadline-rules/words", response_model=DeadlineWordsOut)
+def deadline_words(
+    principal: CurrentUser, rule: Annotated[str, Query(min_length=1, max_length=200)]
+) -> DeadlineWordsOut:
+    """A dueDate rule (P7D, 03-15, 春季:10-25@-1;秋季:04-25, before:exam_date:P14D) in words."""
+    problem = rule_problem(rule)
+    return DeadlineWordsOut(rule=rule, words=None if problem else rule_words(rule), problem=problem)

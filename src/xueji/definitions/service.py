@@ -46,10 +46,18 @@ def check_file_names(files: dict[str, bytes], max_bytes: int) -> list[Problem]:
     for name, content in files.items():
         if not name.lower().endswith(ALLOWED_SUFFIXES):
             problems.append(
-                Problem(name, None, None, "unsupported file type: upload .bpmn, .dmn or form .json")
+                Problem(
+                    name,
+                    None,
+                    None,
+                    "FileTypeUnsupported",
+                    "不支持的文件类型：请上传 .bpmn、.dmn 或表单 .json 文件",
+                )
             )
         elif len(content) > max_bytes:
-            problems.append(Problem(name, None, None, f"larger than {max_bytes} bytes"))
+            problems.append(
+                Problem(name, None, None, "FileTooLarge", f"文件超过 {max_bytes} 字节的上限")
+            )
     return problems
 
 
@@ -84,8 +92,9 @@ def validate_upload(
                     name,
                     None,
                     None,
-                    f"x-choices at {where}: no such list, or not where it is honoured "
-                    f"(lists: {', '.join(choices.KIND_NAMES)})",
+                    "FormChoicesUnknown",
+                    f"表单中 {where} 的 x-choices 没有这个列表，或写在了不起作用的位置"
+                    f"（可用的列表：{', '.join(choices.KIND_NAMES)}）",
                 )
             )
         for where in attachments.unknown_kinds(form):
@@ -94,7 +103,9 @@ def validate_upload(
                     name,
                     None,
                     None,
-                    f"x-upload at {where}: no such kind (kinds: {', '.join(attachments.KINDS)})",
+                    "FormUploadKindUnknown",
+                    f"表单中 {where} 的 x-upload 没有这种材料"
+                    f"（可用的种类：{', '.join(attachments.KINDS)}）",
                 )
             )
     return report

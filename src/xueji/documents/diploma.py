@@ -17,8 +17,8 @@ from xueji.uploads.service import content_of
 from xueji.uploads.storage import storage_for
 
 
-def file_name(student: Student) -> str:
-    return f"毕业证书_{student.certificate_number}_{student.name}.pdf"
+def file_stem(student: Student) -> str:
+    return f"毕业证书_{student.certificate_number}_{student.name}"
 
 
 def render(kit: Kit, student: Student, photo: Upload | None, president: str) -> bytes:

@@ -3,6 +3,7 @@ scoped like the records (a station its own students and classes, a student their
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -57,15 +58,28 @@ def _kit(runtime: AppRuntime) -> Kit:
     return Kit(runtime.settings, clock.now().astimezone(BEIJING).date())
 
 
-def _file(content: bytes, name: str, fallback: str) -> Response:
-    """The document as an attachment named in Chinese (RFC 5987), with an ASCII fallback."""
-    media = PDF if name.endswith(".pdf") else XLSX
+def _document(
+    runtime: AppRuntime,
+    fmt: str,
+    stem: str,
+    fallback: str,
+    pdf: Callable[[Kit], bytes],
+    xlsx: Callable[[str], bytes] | None = None,
+) -> Response:
+    """Every endpoint's last step: the document as `fmt` (made by `pdf(kit)`, or by
+    `xlsx(college name)`), an attachment named `stem.fmt` in Chinese (RFC 5987) with the ASCII
+    `fallback.fmt` for old clients."""
+    if fmt == "xlsx":
+        assert xlsx is not None
+        content, media = xlsx(runtime.settings.college_name), XLSX
+    else:
+        content, media = pdf(_kit(runtime)), PDF
     return Response(
         content,
         media_type=media,
         headers={
-            "Content-Disposition": f'attachment; filename="{fallback}"; '
-            f"filename*=UTF-8''{quote(name)}",
+            "Content-Disposition": f'attachment; filename="{fallback}.{fmt}"; '
+            f"filename*=UTF-8''{quote(f'{stem}.{fmt}')}",
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "no-store",
         },
@@ -97,8 +111,14 @@ def student_card_pdf(
 ) -> Response:
     """学籍卡 of one student (with the photo the college keeps), as PDF."""
     student = get_readable_student(session, principal, student_id)
-    content = student_card.render(_kit(runtime), session, student, _id_number(principal)(student))
-    return _file(content, student_card.file_name(student), f"student-card-{student.id}.pdf")
+    shown = _id_number(principal)(student)
+    return _document(
+        runtime,
+        "pdf",
+        student_card.file_stem(student),
+        f"student-card-{student.id}",
+        lambda kit: student_card.render(kit, session, student, shown),
+    )
 
 
 @router.get("/status-change/{instance_id}", response_class=Response, responses=FILE)
@@ -111,11 +131,12 @@ def status_change_pdf(
         raise NotFound(f"no 学籍异动 case {instance_id}")
     student = session.get(Student, instance.student_id) if instance.student_id else None
     id_number = _id_number(principal)(student) if student else None
-    content = status_change.render(_kit(runtime), session, instance, id_number)
-    return _file(
-        content,
-        status_change.file_name(instance, student),
-        f"status-change-{instance.id[:8]}.pdf",
+    return _document(
+        runtime,
+        "pdf",
+        status_change.file_stem(instance, student),
+        f"status-change-{instance.id[:8]}",
+        lambda kit: status_change.render(kit, session, instance, id_number),
     )
 
 
@@ -134,11 +155,14 @@ def class_roster(
     roster, cells = rosters.class_roster(
         session, school_class, readable_by(principal), _id_number(principal)
     )
-    if format == "xlsx":
-        content = rosters.class_roster_xlsx(runtime.settings.college_name, roster, cells)
-    else:
-        content = rosters.class_roster_pdf(_kit(runtime), roster, cells)
-    return _file(content, f"{roster.file_stem}.{format}", f"class-roster-{class_id}.{format}")
+    return _document(
+        runtime,
+        format,
+        roster.file_stem,
+        f"class-roster-{class_id}",
+        lambda kit: rosters.class_roster_pdf(kit, roster, cells),
+        lambda college: rosters.class_roster_xlsx(college, roster, cells),
+    )
 
 
 @router.get(
@@ -162,27 +186,36 @@ def seal_verification(
     students = rosters.graduates(session, chosen.apply(readable_by(principal)), year, season)
     head = rosters.seal_list_head(year, season, chosen.label, len(students))
     shown = _id_number(principal)
-    if format == "xlsx":
-        content = rosters.seal_list_xlsx(runtime.settings.college_name, head, students, shown)
-    else:
-        content = rosters.seal_list_pdf(_kit(runtime), head, students, shown)
-    return _file(
-        content,
-        f"预毕业生验印名单_{year}{season}{chosen.suffix}.{format}",
-        f"seal-verification-{year}.{format}",
+    return _document(
+        runtime,
+        format,
+        f"预毕业生验印名单_{year}{season}{chosen.suffix}",
+        f"seal-verification-{year}",
+        lambda kit: rosters.seal_list_pdf(kit, head, students, shown),
+        lambda college: rosters.seal_list_xlsx(college, head, students, shown),
     )
 
 
 @router.get("/transcript/{student_id}", response_class=Response, responses=FILE)
-def transcript_pdf(
-    student_id: RowId, session: DbSession, principal: CurrentUser, runtime: AppRuntime
+def transcript(
+    student_id: RowId,
+    session: DbSession,
+    principal: CurrentUser,
+    runtime: AppRuntime,
+    format: Format = "pdf",
 ) -> Response:
-    """毕业生个人成绩单 of one student: standing results, credits, average; as PDF."""
+    """毕业生个人成绩单 of one student: standing results, credits, average; as PDF in two
+    copies (学校存档, 交学院学工办), each on pages of its own, or as XLSX."""
     student = get_readable_student(session, principal, student_id)
-    content = transcripts.transcript(
-        _kit(runtime), session, student, _id_number(principal)(student)
+    data = transcripts.transcript(session, student, _id_number(principal)(student))
+    return _document(
+        runtime,
+        format,
+        transcripts.transcript_file_stem(student),
+        f"transcript-{student.id}",
+        lambda kit: transcripts.transcript_pdf(kit, data),
+        lambda college: transcripts.transcript_xlsx(college, data),
     )
-    return _file(content, transcripts.transcript_file_name(student), f"transcript-{student.id}.pdf")
 
 
 @router.get(
@@ -195,19 +228,19 @@ def blank_grade_sheet(
     runtime: AppRuntime,
     course: Annotated[str, Query(max_length=20, description="Course code, e.g. GG001")],
     term: Annotated[str, Query(pattern=r"^\d{4}-(春|秋)$", description="Term, e.g. 2027-春")],
+    format: Format = "pdf",
 ) -> Response:
-    """空白学期成绩单: a class's roster for one course and term, scores left blank; as PDF."""
+    """空白学期成绩单: a class's roster for one course and term, scores left blank."""
     school_class = _readable_class(session, principal, class_id)
-    row = session.scalar(select(Course).where(Course.code == course))
-    if row is None:
-        raise NotFound(f"no course {course}")
-    content = transcripts.blank_sheet(
-        _kit(runtime), session, school_class, readable_by(principal), row, term
-    )
-    return _file(
-        content,
-        transcripts.blank_sheet_file_name(school_class, row, term),
-        f"grade-sheet-{class_id}-{course}.pdf",
+    row = _course(session, course)
+    data = transcripts.blank_sheet(session, school_class, readable_by(principal), row, term)
+    return _document(
+        runtime,
+        format,
+        transcripts.blank_sheet_file_stem(school_class, row, term),
+        f"grade-sheet-{class_id}-{course}",
+        lambda kit: transcripts.blank_sheet_pdf(kit, data),
+        lambda college: transcripts.blank_sheet_xlsx(college, data),
     )
 
 
@@ -265,16 +298,20 @@ def makeup_sheet(
     course: Annotated[str, Query(max_length=20, description="Course code, e.g. ZY401")],
     term: Annotated[str, Query(pattern=r"^\d{4}-(春|秋)$", description="Term, e.g. 2027-春")],
     station: Annotated[str | None, Query(max_length=20, description="Station code")] = None,
+    format: Format = "pdf",
 ) -> Response:
-    """空白补考成绩单: the students who failed a course, for the makeup's teacher; as PDF."""
+    """空白补考成绩单: the students who failed a course, for the makeup's teacher."""
     row = _course(session, course)
     chosen = _station_of(session, principal, station)
     candidates = grade_sheets.makeup_candidates(session, chosen.apply(readable_by(principal)), row)
-    content = grade_sheets.makeup_sheet(_kit(runtime), row, term, chosen.label, candidates)
-    return _file(
-        content,
-        f"空白补考成绩单_{row.name}_{term}{chosen.suffix}.pdf",
-        f"makeup-sheet-{course}.pdf",
+    data = grade_sheets.makeup_sheet(row, term, chosen.label, candidates)
+    return _document(
+        runtime,
+        format,
+        f"空白补考成绩单_{row.name}_{term}{chosen.suffix}",
+        f"makeup-sheet-{course}",
+        lambda kit: grade_sheets.makeup_sheet_pdf(kit, data),
+        lambda college: grade_sheets.makeup_sheet_xlsx(college, data),
     )
 
 
@@ -294,18 +331,15 @@ def class_grades(
         session, school_class, readable_by(principal)
     )
     head = grade_sheets.class_results_head(session, school_class, len(members))
-    if format == "xlsx":
-        content = grade_sheets.class_results_xlsx(
-            runtime.settings.college_name, head, members, courses, shown, passes
-        )
-    else:
-        content = grade_sheets.class_results_pdf(
-            _kit(runtime), head, members, courses, shown, passes
-        )
-    return _file(
-        content,
-        f"毕业班级成绩总表_{school_class.code}.{format}",
-        f"class-grades-{class_id}.{format}",
+    return _document(
+        runtime,
+        format,
+        f"毕业班级成绩总表_{school_class.code}",
+        f"class-grades-{class_id}",
+        lambda kit: grade_sheets.class_results_pdf(kit, head, members, courses, shown, passes),
+        lambda college: grade_sheets.class_results_xlsx(
+            college, head, members, courses, shown, passes
+        ),
     )
 
 
@@ -321,12 +355,13 @@ def checkin_statistics_document(
     rows = checkin_statistics.counts(session, principal, intake)
     own = _station_of(session, principal, None)
     head = checkin_statistics.head(intake, own.label)
-    if format == "xlsx":
-        content = checkin_statistics.xlsx(runtime.settings.college_name, head, rows)
-    else:
-        content = checkin_statistics.pdf(_kit(runtime), head, rows)
-    return _file(
-        content, f"新生报到情况统计表_{intake}{own.suffix}.{format}", f"checkin-{intake}.{format}"
+    return _document(
+        runtime,
+        format,
+        f"新生报到情况统计表_{intake}{own.suffix}",
+        f"checkin-{intake}",
+        lambda kit: checkin_statistics.pdf(kit, head, rows),
+        lambda college: checkin_statistics.xlsx(college, head, rows),
     )
 
 
@@ -343,8 +378,14 @@ def diploma_pdf(
     if not student.certificate_number:
         raise Conflict(f"{student.name}尚未编制毕业证书编号，不能打印毕业证书")
     photo = session.get(Upload, student.photo_upload_id) if student.photo_upload_id else None
-    content = diploma.render(_kit(runtime), student, photo, runtime.settings.college_president)
-    return _file(content, diploma.file_name(student), f"diploma-{student.id}.pdf")
+    president = runtime.settings.college_president
+    return _document(
+        runtime,
+        "pdf",
+        diploma.file_stem(student),
+        f"diploma-{student.id}",
+        lambda kit: diploma.render(kit, student, photo, president),
+    )
 
 
 @router.get("/photo-collection", response_class=Response, responses=FILE, dependencies=OFFICES)
@@ -354,17 +395,19 @@ def photo_collection_list(
     runtime: AppRuntime,
     year: Annotated[int, Query(ge=1900, le=2999, description="Expected graduation year")],
     station: Annotated[str | None, Query(max_length=20, description="Station code")] = None,
+    format: Format = "pdf",
 ) -> Response:
     """毕业生电子图像采集名单: a year's graduating students, to sign at the photo session."""
     chosen = _station_of(session, principal, station)
     students = photo_collection.graduating(session, chosen.apply(readable_by(principal)), year)
-    content = photo_collection.collection_list(
-        _kit(runtime), year, chosen.label, students, _id_number(principal)
-    )
-    return _file(
-        content,
-        f"毕业生电子图像采集名单_{year}{chosen.suffix}.pdf",
-        f"photo-collection-{year}.pdf",
+    data = photo_collection.collection_list(year, chosen.label, students, _id_number(principal))
+    return _document(
+        runtime,
+        format,
+        f"毕业生电子图像采集名单_{year}{chosen.suffix}",
+        f"photo-collection-{year}",
+        lambda kit: photo_collection.collection_list_pdf(kit, data),
+        lambda college: photo_collection.collection_list_xlsx(college, data),
     )
 
 
@@ -374,9 +417,11 @@ def photo_card(
 ) -> Response:
     """毕业生电子图像采集卡 of one student, to fill in and bring to the photo session."""
     student = get_readable_student(session, principal, student_id)
-    content = photo_collection.card(_kit(runtime), student, _id_number(principal)(student))
-    return _file(
-        content,
-        f"毕业生电子图像采集卡_{student.student_number or student.id}_{student.name}.pdf",
-        f"photo-card-{student.id}.pdf",
+    shown = _id_number(principal)(student)
+    return _document(
+        runtime,
+        "pdf",
+        f"毕业生电子图像采集卡_{student.student_number or student.id}_{student.name}",
+        f"photo-card-{student.id}",
+        lambda kit: photo_collection.card(kit, student, shown),
     )

@@ -4,6 +4,8 @@ class's standing results, one column per course, with each course's pass count).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 from sqlalchemy import Select
@@ -28,32 +30,42 @@ def makeup_candidates(
     return sorted(found, key=lambda pair: (pair[0].station.code, pair[0].student_number or ""))
 
 
+@dataclass(frozen=True)
+class MakeupSheet:
+    head: Letterhead
+    rows: list[list[str]]
+    totals: list[str]
+
+
 def makeup_sheet(
-    kit: Kit,
-    course: Course,
-    term: str,
-    station: str | None,
-    candidates: list[tuple[Student, float | None]],
-) -> bytes:
-    head = Letterhead(
-        "空白补考成绩单",
-        station,
-        f"{term}学期补考　课程：{course.code} {course.name}（{course.credits:g} 学分）",
-    )
-    width = content_width()
-    story: list[Flowable] = kit.heading_for(head)
-    story.append(kit.p("补考日期：____________　　任课教师：____________"))
-    story.append(Spacer(1, 2 * mm))
-    widths = [12, 30, 24, 12, 30, 18, 20, 0]
-    widths[7] = width / mm - sum(widths)
+    course: Course, term: str, station: str | None, candidates: list[tuple[Student, float | None]]
+) -> MakeupSheet:
     rows = [
         [str(n), s.student_number or "", s.name, s.gender, s.station.name,
          "" if score is None else f"{score:g}", "", ""]
         for n, (s, score) in enumerate(candidates, start=1)
     ]  # fmt: skip
+    return MakeupSheet(
+        Letterhead(
+            "空白补考成绩单",
+            station,
+            f"{term}学期补考　课程：{course.code} {course.name}（{course.credits:g} 学分）",
+        ),
+        rows,
+        [f"应补考 {len(rows)} 人，实考 ____ 人，及格 ____ 人"] + [""] * 7,
+    )
+
+
+def makeup_sheet_pdf(kit: Kit, data: MakeupSheet) -> bytes:
+    width = content_width()
+    story: list[Flowable] = kit.heading_for(data.head)
+    story.append(kit.p("补考日期：____________　　任课教师：____________"))
+    story.append(Spacer(1, 2 * mm))
+    widths = [12, 30, 24, 12, 30, 18, 20, 0]
+    widths[7] = width / mm - sum(widths)
     story += kit.closing_table(
         MAKEUP_HEADER,
-        rows,
+        data.rows,
         [w * mm for w in widths],
         [
             Spacer(1, 6 * mm),
@@ -63,12 +75,24 @@ def makeup_sheet(
                 height=22 * mm,
             ),
         ],
-        totals=[f"应补考 {len(rows)} 人，实考 ____ 人，及格 ____ 人"] + [""] * 7,
+        totals=data.totals,
         span_totals=True,
         row_height=8 * mm,
         centered=(0, 1, 3, 5),
     )
-    return kit.render(head, story)
+    return kit.render(data.head, story)
+
+
+def makeup_sheet_xlsx(college: str, data: MakeupSheet) -> bytes:
+    return sheets.workbook(
+        college,
+        data.head.title,
+        MAKEUP_HEADER,
+        data.rows,
+        subtitle=" ".join(filter(None, [data.head.station, data.head.subtitle])),
+        totals=data.totals,
+        widths=[6, 16, 10, 6, 14, 8, 8, 16],
+    )
 
 
 def class_results(

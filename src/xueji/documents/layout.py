@@ -20,6 +20,7 @@ from reportlab.platypus import (
     CondPageBreak,
     Flowable,
     KeepTogether,
+    PageBreak,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -41,6 +42,7 @@ class Letterhead:
     title: str
     station: str | None = None  # e.g. 郑州函授站（S01）; None for a college-wide list
     subtitle: str | None = None  # e.g. 2028年春季 · 共 12 人
+    copy: str | None = None  # which copy of a document printed more than once (第一份：学校存档)
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,8 @@ class Kit:
 
     def heading_for(self, head: Letterhead) -> list[Flowable]:
         story: list[Flowable] = [Paragraph(_escape(head.title), self.title)]
+        if head.copy:
+            story.append(Paragraph(_escape(f"（{head.copy}）"), self.subtitle))
         if head.subtitle:
             story.append(Paragraph(_escape(head.subtitle), self.subtitle))
         story.append(Spacer(1, 3 * mm))
@@ -252,6 +256,16 @@ class Kit:
 
     # -- the document -----------------------------------------------------------------------
 
+    def copies(self, copies: Sequence[tuple[Letterhead, list[Flowable]]]) -> list[Flowable]:
+        """One story of several copies, each starting on a page of its own and carrying its
+        letterhead (its `copy` label) on every one of its pages; render with the first head."""
+        story: list[Flowable] = []
+        for index, (head, part) in enumerate(copies):
+            if index:
+                story += [_NextLetterhead(head), PageBreak()]
+            story += part
+        return story
+
     def render(self, head: Letterhead, story: list[Flowable], *, wide: bool = False) -> bytes:
         """The PDF: A4 (landscape when `wide`), the letterhead on every page, page numbers."""
         size = landscape(A4) if wide else A4
@@ -276,14 +290,16 @@ class Kit:
         kit = self
 
         def letterhead(canvas: pdf_canvas.Canvas, doc: SimpleDocTemplate) -> None:
+            shown = getattr(canvas, _LETTERHEAD, head)
             width, height = size
             canvas.saveState()
             canvas.setFont(kit.font, 13)
             canvas.drawCentredString(width / 2, height - 13 * mm, kit.college)
             canvas.setFont(kit.font, 9)
-            left = f"函授站：{head.station}" if head.station else "全院"
+            left = f"函授站：{shown.station}" if shown.station else "全院"
             canvas.drawString(15 * mm, height - 20 * mm, left)
-            canvas.drawRightString(width - 15 * mm, height - 20 * mm, head.title)
+            right = f"{shown.title}（{shown.copy}）" if shown.copy else shown.title
+            canvas.drawRightString(width - 15 * mm, height - 20 * mm, right)
             canvas.setLineWidth(0.6)
             canvas.line(15 * mm, height - 22 * mm, width - 15 * mm, height - 22 * mm)
             canvas.setFont(kit.font, 8)
@@ -297,6 +313,24 @@ class Kit:
             canvasmaker=_numbered(self.font, size),
         )
         return buffer.getvalue()
+
+
+_LETTERHEAD = "xueji_letterhead"
+
+
+class _NextLetterhead(Flowable):
+    """Drawn last on a page, just before a page break: the pages from the next one on carry
+    this letterhead (a page's letterhead is drawn when the page begins)."""
+
+    def __init__(self, head: Letterhead):
+        super().__init__()
+        self.head = head
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return 0, 0
+
+    def draw(self) -> None:
+        setattr(self.canv, _LETTERHEAD, self.head)
 
 
 class _AtTop(Flowable):

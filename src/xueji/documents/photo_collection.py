@@ -4,6 +4,7 @@ filled in as on the ID card, with the frame the photo goes in)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from reportlab.lib.units import mm
@@ -11,6 +12,7 @@ from reportlab.platypus import Flowable, Spacer, Table
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
+from xueji.documents import sheets
 from xueji.documents.layout import GRID, SHADE, Kit, Letterhead, content_width, day, station_label
 from xueji.models import Student
 
@@ -31,36 +33,58 @@ def graduating(session: Session, students: Select, year: int) -> list[Student]:
     )
 
 
+@dataclass(frozen=True)
+class CollectionList:
+    head: Letterhead
+    rows: list[list[str]]
+    totals: list[str]
+
+
 def collection_list(
-    kit: Kit, year: int, station: str | None, students: list[Student], id_number
-) -> bytes:
-    head = Letterhead(
-        "毕业生电子图像采集名单",
-        station,
-        f"{year}年预计毕业　共 {len(students)} 人",
-    )
-    width = content_width()
-    widths = [12, 28, 20, 12, 40, 14, 0, 16, 22]
-    widths[6] = width / mm - sum(widths)
+    year: int, station: str | None, students: list[Student], id_number
+) -> CollectionList:
     rows = [
         [str(n), s.student_number or "", s.name, s.gender, id_number(s), s.level, s.major,
          s.photo_status, ""]
         for n, s in enumerate(students, start=1)
     ]  # fmt: skip
-    story: list[Flowable] = kit.heading_for(head)
+    return CollectionList(
+        Letterhead("毕业生电子图像采集名单", station, f"{year}年预计毕业　共 {len(students)} 人"),
+        rows,
+        [f"合计 {len(rows)} 人"] + [""] * (len(LIST_HEADER) - 1),
+    )
+
+
+def collection_list_pdf(kit: Kit, data: CollectionList) -> bytes:
+    width = content_width()
+    widths = [12, 28, 20, 12, 40, 14, 0, 16, 22]
+    widths[6] = width / mm - sum(widths)
+    story: list[Flowable] = kit.heading_for(data.head)
     story.append(kit.p("采集时间：____________　　采集地点：________________________"))
     story.append(Spacer(1, 2 * mm))
     story += kit.closing_table(
         LIST_HEADER,
-        rows,
+        data.rows,
         [w * mm for w in widths],
         [Spacer(1, 6 * mm), kit.seal_boxes(["函授站", "新华图片社"], width)],
-        totals=[f"合计 {len(rows)} 人"] + [""] * (len(LIST_HEADER) - 1),
+        totals=data.totals,
         span_totals=True,
         row_height=9 * mm,
         centered=(0, 1, 3, 5, 7),
     )
-    return kit.render(head, story)
+    return kit.render(data.head, story)
+
+
+def collection_list_xlsx(college: str, data: CollectionList) -> bytes:
+    return sheets.workbook(
+        college,
+        data.head.title,
+        LIST_HEADER,
+        data.rows,
+        subtitle=" ".join(filter(None, [data.head.station, data.head.subtitle])),
+        totals=data.totals,
+        widths=[6, 16, 10, 6, 21, 8, 16, 8, 12],
+    )
 
 
 def card(kit: Kit, student: Student, id_number: str) -> bytes:

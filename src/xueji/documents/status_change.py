@@ -34,9 +34,9 @@ REVIEWS = [
 ]
 
 
-def file_name(instance: ProcessInstance, student: Student | None) -> str:
+def file_stem(instance: ProcessInstance, student: Student | None) -> str:
     who = f"{student.student_number or student.id}_{student.name}" if student else instance.id[:8]
-    return f"学籍异动审批表_{who}.pdf"
+    return f"学籍异动审批表_{who}"
 
 
 def render(kit: Kit, session: Session, instance: ProcessInstance, id_number: str | None) -> bytes:

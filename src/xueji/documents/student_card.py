@@ -19,10 +19,8 @@ from xueji.uploads.storage import storage_for
 PHOTO_TYPES = ("image/jpeg", "image/png")
 
 
-def file_name(student: Student) -> str:
-    return (
-        f"学籍卡_{student.student_number or student.exam_number or student.id}_{student.name}.pdf"
-    )
+def file_stem(student: Student) -> str:
+    return f"学籍卡_{student.student_number or student.exam_number or student.id}_{student.name}"
 
 
 def render(kit: Kit, session: Session, student: Student, id_number: str) -> bytes:

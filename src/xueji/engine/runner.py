@@ -92,7 +92,7 @@ def _element(task_spec) -> tuple[str | None, str | None]:
     return getattr(task_spec, "bpmn_id", None), getattr(task_spec, "bpmn_name", None)
 
 
-def _step_error(exc: Exception) -> StepError:
+def step_error(exc: Exception) -> StepError:
     task = getattr(exc, "task", None)
     spec = task.task_spec if task is not None else getattr(exc, "task_spec", None)
     element_id, element_name = _element(spec) if spec is not None else (None, None)
@@ -172,13 +172,13 @@ class Runner:
 
     def complete(self, workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> StepOutcome:
         """Complete a READY user task with the form's data and run on."""
-        task = self._ready_task(workflow, task_id)
+        task = self.ready_task(workflow, task_id)
         task.data.update(data)
         completed: list[CompletedElement] = []
         try:
             task.run()
         except (SpiffWorkflowException, *SCRIPT_ERRORS) as exc:
-            raise _step_error(exc) from exc
+            raise step_error(exc) from exc
         return self._advance(workflow, completed)
 
     def fire_timers(self, workflow: BpmnWorkflow) -> StepOutcome:
@@ -186,7 +186,7 @@ class Runner:
         try:
             workflow.refresh_timers()
         except (SpiffWorkflowException, *SCRIPT_ERRORS) as exc:
-            raise _step_error(exc) from exc
+            raise step_error(exc) from exc
         return self._advance(workflow, [])
 
     def complete_call(
@@ -200,7 +200,7 @@ class Runner:
         try:
             task.complete()
         except (SpiffWorkflowException, *SCRIPT_ERRORS) as exc:
-            raise _step_error(exc) from exc
+            raise step_error(exc) from exc
         element_id, name = _element(task.task_spec)
         done = CompletedElement(
             task_id, element_id or task.task_spec.name, name, type(task.task_spec).__name__
@@ -246,7 +246,7 @@ class Runner:
             raise TaskNotReady(task_id)
         return task
 
-    def _ready_task(self, workflow: BpmnWorkflow, task_id: str) -> Task:
+    def ready_task(self, workflow: BpmnWorkflow, task_id: str) -> Task:
         task = self._find(workflow, task_id)
         if task.state != TaskState.READY or not task.task_spec.manual:
             raise TaskNotReady(task_id)
@@ -263,7 +263,7 @@ class Runner:
         try:
             workflow.do_engine_steps(did_complete_task=record)
         except (SpiffWorkflowException, *SCRIPT_ERRORS) as exc:
-            raise _step_error(exc) from exc
+            raise step_error(exc) from exc
         thrown = [
             ThrownMessage(event.event_definition.name, event.payload)
             for event in workflow.get_events()

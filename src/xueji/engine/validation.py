@@ -3,6 +3,9 @@
 The checks: well-formed and safe XML, the BPMN/DMN XSD, what SpiffWorkflow's parser refuses,
 references to processes, decisions and forms, scripts and conditions compiled under our
 restrictions, lanes that name known roles, and exclusive gateways that can always choose.
+
+Each problem has a stable English `code` (what kind of problem) and a Chinese `message` that
+names the element by its name (its id only when it has none), as the modeler shows it.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ class Problem:
     file: str
     line: int | None
     element_id: str | None
+    code: str
     message: str
 
     def as_dict(self) -> dict[str, Any]:
@@ -51,8 +55,16 @@ class Problem:
             "file": self.file,
             "line": self.line,
             "element_id": self.element_id,
+            "code": self.code,
             "message": self.message,
         }
+
+
+def named(element: etree._Element | None) -> str:
+    """「name」 of an element for a message, its id when it has no name."""
+    if element is None:
+        return ""
+    return f"「{' '.join((element.get('name') or '').split()) or element.get('id') or '?'}」"
 
 
 @dataclass
@@ -126,7 +138,7 @@ def _schema_problem(content: bytes) -> str | None:
         Draft202012Validator.check_schema(json.loads(content.decode("utf-8")))
     except SchemaError as exc:
         where = "/".join(str(p) for p in exc.path) or "(root)"
-        return f"not a valid JSON Schema at {where}: {exc.message}"
+        return f"不是有效的 JSON Schema（位置 {where}）：{exc.message}"
     return None
 
 
@@ -134,18 +146,20 @@ def _read_form(report: Report, name: str, content: bytes) -> None:
     try:
         form = json.loads(content.decode("utf-8"))
     except UnicodeDecodeError:
-        report.problems.append(Problem(name, None, None, "form files must be UTF-8 encoded"))
+        report.problems.append(Problem(name, None, None, "FormNotUtf8", "表单文件须为 UTF-8 编码"))
         return
     except json.JSONDecodeError as exc:
-        report.problems.append(Problem(name, exc.lineno, None, f"not valid JSON: {exc.msg}"))
+        report.problems.append(
+            Problem(name, exc.lineno, None, "FormNotJson", f"不是有效的 JSON：{exc.msg}")
+        )
         return
     if not isinstance(form, dict):
-        report.problems.append(Problem(name, 1, None, "a form must be a JSON object"))
+        report.problems.append(Problem(name, 1, None, "FormNotObject", "表单须为一个 JSON 对象"))
         return
     if not _is_ui_schema(name):
         invalid = _schema_problem(content)
         if invalid:
-            report.problems.append(Problem(name, None, None, invalid))
+            report.problems.append(Problem(name, None, None, "FormSchemaInvalid", invalid))
             return
     report.forms[name] = form
 
@@ -158,12 +172,16 @@ def _read_document(report: Report, name: str, content: bytes) -> None:
     try:
         content.decode("utf-8")
     except UnicodeDecodeError:
-        report.problems.append(Problem(name, None, None, "diagram files must be UTF-8 encoded"))
+        report.problems.append(
+            Problem(name, None, None, "DiagramNotUtf8", "流程图文件须为 UTF-8 编码")
+        )
         return
     try:
         root = parse_xml(content)
     except XmlRefused as exc:
-        report.problems.append(Problem(name, exc.line, None, exc.message))
+        report.problems.append(
+            Problem(name, exc.line, None, "XmlRefused", f"XML 无法接受：{exc.message}")
+        )
         return
     kind = document_kind(root)
     if kind is None:
@@ -172,7 +190,8 @@ def _read_document(report: Report, name: str, content: bytes) -> None:
                 name,
                 root.sourceline,
                 root.get("id"),
-                f"not a BPMN 2.0 or DMN document: the root element is {root.tag}",
+                "NotBpmnOrDmn",
+                f"不是 BPMN 2.0 或 DMN 文档：根元素是 {root.tag}",
             )
         )
         return
@@ -181,7 +200,15 @@ def _read_document(report: Report, name: str, content: bytes) -> None:
         lines = _ids_by_line(root)
         for error in errors:
             element = lines.get(error.line) if error.line is not None else None
-            report.problems.append(Problem(name, error.line, element, error.message))
+            report.problems.append(
+                Problem(
+                    name,
+                    error.line,
+                    element,
+                    "SchemaInvalid",
+                    f"不符合 BPMN/DMN 规范（XSD）：{error.message}",
+                )
+            )
         return
     report.documents[name] = root
 
@@ -213,12 +240,13 @@ def _properties(element: etree._Element) -> dict[str, str]:
 
 
 def _inspect_bpmn(report: Report, name: str, root: etree._Element, catalog: Catalog) -> None:
-    def problem(element: etree._Element | None, message: str) -> None:
+    def problem(element: etree._Element | None, code: str, message: str) -> None:
         report.problems.append(
             Problem(
                 name,
                 element.sourceline if element is not None else None,
                 element.get("id") if element is not None else None,
+                code,
                 message,
             )
         )
@@ -229,17 +257,17 @@ def _inspect_bpmn(report: Report, name: str, root: etree._Element, catalog: Cata
         first = processes[0] if processes else root
         problem(
             first,
-            "no executable process: nothing here can run (isExecutable is false "
-            "or there is no bpmn:process)",
+            "NoExecutableProcess",
+            "没有可执行的流程：文件中没有 bpmn:process，或其 isExecutable 为 false",
         )
         return
     lane_roles: dict[str, str] = {}
     for lane in root.iter(bpmn("lane")):
         role = catalog.role_for_lane(lane.get("name"))
         if role is None and not lane.get("name"):
-            problem(lane, "a lane without a name names no role")
+            problem(lane, "LaneWithoutName", f"泳道{named(lane)}没有名称，对应不到角色")
         elif role is None:
-            problem(lane, f"lane {lane.get('name')!r} names no known role")
+            problem(lane, "LaneUnknownRole", f"泳道{named(lane)}不是已知的角色")
         else:
             lane_roles[lane.get("name")] = role
     node_lane = {
@@ -271,6 +299,7 @@ def _too_large(process: etree._Element, problem) -> bool:
     if len(nodes) > MAX_FLOW_NODES:
         problem(
             process,
+            "ProcessTooLarge",
             f"流程有 {len(nodes):,} 个流程元素，超过上限 {MAX_FLOW_NODES:,}"
             f" (a process may have at most {MAX_FLOW_NODES:,} flow elements; split it into"
             " called processes)",
@@ -285,6 +314,7 @@ def _too_large(process: etree._Element, problem) -> bool:
     if longest > MAX_CHAIN:
         problem(
             process,
+            "ProcessTooLong",
             f"流程中有一条 {longest:,} 步的连续路径，超过上限 {MAX_CHAIN:,}"
             f" (a chain of more than {MAX_CHAIN:,} steps in one process; split it into"
             " called processes)",
@@ -320,7 +350,11 @@ def _inspect_process(process, info, node_lane, lane_roles, report, catalog, prob
             if tag == "startEvent":
                 info.start_role = lane_roles.get(lane)
             elif tag in ("userTask", "manualTask") and has_lanes and lane is None:
-                problem(element, "this task is in no lane, so no role can work on it")
+                problem(
+                    element,
+                    "TaskWithoutLane",
+                    f"任务{named(element)}不在任何泳道中，没有角色能办理",
+                )
             # Without any lanes, tasks are offered to administrators only (diagrams from
             # elsewhere often have none); with lanes, every task must be in one.
             props = _properties(element)
@@ -330,22 +364,28 @@ def _inspect_process(process, info, node_lane, lane_roles, report, catalog, prob
                     continue
                 info.forms.add(form_name)
                 if form_name not in report.forms and form_name not in catalog.forms:
-                    problem(element, f"form {form_name!r} is neither in this upload nor deployed")
+                    problem(
+                        element,
+                        "FormMissing",
+                        f"{named(element)}的表单 {form_name} 既不在本次上传中，也尚未部署",
+                    )
             if props.get("dueDate") and (message := rule_problem(props["dueDate"])):
-                problem(element, message)
+                problem(element, "DueDateInvalid", f"{named(element)}的{message}")
             if tag == "startEvent":
                 info.start_form = props.get(FORM_PROPERTY)
                 info.start_ui_form = props.get(UI_FORM_PROPERTY)
         elif tag == "script" and etree.QName(element.getparent()).localname == "scriptTask":
             for message in check_script(element.text or "", "exec"):
-                problem(element.getparent(), f"script: {message}")
+                owner = element.getparent()
+                problem(owner, "ScriptRefused", f"{named(owner)}的脚本不能运行：{message}")
         elif tag in ("preScript", "postScript") and etree.QName(element).namespace == SPIFF:
             owner = element.getparent().getparent()
             for message in check_script(element.text or "", "exec"):
-                problem(owner, f"{tag}: {message}")
+                problem(owner, "ScriptRefused", f"{named(owner)}的 {tag} 不能运行：{message}")
         elif tag == "conditionExpression":
             for message in check_script(element.text or "", "eval"):
-                problem(element.getparent(), f"condition: {message}")
+                flow = element.getparent()
+                problem(flow, "ConditionRefused", f"顺序流{named(flow)}的条件不能运行：{message}")
         elif tag in ("exclusiveGateway", "inclusiveGateway"):
             _check_gateway(process, element, problem)
         elif tag == "callActivity":
@@ -358,35 +398,53 @@ def _inspect_process(process, info, node_lane, lane_roles, report, catalog, prob
                 if called
             )
             if not called:
-                problem(element, "names no process to call (calledElement)")
+                problem(
+                    element,
+                    "CallWithoutProcess",
+                    f"{named(element)}没有指定要调用的流程（calledElement）",
+                )
             elif not (in_upload or called in known):
-                problem(element, f"calls process {called!r}, which is not deployed")
+                problem(
+                    element, "CalledProcessMissing", f"{named(element)}调用的流程 {called} 尚未部署"
+                )
         elif tag == "businessRuleTask":
             decision = element.findtext(f"{bpmn('extensionElements')}/{{{SPIFF}}}calledDecisionId")
             info.called_decisions.add(decision)
             known = {d.key for d in report.decisions} | set(catalog.decisions)
             if not decision:
-                problem(element, "names no decision (spiffworkflow:calledDecisionId)")
+                problem(
+                    element,
+                    "RuleWithoutDecision",
+                    f"{named(element)}没有指定决策表（spiffworkflow:calledDecisionId）",
+                )
             elif decision not in known:
-                problem(element, f"uses decision {decision!r}, which is not deployed")
+                problem(
+                    element, "DecisionMissing", f"{named(element)}使用的决策表 {decision} 尚未部署"
+                )
         elif tag == "serviceTask":
             operator = element.find(f"{bpmn('extensionElements')}/{{{SPIFF}}}serviceTaskOperator")
             operation = operator.get("id") if operator is not None else None
-            services = ", ".join(sorted(catalog.services)) or "none"
+            services = "、".join(sorted(catalog.services)) or "无"
             if operation is None:
                 problem(
                     element,
-                    "names no spiffworkflow:serviceTaskOperator; xueji runs only "
-                    f"its own services ({services})",
+                    "ServiceMissing",
+                    f"{named(element)}没有指定服务（spiffworkflow:serviceTaskOperator）；"
+                    f"只能使用本系统的服务：{services}",
                 )
             elif operation == element_id:
                 # SpiffWorkflow's parser then fails with a misleading "no support" error.
                 problem(
                     element,
-                    f"the element id {element_id!r} must differ from its service operator's name",
+                    "ServiceIdClash",
+                    f"{named(element)}的编号 {element_id} 不能与其服务名相同",
                 )
             elif operation not in catalog.services:
-                problem(element, f"service {operation!r} is not one of xueji's ({services})")
+                problem(
+                    element,
+                    "ServiceUnknown",
+                    f"{named(element)}的服务 {operation} 不是本系统的服务（{services}）",
+                )
 
 
 def _check_gateway(process, gateway, problem) -> None:
@@ -401,8 +459,8 @@ def _check_gateway(process, gateway, problem) -> None:
         if flow.find(bpmn("conditionExpression")) is None:
             problem(
                 gateway,
-                f"outgoing flow {flow.get('id')!r} has no condition and is not "
-                "the gateway's default",
+                "GatewayFlowWithoutCondition",
+                f"网关{named(gateway)}的出口顺序流{named(flow)}没有条件，也不是默认分支",
             )
 
 
@@ -430,13 +488,22 @@ def _parse_with_engine(report: Report, catalog: Catalog) -> None:
         except ValidationException as exc:
             report.problems.append(_from_validation(exc, lines, info.file_name))
         except SpiffWorkflowException as exc:
-            report.problems.append(Problem(info.file_name, None, info.key, str(exc)))
+            report.problems.append(
+                Problem(
+                    info.file_name,
+                    None,
+                    info.key,
+                    "EngineRefused",
+                    f"流程引擎无法构建流程「{info.name}」：{exc}",
+                )
+            )
 
 
 def _from_validation(exc: ValidationException, lines, file_name: str | None = None) -> Problem:
     file_name = exc.file_name or file_name or ""
     element_id = exc.id or None
     line = lines.get(file_name, {}).get(element_id) if element_id else None
-    return Problem(
-        file_name, line, element_id, str(exc).split("\n")[0] if str(exc) else type(exc).__name__
-    )
+    reason = str(exc).split("\n")[0] if str(exc) else type(exc).__name__
+    name = getattr(exc, "name", None) or element_id
+    where = f"「{name}」" if name else ""
+    return Problem(file_name, line, element_id, "EngineRefused", f"流程引擎不接受{where}：{reason}")

@@ -17,6 +17,7 @@ from xueji.auth.dependencies import AdminUser, CurrentUser
 from xueji.auth.principal import Principal, scope_filter
 from xueji.db.dependencies import DbSession
 from xueji.errors import NotFound
+from xueji.events.outcomes import NOTIFIED, Outcome, outcomes
 from xueji.events.schemas import WebhookIn, WebhookOut
 from xueji.events.service import forget_webhooks
 from xueji.models import OutboxEvent, Webhook
@@ -79,6 +80,28 @@ def visible_events(principal: Principal):
     clause = scope_filter(principal, OutboxEvent.station_id, OutboxEvent.student_id)
     query = select(OutboxEvent)
     return query if clause is None else query.where(clause)
+
+
+# The newest events the notification area looks through (most are not outcomes).
+NOTIFICATION_WINDOW = 500
+
+
+@router.get("/notifications", response_model=list[Outcome])
+def notifications(
+    principal: CurrentUser,
+    session: DbSession,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> list[Outcome]:
+    """The newest outcomes of reviews (审批结果 and reason) and ends of the cases the caller
+    may see, newest first, leaving out what the caller decided themself."""
+    events = session.scalars(
+        visible_events(principal)
+        .where(OutboxEvent.type.in_(NOTIFIED))
+        .order_by(OutboxEvent.id.desc())
+        .limit(NOTIFICATION_WINDOW)
+    )
+    found = [o for o in outcomes(events) if o.actor != principal.username]
+    return found[:limit]
 
 
 def _format(event: OutboxEvent) -> str:

@@ -2,8 +2,9 @@
 (the same query functions), and the national registration files (records.md).
 
     GET /exports/students?format=xlsx|csv&station=&level=&major=&intake=&status=&q=
-    GET /exports/tasks?format=…&process_key=&instance_id=&assignee=me&unassigned=&overdue=
+    GET /exports/tasks?format=…&the filters of GET /tasks (q, process_key, step, kind, …, sort)
     GET /exports/statistics/students?format=…&group_by=station,level&…the student filters
+    GET /exports/statistics/students/cross?format=…&intake=&…the student filters
     GET /exports/registration/{new|graduates}?format=xlsx|dbf&…the student filters
 """
 
@@ -27,10 +28,11 @@ from xueji.exports.files import ListFormat, Table, download, file_stem, table_do
 from xueji.models import Station, Student
 from xueji.students import national_files as nf
 from xueji.students import service as students
+from xueji.students.cross_table import cross_table
 from xueji.students.endpoints import Filters
 from xueji.students.registration_file import XLSX_TYPE
 from xueji.students.repository import StudentFilters, readable_by
-from xueji.tasks.repository import filtered_inbox
+from xueji.tasks.filters import Inbox, inbox_dependency
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 
@@ -43,7 +45,17 @@ TOO_MANY: dict[int | str, dict[str, Any]] = {
 }
 
 STUDENT_HEADER = ["学号", "姓名", "性别", "身份证号", "层次", "专业", "年级", "函授站", "学籍状态", "照片状态"]  # fmt: skip  # noqa: E501
-TASK_HEADER = ["任务", "流程", "业务编号", "函授站", "处理人", "创建时间", "截止时间", "是否逾期"]
+TASK_HEADER = [
+    "任务",
+    "摘要",
+    "流程",
+    "业务编号",
+    "函授站",
+    "处理人",
+    "创建时间",
+    "截止时间",
+    "是否逾期",
+]
 GROUP_TITLES = {
     "station": "函授站",
     "level": "层次",
@@ -100,32 +112,19 @@ def export_students(
     return table_download(Table("学生名单", STUDENT_HEADER, rows), format, stem)
 
 
+ExportInbox = Annotated[Inbox, Depends(inbox_dependency("format"))]
+
+
 @router.get("/tasks", response_class=Response, responses={**FILE, **TOO_MANY})
 def export_tasks(
-    session: DbSession,
-    principal: CurrentUser,
-    format: ListFormat = ListFormat.xlsx,
-    process_key: str | None = None,
-    instance_id: str | None = None,
-    assignee: str | None = None,
-    unassigned: bool = False,
-    overdue: bool = False,
+    session: DbSession, inbox: ExportInbox, format: ListFormat = ListFormat.xlsx
 ) -> Response:
-    """待办任务: the tasks GET /tasks gives with the same filters."""
-    if assignee is not None and assignee != "me":
-        raise InvalidInput([{"field": "assignee", "message": "only 'me' is supported"}])
-    query = filtered_inbox(
-        principal,
-        process_key=process_key,
-        instance_id=instance_id,
-        mine=assignee == "me",
-        unassigned=unassigned,
-        overdue=overdue,
-    )
+    """待办任务: the tasks GET /tasks gives with the same search, filters and sort."""
     now = clock.now()
     rows = [
         [
             task.name,
+            task.summary or "",
             task.instance.definition.name or task.instance.definition.key,
             task.instance.business_key,
             task.station.name if task.station else "",
@@ -134,10 +133,12 @@ def export_tasks(
             _local(task.due_at),
             task.is_overdue(now),
         ]
-        for task in _fetch(session, query)
+        for task in _fetch(session, inbox.query)
     ]
-    parts = [process_key, "我的" if assignee == "me" else None, "未认领" if unassigned else None]
-    stem = file_stem("待办任务", *parts, "逾期" if overdue else None)
+    f = inbox.filters
+    parts = [f.process_key, f.kind, f.station, f.step, f.q]
+    flags = [("我的", f.mine), ("未认领", f.unassigned), ("逾期", f.overdue)]
+    stem = file_stem("待办任务", *parts, *(name for name, given in flags if given))
     return table_download(Table("待办任务", TASK_HEADER, rows), format, stem)
 
 
@@ -162,6 +163,25 @@ def export_student_statistics(
     by = "按" + "、".join(GROUP_TITLES[k] for k in keys) if keys else None
     stem = file_stem("学籍数据统计", *_filter_parts(filters), by)
     return table_download(Table("学籍数据统计", header, rows), format, stem)
+
+
+@router.get("/statistics/students/cross", response_class=Response, responses={**FILE, **TOO_MANY})
+def export_student_cross_table(
+    session: DbSession,
+    principal: CurrentUser,
+    filters: Filters,
+    format: ListFormat = ListFormat.xlsx,
+) -> Response:
+    """学籍数据统计交叉表: GET /students/statistics/cross as a table with a 合计 row."""
+    table = cross_table(session, principal, filters)
+    rows: list[list] = [
+        [r.station_name, r.level, r.major, *(r.counts.get(s, 0) for s in table.statuses), r.total]
+        for r in table.rows
+    ]
+    rows.append(["合计", "", "", *(table.totals[s] for s in table.statuses), table.total])
+    header = ["函授站", "层次", "专业", *table.statuses, "合计"]
+    stem = file_stem("学籍数据统计交叉表", *_filter_parts(filters))
+    return table_download(Table("学籍数据统计交叉表", header, rows), format, stem)
 
 
 class RegistrationKind(StrEnum):

@@ -17,10 +17,9 @@ from urllib.parse import quote
 
 from fastapi import Response
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
-from xueji.students.registration_file import XLSX_TYPE
+from xueji.spreadsheets import XLSX_TYPE, looks_like_formula, text_cell
 
 
 class ListFormat(StrEnum):
@@ -35,13 +34,10 @@ class Table:
     rows: Sequence[Sequence[Any]]
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _csv_value(value: Any) -> Any:
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if looks_like_formula(value):
         return "'" + value
     return value
 
@@ -67,21 +63,10 @@ def to_xlsx(table: Table) -> bytes:
         sheet.column_dimensions[get_column_letter(index)].width = min(max(width * 1.6, 8), 60)
     sheet.append(list(table.header))
     for values in table.rows:
-        sheet.append([_xlsx_cell(sheet, value) for value in values])
+        sheet.append([text_cell(sheet, value) for value in values])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
-
-
-def _xlsx_cell(sheet: Any, value: Any) -> Any:
-    if value is None or isinstance(value, bool):
-        return "是" if value is True else "否" if value is False else None
-    if isinstance(value, int | float):
-        return value
-    cell = WriteOnlyCell(sheet, value=str(value))
-    cell.data_type = "s"  # never a formula
-    cell.number_format = "@"
-    return cell
 
 
 def download(content: bytes, media_type: str, file_name: str) -> Response:

@@ -10,6 +10,12 @@ A submitted id is accepted only when the upload exists, belongs to the same proc
 (a document it generated) or was uploaded by the acting user, and is of the kind's types;
 otherwise the field is named in a 422. An id of another student's scan is refused even when
 the caller could read it: a case carries only files its own people put into it.
+
+Once a form is accepted (a task completed, a process started, a message caught), `attach`
+records each upload it names as an attachment of the instance (table `attachments`; the
+instance's detail lists them, and whoever reads the instance reads them). An upload about one
+student, or used by one student's case, is refused (422 naming the field) in the case of
+another student.
 Deploying a form that names an unknown kind is refused (`unknown_kinds`).
 """
 
@@ -21,8 +27,10 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from xueji import clock
 from xueji.auth.principal import Principal
-from xueji.models import Upload
+from xueji.errors import FormInvalid
+from xueji.models import Attachment, ProcessInstance, Upload
 
 KEYWORD = "x-upload"
 JPEG, PNG, PDF = "image/jpeg", "image/png", "application/pdf"
@@ -74,6 +82,8 @@ def upload_problems(
     owners = [Upload.uploaded_by == principal.username]
     if instance_id is not None:
         owners.append(Upload.instance_id == instance_id)
+        attached = select(Attachment.upload_id).where(Attachment.instance_id == instance_id)
+        owners.append(Upload.id.in_(attached))
     found = {
         upload.id: upload
         for upload in session.scalars(select(Upload).where(Upload.id.in_(ids), or_(*owners)))
@@ -89,6 +99,84 @@ def upload_problems(
         elif upload.content_type not in types:
             problems.append({"field": field, "message": f"文件 {upload.file_name} 不是{described}"})
     return problems
+
+
+def attach(
+    session: Session,
+    principal: Principal,
+    schema: dict[str, Any] | None,
+    data: Any,
+    instance: ProcessInstance,
+    prefix: str = "",
+) -> None:
+    """Record the uploads the accepted `data` names as the instance's attachments; 422 naming
+    the field (`prefix` + its path) of one about another student, or used by another
+    student's case."""
+    if not schema:
+        return
+    named = [(f, v) for f, _, v in _named(schema, data, []) if isinstance(v, int)]
+    if not named:
+        return
+    ids = {v for _, v in named}
+    uploads = {u.id: u for u in session.scalars(select(Upload).where(Upload.id.in_(ids)))}
+    used_by: dict[int, set[int]] = {}  # upload id → the students of the cases that used it
+    rows = session.execute(
+        select(Attachment.upload_id, ProcessInstance.student_id)
+        .join(ProcessInstance, ProcessInstance.id == Attachment.instance_id)
+        .where(Attachment.upload_id.in_(ids))
+    )
+    for upload_id, student_id in rows:
+        if student_id is not None:
+            used_by.setdefault(upload_id, set()).add(student_id)
+    linked = set(
+        session.scalars(
+            select(Attachment.upload_id).where(
+                Attachment.instance_id == instance.id, Attachment.upload_id.in_(ids)
+            )
+        )
+    )
+    problems = []
+    for field, value in named:
+        upload = uploads.get(value)
+        if upload is None or value in linked:
+            continue
+        owners = set(used_by.get(value, set()))
+        if upload.student_id is not None:
+            owners.add(upload.student_id)
+        if upload.generated and upload.instance_id is not None:
+            maker = session.get(ProcessInstance, upload.instance_id)
+            if maker is not None and maker.student_id is not None:
+                owners.add(maker.student_id)
+        if instance.student_id is not None and owners - {instance.student_id}:
+            problems.append(
+                {"field": prefix + field, "message": f"文件 {upload.file_name} 属于另一学生"}
+            )
+            continue
+        linked.add(value)
+        session.add(
+            Attachment(
+                instance_id=instance.id,
+                upload_id=value,
+                field=prefix + field,
+                attached_by=principal.username,
+                attached_at=clock.now(),
+            )
+        )
+    if problems:
+        raise FormInvalid(problems)
+    session.flush()
+
+
+def attachments_of(session: Session, instance_id: str) -> list[Upload]:
+    """The uploads the instance's forms named, in the order they were attached."""
+    return list(
+        session.scalars(
+            select(Upload)
+            .join(Attachment, Attachment.upload_id == Upload.id)
+            .where(Attachment.instance_id == instance_id)
+            .order_by(Attachment.attached_at, Upload.id)
+        )
+    )
 
 
 def unknown_kinds(schema: Any, path: str = "") -> list[str]:

@@ -291,7 +291,7 @@ def options(
     if kind == "terms":
         found = terms()
         if q:
-            found = [c for c in found if q in c.value or q in c.title]
+            found = [c for c in found if q in str(c.value) or q in c.title]
         return found[:limit]
     return KINDS[kind].options(session, principal, q, limit, station_id)
 

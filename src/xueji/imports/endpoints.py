@@ -16,7 +16,7 @@ from xueji.auth.principal import Principal
 from xueji.auth.roles import Role
 from xueji.db.dependencies import DbSession
 from xueji.errors import NotFound
-from xueji.imports import files, service
+from xueji.imports import files, jobs, service
 from xueji.imports.kinds import KINDS
 from xueji.models import Admission, ImportJob, Station
 from xueji.paging import Paging
@@ -133,7 +133,8 @@ def post_import(
     ] = "all_or_nothing",
 ) -> Any:
     """Import a file: every row checked; a small file is done when this answers (state done or
-    rejected, with the problems), a large one answers 202 and runs as a job to poll."""
+    rejected, with the problems); a large one (over 1,000 rows) is stored and answers 202 at
+    once, before it is read: the worker runs it as a job to poll."""
     spec = service.kind_for(principal, kind)
     service.check_mode(mode)
     # The request's transaction ends here: on SQLite it would hold the write lock that the
@@ -143,16 +144,17 @@ def post_import(
     content = file.file.read(limit + 1)
     check_size(content, limit)
     name = file.filename or f"{spec.title}.xlsx"
-    lines = service.read_file(spec, content, name)
     db = runtime.db
-    job_id = service.create_job(db, principal, spec, name, mode, len(lines))
-    if len(lines) > service.SYNC_ROWS:
-        service.start_job(db, principal, spec, job_id, lines, mode)
+    queued = files.row_estimate(content, name) > jobs.SYNC_ROWS
+    if queued:
+        job_id = jobs.queue_file(runtime, principal, spec, name, mode, content)
     else:
-        service.run_job(db, principal, spec, job_id, lines, mode)
+        lines = service.read_file(spec, content, name)
+        job_id = jobs.create_job(db, principal, spec, name, mode, len(lines))
+        jobs.run_job(db, principal, spec, job_id, lines, mode)
     with db.reader() as reader:
-        out = job_out(service.readable_job(reader, principal, job_id))
-    if len(lines) > service.SYNC_ROWS:
+        out = job_out(jobs.readable_job(reader, principal, job_id))
+    if queued:
         return JSONResponse(out.model_dump(), status_code=202)
     return out
 
@@ -164,7 +166,7 @@ def post_import(
 )
 def get_job(job_id: JobId, session: DbSession, principal: CurrentUser) -> ImportJobOut:
     """An import's state and percent (poll while queued or running), problems and report."""
-    return job_out(service.readable_job(session, principal, job_id))
+    return job_out(jobs.readable_job(session, principal, job_id))
 
 
 @router.get(
@@ -177,7 +179,7 @@ def get_job(job_id: JobId, session: DbSession, principal: CurrentUser) -> Import
 )
 def get_report(job_id: JobId, session: DbSession, principal: CurrentUser) -> Response:
     """The imported file again, every bad cell filled red with its reasons as a comment."""
-    job = service.readable_job(session, principal, job_id)
+    job = jobs.readable_job(session, principal, job_id)
     if job.report is None:
         raise NotFound("this import has no problems to report")
     title = KINDS[job.kind].title

@@ -10,12 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator, Sequence
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
+from xueji.spreadsheets import to_bytes
 from xueji.students.row_checks import Column
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -48,7 +50,7 @@ def template(title: str, columns: Sequence[Column]) -> bytes:
         dimension = sheet.column_dimensions[letter]
         dimension.width = max(len(header_cell(column)) * 1.8, 10)
         dimension.number_format = "@"  # the column is text: ID numbers and dates stay as typed
-    return _save(workbook)
+    return to_bytes(workbook)
 
 
 def csv_template(columns: Sequence[Column]) -> bytes:
@@ -56,12 +58,6 @@ def csv_template(columns: Sequence[Column]) -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer).writerow([header_cell(c) for c in columns])
     return buffer.getvalue().encode("utf-8-sig")
-
-
-def _save(workbook: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def _text(value: object) -> str:
@@ -83,7 +79,7 @@ def _key(cell: str, columns: Sequence[Column]) -> str:
 
 
 def _lines(content: bytes, file_name: str) -> Iterator[Sequence[object]]:
-    if file_name.lower().endswith(".csv") or not content.startswith(b"PK"):
+    if _is_csv(content, file_name):
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -105,10 +101,48 @@ def _lines(content: bytes, file_name: str) -> Iterator[Sequence[object]]:
         workbook.close()
 
 
+def _is_csv(content: bytes, file_name: str) -> bool:
+    return file_name.lower().endswith(".csv") or not content.startswith(b"PK")
+
+
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>]")
+
+
+def row_estimate(content: bytes, file_name: str) -> int:
+    """How many rows the file has below its header, without parsing them: the line breaks
+    of a CSV, the row elements of an XLSX's first sheet (counted in its decompressed XML)."""
+    if _is_csv(content, file_name):
+        return max(content.count(b"\n") - 1, 0)
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            sheets = sorted(n for n in archive.namelist() if _SHEET.fullmatch(n))
+            if not sheets:
+                return 0
+            count, tail = 0, b""
+            with archive.open(sheets[0]) as stream:
+                while chunk := stream.read(1 << 20):
+                    data = tail + chunk
+                    cut = max(len(data) - 32, 0)  # a tag from here on is counted next time
+                    count += sum(1 for m in _ROW_TAG.finditer(data) if m.start() < cut)
+                    tail = data[cut:]
+            count += len(_ROW_TAG.findall(tail))
+    except (zipfile.BadZipFile, KeyError):
+        return 0  # not readable: reading it says why
+    return max(count - 1, 0)
+
+
+_SHEET = re.compile(r"xl/worksheets/sheet(\d+)\.xml")
+READ_EVERY = 1000  # rows read between two progress reports
+
+
 def read(
-    content: bytes, file_name: str, columns: Sequence[Column]
+    content: bytes,
+    file_name: str,
+    columns: Sequence[Column],
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """The header's column keys and the non-blank rows with their sheet line (header = 1)."""
+    """The header's column keys and the non-blank rows with their sheet line (header = 1);
+    `progress` hears the number of lines read every READ_EVERY."""
     lines = _lines(content, file_name)
     header = [_key(_text(cell), columns) for cell in next(lines, None) or ()]
     known = {c.key for c in columns}
@@ -117,6 +151,8 @@ def read(
         raise FileUnreadable("第一行应为列名（可下载模板）；缺少列：" + "、".join(missing))
     rows = []
     for line, values in enumerate(lines, 2):
+        if progress is not None and line % READ_EVERY == 0:
+            progress(line)
         texts = [_text(v) for v in values]
         if not any(texts):
             continue
@@ -161,4 +197,4 @@ def report(
                 cell.comment = Comment("；".join(messages), "xueji")
         if line in by_line:
             sheet.cell(row=line, column=len(columns) + 1, value="；".join(by_line[line]))
-    return _save(workbook)
+    return to_bytes(workbook)

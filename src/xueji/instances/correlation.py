@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,7 @@ from xueji.definitions.repository import form_content
 from xueji.engine.messages import MessageCatch, message_catches
 from xueji.engine.xml import parse_xml
 from xueji.errors import FormInvalid, InvalidInput
+from xueji.forms.attachments import upload_problems
 from xueji.forms.validation import form_errors
 from xueji.instances.repository import readable_by
 from xueji.models import ProcessDefinition, ProcessInstance, Station, Student
@@ -206,17 +208,30 @@ def candidates(
     ]
 
 
-def validate_payload(session: Session, payload: dict[str, Any], targets: list[Catch]) -> None:
-    """The payload as storable data, and against each target element's form."""
+def catch_form(session: Session, target: Catch) -> dict[str, Any] | None:
+    """The form a catching element (or the start event it starts) checks a payload against."""
+    form = target.catch.form
+    if form is None and target.catch.start:
+        form = target.definition.start_form
+    return form_content(session, target.definition, form)
+
+
+def validate_payload(
+    session: Session,
+    principal: Principal | None,
+    payload: dict[str, Any],
+    targets: Sequence[tuple[str | None, Catch]],
+) -> None:
+    """The payload as storable data, and against the form of each (instance, element) it goes
+    to; with the sender's `principal` (a message from outside), its upload ids as a task's
+    (forms/attachments.py)."""
     problems: list[dict[str, str]] = []
-    schemas = [None]
-    for target in targets:
-        form = target.catch.form
-        if form is None and target.catch.start:
-            form = target.definition.start_form
-        schemas.append(form_content(session, target.definition, form))
-    for schema in schemas:
-        for problem in form_errors(schema, payload):
+    checks = [(None, None)] + [(iid, catch_form(session, t)) for iid, t in targets]
+    for instance_id, schema in checks:
+        found = form_errors(schema, payload)
+        if not found and principal is not None:
+            found = upload_problems(session, principal, schema, payload, instance_id)
+        for problem in found:
             field = f"payload.{problem['field']}" if problem["field"] else "payload"
             entry = {"field": field, "message": problem["message"]}
             if entry not in problems:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, Field
 
 from xueji.auth.dependencies import AdminUser, CurrentUser, require_roles
 from xueji.auth.principal import Principal
 from xueji.auth.roles import Role
 from xueji.db.dependencies import DbSession
 from xueji.definitions.repository import get_definition
+from xueji.events.outcomes import latest_outcomes
 from xueji.instances import repository, service
 from xueji.instances.repository import get_readable
 from xueji.instances.schemas import (
@@ -23,7 +23,7 @@ from xueji.instances.schemas import (
     instance_detail,
     instance_item,
 )
-from xueji.paging import IdFilter, Paging, RowId
+from xueji.paging import IdFilter, Paging
 from xueji.runtime import AppRuntime
 
 router = APIRouter(tags=["instances"])
@@ -66,7 +66,8 @@ def list_instances(
     station: str | None = None,
     parent: str | None = None,
 ) -> InstancePage:
-    """Instances the caller may see, oldest first, with filters."""
+    """Instances the caller may see, oldest first, with filters (`business_key` is a prefix);
+    each with the outcome of its newest review (审批结果 and reason)."""
     query = repository.filtered_instances(
         principal,
         key=key,
@@ -77,8 +78,9 @@ def list_instances(
         parent=parent,
     )
     rows, total = paging.fetch(session, query)
+    found = latest_outcomes(session, [r.id for r in rows])
     return InstancePage(
-        items=[instance_item(r) for r in rows],
+        items=[instance_item(r, found.get(r.id)) for r in rows],
         total=total,
         page=paging.page,
         per_page=paging.per_page,
@@ -164,34 +166,3 @@ def list_incidents(
         IncidentItem.model_validate(i, from_attributes=True)
         for i in repository.incidents(session, open_only=open_only)
     ]
-
-
-class ResolveBody(BaseModel):
-    action: Literal["retry", "skip", "terminate_caller", "dismiss"]
-    # With `skip`: the data the skipped child hands its caller.
-    outputs: dict[str, Any] = Field(default_factory=dict)
-
-
-@router.post(
-    "/incidents/{incident_id}/resolve",
-    response_model=IncidentItem,
-    responses={
-        403: {"description": "Admins only"},
-        404: {"description": "No such incident"},
-        409: {"description": "Resolved already"},
-        422: {"description": "The action does not apply to this incident"},
-    },
-)
-def resolve_incident(
-    incident_id: RowId,
-    body: ResolveBody,
-    session: DbSession,
-    runtime: AppRuntime,
-    principal: AdminUser,
-) -> IncidentItem:
-    """Resolve an incident: for a caller whose child was terminated, retry the child, skip it
-    with outputs, or terminate the caller; any incident may be dismissed."""
-    incident = service.resolve_incident(
-        session, runtime, principal, incident_id, body.action, body.outputs
-    )
-    return IncidentItem.model_validate(incident, from_attributes=True)

@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xueji import clock
@@ -24,7 +25,8 @@ from xueji.definitions.repository import get_definition
 from xueji.engine import serializer
 from xueji.engine.messages import catch_message, waiting_elements
 from xueji.engine.runner import StepOutcome, ThrownMessage, Workflow
-from xueji.errors import CascadeTooDeep, Forbidden, NotFound, ServiceError
+from xueji.errors import BusinessKeyInUse, CascadeTooDeep, Forbidden, NotFound, ServiceError
+from xueji.forms.attachments import attach
 from xueji.history.service import record_event
 from xueji.instances import correlation as corr
 from xueji.instances.context import StepContext
@@ -141,10 +143,13 @@ def create_instance(
 ) -> ProcessInstance:
     """A new instance of a definition version, run to its first wait."""
     cascade = cascade.then(f"start {definition.key}")
+    if parent is None and business_key is not None:
+        business_key_free(session, definition.key, business_key)
     now = clock.now()
     instance = ProcessInstance(
         id=str(uuid.uuid4()),
         definition_id=definition.id,
+        definition_key=definition.key,
         definition=definition,
         business_key=business_key,
         station_id=station_id,
@@ -162,7 +167,18 @@ def create_instance(
         workflow = new_workflow(runtime, session, definition)
         # The row exists before the first step, so that services run by it can refer to it.
         session.add(instance)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError as exc:  # a start of the same key committed meanwhile
+            if "business_key" not in str(exc.orig):
+                raise
+            raise BusinessKeyInUse(
+                {
+                    "message": f"业务编号“{business_key}”已被本流程未结束的案件使用"
+                    f" (business key {business_key!r} was taken at the same moment)",
+                    "business_key": business_key,
+                }
+            ) from None
         context = context_for(session, runtime, instance, actor, cascade)
         outcome = run_step(
             session, runtime, instance, context, lambda: runtime.runner.start(workflow, variables)
@@ -180,6 +196,29 @@ def create_instance(
     return instance
 
 
+def business_key_free(session: Session, key: str, business_key: str) -> None:
+    """Refuse a business key an unfinished case of the process has (the partial unique
+    index uq_process_instances_business_key settles two starts at the same moment)."""
+    existing = session.scalar(
+        select(ProcessInstance).where(
+            ProcessInstance.definition_key == key,
+            ProcessInstance.business_key == business_key,
+            ProcessInstance.parent_id.is_(None),
+            ProcessInstance.state.in_(UNFINISHED),
+        )
+    )
+    if existing is not None:
+        raise BusinessKeyInUse(
+            {
+                "message": f"业务编号“{business_key}”已被本流程未结束的案件使用"
+                f" (business key {business_key!r} is in use by instance {existing.id})",
+                "instance_id": existing.id,
+                "business_key": business_key,
+                "state": existing.state,
+            }
+        )
+
+
 def finish_step(
     session: Session,
     runtime: Runtime,
@@ -193,7 +232,10 @@ def finish_step(
 ) -> list[UserTask]:
     """Persist a step (see save_state), then start children, wake a waiting caller, and
     deliver the messages the step threw to other instances."""
-    created = save_state(session, instance, workflow, outcome, actor, **task_args)
+    describe = runtime.summaries.get(instance.definition.key)
+    created = save_state(
+        session, instance, workflow, outcome, actor, describe=describe, **task_args
+    )
     for request in outcome.calls:
         definition = get_definition(session, request.called_element)
         record_event(
@@ -345,6 +387,14 @@ class _Message:
     correlation: dict[str, Any]
     payload: dict[str, Any]
     cascade: Cascade
+    # Sent from outside (POST /messages): its upload ids are checked and attached as a
+    # task's; a message one instance throws to another carries what its step wrote.
+    outside: bool = False
+
+    @property
+    def sender(self) -> Principal | None:
+        """Whose uploads the payload may name: the sender's, for a message from outside."""
+        return self.principal if self.outside else None
 
 
 def send_message(
@@ -366,7 +416,7 @@ def send_message(
     sendable = [c for c in catches if not check_roles or corr.may_send(principal, c)]
     if not sendable:
         raise Forbidden(f"your roles may not send the message {name!r}")
-    message = _Message(principal, name, correlation, payload, cascade)
+    message = _Message(principal, name, correlation, payload, cascade, outside=check_roles)
     usable = [c for c in sendable if set(c.catch.correlation) <= set(correlation)]
     delivered = _deliver(session, runtime, message, [c for c in usable if not c.catch.start])
     started: list[str] = []
@@ -446,7 +496,7 @@ def _deliver(
         caught = [e for e in waiting_elements(workflow, message.name) if e in here]
         if caught:
             targets.append((instance_id, here[caught[0]]))
-    corr.validate_payload(session, message.payload, [target for _, target in targets])
+    corr.validate_payload(session, message.sender, message.payload, targets)
     return [
         instance_id
         for instance_id, target in targets
@@ -478,6 +528,9 @@ def _catch_in(
             "payload": message.payload,
         },
     )
+    if message.outside:
+        schema = corr.catch_form(session, target)
+        attach(session, message.principal, schema, message.payload, instance, prefix="payload.")
     with step_guard(instance, actor):
         context = context_for(session, runtime, instance, actor, cascade)
         outcome = run_step(
@@ -501,7 +554,7 @@ def _start_by_message(
     if scope is None:
         return []
     station, student = scope
-    corr.validate_payload(session, message.payload, starts)
+    corr.validate_payload(session, message.sender, message.payload, [(None, t) for t in starts])
     variables: dict[str, Any] = {}
     if student is not None:
         variables["student"] = student.id

@@ -179,7 +179,8 @@ def filtered_instances(
     if state:
         query = query.where(ProcessInstance.state == state)
     if business_key:
-        query = query.where(ProcessInstance.business_key == business_key)
+        # A prefix: "2027-S01-" finds every case of the station's 2027 intake.
+        query = query.where(ProcessInstance.business_key.startswith(business_key, autoescape=True))
     if student is not None:
         query = query.where(ProcessInstance.student_id == student)
     if station:

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from xueji import clock
 from xueji.auth.principal import Principal
+from xueji.events.outcomes import Outcome
+from xueji.forms.attachments import attachments_of
 from xueji.instances import repository
 from xueji.models import ProcessInstance, UserTask
 
@@ -22,9 +24,20 @@ class TaskItem(BaseModel):
     state: str
     instance_id: str
     process_key: str
+    # The definition version and form the task was made with: tasks of one version, element
+    # and form are the same decision (and may be completed together with one form).
+    definition_version: int = 0
+    form_name: str | None = None
     business_key: str | None
     student: int | None
     station: str | None
+    # The line the process describes the case with (休学 · 2027-春 · 张伟 (S01 郑州函授站)),
+    # the kind of application, whom it is about and the station's name.
+    summary: str | None = None
+    kind: str | None = None
+    student_name: str | None = None
+    student_no: str | None = None
+    station_name: str | None = None
     due_at: datetime | None
     # Past its due date (by the clock, or marked by its deadline timer), and how many
     # escalations went out (1: at the deadline, 2: the reminder).
@@ -60,12 +73,24 @@ class InstanceItem(BaseModel):
     state: str
     business_key: str | None
     station: str | None
+    station_name: str | None = None
     student: int | None
     parent_id: str | None
     started_by: str
     started_at: datetime
     updated_at: datetime
     ended_at: datetime | None
+    # The newest review's outcome (审批结果) and its reason, for the case list.
+    outcome: Outcome | None = None
+
+
+class AttachmentItem(BaseModel):
+    """An upload the case's forms named (GET /uploads/{id}/content has its bytes)."""
+
+    id: int
+    file_name: str
+    content_type: str
+    size: int
 
 
 class InstanceDetail(InstanceItem):
@@ -74,6 +99,7 @@ class InstanceDetail(InstanceItem):
     pending_timers: list[dict[str, Any]]
     children: list[str]
     incidents: list[dict[str, Any]] = []
+    attachments: list[AttachmentItem] = []
 
 
 class InstancePage(BaseModel):
@@ -94,9 +120,31 @@ class HistoryItem(BaseModel):
     data: dict[str, Any]
 
 
+class NextStep(BaseModel):
+    """Where a case waits after a step, whoever works on it: the step, its lane's role, the
+    station and the due date."""
+
+    name: str
+    role: str | None
+    station_name: str | None
+    due_at: datetime | None
+
+
 class CompleteResult(BaseModel):
     instance: InstanceDetail
+    # The caller's own tasks of the instance now ready.
     next_tasks: list[TaskItem]
+    # Every step the case now waits at (also other people's).
+    next_steps: list[NextStep] = Field(default_factory=list)
+
+
+def next_step(task: UserTask) -> NextStep:
+    return NextStep(
+        name=task.name,
+        role=task.role,
+        station_name=task.station.name if task.station else None,
+        due_at=task.due_at,
+    )
 
 
 class IncidentItem(BaseModel):
@@ -122,9 +170,16 @@ def task_item(task: UserTask) -> TaskItem:
         state=task.state,
         instance_id=task.instance_id,
         process_key=instance.definition.key,
+        definition_version=instance.definition.version,
+        form_name=task.form,
         business_key=instance.business_key,
         student=task.student_id,
         station=task.station.code if task.station else None,
+        summary=task.summary,
+        kind=task.kind,
+        student_name=task.subject_name or (task.student.name if task.student else None),
+        student_no=task.student.student_number if task.student else None,
+        station_name=task.station.name if task.station else None,
         due_at=task.due_at,
         overdue=task.is_overdue(clock.now()),
         escalation_level=task.escalation_level,
@@ -136,7 +191,7 @@ def task_item(task: UserTask) -> TaskItem:
     )
 
 
-def instance_item(instance: ProcessInstance) -> InstanceItem:
+def instance_item(instance: ProcessInstance, outcome: Outcome | None = None) -> InstanceItem:
     return InstanceItem(
         id=instance.id,
         key=instance.definition.key,
@@ -145,12 +200,14 @@ def instance_item(instance: ProcessInstance) -> InstanceItem:
         state=instance.state,
         business_key=instance.business_key,
         station=instance.station.code if instance.station else None,
+        station_name=instance.station.name if instance.station else None,
         student=instance.student_id,
         parent_id=instance.parent_id,
         started_by=instance.started_by,
         started_at=instance.started_at,
         updated_at=instance.updated_at,
         ended_at=instance.ended_at,
+        outcome=outcome,
     )
 
 
@@ -189,4 +246,8 @@ def instance_detail(
         pending_timers=[],
         children=repository.child_ids(session, instance.id) if children is None else children,
         incidents=incidents,
+        attachments=[
+            AttachmentItem(id=u.id, file_name=u.file_name, content_type=u.content_type, size=u.size)
+            for u in attachments_of(session, instance.id)
+        ],
     )

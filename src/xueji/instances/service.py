@@ -13,7 +13,7 @@ from xueji.auth.roles import Role
 from xueji.definitions.auth import may_start
 from xueji.definitions.repository import form_content
 from xueji.errors import Conflict, Forbidden, InvalidInput, NotFound
-from xueji.forms import choices
+from xueji.forms import attachments, choices
 from xueji.history.service import record_event
 from xueji.instances import flows
 from xueji.instances.repository import lock
@@ -74,7 +74,7 @@ def start_instance(
     schema = form_content(session, definition, definition.start_form)
     variables = choices.prepare(session, principal, schema, variables)
     station_id, student_id = _scope_of_new_instance(session, principal, variables)
-    return flows.create_instance(
+    instance = flows.create_instance(
         session,
         runtime,
         definition,
@@ -84,6 +84,8 @@ def start_instance(
         student_id=student_id,
         business_key=business_key,
     )
+    attachments.attach(session, principal, schema, variables, instance)
+    return instance
 
 
 def _change_state(

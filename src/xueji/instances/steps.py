@@ -36,9 +36,10 @@ from xueji.history.service import record_event
 from xueji.instances.context import StepContext
 from xueji.instances.incidents import resolve_succeeded
 from xueji.instances.repository import child_ids
+from xueji.instances.summaries import task_summary
 from xueji.models import ProcessDefinition, ProcessInstance, Timer, UserTask
 from xueji.models.states import InstanceState, TimerState, UserTaskState
-from xueji.runtime import Runtime
+from xueji.runtime import Describe, Runtime
 
 log = logging.getLogger(__name__)
 
@@ -227,8 +228,10 @@ def save_state(
     form_data: dict[str, Any] | None = None,
     open_rows: list[UserTask] | None = None,
     open_incidents: bool = True,
+    describe: Describe | None = None,
 ) -> list[UserTask]:
-    """Persist the workflow after a step and bring the inbox and history in line with it.
+    """Persist the workflow after a step and bring the inbox and history in line with it
+    (new tasks carry the case's summary as `describe`, the process's, gives it).
 
     `open_rows`: the instance's READY rows, when the caller read them after locking it;
     `open_incidents=False` when it knows the instance has none (none to resolve then).
@@ -238,7 +241,15 @@ def save_state(
         open_rows = open_tasks(session, instance)
     with session.no_autoflush:
         created = _write_step(
-            session, instance, workflow, outcome, actor, completed_task, form_data, open_rows
+            session,
+            instance,
+            workflow,
+            outcome,
+            actor,
+            completed_task,
+            form_data,
+            open_rows,
+            describe,
         )
         if open_incidents:
             done = [e.element_id for e in outcome.completed]
@@ -261,6 +272,7 @@ def _write_step(
     completed_task: UserTask | None,
     form_data: dict[str, Any] | None,
     open_rows: list[UserTask],
+    describe: Describe | None,
 ) -> list[UserTask]:
     now = clock.now()
     open_rows = [row for row in open_rows if row is not completed_task]
@@ -298,9 +310,11 @@ def _write_step(
     cancel_open_tasks(session, instance, actor, keep=ready_ids, rows=open_rows)
     created = []
     variables = outcome.data
+    summary = None
     for task in outcome.ready:
         if task.id in open_ids:
             continue
+        summary = summary or task_summary(session, describe, instance, variables)
         row = UserTask(
             id=task.id,
             instance_id=instance.id,
@@ -314,6 +328,7 @@ def _write_step(
             state=UserTaskState.READY,
             created_at=now,
             due_at=due_at(task.due, variables, now),
+            **summary,
         )
         session.add(row)
         created.append(row)

@@ -9,6 +9,7 @@ from xueji.models.imports import ImportJob
 from xueji.models.instances import Incident, ProcessInstance
 from xueji.models.records import (
     Admission,
+    Attachment,
     Course,
     Grade,
     Major,
@@ -30,6 +31,7 @@ __all__ = [
     "TimerState",
     "UserTaskState",
     "Admission",
+    "Attachment",
     "ImportJob",
     "Course",
     "Grade",

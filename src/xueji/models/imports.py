@@ -1,5 +1,5 @@
 """Imports of the college's lists (招生录取库, 标准库, grade sheets): one row per file sent, the
-job a large file runs as, read by whoever polls it from any process."""
+job a large file runs as (in the worker), read by whoever polls it from any process."""
 
 from __future__ import annotations
 
@@ -32,3 +32,12 @@ class ImportJob(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]  # each change of state or percent: a heartbeat
     finished_at: Mapped[datetime | None]
+    # A job the worker runs (a large file): the file, kept in the upload storage under this
+    # key (its SHA-256) before anything is parsed, and the caller it runs as (the Principal's
+    # fields when it was posted). Claimed with a lease like a timer: a job whose worker died
+    # is taken again once the lease is past (its write transaction never committed).
+    file_key: Mapped[str | None] = mapped_column(String(64))
+    principal: Mapped[dict | None] = mapped_column(JSON)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claim_expires_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -5,20 +5,39 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from xueji.db.base import Base
 from xueji.models.definitions import ProcessDefinition
 
+# A business key names one unfinished case of a process: top-level instances only (a call's
+# children carry their caller's key), and only while they may still move on.
+BUSINESS_KEY_IN_USE = text(
+    "business_key IS NOT NULL AND parent_id IS NULL AND state IN ('running', 'suspended', 'error')"
+)
+
 
 class ProcessInstance(Base):
     __tablename__ = "process_instances"
-    # Counting a call's unfinished children reads this index only.
-    __table_args__ = (Index("ix_process_instances_call", "parent_task_id", "state"),)
+    __table_args__ = (
+        # Counting a call's unfinished children reads this index only.
+        Index("ix_process_instances_call", "parent_task_id", "state"),
+        Index(
+            "uq_process_instances_business_key",
+            "definition_key",
+            "business_key",
+            unique=True,
+            sqlite_where=BUSINESS_KEY_IN_USE,
+            postgresql_where=BUSINESS_KEY_IN_USE,
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"), index=True)
+    # The definition's key, kept on the row so that a business key is unique per process
+    # across its versions (an index cannot reach into process_definitions).
+    definition_key: Mapped[str] = mapped_column(String(120))
     business_key: Mapped[str | None] = mapped_column(String(120), index=True)
     station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"), index=True)
     student_id: Mapped[int | None] = mapped_column(ForeignKey("students.id"), index=True)

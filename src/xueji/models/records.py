@@ -202,3 +202,16 @@ class Upload(Base):
     generated: Mapped[bool] = mapped_column(default=False)
     uploaded_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime]
+
+
+class Attachment(Base):
+    """An upload a case used: named in a form its task, start or message accepted. Whoever
+    reads the case reads it; it is refused in another student's case."""
+
+    __tablename__ = "attachments"
+
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instances.id"), primary_key=True)
+    upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id"), primary_key=True, index=True)
+    field: Mapped[str] = mapped_column(String(200))  # the form field that first named it
+    attached_by: Mapped[str] = mapped_column(String(80))
+    attached_at: Mapped[datetime]

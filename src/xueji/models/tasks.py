@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, or_
+from sqlalchemy import JSON, ForeignKey, Index, String, or_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from xueji.db.base import Base
@@ -14,7 +14,25 @@ from xueji.models.states import UserTaskState
 
 class UserTask(Base):
     __tablename__ = "user_tasks"
-    __table_args__ = (Index("ix_user_tasks_inbox", "state", "role", "station_id"),)
+    __table_args__ = (
+        Index("ix_user_tasks_inbox", "state", "role", "station_id"),
+        # The inbox pages open tasks by (due_at|created_at, id): partial indexes of open rows
+        # only, so that finished tasks (most of the table, in time) are not in them.
+        Index(
+            "ix_user_tasks_open_due",
+            "due_at",
+            "id",
+            postgresql_where=text("state = 'ready'"),
+            sqlite_where=text("state = 'ready'"),
+        ),
+        Index(
+            "ix_user_tasks_open_created",
+            "created_at",
+            "id",
+            postgresql_where=text("state = 'ready'"),
+            sqlite_where=text("state = 'ready'"),
+        ),
+    )
 
     # The engine's task id (a UUID), unique across instances.
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -36,6 +54,13 @@ class UserTask(Base):
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(80))
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The one line the inbox shows (休学 · 2027-春 · 张伟 (S01 郑州函授站)), the kind of
+    # application and the name of the person the case is about, as the process describes
+    # them when the task is created (process_logic/summaries.py), so that the inbox searches,
+    # filters and sorts by them in SQL.
+    summary: Mapped[str | None] = mapped_column(String(300))
+    kind: Mapped[str | None] = mapped_column(String(40))
+    subject_name: Mapped[str | None] = mapped_column(String(80))
     # Optimistic concurrency: every UPDATE of the row checks and bumps it (claim, unclaim,
     # assign, complete, cancel, overdue marks); clients send the one they read to claim or
     # assign only what they saw.
@@ -43,6 +68,8 @@ class UserTask(Base):
 
     instance = relationship("ProcessInstance", lazy="joined", innerjoin=True)
     station = relationship("Station", lazy="joined")
+    # For the 学号 the inbox shows (one more query per page of tasks).
+    student = relationship("Student", lazy="selectin", viewonly=True)
 
     __mapper_args__ = {"version_id_col": version}
 

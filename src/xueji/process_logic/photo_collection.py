@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal, InvalidOperation
-from io import BytesIO
 from typing import Any
 
 from openpyxl import Workbook
@@ -146,14 +145,11 @@ def photo_collection_roster(step: StepContext, data: dict[str, Any], students: l
                 "",
             ]
         )
-    buffer = BytesIO()
-    book.save(buffer)
-    content = buffer.getvalue()
     return store_generated(
         session,
         storage_for(step.settings),
         f"毕业生电子图像采集名单_{station.code}_{data['year']}.xlsx",
-        content,
+        book,
         instance_id=step.instance_id,
         actor=step.actor,
         station_id=station.id,

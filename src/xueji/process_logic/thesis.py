@@ -4,7 +4,6 @@ or 留级), and the thesis transcript.
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from openpyxl import Workbook
@@ -146,14 +145,11 @@ def thesis_transcript(step: StepContext, data: dict[str, Any]) -> int:
                 result["outcome"],
             ]
         )
-    buffer = io.BytesIO()
-    book.save(buffer)
-    content = buffer.getvalue()
     return store_generated(
         session,
         storage_for(step.settings),
         f"毕业设计（论文）成绩单-{data.get('year', '')}.xlsx",
-        content,
+        book,
         instance_id=instance.id,
         actor=step.actor,
         station_id=instance.station_id,

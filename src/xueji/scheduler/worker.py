@@ -1,4 +1,5 @@
-"""The worker: claims due timers atomically and advances their instances, one commit each.
+"""The worker: claims due timers atomically and advances their instances, one commit each;
+then delivers webhooks and runs the queued import jobs (imports/jobs.py, claimed the same way).
 
 Any number of workers (in `xueji serve` or standalone `xueji worker`) may share a PostgreSQL
 database: a claim is a conditional UPDATE of rows locked with SKIP LOCKED, so each due timer
@@ -12,6 +13,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +25,7 @@ from xueji.db.session import session_scope
 from xueji.errors import ConcurrentChange, XuejiError
 from xueji.events.webhooks import deliver_due
 from xueji.history.service import record_event
+from xueji.imports.jobs import run_due as run_import_jobs
 from xueji.instances.flows import TOP, context_for, finish_step
 from xueji.instances.incidents import record_incident
 from xueji.instances.repository import lock
@@ -56,6 +59,7 @@ class RunReport:
     failed: int = 0
     delivered: int = 0
     undelivered: int = 0
+    imports: int = 0
 
 
 def claim_due(runtime: Runtime, worker: str, now: datetime, limit: int = BATCH) -> list[Timer]:
@@ -199,14 +203,24 @@ def run_once(runtime: Runtime, now: datetime | None = None, worker: str | None =
             if len(claimed) < BATCH:
                 break
         report.delivered, report.undelivered = deliver_due(runtime, worker, moment)
+        report.imports = run_import_jobs(runtime, worker, moment)
     return report
 
 
 def run_forever(runtime: Runtime, stop: threading.Event, poll_seconds: float) -> None:
-    """Poll for due timers until `stop` is set."""
+    """Poll for due timers (and queued work) until `stop` is set."""
     while not stop.is_set():
         try:
             run_once(runtime)
         except Exception:  # keep the worker alive; the next poll retries
             log.exception("worker pass failed")
-        stop.wait(poll_seconds)
+        _pause(runtime, stop, poll_seconds)
+
+
+def _pause(runtime: Runtime, stop: threading.Event, seconds: float) -> None:
+    """Wait `seconds`, less when stopped or woken (work queued in this process)."""
+    deadline = time.monotonic() + seconds
+    while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+        if runtime.wake.wait(min(left, 0.25)):
+            runtime.wake.clear()
+            return

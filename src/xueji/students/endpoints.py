@@ -10,8 +10,9 @@ from xueji.auth.dependencies import CurrentUser
 from xueji.db.dependencies import DbSession
 from xueji.paging import Paging, RowId
 from xueji.students import service
+from xueji.students.cross_table import cross_table
 from xueji.students.repository import StudentFilters, get_readable
-from xueji.students.schemas import StatisticsOut, StudentDetail, StudentPage
+from xueji.students.schemas import CrossTableOut, StatisticsOut, StudentDetail, StudentPage
 
 
 def student_filters(
@@ -47,6 +48,15 @@ def list_students(
         page=paging.page,
         per_page=paging.per_page,
     )
+
+
+@router.get("/students/statistics/cross", response_model=CrossTableOut)
+def student_cross_table(
+    session: DbSession, principal: CurrentUser, filters: Filters
+) -> CrossTableOut:
+    """学籍数据统计 as a cross table (函授站 × 层次 × 专业 × 学籍状态) within the caller's scope;
+    `intake` (年级) and the other student filters narrow it."""
+    return cross_table(session, principal, filters)
 
 
 @router.get(

@@ -16,14 +16,14 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 
+from xueji.spreadsheets import XLSX_TYPE as XLSX_TYPE
+from xueji.spreadsheets import to_bytes
 from xueji.students import row_checks as rc
 
 # Re-exported: process steps name them through this module.
 from xueji.students.row_checks import parse_yyyymmdd as parse_yyyymmdd
 from xueji.students.row_checks import problem as problem
 from xueji.students.row_checks import yyyymmdd
-
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 COLUMNS = {
     "KSH": "考生号",
@@ -182,15 +182,9 @@ def _workbook(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) 
     return workbook
 
 
-def _save(workbook: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 def table_xlsx(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     """A one-sheet workbook: a header row, then the rows, every cell as text."""
-    return _save(_workbook(title, header, rows))
+    return to_bytes(_workbook(title, header, rows))
 
 
 def write_rows(
@@ -208,4 +202,4 @@ def write_rows(
     workbook = _workbook(title, header, lines)
     for cell in workbook.active[1]:
         cell.comment = Comment(COLUMNS.get(cell.value, "校验发现的问题"), "xueji")
-    return _save(workbook)
+    return to_bytes(workbook)

@@ -22,7 +22,8 @@ class StudentItem(BaseModel):
     level: str
     major: str
     intake_year: int
-    station: str
+    station: str = Field(description="Station code, e.g. S01")
+    station_name: str
     status: str
     photo_status: str
 
@@ -77,7 +78,6 @@ class ThesisOut(BaseModel):
 class StudentDetail(StudentItem):
     """The whole record (national field names in the descriptions) and what happened to it."""
 
-    station_name: str
     exam_number: str | None = Field(description="考生号 KSH")
     birth_date: date | None = Field(description="出生日期 CSRQ")
     political_status: str | None = Field(description="政治面貌 ZZMM")
@@ -115,4 +115,26 @@ class StatisticsOut(BaseModel):
     rows: list[dict[str, str | int | None]] = Field(
         description="One row per group: the group's values and `count`"
     )
+    total: int
+    station_names: dict[str, str] = Field(
+        description="Grouped by station: the name of each station code in the rows"
+    )
+
+
+class CrossRowOut(BaseModel):
+    station: str = Field(description="Station code")
+    station_name: str
+    level: str
+    major: str
+    counts: dict[str, int] = Field(description="Students by 学籍状态 (statuses with none left out)")
+    total: int
+
+
+class CrossTableOut(BaseModel):
+    """函授站 × 层次 × 专业 down, 学籍状态 across."""
+
+    intake: int | None = Field(description="The 年级 (intake year) counted, or null for all")
+    statuses: list[str] = Field(description="The columns: every status counted, in records order")
+    rows: list[CrossRowOut]
+    totals: dict[str, int] = Field(description="Per status, over all rows")
     total: int

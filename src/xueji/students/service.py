@@ -85,6 +85,7 @@ def student_item(principal: Principal, student: Student) -> StudentItem:
         major=student.major,
         intake_year=student.intake_year,
         station=student.station.code,
+        station_name=student.station.name,
         status=student.status,
         photo_status=student.photo_status,
     )
@@ -117,7 +118,6 @@ def student_detail(session: Session, principal: Principal, student: Student) -> 
     )
     return StudentDetail(
         **student_item(principal, student).model_dump(),
-        station_name=student.station.name,
         exam_number=student.exam_number,
         birth_date=student.birth_date,
         political_status=student.political_status,
@@ -188,7 +188,14 @@ def statistics(
         {**dict(zip(keys, values, strict=True)), "count": count}
         for *values, count in sorted(session.execute(query), key=lambda row: tuple(row)[:-1])
     ]
-    return StatisticsOut(group_by=keys, rows=rows, total=sum(r["count"] for r in rows))
+    codes = {r["station"] for r in rows} if "station" in keys else set()
+    names = select(Station.code, Station.name).where(Station.code.in_(codes))
+    return StatisticsOut(
+        group_by=keys,
+        rows=rows,
+        total=sum(r["count"] for r in rows),
+        station_names={code: name for code, name in session.execute(names)} if codes else {},
+    )
 
 
 def _id_number(principal: Principal, student: Student) -> str:

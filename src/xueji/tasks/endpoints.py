@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
 
 from xueji.auth.dependencies import CurrentUser
 from xueji.db.dependencies import DbSession
-from xueji.errors import InvalidInput
 from xueji.instances.repository import get_readable_task as get_readable
-from xueji.instances.schemas import CompleteResult, instance_detail, task_item
+from xueji.instances.schemas import CompleteResult, instance_detail, next_step, task_item
 from xueji.instances.steps import children_of
 from xueji.paging import Paging
 from xueji.runtime import AppRuntime
 from xueji.tasks import service
-from xueji.tasks.repository import filtered_inbox
+from xueji.tasks.filters import Inbox, encode_cursor, inbox_dependency, page_after
+from xueji.tasks.repository import inbox_counts, inbox_processes, sort_value
 from xueji.tasks.schemas import (
     AssignBody,
     CompleteBatchBody,
     CompleteBatchResult,
     CompleteBody,
+    TaskCounts,
     TaskDetail,
     TaskItem,
     TaskPage,
@@ -31,31 +34,52 @@ NOT_FOUND = {404: {"description": "No such task, or not yours"}}
 CHANGED = {409: {"description": "Completed already, claimed by someone else, or moved on"}}
 
 
-@router.get("", response_model=TaskPage)
+TasksInbox = Annotated[Inbox, Depends(inbox_dependency("page", "per_page", "cursor"))]
+CountsInbox = Annotated[Inbox, Depends(inbox_dependency())]
+BAD_FILTER = {422: {"description": "An unknown query parameter or sort key, or a bad value"}}
+
+
+@router.get("", response_model=TaskPage, responses=BAD_FILTER)
 def list_tasks(
     session: DbSession,
-    principal: CurrentUser,
+    inbox: TasksInbox,
     paging: Paging,
-    process_key: str | None = None,
-    instance_id: str | None = None,
-    assignee: str | None = None,
-    unassigned: bool = False,
-    overdue: bool = False,
+    cursor: Annotated[
+        str | None, Query(max_length=400, description="`next_cursor` of the page before")
+    ] = None,
 ) -> TaskPage:
-    """READY tasks the caller may work on, newest last."""
-    if assignee is not None and assignee != "me":
-        raise InvalidInput([{"field": "assignee", "message": "only 'me' is supported"}])
-    query = filtered_inbox(
-        principal,
-        process_key=process_key,
-        instance_id=instance_id,
-        mine=assignee == "me",
-        unassigned=unassigned,
-        overdue=overdue,
-    )
-    rows, total = paging.fetch(session, query)
+    """READY tasks the caller may work on, searched (`q`: student name, 学号, ID number,
+    business key), filtered and sorted (`sort`: due, created, student; `-` first for
+    descending; oldest first by default).
+
+    Paged by `page` and `per_page`, or by `cursor` (the `next_cursor` of the page before;
+    keyset paging, any depth at the same cost): a cursor page leaves `total` out (null), the
+    first page gives it."""
+    if cursor is None:
+        rows, total = paging.fetch(session, inbox.query)
+    else:
+        rows = list(session.scalars(page_after(inbox, cursor).limit(paging.per_page)).unique())
+        total = None
+    full = len(rows) == paging.per_page
+    last = rows[-1] if full else None
     return TaskPage(
-        items=[task_item(t) for t in rows], total=total, page=paging.page, per_page=paging.per_page
+        items=[task_item(t) for t in rows],
+        total=total,
+        page=paging.page,
+        per_page=paging.per_page,
+        next_cursor=encode_cursor([sort_value(last, inbox.filters.sort), last.id])
+        if last is not None
+        else None,
+    )
+
+
+@router.get("/counts", response_model=TaskCounts, responses=BAD_FILTER)
+def count_tasks(session: DbSession, principal: CurrentUser, inbox: CountsInbox) -> TaskCounts:
+    """How many tasks the inbox's tabs hold (all, mine, unassigned, overdue) with the same
+    search and filters as GET /tasks, and the processes the whole inbox has tasks of."""
+    return TaskCounts(
+        **inbox_counts(session, principal, inbox.query),
+        process_keys=inbox_processes(session, principal),
     )
 
 
@@ -174,8 +198,11 @@ def complete_task(
     principal: CurrentUser,
     runtime: AppRuntime,
 ) -> CompleteResult:
-    """Complete a task with its form's data; the instance runs on to its next wait."""
-    instance, next_tasks = service.complete(session, runtime, principal, task_id, body.data)
+    """Complete a task with its form's data; the instance runs on to its next wait.
+    `next_steps` says where the case waits now (every open step, whoever's)."""
+    instance, next_tasks, waiting = service.complete(
+        session, runtime, principal, task_id, body.data
+    )
     return CompleteResult(
         instance=instance_detail(
             session,
@@ -185,4 +212,5 @@ def complete_task(
             children=children_of(session, runtime, instance),
         ),
         next_tasks=[task_item(t) for t in next_tasks],
+        next_steps=[next_step(t) for t in waiting],
     )

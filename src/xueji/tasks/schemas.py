@@ -26,9 +26,21 @@ class TaskDetail(TaskItem):
 
 class TaskPage(BaseModel):
     items: list[TaskItem]
-    total: int
+    # Left out (null) on a page asked for by `cursor`.
+    total: int | None
     page: int
     per_page: int
+    # Give it as `cursor` for the next page; null on the last page.
+    next_cursor: str | None = None
+
+
+class TaskCounts(BaseModel):
+    all: int
+    mine: int
+    unassigned: int
+    overdue: int
+    # The processes the caller's inbox (unfiltered) holds tasks of, for the process filter.
+    process_keys: list[str]
 
 
 class CompleteBody(BaseModel):

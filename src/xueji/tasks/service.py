@@ -15,8 +15,16 @@ from xueji.definitions.repository import form_content
 from xueji.documents.links import step_documents
 from xueji.engine import serializer
 from xueji.engine.runner import TaskNotReady
-from xueji.errors import Conflict, Forbidden, FormInvalid, InvalidInput, NotFound, XuejiError
-from xueji.forms import choices
+from xueji.errors import (
+    Conflict,
+    EngineStepFailed,
+    Forbidden,
+    FormInvalid,
+    InvalidInput,
+    NotFound,
+    XuejiError,
+)
+from xueji.forms import attachments, choices
 from xueji.forms.schemas import FormOut
 from xueji.forms.signatures import signed
 from xueji.forms.validation import overwrites
@@ -30,6 +38,7 @@ from xueji.instances.steps import load_workflow, run_step, step_guard
 from xueji.models import ProcessInstance, User, UserTask
 from xueji.models.states import InstanceState, UserTaskState
 from xueji.runtime import Runtime
+from xueji.tasks.repository import waiting_steps
 from xueji.tasks.schemas import DocumentLink, TaskDetail
 
 
@@ -169,14 +178,17 @@ def assign(
 
 def complete(
     session: Session, runtime: Runtime, principal: Principal, task_id: str, data: dict[str, Any]
-) -> tuple[ProcessInstance, list[UserTask]]:
-    """Complete a task with its form's data and advance the instance, all in one transaction."""
+) -> tuple[ProcessInstance, list[UserTask], list[UserTask]]:
+    """Complete a task with its form's data and advance the instance, all in one transaction.
+    Returns the instance, its open tasks the caller may work on, and all its open tasks
+    (whoever's), oldest first."""
     opened = _open_task(session, principal, task_id)
     task, instance, open_rows = opened.task, opened.instance, opened.open_rows
     if task.assignee not in (None, principal.username):
         raise Conflict(f"the task is claimed by {task.assignee}")
     schema = form_content(session, instance.definition, task.form, runtime.specs)
     data = choices.prepare(session, principal, schema, data, instance.station_id, instance.id)
+    attachments.attach(session, principal, schema, data, instance)
     data = signed(schema, data, principal, task.element_id, task.name, clock.now())
     with step_guard(instance, principal.username):
         workflow = load_workflow(runtime, session, instance)
@@ -197,6 +209,11 @@ def complete(
             raise Conflict(
                 "the process instance has moved on; this task is no longer open"
             ) from None
+        except EngineStepFailed as exc:
+            if exc.incident is not None:  # what an administrator's retry or skip redoes
+                redo = {"task_id": task.id, "data": serializer.plain(data)}
+                exc.incident["data"] = {"retry": redo}
+            raise
         created = finish_step(
             session,
             runtime,
@@ -210,19 +227,11 @@ def complete(
             open_incidents=opened.open_incidents,
         )
     if outcome.calls or outcome.thrown:  # the cascade may have changed the instance's tasks
-        ready = list(
-            session.scalars(
-                readable_by(principal).where(
-                    UserTask.instance_id == instance.id, UserTask.state == UserTaskState.READY
-                )
-            )
-        )
+        ready = waiting_steps(session, instance.id)
     else:  # the rows the step kept open and the ones it created
         ready = [row for row in open_rows if row.state == UserTaskState.READY] + created
-    next_tasks = sorted(
-        (row for row in ready if may_work_on(principal, row)), key=lambda t: (t.created_at, t.id)
-    )
-    return instance, next_tasks
+    waiting = sorted(ready, key=lambda t: (t.created_at, t.id))
+    return instance, [row for row in waiting if may_work_on(principal, row)], waiting
 
 
 def complete_batch(
@@ -265,7 +274,7 @@ def complete_batch(
     instances: list[str] = []
     for index, (task_id, data) in enumerate(items):
         try:
-            instance, _next = complete(session, runtime, principal, task_id, data)
+            instance, _next, _waiting = complete(session, runtime, principal, task_id, data)
         except XuejiError as exc:
             _name_item(exc, index, task_id)
             raise

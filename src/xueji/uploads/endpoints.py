@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
@@ -19,7 +19,9 @@ from xueji.uploads.storage import storage_for
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
 
-NOT_FOUND = {404: {"description": "No such upload, or not yours to see"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such upload, or not yours to see"}
+}
 
 
 def upload_out(session, upload: Upload) -> UploadOut:

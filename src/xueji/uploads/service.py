@@ -16,7 +16,8 @@ from xueji import clock
 from xueji.auth.principal import Principal
 from xueji.errors import InvalidInput, NotFound, XuejiError
 from xueji.instances.repository import readable_by as instances_readable_by
-from xueji.models import ProcessInstance, Student, Upload
+from xueji.models import Attachment, ProcessInstance, Student, Upload
+from xueji.spreadsheets import to_bytes
 from xueji.students.national_files import DBF_TYPE
 from xueji.uploads.storage import Storage
 
@@ -112,12 +113,7 @@ def store_generated(
     """Keep a document a service generated for an instance (an openpyxl workbook, or the bytes
     of an XLSX or of `content_type`); readable by whoever may read the instance. Its upload
     id."""
-    if isinstance(document, bytes):
-        content = document
-    else:
-        buffer = io.BytesIO()
-        document.save(buffer)
-        content = buffer.getvalue()
+    content = document if isinstance(document, bytes) else to_bytes(document)
     upload = Upload(
         file_name=_clean_file_name(file_name),
         content_type=content_type,
@@ -147,7 +143,8 @@ def content_of(upload: Upload, storage: Storage) -> bytes:
 
 
 def readable_by(principal: Principal, query: Select | None = None) -> Select:
-    """Uploads the caller may read; a generated document follows its instance's scope."""
+    """Uploads the caller may read; a generated document follows its instance's scope, and
+    whoever reads a case reads its attachments."""
     query = query if query is not None else select(Upload)
     if principal.sees_all_stations:
         return query
@@ -157,10 +154,12 @@ def readable_by(principal: Principal, query: Select | None = None) -> Select:
     if "student" in principal.roles and principal.student_id is not None:
         own.append(Upload.student_id == principal.student_id)
     instances = instances_readable_by(principal, select(ProcessInstance.id))
+    attached = select(Attachment.upload_id).where(Attachment.instance_id.in_(instances))
     return query.where(
         or_(
             and_(Upload.generated.is_(False), or_(*own)),
             and_(Upload.generated.is_(True), Upload.instance_id.in_(instances)),
+            Upload.id.in_(attached),
         )
     )
 

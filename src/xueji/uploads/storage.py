@@ -10,8 +10,9 @@ bytes in `uploads.content`; `service.content_of` reads either.
 
     local   (default) files under XUEJI_UPLOAD_DIR (default <data_dir>/uploads), fanned out
             as ab/abcdef…; several API processes must share the directory (a volume)
-    object  not built in: write a class with `put`/`get` over the bucket's client (S3, OSS,
-            MinIO) and return it from `storage_for` below; nothing else changes
+    s3      objects in the bucket XUEJI_S3_BUCKET of an S3-protocol service (AWS S3, MinIO,
+            OSS, COS: XUEJI_S3_ENDPOINT_URL), under XUEJI_S3_PREFIX; boto3, one client per
+            process (thread-safe)
 """
 
 from __future__ import annotations
@@ -19,8 +20,13 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from xueji.config import Settings
 from xueji.errors import XuejiError
@@ -77,8 +83,59 @@ class LocalStorage:
             raise StorageError(f"the stored file {key} is missing") from None
 
 
+class S3Storage:
+    """Objects in a bucket of an S3-protocol service, one per key under `prefix`."""
+
+    def __init__(self, client: Any, bucket: str, prefix: str = "") -> None:
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix
+
+    def _name(self, key: str) -> str:
+        if not _KEY.match(key):
+            raise ValueError(f"not a storage key: {key!r}")
+        return f"{self.prefix}{key[:2]}/{key}"
+
+    def put(self, key: str, content: bytes) -> None:
+        # Content-addressed: writing the same key again writes the same bytes.
+        self.client.put_object(Bucket=self.bucket, Key=self._name(key), Body=content)
+
+    def get(self, key: str) -> bytes:
+        try:
+            found = self.client.get_object(Bucket=self.bucket, Key=self._name(key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                raise StorageError(f"the stored file {key} is missing") from None
+            raise
+        return found["Body"].read()
+
+
+@lru_cache(maxsize=8)
+def _s3(
+    bucket: str, endpoint: str, region: str, prefix: str, key_id: str, secret: str
+) -> S3Storage:
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint or None,
+        region_name=region,
+        aws_access_key_id=key_id or None,
+        aws_secret_access_key=secret or None,
+        config=Config(retries={"max_attempts": 3, "mode": "standard"}),
+    )
+    return S3Storage(client, bucket, prefix)
+
+
 def storage_for(settings: Settings) -> Storage:
     """The storage the settings name (see the module's docstring)."""
-    if settings.upload_storage == "local":
-        return LocalStorage(settings.upload_dir or settings.data_dir / "uploads")
-    raise ValueError(f"unknown XUEJI_UPLOAD_STORAGE {settings.upload_storage!r}")
+    if settings.upload_storage == "s3":
+        if not settings.s3_bucket:
+            raise ValueError("XUEJI_UPLOAD_STORAGE=s3 needs XUEJI_S3_BUCKET")
+        return _s3(
+            settings.s3_bucket,
+            settings.s3_endpoint_url,
+            settings.s3_region,
+            settings.s3_prefix,
+            settings.s3_access_key_id,
+            settings.s3_secret_access_key,
+        )
+    return LocalStorage(settings.upload_dir or settings.data_dir / "uploads")

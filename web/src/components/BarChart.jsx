@@ -1,5 +1,5 @@
-// A plain SVG horizontal bar chart: label, bar, count.
-export default function BarChart({ rows, width = 460 }) {
+// A plain SVG horizontal bar chart: label, bar, count; `title` names it for screen readers.
+export default function BarChart({ rows, title, width = 460 }) {
   const max = Math.max(1, ...rows.map((r) => r.value));
   const labelWidth = 120;
   const bar = 22;
@@ -7,7 +7,7 @@ export default function BarChart({ rows, width = 460 }) {
   const height = rows.length * (bar + gap) + gap;
   const room = width - labelWidth - 50;
   return (
-    <svg className="bar-chart" viewBox={`0 0 ${width} ${height}`} width="100%" role="img">
+    <svg className="bar-chart" viewBox={`0 0 ${width} ${height}`} width="100%" role="img" aria-label={title}>
       {rows.map((r, i) => {
         const y = gap + i * (bar + gap);
         const w = Math.max(2, (r.value / max) * room);

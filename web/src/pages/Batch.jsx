@@ -1,10 +1,13 @@
-// Several tasks of the same step (a station approving many applications): one form, one submit.
+// Several tasks that are the same decision (one definition version, element and form; a
+// station approving many applications): the items listed with their summaries, one form,
+// one submit.
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { ApiError, errorText, get, hasEndpoint, post } from '../api.js';
 import { useT } from '../i18n.jsx';
 import SchemaForm from '../components/SchemaForm.jsx';
-import { DueDate, ErrorBox, Loading, processName, StudentName, useDefinitions } from '../components/common.jsx';
+import { DueDate, ErrorBox, Loading, processName, useDefinitions } from '../components/common.jsx';
+import { sameDecision } from './Inbox.jsx';
 import { flashAndGo, initialData } from './Task.jsx';
 
 export default function BatchPage() {
@@ -29,7 +32,7 @@ export default function BatchPage() {
   if (!tasks) return <Loading />;
   if (!tasks.length) return <div className="page"><p>{t('未选择任务', 'No tasks selected')}</p></div>;
   const first = tasks[0];
-  const mixed = tasks.some((x) => x.process_key !== first.process_key || x.element_id !== first.element_id);
+  const mixed = !sameDecision(tasks);
 
   async function submit(data) {
     setBusy(true);
@@ -71,15 +74,17 @@ export default function BatchPage() {
           <p className="muted">{t(`以下 ${tasks.length} 项任务将使用同一份表单内容一并办理。`, `The ${tasks.length} tasks below get the same form.`)}</p>
         </div>
       </div>
-      {mixed && <div className="error">{t('所选任务不属于同一步骤，无法批量办理。', 'The tasks are not of one step.')}</div>}
+      {mixed && <div className="error" role="alert">{t('所选任务不是同一流程版本、同一步骤、同一表单的决定，无法批量办理。', 'The tasks are not the same decision (version, step and form).')}</div>}
       <table className="grid">
-        <thead><tr><th>{t('任务', 'Task')}</th><th>{t('学生', 'Student')}</th><th>{t('函授站', 'Station')}</th><th>{t('期限', 'Due')}</th></tr></thead>
+        <thead><tr><th>#</th><th>{t('任务', 'Task')}</th><th>{t('摘要', 'Summary')}</th><th>{t('学生', 'Student')}</th><th>{t('函授站', 'Station')}</th><th>{t('期限', 'Due')}</th></tr></thead>
         <tbody>
-          {tasks.map((x) => (
+          {tasks.map((x, index) => (
             <tr key={x.id} data-testid="batch-row">
+              <td className="muted">{index + 1}</td>
               <td><Link to={`/tasks/${x.id}`}>{x.name}</Link></td>
-              <td><StudentName id={x.student} /></td>
-              <td>{x.station || '—'}</td>
+              <td data-testid="batch-summary">{x.summary || '—'}</td>
+              <td>{x.student_name || '—'}{x.student_no && <span className="muted small">（{x.student_no}）</span>}</td>
+              <td>{x.station_name || '—'}</td>
               <td><DueDate value={x.due_at} /></td>
             </tr>
           ))}

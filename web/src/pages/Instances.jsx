@@ -4,6 +4,7 @@ import { get } from '../api.js';
 import { useAuth } from '../auth.jsx';
 import { STATES, useLang, useT } from '../i18n.jsx';
 import { ErrorBox, Loading, Pager, StateBadge, StudentName, Time, useDefinitions, useLoad } from '../components/common.jsx';
+import { OutcomeText } from '../components/Outcomes.jsx';
 
 export default function InstancesPage() {
   const t = useT();
@@ -40,14 +41,15 @@ export default function InstancesPage() {
       {list.loading && !list.data ? <Loading /> : list.error ? <ErrorBox error={list.error} /> : (
         <>
           <table className="grid">
-            <thead><tr><th>{t('流程', 'Process')}</th><th>{t('状态', 'State')}</th><th>{t('学生', 'Student')}</th><th>{t('函授站', 'Station')}</th><th>{t('业务编号', 'Business key')}</th><th>{t('发起人', 'Started by')}</th><th>{t('发起时间', 'Started')}</th><th>{t('更新时间', 'Updated')}</th></tr></thead>
+            <thead><tr><th>{t('流程', 'Process')}</th><th>{t('状态', 'State')}</th><th>{t('审批结果', 'Outcome')}</th><th>{t('学生', 'Student')}</th><th>{t('函授站', 'Station')}</th><th>{t('业务编号', 'Business key')}</th><th>{t('发起人', 'Started by')}</th><th>{t('发起时间', 'Started')}</th><th>{t('更新时间', 'Updated')}</th></tr></thead>
             <tbody>
               {list.data.items.map((i) => (
                 <tr key={i.id} data-testid="instance-row">
                   <td><Link to={`/instances/${i.id}`}>{i.name}</Link> <span className="muted small">v{i.version}</span></td>
                   <td><StateBadge state={i.state} /></td>
+                  <td><OutcomeText outcome={i.outcome} /></td>
                   <td><StudentName id={i.student} /></td>
-                  <td>{i.station || '—'}</td>
+                  <td>{i.station_name || i.station || '—'}</td>
                   <td>{i.business_key || '—'}</td>
                   <td>{i.started_by}</td>
                   <td><Time value={i.started_at} /></td>

@@ -1,12 +1,12 @@
-// The modeler: open any deployed version, edit (names, lanes, form links), validate on the
-// server with problems shown on their elements, deploy as a new version, diff against a version.
+// The modeler: open any deployed version, edit (names, lanes, form links, deadlines), validate
+// on the server with problems shown on their elements, deploy as a new version, and see what
+// changed from another version (the server's semantic diff) as a list and on the diagram.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { ApiError, errorText, get, getText, request } from '../api.js';
 import { useAuth } from '../auth.jsx';
 import { ROLES, useLang, useT } from '../i18n.jsx';
 import { ErrorBox, forget } from '../components/common.jsx';
-import { hunks, lineDiff } from '../components/lineDiff.js';
 import NotFound from './NotFound.jsx';
 
 const SPIFF_NS = 'http://spiffworkflow.org/bpmn/schema/1.0/core';
@@ -16,6 +16,39 @@ const FORM_PROPS = [
   ['dueDate', '办理期限', 'Due date rule', 'P7D'],
 ];
 const FORM_TYPES = ['bpmn:UserTask', 'bpmn:StartEvent', 'bpmn:ManualTask'];
+const DIFF_MARKERS = { added: 'diff-added', renamed: 'diff-changed', changed: 'diff-changed', removed: 'diff-removed' };
+// Room kept free on the canvas: bpmn-js's palette on the left, a margin elsewhere (screen px).
+const PALETTE_ROOM = 110;
+const MARGIN = 30;
+
+// Fit the whole diagram into the canvas beside the palette, never enlarged past 100 %.
+function fitBesidePalette(canvas) {
+  canvas.zoom('fit-viewport');
+  const { inner, outer } = canvas.viewbox();
+  if (!inner.width || !inner.height) return;
+  const scale = Math.min(1, (outer.width - PALETTE_ROOM - MARGIN) / inner.width, (outer.height - 2 * MARGIN) / inner.height);
+  canvas.viewbox({ x: inner.x - PALETTE_ROOM / scale, y: inner.y - MARGIN / scale, width: outer.width / scale, height: outer.height / scale });
+}
+
+function elementLabel(registry, id) {
+  const element = id && registry?.get(id);
+  return element?.businessObject?.name || id;
+}
+
+// The dueDate rule in words, as the server reads it (7 天, 3 月 15 日前), or why it cannot.
+function DeadlineWords({ rule }) {
+  const t = useT();
+  const [answer, setAnswer] = useState(null);
+  useEffect(() => {
+    if (!rule) { setAnswer(null); return undefined; }
+    let current = true;
+    get('/deadline-rules/words', { rule }).then((a) => { if (current) setAnswer(a); }, () => { if (current) setAnswer(null); });
+    return () => { current = false; };
+  }, [rule]);
+  if (!answer || answer.rule !== rule) return null;
+  if (answer.problem) return <span className="due-words due-problem small" data-testid="due-words">{t('无法识别：', 'Not readable: ')}{answer.problem}</span>;
+  return <span className="due-words muted small" data-testid="due-words">{t('即', 'i.e.')} {answer.words}</span>;
+}
 
 const EMPTY_DIAGRAM = `<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:di="http://www.omg.org/spec/DD/20100524/DI" xmlns:spiffworkflow="${SPIFF_NS}" id="new_process_definitions" targetNamespace="https://xueji.example/bpmn">
@@ -116,31 +149,57 @@ function ElementPanel({ modeler, element, revision }) {
               if (e.target.value.trim() !== getSpiffProperty(bo, name)) setSpiffProperty(modeler, element, name, e.target.value.trim());
             }}
           />
+          {name === 'dueDate' && <DeadlineWords rule={getSpiffProperty(bo, name)} />}
         </label>
       ))}
     </div>
   );
 }
 
-function DiffView({ lines }) {
+const CHANGE_WORDS = { added: ['新增', 'added'], removed: ['删除', 'removed'], renamed: ['重命名', 'renamed'], changed: ['修改', 'changed'] };
+
+// The server writes each change in Chinese; the English toggle words it from its parts.
+function englishChange(c) {
+  const kind = c.kind === 'flow' ? 'sequence flow' : c.kind;
+  if (c.change === 'added') return `Added ${kind} “${c.name}”`;
+  if (c.change === 'removed') return `Removed ${kind} “${c.name}”`;
+  if (c.change === 'renamed') return `Renamed ${kind} “${c.old_name}” → “${c.name}”`;
+  return `${kind} “${c.name}”: ${c.field.replace('_', ' ')} ${c.before ?? '(none)'} → ${c.after ?? '(none)'}`;
+}
+
+// What a later version no longer has, marked on the earlier version (read-only).
+function RemovedView({ xml, ids }) {
+  const container = useRef(null);
+  useEffect(() => {
+    let viewer = null;
+    let cancelled = false;
+    import('../components/bpmnViewer.js').then(async ({ default: Viewer }) => {
+      if (cancelled) return;
+      viewer = new Viewer({ container: container.current });
+      await viewer.importXML(xml);
+      const canvas = viewer.get('canvas');
+      const registry = viewer.get('elementRegistry');
+      canvas.zoom('fit-viewport', 'auto');
+      ids.forEach((id) => { if (registry.get(id)) canvas.addMarker(id, 'diff-removed'); });
+    });
+    return () => { cancelled = true; viewer?.destroy(); };
+  }, [xml, ids]);
+  return <div className="removed-view" ref={container} data-testid="removed-view" />;
+}
+
+function DiffList({ changes, onSelect }) {
   const t = useT();
-  const groups = hunks(lines);
-  const added = lines.filter((l) => l.kind === '+').length;
-  const removed = lines.filter((l) => l.kind === '-').length;
-  if (!groups.length) return <p className="muted" data-testid="diff-empty">{t('与所选版本相同，没有差异。', 'Same as that version.')}</p>;
+  const { lang } = useLang();
+  if (!changes.length) return <p className="muted" data-testid="diff-empty">{t('两个版本的流程内容相同（布局不计）。', 'The two versions do the same (layout aside).')}</p>;
   return (
-    <div className="diff" data-testid="diff">
-      <p className="small"><span className="diff-add">+{added}</span> <span className="diff-del">−{removed}</span></p>
-      {groups.map((group, gi) => (
-        <pre key={gi} className="hunk">
-          {group.map((line, li) => (
-            <div key={li} className={line.kind === '+' ? 'diff-add' : line.kind === '-' ? 'diff-del' : ''}>
-              <span className="ln">{line.oldNo ?? ''}</span><span className="ln">{line.newNo ?? ''}</span>{line.kind} {line.text}
-            </div>
-          ))}
-        </pre>
+    <ul className="diff-list" data-testid="diff">
+      {changes.map((c, i) => (
+        <li key={i} className={`diff-${c.change}`} data-testid="diff-item" data-element-id={c.element_id}>
+          <span className={`badge change-${c.change}`}>{t(...CHANGE_WORDS[c.change])}</span>{' '}
+          {c.change === 'removed' ? <span>{lang === 'en' ? englishChange(c) : c.text}</span> : <button type="button" className="link" onClick={() => onSelect(c.element_id)}>{lang === 'en' ? englishChange(c) : c.text}</button>}
+        </li>
       ))}
-    </div>
+    </ul>
   );
 }
 
@@ -201,7 +260,7 @@ export default function ModelerPage() {
     setProblems(null);
     setDiff(null);
     const { warnings } = await m.importXML(xml);
-    m.get('canvas').zoom('fit-viewport', 'auto');
+    fitBesidePalette(m.get('canvas'));
     setDirty(false);
     setSelected(null);
     setLoaded(label);
@@ -218,7 +277,8 @@ export default function ModelerPage() {
           const v = version || d.version;
           const xml = await getText(`/process-definitions/${key}/xml`, { version: v });
           await openXml(xml, `${d.name} v${v}`);
-          setCompareTo(String(v));
+          const earlier = d.versions.filter((n) => n < Number(v));
+          setCompareTo(String(earlier.length ? earlier[earlier.length - 1] : v));
         } else {
           await openXml(EMPTY_DIAGRAM, t('新流程', 'New process'));
         }
@@ -271,7 +331,8 @@ export default function ModelerPage() {
       form.append('files', file);
       const result = await request('POST', '/deployments/validate', { form });
       showProblems(result.problems || []);
-      setMessage(result.valid ? t('校验通过，可以部署。', 'Valid: ready to deploy.') : t(`发现 ${result.problems.length} 个问题`, `${result.problems.length} problems`));
+      if (result.valid) setMessage(t('校验通过，可以部署。', 'Valid: ready to deploy.'));
+      else setError(t(`发现 ${result.problems.length} 个问题，见下方列表；点击元素名称可在图中选中它。`, `${result.problems.length} problems, listed below; click a name to select its element.`));
     } catch (err) {
       setError(errorText(err, t));
     } finally {
@@ -314,24 +375,27 @@ export default function ModelerPage() {
     }
   }
 
+  function markChanges(changes) {
+    const m = modelerRef.current;
+    const canvas = m.get('canvas');
+    const registry = m.get('elementRegistry');
+    registry.forEach((el) => Object.values(DIFF_MARKERS).forEach((marker) => canvas.removeMarker(el, marker)));
+    (changes || []).forEach((c) => {
+      if (c.change !== 'removed' && registry.get(c.element_id)) canvas.addMarker(c.element_id, DIFF_MARKERS[c.change]);
+    });
+  }
+
   async function showDiff() {
-    if (!key || !compareTo) return;
+    const shown = version || definition?.version;
+    if (!key || !compareTo || !shown) return;
     setBusy('diff');
     setError('');
     try {
-      const previous = await getText(`/process-definitions/${key}/xml`, { version: compareTo });
-      // Both sides written by bpmn-js the same way (formatting, DI order): only real changes differ.
-      const { createModeler } = await import('../components/bpmnModeler.js');
-      const scratch = createModeler(undefined, undefined, false);
-      let normalised;
-      try {
-        await scratch.importXML(previous);
-        ({ xml: normalised } = await scratch.saveXML({ format: true }));
-      } finally {
-        scratch.destroy();
-      }
-      const { xml } = await modelerRef.current.saveXML({ format: true });
-      setDiff(lineDiff(normalised, xml));
+      const result = await get(`/definitions/${key}/diff`, { from: compareTo, to: shown });
+      markChanges(result.changes);
+      const removed = result.changes.filter((c) => c.change === 'removed').map((c) => c.element_id);
+      const before = removed.length ? await getText(`/process-definitions/${key}/xml`, { version: compareTo }) : null;
+      setDiff({ ...result, removed, before });
     } catch (err) {
       setError(errorText(err, t));
     } finally {
@@ -362,9 +426,9 @@ export default function ModelerPage() {
     setTimeout(() => URL.revokeObjectURL(url), 5000);
   }
 
-  function focusProblem(p) {
+  function focusElement(id) {
     const m = modelerRef.current;
-    const element = p.element_id && m.get('elementRegistry').get(p.element_id);
+    const element = id && m.get('elementRegistry').get(id);
     if (element) {
       m.get('selection').select(element);
       m.get('canvas').scrollToElement?.(element);
@@ -420,15 +484,28 @@ export default function ModelerPage() {
             <ul className="problems" data-testid="problems">
               {problems.map((p, i) => (
                 <li key={i}>
-                  <button type="button" className="link" onClick={() => focusProblem(p)}>{p.element_id || p.file}</button>
-                  {p.line ? <span className="muted small">（{t('第', 'line ')}{p.line}{t(' 行', '')}）</span> : null}：{p.message}
+                  <button type="button" className="link" data-testid="problem-element" onClick={() => focusElement(p.element_id)}>{p.element_id ? elementLabel(modeler?.get('elementRegistry'), p.element_id) : p.file}</button>
+                  {p.line ? <span className="muted small">（{t('第', 'line ')}{p.line}{t(' 行', '')}）</span> : null}：{lang === 'en' && p.code ? <code className="small">{p.code}</code> : null} {p.message}
                 </li>
               ))}
             </ul>
           )}
         </div>
       )}
-      {diff && <div className="card"><h3>{t(`与 v${compareTo} 的差异`, `Diff against v${compareTo}`)}</h3><DiffView lines={diff} /></div>}
+      {diff && (
+        <div className="card">
+          <h3>{t(`v${diff.from_version} → v${diff.to_version} 的变化`, `Changes from v${diff.from_version} to v${diff.to_version}`)}</h3>
+          {dirty && <p className="muted small">{t('比较的是已部署的两个版本，未部署的修改不在其中。', 'Deployed versions only: unsaved changes are not included.')}</p>}
+          <p className="legend small"><span className="legend-item diff-added">{t('新增', 'added')}</span> <span className="legend-item diff-changed">{t('修改或重命名', 'changed or renamed')}</span> <span className="legend-item diff-removed">{t('删除（标在旧版本图上）', 'removed (marked on the earlier version)')}</span></p>
+          <DiffList changes={diff.changes} onSelect={focusElement} />
+          {diff.before && (
+            <>
+              <h4>{t(`v${diff.from_version} 中已删除的元素`, `Removed, as they were in v${diff.from_version}`)}</h4>
+              <RemovedView xml={diff.before} ids={diff.removed} />
+            </>
+          )}
+        </div>
+      )}
     </div>
   );
 }

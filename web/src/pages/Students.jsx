@@ -8,6 +8,20 @@ import { ErrorBox, Loading, Pager, useLoad } from '../components/common.jsx';
 export const LEVELS = ['专科', '本科', '专升本'];
 export const STATUSES = ['在籍', '已注册', '休学', '退学', '毕业', '结业', '入学资格取消'];
 
+// A list the server keeps (GET /choices/{kind}, scoped to the caller) as a <select>.
+export function ChoiceSelect({ kind, value, onChange, label, testid }) {
+  const t = useT();
+  const list = useLoad(() => get(`/choices/${kind}`, { limit: 200 }), [kind]);
+  return (
+    <label>{label}
+      <select value={value} onChange={onChange} data-testid={testid}>
+        <option value="">{t('全部', 'All')}</option>
+        {(list.data || []).map((c) => <option key={c.value} value={c.value}>{c.title}</option>)}
+      </select>
+    </label>
+  );
+}
+
 export default function StudentsPage() {
   const t = useT();
   const { me } = useAuth();
@@ -16,6 +30,8 @@ export default function StudentsPage() {
   const [page, setPage] = useState(1);
   const list = useLoad(() => get('/students', { ...query, page, per_page: 50 }), [JSON.stringify(query), page]);
   const set = (name) => (e) => setDraft({ ...draft, [name]: e.target.value });
+  const years = useLoad(() => get('/statistics/students', { group_by: 'intake' }), []);
+  const intakes = (years.data?.rows || []).map((r) => r.intake).filter(Boolean).sort((x, y) => y - x);
 
   function search(event) {
     event.preventDefault();
@@ -30,17 +46,20 @@ export default function StudentsPage() {
         <label>{t('关键词', 'Search')}
           <input name="q" value={draft.q} onChange={set('q')} placeholder={t('姓名、学号、身份证号', 'name, number, ID')} />
         </label>
-        {!me.station && (
-          <label>{t('函授站', 'Station')}<input value={draft.station} onChange={set('station')} placeholder="S01" size={6} /></label>
-        )}
+        {!me.station && <ChoiceSelect kind="stations" value={draft.station} onChange={set('station')} label={t('函授站', 'Station')} testid="filter-station" />}
         <label>{t('层次', 'Level')}
           <select value={draft.level} onChange={set('level')}>
             <option value="">{t('全部', 'All')}</option>
             {LEVELS.map((l) => <option key={l}>{l}</option>)}
           </select>
         </label>
-        <label>{t('专业', 'Major')}<input value={draft.major} onChange={set('major')} size={10} /></label>
-        <label>{t('年级', 'Intake')}<input value={draft.intake} onChange={set('intake')} size={6} inputMode="numeric" /></label>
+        <ChoiceSelect kind="majors" value={draft.major} onChange={set('major')} label={t('专业', 'Major')} testid="filter-major" />
+        <label>{t('年级', 'Intake')}
+          <select value={draft.intake} onChange={set('intake')} data-testid="filter-intake">
+            <option value="">{t('全部', 'All')}</option>
+            {intakes.map((y) => <option key={y} value={y}>{t(`${y} 级`, String(y))}</option>)}
+          </select>
+        </label>
         <label>{t('学籍状态', 'Status')}
           <select value={draft.status} onChange={set('status')}>
             <option value="">{t('全部', 'All')}</option>
@@ -63,7 +82,7 @@ export default function StudentsPage() {
                   <td>{s.level}</td>
                   <td>{s.major}</td>
                   <td>{s.intake_year}</td>
-                  <td>{s.station}</td>
+                  <td>{s.station_name}</td>
                   <td>{s.status}</td>
                   <td>{s.photo_status}</td>
                 </tr>

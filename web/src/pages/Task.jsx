@@ -3,6 +3,7 @@ import { Link, useNavigate, useParams } from 'react-router-dom';
 import { ApiError, errorText, get, post } from '../api.js';
 import { useAuth } from '../auth.jsx';
 import { roleName, useLang, useT } from '../i18n.jsx';
+import { submittedText } from '../components/Outcomes.jsx';
 import SchemaForm from '../components/SchemaForm.jsx';
 import { DueDate, ErrorBox, Loading, processName, useDefinitions, useLoad } from '../components/common.jsx';
 import { Documents, EarlierSteps, StudentCard, useVariableTitles, Variables } from '../components/Context.jsx';
@@ -60,8 +61,8 @@ export default function TaskPage() {
     setError('');
     setServerErrors([]);
     try {
-      await post(`/tasks/${id}/complete`, { data });
-      flashAndGo(navigate, t(`已提交：${item.name}`, `Submitted: ${item.name}`));
+      const result = await post(`/tasks/${id}/complete`, { data });
+      flashAndGo(navigate, submittedText(t, lang, item.name, result));
     } catch (err) {
       if (err instanceof ApiError && err.status === 422 && Array.isArray(err.body?.detail)) {
         const fieldErrors = err.body.detail.filter((d) => d.field !== undefined);

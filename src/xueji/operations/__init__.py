@@ -1,0 +1,1 @@
+"""Operating running cases: migration to another definition version, repairs, incidents."""
