@@ -49,10 +49,10 @@ def seed(engine: Engine, start: int, count: int, state: str) -> None:
         source, at, n = _numbers(engine, first_instance, last_instance)
         conn.execute(
             text(
-                "INSERT INTO process_instances (id, definition_id, station_id, state,"
-                " engine_state, variables, version, started_by, started_at, updated_at)"
-                f" SELECT 'seed-{state}-' || {n}, :definition, :station, 'running', '{{}}', '{{}}',"
-                f" 1, 'seed', {at}, {at} FROM {source}"
+                "INSERT INTO process_instances (id, definition_id, definition_key, station_id,"
+                " state, engine_state, variables, version, started_by, started_at, updated_at)"
+                f" SELECT 'seed-{state}-' || {n}, :definition, 'bench_ten_steps', :station,"
+                f" 'running', '{{}}', '{{}}', 1, 'seed', {at}, {at} FROM {source}"
             ),
             {"definition": definition_id, "station": station_id},
         )
