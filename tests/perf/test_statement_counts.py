@@ -9,9 +9,8 @@ from bench.counting import Counted
 from tests.helpers import auth
 from tests.perf.conftest import complete
 
-# Today: 11 statements on SQLite, 9 on PostgreSQL (its INSERTs of several rows are one);
-# one of them lists the case's attachments for the answer.
-MAX_STATEMENTS_PER_COMPLETE = 12
+# Today: 10 statements on SQLite, 8 on PostgreSQL (its INSERTs of several rows are one).
+MAX_STATEMENTS_PER_COMPLETE = 11
 MAX_STATEMENTS_PER_INBOX_PAGE = 4  # today 3: the caller, the count, the page
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 from sqlalchemy.orm import Session
 
@@ -9,6 +11,7 @@ from xueji.auth.principal import Principal, scope_filter
 from xueji.auth.roles import COLLEGE_WIDE, Role
 from xueji.errors import NotFound
 from xueji.models import (
+    Attachment,
     HistoryEvent,
     Incident,
     ProcessDefinition,
@@ -46,26 +49,35 @@ def lock(session: Session, instance_id: str) -> ProcessInstance:
     return instance
 
 
-def lock_by_task(
-    session: Session, principal: Principal, task_id: str
-) -> tuple[ProcessInstance, bool]:
-    """The instance of a task the caller may work on, locked, and whether it has open
-    incidents, in one statement; 404 when there is no such task or it is not theirs."""
+@dataclass(frozen=True)
+class Locked:
+    """A task's instance, locked, and what a step on it may skip looking up."""
+
+    instance: ProcessInstance
+    open_incidents: bool  # it has unresolved incidents
+    attachments: bool  # its forms named uploads
+
+
+def lock_by_task(session: Session, principal: Principal, task_id: str) -> Locked:
+    """The instance of a task the caller may work on, locked, with whether it has open
+    incidents and attachments, in one statement; 404 when there is no such task or it is
+    not theirs."""
     task_instance = tasks_readable_by(principal, select(UserTask.instance_id)).where(
         UserTask.id == task_id
     )
     open_incidents = exists().where(
         Incident.instance_id == ProcessInstance.id, Incident.resolved_at.is_(None)
     )
+    attachments = exists().where(Attachment.instance_id == ProcessInstance.id)
     row = session.execute(
-        select(ProcessInstance, open_incidents.label("open_incidents"))
+        select(ProcessInstance, open_incidents.label("incidents"), attachments.label("files"))
         .where(ProcessInstance.id == task_instance.scalar_subquery())
         .with_for_update(of=ProcessInstance)
         .execution_options(populate_existing=True)
     ).first()
     if row is None:
         raise NotFound(f"no task {task_id!r}")
-    return row[0], bool(row[1])
+    return Locked(row[0], bool(row[1]), bool(row[2]))
 
 
 def lock_many(session: Session, instance_ids: set[str]) -> None:

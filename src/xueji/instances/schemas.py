@@ -13,7 +13,7 @@ from xueji.auth.principal import Principal
 from xueji.events.outcomes import Outcome
 from xueji.forms.attachments import attachments_of
 from xueji.instances import repository
-from xueji.models import ProcessInstance, UserTask
+from xueji.models import ProcessInstance, Upload, UserTask
 
 
 class TaskItem(BaseModel):
@@ -218,9 +218,11 @@ def instance_detail(
     *,
     active_tasks: list[UserTask] | None = None,
     children: list[str] | None = None,
+    attachments: list[Upload] | None = None,
 ) -> InstanceDetail:
     """An instance as its reader sees it: the open tasks they may work on, incidents for admins.
-    `active_tasks` and `children` when the caller has them already (a step just wrote them)."""
+    `active_tasks`, `children` and `attachments` when the caller has them already (a step
+    just wrote them, or knows there are none)."""
     incidents = []
     if principal.is_admin:
         incidents = [
@@ -248,6 +250,6 @@ def instance_detail(
         incidents=incidents,
         attachments=[
             AttachmentItem(id=u.id, file_name=u.file_name, content_type=u.content_type, size=u.size)
-            for u in attachments_of(session, instance.id)
+            for u in (attachments_of(session, instance.id) if attachments is None else attachments)
         ],
     )

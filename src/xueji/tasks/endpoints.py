@@ -200,9 +200,8 @@ def complete_task(
 ) -> CompleteResult:
     """Complete a task with its form's data; the instance runs on to its next wait.
     `next_steps` says where the case waits now (every open step, whoever's)."""
-    instance, next_tasks, waiting = service.complete(
-        session, runtime, principal, task_id, body.data
-    )
+    done = service.complete(session, runtime, principal, task_id, body.data)
+    instance, next_tasks = done.instance, done.next_tasks
     return CompleteResult(
         instance=instance_detail(
             session,
@@ -210,7 +209,8 @@ def complete_task(
             instance,
             active_tasks=next_tasks,  # the instance's open tasks the caller may work on
             children=children_of(session, runtime, instance),
+            attachments=None if done.attachments else [],
         ),
         next_tasks=[task_item(t) for t in next_tasks],
-        next_steps=[next_step(t) for t in waiting],
+        next_steps=[next_step(t) for t in done.waiting],
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
@@ -50,6 +50,17 @@ class OpenTask:
     instance: ProcessInstance  # locked
     open_rows: list[UserTask]  # the instance's open tasks, read after locking it
     open_incidents: bool  # whether the instance has unresolved incidents
+    attachments: bool  # whether the instance's forms named uploads
+
+
+class Completed(NamedTuple):
+    """What a completion leaves: the instance, its open tasks (oldest first) the caller may
+    work on and all of them (whoever's), and whether it may have attachments."""
+
+    instance: ProcessInstance
+    next_tasks: list[UserTask]
+    waiting: list[UserTask]
+    attachments: bool
 
 
 def _open_task(
@@ -58,7 +69,8 @@ def _open_task(
     """The task, its instance (locked) and the instance's open tasks as they are now that it
     is locked, or 404/409 when the task cannot be worked on now, or when `version` (the one
     the caller read) is given and the task has changed since."""
-    instance, open_incidents = lock_by_task(session, principal, task_id)
+    locked = lock_by_task(session, principal, task_id)
+    instance = locked.instance
     open_rows = list(
         session.scalars(
             select(UserTask)
@@ -80,7 +92,7 @@ def _open_task(
             f"the task changed since you read it (version {version}, now {task.version}; "
             f"assignee: {task.assignee or 'none'})"
         )
-    return OpenTask(task, instance, open_rows, open_incidents)
+    return OpenTask(task, instance, open_rows, locked.open_incidents, locked.attachments)
 
 
 def claim(
@@ -178,17 +190,15 @@ def assign(
 
 def complete(
     session: Session, runtime: Runtime, principal: Principal, task_id: str, data: dict[str, Any]
-) -> tuple[ProcessInstance, list[UserTask], list[UserTask]]:
-    """Complete a task with its form's data and advance the instance, all in one transaction.
-    Returns the instance, its open tasks the caller may work on, and all its open tasks
-    (whoever's), oldest first."""
+) -> Completed:
+    """Complete a task with its form's data and advance the instance, all in one transaction."""
     opened = _open_task(session, principal, task_id)
     task, instance, open_rows = opened.task, opened.instance, opened.open_rows
     if task.assignee not in (None, principal.username):
         raise Conflict(f"the task is claimed by {task.assignee}")
     schema = form_content(session, instance.definition, task.form, runtime.specs)
     data = choices.prepare(session, principal, schema, data, instance.station_id, instance.id)
-    attachments.attach(session, principal, schema, data, instance)
+    attached = attachments.attach(session, principal, schema, data, instance)
     data = signed(schema, data, principal, task.element_id, task.name, clock.now())
     with step_guard(instance, principal.username):
         workflow = load_workflow(runtime, session, instance)
@@ -231,7 +241,12 @@ def complete(
     else:  # the rows the step kept open and the ones it created
         ready = [row for row in open_rows if row.state == UserTaskState.READY] + created
     waiting = sorted(ready, key=lambda t: (t.created_at, t.id))
-    return instance, [row for row in waiting if may_work_on(principal, row)], waiting
+    return Completed(
+        instance,
+        [row for row in waiting if may_work_on(principal, row)],
+        waiting,
+        opened.attachments or attached,
+    )
 
 
 def complete_batch(
@@ -274,7 +289,7 @@ def complete_batch(
     instances: list[str] = []
     for index, (task_id, data) in enumerate(items):
         try:
-            instance, _next, _waiting = complete(session, runtime, principal, task_id, data)
+            instance = complete(session, runtime, principal, task_id, data).instance
         except XuejiError as exc:
             _name_item(exc, index, task_id)
             raise
