@@ -26,6 +26,7 @@ from xueji.models import (
     Admission,
     ApiToken,
     Attachment,
+    AuditEntry,
     Course,
     Deployment,
     Form,
@@ -49,6 +50,7 @@ from xueji.models import (
     UserTask,
     Webhook,
     WebhookDelivery,
+    WorkerHeartbeat,
     user_roles,
 )
 from xueji.models.auth import LoginAttempt
@@ -63,6 +65,8 @@ get_settings.cache_clear()
 HERE = Path(__file__).parent
 # Rows of these tables belong to one test; users, stations and students are the demo's.
 PER_TEST_TABLES = [
+    AuditEntry,
+    WorkerHeartbeat,
     ImportJob,
     LoginAttempt,  # a fuzz's wrong passwords must not throttle the next test's logins
     WebhookDelivery,

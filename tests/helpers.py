@@ -87,3 +87,56 @@ def history_kinds(client, instance_id: str, username: str = "admin") -> list[tup
     )
     assert response.status_code == 200, response.text
     return [(h["kind"], h["element_id"]) for h in response.json()]
+
+
+FIRST_PASSWORD = "first-login-pass"
+
+
+def checked_in_student_headers(client, exam_number: str) -> dict[str, str]:
+    """Bearer header of a student account made by check-in (process 1): logged in with the
+    one-time password the station was shown (the check-in's `initial_password`), replaced
+    at this first login as the student must; later calls log in with the new password."""
+    response = client.post(
+        "/api/v1/auth/token", data={"username": exam_number, "password": FIRST_PASSWORD}
+    )
+    if response.status_code == 200:
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    admin = auth(client, "admin")
+    listed = client.get(
+        "/api/v1/process-instances",
+        params={"key": "enrollment_checkin", "per_page": 200},
+        headers=admin,
+    )
+    assert listed.status_code == 200, listed.text
+    password = next(
+        found["initial_password"]
+        for item in listed.json()["items"]
+        for found in _dicts(
+            client.get(f"/api/v1/process-instances/{item['id']}", headers=admin).json()
+        )
+        if found.get("username") == exam_number and "initial_password" in found
+    )
+    logged_in = client.post(
+        "/api/v1/auth/token", data={"username": exam_number, "password": password}
+    )
+    assert logged_in.status_code == 200, logged_in.text
+    assert logged_in.json()["must_change_password"] is True
+    headers = {"Authorization": f"Bearer {logged_in.json()['access_token']}"}
+    changed = client.post(
+        "/api/v1/auth/password",
+        json={"current_password": password, "new_password": FIRST_PASSWORD},
+        headers=headers,
+    )
+    assert changed.status_code == 204, changed.text
+    return headers
+
+
+def _dicts(value):
+    """Every dict inside a JSON value (the check-in's result sits in the case's data)."""
+    if isinstance(value, dict):
+        yield value
+        for inner in value.values():
+            yield from _dicts(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _dicts(inner)

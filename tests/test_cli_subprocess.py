@@ -382,6 +382,37 @@ def test_users_create_makes_an_account_that_can_log_in(env, api):
     assert "S99" in unknown.stderr and "Traceback" not in unknown.stderr, unknown
 
 
+def test_users_reset_password_prints_a_one_time_password_to_change(env, api):
+    name = f"clerk_{uuid.uuid4().hex[:6]}"
+    created = run(
+        env, "users", "create", name, "--role", "registrar", input="old-pass-12\nold-pass-12\n"
+    )
+    assert created.returncode == 0, created
+    weak = run(
+        env, "users", "create", f"x{name}", "--role", "registrar", input="12345678\n12345678\n"
+    )
+    assert weak.returncode == 1 and "密码不能全是数字" in weak.stderr, weak
+
+    reset = run(env, "users", "reset-password", name)
+    assert reset.returncode == 0, reset
+    [password] = reset.stdout.split()
+    assert (
+        api.post(
+            "/api/v1/auth/token", data={"username": name, "password": "old-pass-12"}
+        ).status_code
+        == 401
+    )
+    logged_in = api.post("/api/v1/auth/token", data={"username": name, "password": password})
+    assert logged_in.json()["must_change_password"] is True
+    audit = api.get("/api/v1/audit", params={"target": f"user:{name}"}, headers=login(api, "admin"))
+    assert [(e["actor"], e["action"]) for e in audit.json()["items"]] == [
+        ("cli", "user.password_reset"),
+        ("cli", "user.create"),
+    ]
+    unknown = run(env, "users", "reset-password", "nobody-here")
+    assert unknown.returncode == 1 and "nobody-here" in unknown.stderr, unknown
+
+
 def test_tokens_create_prints_a_token_that_authenticates(env, api):
     issued = run(env, "tokens", "create", f"photo-{uuid.uuid4().hex[:6]}", "--role", "photo_agency")
     assert issued.returncode == 0, issued

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from alembic import command
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from xueji.app import create_app
 from xueji.config import PROJECT_ROOT, Settings
 from xueji.db.migrate import alembic_config
 from xueji.db.session import session_scope
@@ -79,5 +83,45 @@ def test_an_upload_made_before_the_sources_migration_survives_the_next_start(tmp
         with runtime.db.reader() as session:
             latest = {d.key: d.version for d in latest_versions(session)}
         assert latest["status_change"] == 2
+    finally:
+        runtime.db.dispose()
+
+
+def test_demo_mode_tells_the_demo_accounts_in_the_log_and_to_the_login_page(tmp_path, caplog):
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}",
+        data_dir=tmp_path,
+        secret_key="test",
+        run_worker=False,
+        demo=True,
+        processes_dir=tmp_path / "no-processes",
+    )
+    runtime = build_runtime(settings)
+    try:
+        with caplog.at_level(logging.INFO, logger="xueji.startup"):
+            prepare(runtime)
+        assert "demo accounts, password 'demo'" in caplog.text
+        assert "stu1001    张伟（学生 S01）" in caplog.text
+        assert "registrar  学籍管理员（学院学籍管理）" in caplog.text
+
+        demo = TestClient(create_app(settings, runtime, prepare_on_start=False))
+        listed = demo.get("/api/v1/demo/accounts").json()  # no login needed
+        assert listed["password"] == "demo"
+        accounts = {a["username"]: a for a in listed["accounts"]}
+        assert accounts["station1"] == {
+            "username": "station1",
+            "name": "郑州函授站",
+            "role": "函授站",
+            "station": "S01",
+        }
+        assert {"admin", "leader", "prov_edu", "stu1001", "stu2003"} <= set(accounts)
+        # the demo's password works for every account listed
+        token = demo.post("/api/v1/auth/token", data={"username": "stu2003", "password": "demo"})
+        assert token.status_code == 200
+
+        production = TestClient(
+            create_app(settings.model_copy(update={"demo": False}), runtime, False)
+        )
+        assert production.get("/api/v1/demo/accounts").status_code == 404
     finally:
         runtime.db.dispose()

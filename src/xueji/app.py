@@ -15,17 +15,22 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from xueji.accounts.endpoints import router as accounts_router
+from xueji.audit.endpoints import router as audit_router
 from xueji.auth.dependencies import current_principal
 from xueji.auth.endpoints import public as auth_public
 from xueji.auth.endpoints import router as auth_router
 from xueji.config import Settings, get_settings
 from xueji.db.conflicts import CONCURRENT_CHANGE, is_transient
 from xueji.definitions.endpoints import router as definitions_router
+from xueji.demo_endpoints import router as demo_router
 from xueji.documents.endpoints import router as documents_router
 from xueji.errors import XuejiError
 from xueji.events.endpoints import router as events_router
 from xueji.exports.endpoints import router as exports_router
 from xueji.forms.endpoints import router as choices_router
+from xueji.health.endpoints import router as health_router
+from xueji.health.metrics import install_metrics
 from xueji.imports.endpoints import router as imports_router
 from xueji.instances.endpoints import router as instances_router
 from xueji.instances.incidents import record_incident
@@ -164,14 +169,21 @@ def create_app(
         max_upload_bytes=settings.max_upload_bytes,
     )
 
+    install_metrics(app, runtime)
+
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth_public)
+    api.include_router(health_router)
+    if settings.demo:
+        api.include_router(demo_router)
     secured = APIRouter(
         dependencies=[Depends(current_principal)],
         responses={401: {"description": "Not authenticated"}},
     )
     for router in (
         auth_router,
+        accounts_router,
+        audit_router,
         definitions_router,
         instances_router,
         operations_router,

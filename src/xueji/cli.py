@@ -1,4 +1,5 @@
-"""The `xueji` command: serve, db upgrade, deploy, import, users create, tokens create."""
+"""The `xueji` command: serve, worker, db upgrade, backup, restore, deploy, import, users,
+tokens."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from typing import Annotated
 import typer
 
 from xueji.config import get_settings
+
+# Requests still running this long after SIGTERM are cut off.
+SHUTDOWN_GRACE_SECONDS = 10
 
 app = typer.Typer(
     help="xueji 学籍: workflow service of the student-records office.", no_args_is_help=True
@@ -32,7 +36,11 @@ def _errors_as_messages():
     try:
         yield
     except XuejiError as exc:
-        typer.echo(f"error: {exc.detail}", err=True)
+        if isinstance(exc.detail, list):
+            for problem in exc.detail:
+                typer.echo(f"error: {problem.get('message', problem)}", err=True)
+        else:
+            typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(1) from None
 
 
@@ -61,7 +69,23 @@ def serve(
         get_settings.cache_clear()
     settings = get_settings()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+    service = create_app(settings)
+    stopping = service.state.runtime.stopping
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame) -> None:
+            # SIGTERM/SIGINT: event streams end at their next poll (within a second) instead
+            # of holding the shutdown until every client disconnects.
+            stopping.set()
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(
+        service,
+        host=host or settings.host,
+        port=port or settings.port,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+    )
+    Server(config).run()
 
 
 @app.command()
@@ -103,12 +127,37 @@ def db_upgrade() -> None:
     typer.echo("database is at the newest revision")
 
 
+@app.command("backup")
+def backup_database(
+    path: Annotated[Path, typer.Argument(help="The backup file to write")],
+) -> None:
+    """Back the database up into one file (SQLite: online backup; PostgreSQL: pg_dump -Fc)."""
+    from xueji.backup import backup
+
+    with _errors_as_messages():
+        backup(get_settings().resolved_database_url(), path)
+    typer.echo(f"backed up to {path}")
+
+
+@app.command("restore")
+def restore_database(
+    path: Annotated[Path, typer.Argument(help="A file written by `xueji backup`")],
+) -> None:
+    """Restore a backup into an empty database (then `xueji db upgrade` if it is older)."""
+    from xueji.backup import restore
+
+    with _errors_as_messages():
+        restore(get_settings().resolved_database_url(), path)
+    typer.echo(f"restored from {path}")
+
+
 @app.command()
 def deploy(
     paths: Annotated[list[Path], typer.Argument(help=".bpmn, .dmn and form .json files")],
     deployed_by: str = "cli",
 ) -> None:
     """Deploy diagrams, decision tables and forms; prints every problem if any."""
+    from xueji.audit.service import record
     from xueji.db.session import session_scope
     from xueji.definitions.service import deploy as deploy_files
     from xueji.errors import DeploymentInvalid
@@ -123,6 +172,14 @@ def deploy(
             for definition, new in result.definitions:
                 state = "new" if new else "unchanged"
                 typer.echo(f"{definition.key} v{definition.version} ({state})")
+            record(
+                session,
+                deployed_by,
+                None,
+                "deploy",
+                "/deployments",
+                after={"files": sorted(files)},
+            )
     except DeploymentInvalid as exc:
         for p in exc.detail:
             typer.echo(
@@ -198,13 +255,37 @@ def users_create(
     ] = "",
 ) -> None:
     """Create a user."""
-    from xueji.auth.service import create_user
+    from xueji.auth.service import check_password_rules, create_user
+    from xueji.db.session import session_scope
+    from xueji.errors import InvalidInput
+
+    try:
+        check_password_rules(username, password)
+    except InvalidInput as exc:
+        for problem in exc.detail:
+            typer.echo(f"error: {problem['message']}", err=True)
+        raise typer.Exit(1) from None
+    from xueji.audit.service import record
+
+    runtime = _runtime()
+    with _errors_as_messages(), session_scope(runtime.db.writer) as session:
+        user = create_user(session, username, password, display_name or username, role, station)
+        record(session, "cli", None, "user.create", f"user:{username}", after={"roles": role})
+    typer.echo(f"created {user.username}")
+
+
+@users_app.command("reset-password")
+def users_reset_password(username: str) -> None:
+    """Reset a user's password: prints a one-time password to be replaced at next login."""
+    from xueji.audit.service import record
+    from xueji.auth.service import reset_password
     from xueji.db.session import session_scope
 
     runtime = _runtime()
     with _errors_as_messages(), session_scope(runtime.db.writer) as session:
-        create_user(session, username, password, display_name or username, role, station)
-    typer.echo(f"created {username}")
+        _, password = reset_password(session, username)
+        record(session, "cli", None, "user.password_reset", f"user:{username}")
+    typer.echo(password)
 
 
 @tokens_app.command("create")

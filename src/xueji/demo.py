@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xueji import clock
+from xueji.auth.roles import ROLES, Role
 from xueji.auth.service import create_user
 from xueji.models import Admission, Course, Grade, Major, SchoolClass, Station, Student, User
 from xueji.students.id_numbers import birth_date, check_digit
@@ -169,6 +170,23 @@ ADMISSION_INTAKE = 2027
 # A candidate who reports at S01 but is on no admissions list: exam number, name, gender, ID
 # digits, level, major (for 1's 无录取信息 → 向当地招生部门查询 → 当地省级招生部门审核).
 UNLISTED = ("27410105110019", "钱程", "男", "41010520000101447", "专科", "会计")
+
+
+class DemoAccount(NamedTuple):
+    username: str
+    name: str
+    role: str  # the role's 中文 name
+    station: str | None  # the station's code
+
+
+def demo_accounts() -> list[DemoAccount]:
+    """Every demo account (password PASSWORD): the offices' staff, then the students."""
+    staff = [
+        DemoAccount(username, name, ROLES[Role(roles[0])][0], station)
+        for username, name, roles, station in STAFF
+    ]
+    student = ROLES[Role.STUDENT][0]
+    return staff + [DemoAccount(s.username, s.name, student, s.station) for s in STUDENTS]
 
 
 def seed_demo(session: Session) -> bool:

@@ -30,6 +30,12 @@ class Forbidden(XuejiError):
     error = "Forbidden"
 
 
+class PasswordChangeRequired(Forbidden):
+    """The account's password was reset or is a one-time one: choose a new one first."""
+
+    error = "PasswordChangeRequired"
+
+
 class NotFound(XuejiError):
     """No such object, or it is not yours to see."""
 

@@ -37,6 +37,8 @@ class Runtime:
     # Set when work was queued (an import job): the worker of this process starts its next
     # pass at once instead of at its next poll.
     wake: threading.Event = field(default_factory=threading.Event)
+    # Set when the server begins to shut down: event streams end instead of holding it up.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
 
 def get_runtime(request: Request) -> Runtime:

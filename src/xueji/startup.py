@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from xueji.db.locking import STARTUP, held
 from xueji.db.migrate import upgrade
 from xueji.db.session import session_scope
 from xueji.definitions.service import DIRECTORY, deploy
@@ -67,14 +68,22 @@ def deploy_directory(runtime: Runtime) -> None:
 
 
 def prepare(runtime: Runtime) -> None:
-    upgrade(runtime.db.engine)
-    deploy_directory(runtime)
-    with session_scope(runtime.db.writer) as session:
-        described = describe_open_tasks(session, runtime.summaries)
-    if described:
-        log.info("described %d open tasks made before the inbox's summaries", described)
-    if runtime.settings.demo:
-        from xueji.demo import seed_demo
-
+    """Migrate, deploy processes/, seed the demo if asked: one replica at a time (on
+    PostgreSQL an advisory lock), so that replicas started together never fail."""
+    with held(runtime.db.engine, STARTUP):
+        upgrade(runtime.db.engine)
+        deploy_directory(runtime)
         with session_scope(runtime.db.writer) as session:
-            seed_demo(session)
+            described = describe_open_tasks(session, runtime.summaries)
+        if described:
+            log.info("described %d open tasks made before the inbox's summaries", described)
+        if runtime.settings.demo:
+            from xueji.demo import PASSWORD, demo_accounts, seed_demo
+
+            with session_scope(runtime.db.writer) as session:
+                seed_demo(session)
+            lines = [
+                f"  {a.username:<10} {a.name}（{a.role}{' ' + a.station if a.station else ''}）"
+                for a in demo_accounts()
+            ]
+            log.info("demo accounts, password %r:\n%s", PASSWORD, "\n".join(lines))

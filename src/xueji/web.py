@@ -15,8 +15,8 @@ from xueji.config import PROJECT_ROOT
 
 DIST = PROJECT_ROOT / "web" / "dist"
 # Paths that belong to the service, not to the UI.
-RESERVED_PREFIXES = ("/api/", "/docs/", "/redoc/")
-RESERVED_PATHS = {"/api", "/docs", "/redoc", "/openapi.json"}
+RESERVED_PREFIXES = ("/api/", "/docs/", "/redoc/", "/health/", "/metrics/")
+RESERVED_PATHS = {"/api", "/docs", "/redoc", "/openapi.json", "/health", "/metrics"}
 
 NOT_BUILT = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>xueji 学籍</title></head>

@@ -34,7 +34,7 @@ def test_import_admissions_with_progress_all_or_nothing_then_valid_only(new_data
 
     refused = run(env, "import", "admissions", str(path))
     assert refused.returncode == 1
-    assert "第 43 行 SFZH：身份证号无效" in refused.stderr
+    assert "第 43 行 SFZH：身份证号校验位不正确" in refused.stderr
     assert "100%" in refused.stdout and "written 0 row(s); 1 row(s) refused" in refused.stdout
     assert (tmp_path / "录取_校验结果.xlsx").stat().st_size > 0
     assert count() == 0

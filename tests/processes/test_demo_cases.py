@@ -19,7 +19,14 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import ROOT, auth, history_kinds, student_id, tasks_of, token
+from tests.helpers import (
+    ROOT,
+    auth,
+    checked_in_student_headers,
+    history_kinds,
+    student_id,
+    tasks_of,
+)
 from xueji import clock
 from xueji.demo import ADMISSIONS, UNLISTED
 from xueji.models import Admission, Station, StatusChange, Student, Timer
@@ -149,7 +156,7 @@ def ids(client, *usernames: str) -> list[int]:
 
 
 def _candidate_headers(client, exam_number: str, id_number: str) -> dict:
-    return {"Authorization": f"Bearer {token(client, exam_number, id_number[-6:])}"}
+    return checked_in_student_headers(client, exam_number)
 
 
 def _report(client, headers) -> None:
@@ -985,7 +992,8 @@ def test_a_2027_freshman_is_refused_for_2028_spring_and_the_case_still_ends(
             "problem": "预计毕业日期为 2029-07-01，不能在2028年春季毕业",
         }
     ]
-    do(demo, "station1", check["name"], {"outcome": "correct"})  # problems: back regardless
+    do(demo, "station1", check["name"], {"outcome": "correct"}, expect=422)  # problems found
+    do(demo, "station1", check["name"], {"outcome": "wrong", "reason": "新生甲 2029 年毕业"})
     supplement = "补充学籍电子注册信息"
     do(demo, "station1", supplement, {"students": [yang]}, expect=422)  # removed needs a reason
     removed = [{"student": freshman, "reason": "2029 年毕业"}]

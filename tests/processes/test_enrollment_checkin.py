@@ -10,12 +10,12 @@ from sqlalchemy import delete, select, update
 
 from tests.helpers import (
     auth,
+    checked_in_student_headers,
     complete,
     deploy_processes,
     history_kinds,
     only_task,
     tasks_of,
-    token,
 )
 from xueji.db.session import session_scope
 from xueji.models import Admission, Major, SchoolClass, Station, StatusChange, Student, User
@@ -85,9 +85,8 @@ def start(client, exam_number, username="station1", expect=201, **extra):
 
 
 def student_headers(client, exam_number):
-    """The new student's login: username = exam number, password = last 6 of the ID number."""
-    password = CANDIDATES[exam_number][2][-6:]
-    return {"Authorization": f"Bearer {token(client, exam_number, password)}"}
+    """The new student's login: username = exam number, the one-time password replaced."""
+    return checked_in_student_headers(client, exam_number)
 
 
 def student_task(client, headers):
@@ -201,6 +200,15 @@ def record(db, exam_number):
 def test_associate_level_candidate_checks_in_and_is_enrolled(client, db, processes):
     instance = start(client, "31410102110101")
     assert instance["variables"]["candidate"]["name"] == "高原"
+    # the account's password is a one-time one for the station to hand over, not a part of
+    # the ID number anyone may know
+    initial = instance["variables"]["candidate"]["initial_password"]
+    id_number = CANDIDATES["31410102110101"][2]
+    assert len(initial) >= 8 and not initial.isdigit() and initial not in id_number
+    refused = client.post(
+        "/api/v1/auth/token", data={"username": "31410102110101", "password": id_number[-6:]}
+    )
+    assert refused.status_code == 401
     headers = student_headers(client, "31410102110101")
     me = client.get("/api/v1/me", headers=headers).json()
     assert me["roles"] == ["student"] and me["station"] == "S01"

@@ -274,7 +274,13 @@ def test_self_check_problems_send_the_station_back_to_correct_them(client, db, p
         station_task(client, "函授站按照学院提供的新生学籍注册标准库录入新生信息"),
         {"source": "upload", "upload": upload(client, rf.write_rows(rows))},
     )
-    problems = self_check(client)  # "correct" cannot pass while the checks found problems
+    # "correct" is refused while the checks found problems, with the reason; nothing moves
+    task = station_task(client, "自行校验新生学籍电子注册信息")
+    refused = complete(client, "station1", task, {"outcome": "correct"}, expect=422)
+    assert refused["error"] == "ServiceError" and refused["detail"]["code"] == "ProblemsFound"
+    assert refused["detail"]["message"].startswith("系统校验发现 6 处问题，不能选择“正确”")
+    assert station_task(client, "自行校验新生学籍电子注册信息")["id"] == task["id"]
+    problems = self_check(client, "wrong", reason="按校验结果修改")
     found = {(p["row"], p["column"]) for p in problems}
     assert found == {(1, "CSRQ"), (2, "MZ"), (2, "SFZH"), (3, "ZYDM"), (4, "KSH"), (4, "SFZH")}
     hint = next(p["message"] for p in problems if p["column"] == "ZYDM")
@@ -305,7 +311,10 @@ def test_rows_that_differ_from_the_admissions_list_go_back_to_the_station(client
     enter_rows(client, [full_row(A), full_row(B, XM="乙三"), full_row(C)])
     assert self_check(client) == []  # the station cannot see the admissions list
     submit(client)
-    problems = college_review(client)  # "correct" cannot pass while rows differ
+    task = only_task(client, "registrar")
+    refused = complete(client, "registrar", task, {"outcome": "correct"}, expect=422)
+    assert refused["detail"]["message"].startswith("比对招生录取库发现 1 处问题")
+    problems = college_review(client, "wrong", reason="与招生录取库不一致", wrong_rows=[])
     assert [(p["KSH"], p["column"], p["message"]) for p in problems] == [
         (B, "XM", "与招生录取库不一致（录取库：乙二）")
     ]

@@ -364,8 +364,10 @@ def test_wrong_data_goes_back_to_the_station_to_supplement(client, db, processes
         },
     ]
     complete(client, "station1", check, {"outcome": "wrong"}, expect=422)  # reason required
-    # 正确 while the checks find problems still goes back (有误)
-    complete(client, "station1", check, {"outcome": "correct"})
+    # 正确 is refused while the checks find problems; 有误 goes back
+    refused = complete(client, "station1", check, {"outcome": "correct"}, expect=422)
+    assert refused["detail"]["code"] == "ProblemsFound"
+    complete(client, "station1", check, {"outcome": "wrong", "reason": "王芳尚未电子注册"})
     supplement = only_task(client, "station1")
     assert supplement["name"] == "补充学籍电子注册信息"
     # a student taken off the list needs a reason, and must not stay on it

@@ -55,6 +55,7 @@ from schemathesis.checks import (
 )
 
 from tests.helpers import auth, deploy_processes
+from xueji.scheduler.worker import beat
 
 EXAMPLES = int(os.environ.get("XUEJI_FUZZ_EXAMPLES", "5"))
 DEADLINE = float(os.environ.get("XUEJI_FUZZ_DEADLINE", "5"))
@@ -66,6 +67,9 @@ CONFORMANCE = [status_code_conformance, content_type_conformance, response_schem
 # reported in the summary with the operations concerned, not fixed here.
 CONFORMANCE_EXCEPTIONS: dict[tuple[str, int], str] = {}
 STREAM = "/api/v1/events/stream"
+# Readiness is a 503 without a recent worker heartbeat (tests/health): each call of it is
+# made with one just written, as a running worker would.
+READY = "/api/v1/health/ready"
 # Text with a NUL character (U+0000) was a 500 on PostgreSQL wherever it reached a query
 # (psycopg: "PostgreSQL text fields cannot contain NUL (0x00) bytes"); xueji.request_limits now
 # refuses it in paths, queries and bodies with a 422, so the fuzz draws NUL on both databases.
@@ -89,8 +93,9 @@ def negatable(operation) -> bool:
 class Fuzz:
     """Runs the operations for one principal and keeps the figures."""
 
-    def __init__(self, headers: dict[str, str]):
+    def __init__(self, headers: dict[str, str], heartbeat=None):
         self.headers = headers
+        self.heartbeat = heartbeat
         self.calls: Counter = Counter()
         self.statuses: Counter = Counter()
         self.failures: list[str] = []
@@ -104,6 +109,8 @@ class Fuzz:
         def call(case) -> None:
             if case.path == STREAM:
                 case.query = {**(case.query or {}), "wait": 0}
+            if case.path == READY and self.heartbeat:
+                self.heartbeat()
             self.calls[mode.value] += 1
             try:
                 response = case.call(headers=self.headers)
@@ -156,7 +163,7 @@ def test_no_server_errors(client, db, api_app, figures, principal):
     )
     assert started.status_code == 201, started.text
     schema = schemathesis.openapi.from_asgi("/openapi.json", api_app)
-    fuzz = Fuzz(auth(client, principal))
+    fuzz = Fuzz(auth(client, principal), heartbeat=lambda: beat(db, "fuzz-worker"))
     operations = [result.ok() for result in schema.get_all_operations()]
     for operation in operations:
         fuzz.run(operation, GenerationMode.POSITIVE)

@@ -73,12 +73,17 @@ def deployed(client):
 @pytest.fixture
 def server(db, deployed, web_dist):
     """Base URL of the real app (API and UI) on a free port, against the test database."""
+    yield from serve(db, db.settings, web_dist)
+
+
+def serve(db, settings, web_dist):
+    """Run the app with these settings under uvicorn in a thread; yield its base URL."""
     import uvicorn
 
     from xueji.app import create_app
     from xueji.web import mount_web
 
-    app = create_app(db.settings, db, prepare_on_start=False)
+    app = create_app(settings, db, prepare_on_start=False)
     if not any(getattr(route, "name", None) == "web" for route in app.router.routes):
         mount_web(app, web_dist)
     port = _free_port()

@@ -25,7 +25,7 @@ def test_instance_page_marks_the_active_task_on_the_diagram(page, deployed):
     page.wait_for_selector(".djs-element.pending[data-element-id=station_review]")
     assert page.locator("[data-testid=active-task]").inner_text().startswith("填写学籍异动审批表")
     history = page.locator("[data-testid=history]").inner_text()
-    assert "发起流程" in history and "stu1001" in history
+    assert "发起流程 · 张伟" in history and "stu1001" not in history  # a name, not a username
     page.wait_for_selector("button:has-text('挂起')")
     screenshot(page, "instance_diagram")
     page.click("button:has-text('挂起')")

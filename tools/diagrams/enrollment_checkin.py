@@ -12,7 +12,8 @@ def build() -> Diagram:
         "新生入学报到",
         ["student", "station", "province_admissions", "province_edu"],
         documentation="函授站以考生号为每名录取新生办理入学报到：建立学籍记录和学生账号"
-        "（用户名为考生号，初始密码为身份证号后 6 位），复查入学资格，填写学籍卡，编班。"
+        "（用户名为考生号，初始密码为随机一次性密码，由函授站交给学生，首次登录时须修改），"
+        "复查入学资格，填写学籍卡，编班。"
         "报到完毕时学籍状态为在籍；入学资格审核未通过时为入学资格取消。"
         "招生录取库中没有的考生（无录取信息）也可受理：函授站按录取通知书和身份证填写其信息，"
         "复查时只能选有误，向当地招生部门查询；审核通过后其录取信息登记入招生录取库，再次复查。"
@@ -46,7 +47,7 @@ def build() -> Diagram:
         "station",
         form="enrollment_checkin_check",
         ui=True,
-        doc="核对录取通知书、身份证与招生录取库中的录取信息（见 candidate）。",
+        doc="核对录取通知书、身份证与招生录取库中的录取信息（见申请信息）。",
     )
     d.service(
         "admission_listed",
@@ -93,7 +94,7 @@ def build() -> Diagram:
         "student",
         form="enrollment_checkin_card",
         ui=True,
-        doc="姓名、性别、身份证号、层次、专业须与录取信息一致；照片先上传，再填上传编号。",
+        doc="姓名、性别、身份证号、层次、专业须与录取信息一致；照片在表中上传。",
     )
     d.service("save_card", "保存学籍卡", "student", "save_status_card")
     d.service(
@@ -109,7 +110,7 @@ def build() -> Diagram:
         "station",
         form="enrollment_checkin_class",
         doc="系统已编班，并生成了班级学籍注册名单和新生报到情况统计表"
-        "（class_documents 中的上传编号），请打印、核对。",
+        "（见文件与材料），请打印、核对。",
     )
     d.service("finish", "学籍记录置为在籍", "station", "finish_checkin")
     d.end("done", "新生入学、报到工作完毕", "station")

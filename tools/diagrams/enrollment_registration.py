@@ -28,8 +28,7 @@ def build() -> Diagram:
         "station",
         form="enrollment_registration_rows",
         ui=True,
-        doc="下载学院提供的标准库（按招生录取库预填，上传编号见 template），补全后上传；"
-        "或逐行在线录入。",
+        doc="下载学院提供的标准库（按招生录取库预填，见文件与材料），补全后上传；或逐行在线录入。",
     )
     d.service(
         "load_rows", "读取新生学籍注册信息", "station", "load_registration_rows", result="rows"
@@ -47,7 +46,15 @@ def build() -> Diagram:
         "station",
         form="enrollment_registration_self_check",
         ui=True,
-        doc="系统校验结果见 check.problems；有问题时只能选择有误并修改。",
+        doc="系统校验发现的问题列在批量数据表中（问题行在前），校验结果文件见文件与材料；"
+        "有问题时只能选择有误并修改。",
+    )
+    d.service(
+        "confirm_self_check",
+        "确认自行校验结果",
+        "station",
+        "confirm_check_result",
+        params={"problems": 'check["problems"]', "checks": '"系统校验"'},
     )
     d.xor("self_check_result", "自行校验结果", "station")
     d.user(
@@ -56,7 +63,7 @@ def build() -> Diagram:
         "station",
         form="enrollment_registration_rows",
         ui=True,
-        doc="需修改的行见 check.problems（校验结果文件 check.file）及 feedback；"
+        doc="需修改的行列在批量数据表中（问题行在前），校验结果文件见文件与材料；"
         "提交修改后的全部行，或重新上传标准库。",
     )
     d.user(
@@ -76,7 +83,14 @@ def build() -> Diagram:
         "registrar",
         form="enrollment_registration_audit",
         ui=True,
-        doc="与招生录取库不一致的行见 audit.problems；有不一致时只能退回函授站。",
+        doc="与招生录取库不一致的行列在批量数据表中；有不一致时只能退回函授站。",
+    )
+    d.service(
+        "confirm_college_review",
+        "确认学院审核结果",
+        "registrar",
+        "confirm_check_result",
+        params={"problems": 'audit["problems"]', "checks": '"比对招生录取库"'},
     )
     d.xor("college_result", "学院审核结果", "registrar")
     d.service(
@@ -113,7 +127,7 @@ def build() -> Diagram:
         "从学院学籍管理系统导出新生学籍信息上网注册",
         "registrar",
         form="enrollment_registration_online",
-        doc="导出文件见 export 中的上传编号。",
+        doc="导出的新生学籍信息文件见文件与材料。",
     )
     d.user(
         "chsi_review",
@@ -142,11 +156,11 @@ def build() -> Diagram:
     d.end("done", "新生学籍电子注册完毕", "registrar")
 
     d.chain("begin", "provide_template", "entry", "load_rows", "auto_check", "self_check")
-    d.flow("self_check", "self_check_result")
+    d.chain("self_check", "confirm_self_check", "self_check_result")
     d.flow("self_check_result", "submit", "正确", CORRECT + ' and len(check["problems"]) == 0')
     d.flow("self_check_result", "correct", "有误", default=True)
     d.flow("correct", "load_rows")
-    d.chain("submit", "audit_rows", "college_review", "college_result")
+    d.chain("submit", "audit_rows", "college_review", "confirm_college_review", "college_result")
     d.flow("college_result", "compile", "正确", CORRECT + ' and len(audit["problems"]) == 0')
     d.flow("college_result", "college_feedback", "有误", default=True)
     d.flow("college_feedback", "correct")

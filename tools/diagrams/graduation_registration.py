@@ -79,9 +79,16 @@ def _batch() -> Diagram:
         "station",
         form="graduation_registration_check",
         ui=True,
-        doc="按毕业生学历注册标准库生成的数据见 check.upload；check.problems 列出系统校验"
+        doc="按毕业生学历注册标准库生成的数据见文件与材料；批量数据表列出系统校验"
         "发现的问题，有问题时名单一律退回补充（有误）；"
-        "check.deferred_before 列出以前季缓验的学生。",
+        "申请信息中列出以前季缓验的学生。",
+    )
+    d.service(
+        "confirm_self_check",
+        "确认校验结果",
+        "station",
+        "confirm_check_result",
+        params={"problems": 'check["problems"]', "checks": '"系统校验"'},
     )
     d.xor("self_check_result", "校验结果", "station")
     d.user(
@@ -90,7 +97,7 @@ def _batch() -> Diagram:
         "station",
         form="graduation_registration_enter",
         ui=True,
-        doc="按校验问题（check.problems）或学院反馈（reason）补充、修改预毕业生名单后重新校验；"
+        doc="按校验发现的问题或学院反馈的原因补充、修改预毕业生名单后重新校验；"
         "不能本季毕业的学生从名单中删除，并在“移出名单的学生”中注明原因。",
     )
     d.user(
@@ -121,7 +128,7 @@ def _batch() -> Diagram:
         "按年级、层次、专业、函授站打印预毕业生验印名单，提供给成绩管理人员",
         "registrar",
         form="graduation_registration_printed",
-        doc="验印名单（stamp_roster.upload）按年级、层次、专业、函授站排列。",
+        doc="验印名单（见文件与材料）按年级、层次、专业、函授站排列。",
     )
     d.call(
         "each_student",
@@ -145,7 +152,7 @@ def _batch() -> Diagram:
         "编制毕业生学历电子注册名单",
         "registrar",
         form="graduation_registration_printed",
-        doc="名单（register.upload）只含未缓验的学生；缓验学生见 register.deferrals。",
+        doc="名单（见文件与材料）只含未缓验的学生；缓验学生另列。",
     )
     d.user(
         "province_review",
@@ -155,7 +162,7 @@ def _batch() -> Diagram:
         ui=True,
         due=PROVINCE_DUE,
         deadline="春季 11 月 25 日前 / 秋季 5 月 25 日前",
-        doc="审核毕业生学历电子注册名单（register.upload）；未通过的学生逐个填写原因，其余验印通过。",
+        doc="审核毕业生学历电子注册名单（见文件与材料）；未通过的学生逐个填写原因，其余验印通过。",
     )
     d.xor("province_result", "省教育厅审核结果", "province_edu")
     d.service(
@@ -167,7 +174,7 @@ def _batch() -> Diagram:
         "registrar",
         form="graduation_registration_update",
         ui=True,
-        doc="确认后，系统将名单中的学生改为毕业，写入毕业日期、毕业结论并编制毕业证书编号（同一事务）。",
+        doc="确认后，系统将名单中的学生改为毕业，写入毕业日期、毕业结论并编制毕业证书编号，一次完成。",
     )
     d.service(
         "graduate",
@@ -188,7 +195,7 @@ def _batch() -> Diagram:
         "打印毕业证书交学工办",
         "registrar",
         form="graduation_registration_printed",
-        doc="毕业证书发放清单（certificates.upload）随证书交学工办。",
+        doc="毕业证书发放清单（见文件与材料）随证书交学工办。",
     )
     d.user(
         "receive_certificates",
@@ -203,7 +210,7 @@ def _batch() -> Diagram:
     d.flow("any_candidates", "no_candidates", "无", "len(students) == 0")
     d.flow("any_candidates", "self_check", "有", default=True)
     d.chain("no_candidates", "none_this_season")
-    d.flow("self_check", "self_check_result")
+    d.chain("self_check", "confirm_self_check", "self_check_result")
     d.flow("self_check_result", "supplement", "有误", WRONG)
     d.flow("self_check_result", "report", "正确", CORRECT)
     d.flow("supplement", "check_candidates")
@@ -243,8 +250,7 @@ def _student() -> Diagram:
         "grades",
         form="review",
         ui=True,
-        doc="review.failed_course_names 为不及格且未补考通过的课程。"
-        "缓验规则判定成绩审核未通过（deferral_stage）时只能选择未通过。",
+        doc="申请信息中列出不及格且未补考通过的课程。缓验规则判定成绩审核未通过时只能选择未通过。",
     )
     d.service(
         "grades_rule_check",
@@ -267,8 +273,7 @@ def _student() -> Diagram:
         "registrar",
         form="review",
         ui=True,
-        doc="review.photo_status 为毕业照片状态。"
-        "缓验规则判定照片审核未通过（deferral_stage）时只能选择未通过。",
+        doc="申请信息中列出毕业照片状态。缓验规则判定照片审核未通过时只能选择未通过。",
     )
     d.service(
         "photo_rule_check",

@@ -75,7 +75,7 @@ def _cohort() -> Diagram:
         ui=True,
         due="P7D",
         deadline="一周内",
-        doc="成绩单已生成（见 transcript_upload）。优秀毕业设计（论文）存档后，"
+        doc="成绩单已生成（见文件与材料）。优秀毕业设计（论文）存档后，"
         "评语表、成绩单一周内上报学院。",
     )
     d.timer("archive_week", "一周", "station", duration='"P7D"', attached_to="archive")
@@ -86,7 +86,7 @@ def _cohort() -> Diagram:
         "学院接收评语表、成绩单",
         "academic",
         form="thesis_receipt",
-        doc="函授站上报的评语表、成绩单（transcript_upload）及优秀毕业设计（论文）存档情况。",
+        doc="函授站上报的评语表、成绩单（见文件与材料）及优秀毕业设计（论文）存档情况。",
     )
     d.end("done", "毕业设计（论文）工作完毕", "academic")
     d.chain(
@@ -147,7 +147,7 @@ def _student() -> Diagram:
         "academic",
         form="thesis_college_decision",
         ui=True,
-        doc="函授站报告的具体情况（note）和建议（arrangement）；资格审核未通过的原因见 reason。",
+        doc="函授站报告的具体情况和建议、资格审核未通过的原因见申请信息。",
     )
     d.service(
         "record_ineligible",

@@ -17,6 +17,7 @@ import AdminPage from './pages/Admin.jsx';
 import ImportsPage from './pages/Imports.jsx';
 import MigrationPage from './pages/Migration.jsx';
 import IncidentsPage from './pages/Incidents.jsx';
+import AuditPage from './pages/Audit.jsx';
 import NotFound from './pages/NotFound.jsx';
 
 // The modeler (bpmn-js Modeler + properties panel) is the heaviest page: its own chunk.
@@ -40,6 +41,7 @@ function Header() {
         {hasRole('admin') && <NavLink to="/incidents">{t('故障处理', 'Incidents')}</NavLink>}
         {hasRole('admin') && <NavLink to="/migrations">{t('实例迁移', 'Migration')}</NavLink>}
         {hasRole('admin') && <NavLink to="/admin">{t('系统管理', 'Administration')}</NavLink>}
+        {hasRole('admin') && <NavLink to="/audit">{t('审计日志', 'Audit log')}</NavLink>}
       </nav>
       <div className="user">
         <Notifications />
@@ -87,6 +89,7 @@ export default function App() {
             <Route path="/imports" element={<ImportsPage />} />
             <Route path="/incidents" element={<IncidentsPage />} />
             <Route path="/migrations" element={<MigrationPage />} />
+            <Route path="/audit" element={<AuditPage />} />
             <Route path="/admin" element={<AdminPage />} />
             <Route path="/admin/:tab" element={<AdminPage />} />
             <Route path="/admin/modeler/:key" element={<ModelerPage />} />

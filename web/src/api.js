@@ -79,7 +79,7 @@ export async function login(username, password) {
   if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
   const data = await response.json();
   setToken(data.access_token);
-  return data.access_token;
+  return data;
 }
 
 // Downloads go through fetch (the token is a header, not a cookie) and a blob URL.

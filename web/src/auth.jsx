@@ -1,5 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useState } from 'react';
-import { get, getToken, login as apiLogin, setToken, setUnauthorizedHandler } from './api.js';
+import { get, getToken, login as apiLogin, post, setToken, setUnauthorizedHandler } from './api.js';
 
 const AuthContext = createContext(null);
 
@@ -28,8 +28,18 @@ export function AuthProvider({ children }) {
     loadMe();
   }, [loadMe]);
 
+  // Resolves to { mustChangePassword }: while true, only POST /auth/password is allowed, so
+  // the caller is not loaded until changePassword() has run.
   const login = useCallback(async (username, password) => {
-    await apiLogin(username, password);
+    const data = await apiLogin(username, password);
+    if (data.must_change_password) return { mustChangePassword: true };
+    setLoading(true);
+    await loadMe();
+    return { mustChangePassword: false };
+  }, [loadMe]);
+
+  const changePassword = useCallback(async (currentPassword, newPassword) => {
+    await post('/auth/password', { current_password: currentPassword, new_password: newPassword });
     setLoading(true);
     await loadMe();
   }, [loadMe]);
@@ -42,7 +52,7 @@ export function AuthProvider({ children }) {
   const hasRole = useCallback((...roles) => Boolean(me && roles.some((r) => me.roles.includes(r))), [me]);
 
   return (
-    <AuthContext.Provider value={{ me, loading, login, logout, hasRole }}>{children}</AuthContext.Provider>
+    <AuthContext.Provider value={{ me, loading, login, changePassword, logout, hasRole }}>{children}</AuthContext.Provider>
   );
 }
 

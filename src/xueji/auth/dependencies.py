@@ -8,14 +8,14 @@ from fastapi import BackgroundTasks, Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from xueji.auth.principal import Principal, authenticate
-from xueji.auth.service import record_token_use
+from xueji.auth.service import record_token_use, require_current_password
 from xueji.db.dependencies import DbSession
 from xueji.errors import Forbidden, NotAuthenticated
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def current_principal(
+def resolve_principal(
     request: Request,
     session: DbSession,
     token: Annotated[str | None, Depends(oauth2_scheme)],
@@ -33,7 +33,16 @@ def current_principal(
     return principal
 
 
+def current_principal(
+    principal: Annotated[Principal, Depends(resolve_principal)],
+) -> Principal:
+    require_current_password(principal)
+    return principal
+
+
 CurrentUser = Annotated[Principal, Depends(current_principal)]
+# The caller even while they must change their password (POST /auth/password only).
+PasswordChanger = Annotated[Principal, Depends(resolve_principal)]
 
 
 def require_roles(*roles: str):

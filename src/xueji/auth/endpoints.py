@@ -1,4 +1,4 @@
-"""Tokens, the caller, users and API tokens."""
+"""Logging in, the caller, changing one's password (users and API tokens: xueji.accounts)."""
 
 from __future__ import annotations
 
@@ -6,25 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
-from sqlalchemy import select
 
 from xueji import clock
 from xueji.auth import service, throttle
-from xueji.auth.dependencies import AdminUser, CurrentUser
-from xueji.auth.schemas import (
-    ApiTokenIn,
-    ApiTokenOut,
-    MeOut,
-    TokenOut,
-    UserIn,
-    UserOut,
-    UserPatch,
-)
+from xueji.auth.dependencies import CurrentUser, PasswordChanger
+from xueji.auth.schemas import MeOut, PasswordChangeIn, TokenOut
 from xueji.auth.tokens import create_access_token
 from xueji.db.dependencies import DbSession
-from xueji.errors import NotAuthenticated, NotFound
-from xueji.models import ApiToken, User
-from xueji.paging import RowId
+from xueji.errors import Forbidden, NotAuthenticated
 from xueji.runtime import AppRuntime
 
 public = APIRouter(tags=["auth"])
@@ -67,13 +56,15 @@ def issue_token(
     with runtime.db.reader() as session:
         user = service.check_password(session, form.username, form.password)
         username, epoch = (user.username, user.session_epoch) if user else (None, 0)
+        must_change = bool(user and user.must_change_password)
     if username is None:
         raise NotAuthenticated("wrong username or password")
     throttle.succeeded(runtime.db, attempt, username)
     return TokenOut(
         access_token=create_access_token(
             username, runtime.secret_key, runtime.settings.access_token_minutes, epoch=epoch
-        )
+        ),
+        must_change_password=must_change,
     )
 
 
@@ -89,121 +80,22 @@ def me(principal: CurrentUser) -> MeOut:
     )
 
 
-def _user_out(user: User) -> UserOut:
-    return UserOut(
-        username=user.username,
-        display_name=user.display_name,
-        roles=sorted(r.key for r in user.roles),
-        station=user.station.code if user.station else None,
-        is_active=user.is_active,
-    )
-
-
-@router.get("/users", response_model=list[UserOut])
-def list_users(principal: AdminUser, session: DbSession) -> list[UserOut]:
-    """All users (admins only)."""
-    return [_user_out(u) for u in session.scalars(select(User).order_by(User.username))]
-
-
-@router.post(
-    "/users",
-    status_code=201,
-    response_model=UserOut,
-    responses={409: {"description": "Username taken"}},
-)
-def create_user(body: UserIn, principal: AdminUser, session: DbSession) -> UserOut:
-    """Create a user with roles and, for station staff, a station (admins only)."""
-    return _user_out(
-        service.create_user(
-            session, body.username, body.password, body.display_name, body.roles, body.station
-        )
-    )
-
-
-@router.patch(
-    "/users/{username}",
-    response_model=UserOut,
-    responses={
-        403: {"description": "Admins only"},
-        404: {"description": "No such user"},
-        422: {"description": "Unknown field, or an admin disabling their own account"},
-    },
-)
-def update_user(
-    username: str, body: UserPatch, principal: AdminUser, session: DbSession
-) -> UserOut:
-    """Disable or enable a user (admins only): `{"is_active": false}`.
-
-    A disabled user cannot log in (the same 401 as a wrong password) and every access token
-    they hold is refused from the next request on; enabling them again lets them log in, but
-    tokens issued before they were disabled stay refused."""
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise NotFound(f"no user {username!r}")
-    if body.is_active is not None:
-        user = service.set_active(session, username, body.is_active, principal)
-    return _user_out(user)
-
-
-def _token_out(row: ApiToken, token: str | None = None) -> ApiTokenOut:
-    return ApiTokenOut(
-        id=row.id,
-        name=row.name,
-        role=row.role_key,
-        station=row.station.code if row.station else None,
-        created_by=row.created_by,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        active=row.revoked_at is None and row.expires_at > clock.now(),
-        revoked_at=row.revoked_at,
-        revoked_by=row.revoked_by,
-        last_used_at=row.last_used_at,
-        token=token,
-    )
-
-
-@router.get("/api-tokens", response_model=list[ApiTokenOut])
-def list_api_tokens(
-    principal: AdminUser, session: DbSession, include_revoked: bool = False
-) -> list[ApiTokenOut]:
-    """API tokens (without their secret), newest first (admins only): expired ones too, and
-    with `include_revoked=true` the revoked ones."""
-    return [_token_out(r) for r in service.list_api_tokens(session, include_revoked)]
-
-
-@router.post(
-    "/api-tokens",
-    status_code=201,
-    response_model=ApiTokenOut,
-    responses={422: {"description": "Unknown role or station, or a lifetime over the maximum"}},
-)
-def create_api_token(
-    body: ApiTokenIn, principal: AdminUser, session: DbSession, runtime: AppRuntime
-) -> ApiTokenOut:
-    """Create a token of one role for an integration (admins only); the token is shown once.
-
-    It expires after `expires_in_days` (default `api_token_default_days`, 365; at most
-    `api_token_max_days`, 730)."""
-    row, token = service.create_api_token(
-        session,
-        body.name,
-        body.role,
-        principal.username,
-        body.station,
-        body.expires_in_days,
-        runtime.settings,
-    )
-    return _token_out(row, token)
-
-
-@router.delete(
-    "/api-tokens/{token_id}",
+@public.post(
+    "/auth/password",
     status_code=204,
     response_class=Response,
-    responses={403: {"description": "Admins only"}, 404: {"description": "No such API token"}},
+    responses={
+        401: {"description": "Not authenticated"},
+        403: {"description": "An API token has no password"},
+        422: {"description": "Wrong current password, or the new one breaks the rules"},
+    },
 )
-def revoke_api_token(token_id: RowId, principal: AdminUser, session: DbSession) -> Response:
-    """Revoke an API token (admins only): the next request with it is 401. It stays listed
-    with `include_revoked=true`."""
-    service.revoke_api_token(session, token_id, principal.username)
+def change_password(
+    body: PasswordChangeIn, principal: PasswordChanger, session: DbSession
+) -> Response:
+    """Change your own password (the only call allowed while a reset or one-time password
+    must be replaced): at least 8 characters, not all digits, not the username."""
+    if principal.user_id is None:
+        raise Forbidden("an API token has no password")
+    service.change_password(session, principal.username, body.current_password, body.new_password)
     return Response(status_code=204)

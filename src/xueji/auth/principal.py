@@ -23,6 +23,8 @@ class Principal:
     student_id: int | None
     user_id: int | None  # None for an API token
     api_token_id: int | None = None  # the API token's row, for one
+    # Only POST /auth/password is allowed until the user chooses a new password.
+    must_change_password: bool = False
 
     @property
     def is_admin(self) -> bool:
@@ -65,6 +67,7 @@ def principal_of(user: User, student_id: int | None) -> Principal:
         station_code=user.station.code if user.station else None,
         student_id=student_id,
         user_id=user.id,
+        must_change_password=user.must_change_password,
     )
 
 

@@ -10,6 +10,19 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"
+    # True: every call but POST /auth/password is 403 PasswordChangeRequired until then.
+    must_change_password: bool = False
+
+
+class PasswordChangeIn(BaseModel):
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=1, max_length=200)
+
+
+class PasswordResetOut(BaseModel):
+    username: str
+    # The one-time password, shown once; the user must replace it at their next login.
+    password: str
 
 
 class MeOut(BaseModel):
@@ -22,7 +35,7 @@ class MeOut(BaseModel):
 
 class UserIn(BaseModel):
     username: str = Field(min_length=2, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$")
-    password: str = Field(min_length=8, max_length=200)
+    password: str = Field(min_length=1, max_length=200)  # the rules: auth.service
     display_name: str = Field(min_length=1, max_length=120)
     roles: list[str] = Field(min_length=1)
     station: str | None = None
@@ -34,14 +47,18 @@ class UserOut(BaseModel):
     roles: list[str]
     station: str | None
     is_active: bool
+    must_change_password: bool = False
 
 
 class UserPatch(BaseModel):
-    """What an admin may change of a user: for now, whether the account is active."""
+    """What an admin may change of a user; fields left out stay as they are."""
 
     model_config = ConfigDict(extra="forbid")
 
     is_active: bool | None = None
+    display_name: str | None = Field(None, min_length=1, max_length=120)
+    roles: list[str] | None = Field(None, min_length=1)
+    station: str | None = None
 
 
 class ApiTokenIn(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from sqlalchemy import or_, select, update
@@ -14,7 +15,7 @@ from xueji.auth.roles import ROLES
 from xueji.auth.tokens import new_api_token
 from xueji.config import Settings, get_settings
 from xueji.db.session import Database, session_scope
-from xueji.errors import Conflict, InvalidInput, NotFound
+from xueji.errors import Conflict, InvalidInput, NotFound, PasswordChangeRequired
 from xueji.models import ApiToken, Role, Station, User
 
 
@@ -41,6 +42,7 @@ def create_user(
     display_name: str,
     roles: list[str],
     station: str | None = None,
+    must_change_password: bool = False,
 ) -> User:
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"user {username!r} exists")
@@ -53,9 +55,113 @@ def create_user(
         station_id=_station_id(session, station),
         roles=_roles(session, roles),
         created_at=clock.now(),
+        must_change_password=must_change_password,
     )
     session.add(user)
     session.flush()
+    return user
+
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def password_problems(username: str, password: str) -> list[str]:
+    """What is wrong with a new password (in the users' words); empty when it may be used."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"密码至少 {MIN_PASSWORD_LENGTH} 位")
+    if password.isdigit():
+        problems.append("密码不能全是数字")
+    if password.casefold() == username.casefold():
+        problems.append("密码不能与用户名相同")
+    return problems
+
+
+def check_password_rules(username: str, password: str, field: str = "password") -> None:
+    """Refuse a new password that breaks the rules (422, each problem named)."""
+    problems = password_problems(username, password)
+    if problems:
+        raise InvalidInput([{"field": field, "message": m} for m in problems])
+
+
+def one_time_password() -> str:
+    """A random password to hand over once (reset, new student account): letters and digits
+    a person can read out, never all digits; the user must replace it at first login."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    while True:
+        password = "".join(secrets.choice(alphabet) for _ in range(10))
+        if not password.isdigit():
+            return password
+
+
+def require_current_password(principal: Principal) -> None:
+    """Every API call but POST /auth/password is refused while the user must choose a new
+    password (after a reset, or with a new account's one-time password)."""
+    if principal.must_change_password:
+        raise PasswordChangeRequired(
+            "choose a new password first: POST /api/v1/auth/password (请先修改密码)"
+        )
+
+
+def change_password(session: Session, username: str, current: str, new: str) -> User:
+    """The user's own change: the current password proves it is them; the new one follows
+    the rules and differs from it. Clears `must_change_password`."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not verify_password(user.password_hash, current):
+        raise InvalidInput([{"field": "current_password", "message": "当前密码不正确"}])
+    check_password_rules(username, new, "new_password")
+    if new == current:
+        raise InvalidInput([{"field": "new_password", "message": "新密码不能与当前密码相同"}])
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    session.flush()
+    return user
+
+
+def reset_password(session: Session, username: str) -> tuple[User, str]:
+    """An administrator's reset: a one-time password (returned once), every session ended,
+    and a new password to choose at the next login."""
+    user = _user(session, username)
+    password = one_time_password()
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    user.session_epoch += 1
+    session.flush()
+    return user, password
+
+
+def update_user(
+    session: Session,
+    username: str,
+    by: Principal,
+    *,
+    display_name: str | None = None,
+    roles: list[str] | None = None,
+    station: str | None = None,
+    set_station: bool = False,
+) -> User:
+    """Change a user's name, roles or station; station users keep a station."""
+    user = _user(session, username)
+    if display_name is not None:
+        user.display_name = display_name
+    if roles is not None:
+        if user.id == by.user_id and "admin" not in roles:
+            raise InvalidInput([{"field": "roles", "message": "you cannot remove your own admin"}])
+        user.roles = _roles(session, roles)
+    if set_station:
+        user.station_id = _station_id(session, station)
+    keys = {role.key for role in user.roles}
+    if {"station", "advisor"} & keys and user.station_id is None:
+        raise InvalidInput([{"field": "station", "message": "station users need a station"}])
+    session.flush()
+    session.refresh(user)
+    return user
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username!r}")
     return user
 
 
@@ -78,9 +184,7 @@ def check_password(session: Session, username: str, password: str) -> User | Non
 def set_active(session: Session, username: str, active: bool, by: Principal) -> User:
     """Enable or disable a user. Disabling ends their sessions at once: access tokens issued
     before it stay refused even after the user is enabled again."""
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise NotFound(f"no user {username!r}")
+    user = _user(session, username)
     if not active and user.id == by.user_id:
         raise InvalidInput([{"field": "is_active", "message": "you cannot disable yourself"}])
     if user.is_active and not active:

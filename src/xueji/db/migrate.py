@@ -7,6 +7,7 @@ from alembic.config import Config
 from sqlalchemy import Engine
 
 from xueji.config import PROJECT_ROOT
+from xueji.db.locking import MIGRATION, advisory_xact_lock
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -18,8 +19,10 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the database schema to the newest revision."""
+    """Bring the database schema to the newest revision; processes migrating at the same
+    time take turns (the second finds the schema at head)."""
     config = alembic_config()
     with engine.begin() as connection:
+        advisory_xact_lock(connection, MIGRATION)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

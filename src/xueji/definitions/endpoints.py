@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Path, Query, Response, UploadFile
 from sqlalchemy import func, select
 
+from xueji.audit.dependencies import Audited
 from xueji.auth.dependencies import AdminUser, CurrentUser
 from xueji.auth.principal import Principal
 from xueji.db.dependencies import DbSession
@@ -60,7 +61,13 @@ async def _read_files(files: list[UploadFile], limit: int) -> dict[str, bytes]:
     return contents
 
 
-@router.post("/deployments", status_code=201, response_model=DeploymentOut, responses=INVALID)
+@router.post(
+    "/deployments",
+    dependencies=[Audited("deploy")],
+    status_code=201,
+    response_model=DeploymentOut,
+    responses=INVALID,
+)
 async def create_deployment(
     principal: AdminUser,
     session: DbSession,
@@ -112,6 +119,19 @@ def _item(definition: ProcessDefinition, principal: Principal) -> DefinitionItem
     )
 
 
+def _field_titles(session, definition: ProcessDefinition) -> dict[str, str]:
+    """The titles of the top-level fields of the version's forms; a field that two forms
+    title differently (a step's own 意见) has none here: the start form's title, if any."""
+    titles: dict[str, set[str]] = {}
+    for name in definition.forms:
+        content = form_content(session, definition, name)
+        properties = content.get("properties") if isinstance(content, dict) else None
+        for key, prop in (properties or {}).items():
+            if isinstance(prop, dict) and isinstance(prop.get("title"), str):
+                titles.setdefault(key, set()).add(prop["title"])
+    return {key: next(iter(names)) for key, names in titles.items() if len(names) == 1}
+
+
 def _detail(session, definition: ProcessDefinition, principal: Principal) -> DefinitionDetail:
     versions = session.scalars(
         select(ProcessDefinition.version)
@@ -136,6 +156,7 @@ def _detail(session, definition: ProcessDefinition, principal: Principal) -> Def
         file_name=definition.file_name,
         start_role=definition.start_role,
         start_form=FormOut(schema=schema, ui_schema=ui_schema),
+        field_titles=_field_titles(session, definition),
         lanes=[LaneOut(name=n, role=r) for n, r in definition.lanes.items()],
         versions=list(versions),
         instance_counts=counts,

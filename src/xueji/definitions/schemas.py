@@ -55,6 +55,8 @@ class DefinitionDetail(DefinitionItem):
     file_name: str
     start_role: str | None
     start_form: FormOut
+    # the titles of the fields of every form the version uses, for showing a case's data
+    field_titles: dict[str, str] = Field(default_factory=dict)
     lanes: list[LaneOut]
     versions: list[int]
     instance_counts: dict[str, Any]

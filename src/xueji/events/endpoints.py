@@ -13,6 +13,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from xueji import clock
+from xueji.audit.dependencies import Audited
 from xueji.auth.dependencies import AdminUser, CurrentUser
 from xueji.auth.principal import Principal, scope_filter
 from xueji.db.dependencies import DbSession
@@ -39,7 +40,12 @@ def _out(hook: Webhook, secret: str | None = None) -> WebhookOut:
     )
 
 
-@router.post("/webhooks", status_code=201, response_model=WebhookOut)
+@router.post(
+    "/webhooks",
+    dependencies=[Audited("webhook.create")],
+    status_code=201,
+    response_model=WebhookOut,
+)
 def create_webhook(body: WebhookIn, principal: AdminUser, session: DbSession) -> WebhookOut:
     """Register a URL for signed events of the given types; the secret is shown once."""
     secret = body.secret or secrets.token_urlsafe(32)
@@ -64,7 +70,10 @@ def list_webhooks(principal: AdminUser, session: DbSession) -> list[WebhookOut]:
 
 
 @router.delete(
-    "/webhooks/{webhook_id}", status_code=204, responses={404: {"description": "No such webhook"}}
+    "/webhooks/{webhook_id}",
+    dependencies=[Audited("webhook.delete")],
+    status_code=204,
+    responses={404: {"description": "No such webhook"}},
 )
 def delete_webhook(webhook_id: RowId, principal: AdminUser, session: DbSession) -> None:
     """Stop sending to a webhook (its delivery log is kept)."""
@@ -124,7 +133,8 @@ async def stream_events(
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """Server-sent events (task.created, task.completed, instance.completed, …) the caller may
-    see; resumes after `Last-Event-ID` or `after`; with `wait=0` sends what is there and ends."""
+    see; resumes after `Last-Event-ID` or `after`; with `wait=0` sends what is there and ends.
+    The stream also ends when the server shuts down (clients reconnect with Last-Event-ID)."""
     cursor = after
     if cursor is None and last_event_id and last_event_id.isdigit():
         cursor = int(last_event_id)
@@ -153,6 +163,8 @@ async def stream_events(
                 since = event_id
                 yield text
             if deadline is not None and asyncio.get_running_loop().time() >= deadline:
+                return
+            if runtime.stopping.is_set():  # the server is shutting down: end the stream
                 return
             quiet = 0 if batch else quiet + 1
             if quiet and quiet % 15 == 0:

@@ -43,7 +43,10 @@ def form_errors(schema: dict[str, Any] | None, data: Any) -> list[dict[str, str]
                         {"field": ".".join([*path, name]), "message": f"'{name}' is required"}
                     )
             continue
-        problems.append({"field": ".".join(path), "message": _short(error.message)})
+        message = error.message
+        if error.validator == "pattern" and isinstance(error.schema.get("x-message"), str):
+            message = error.schema["x-message"]  # what the form says is expected
+        problems.append({"field": ".".join(path), "message": _short(message)})
     return problems
 
 

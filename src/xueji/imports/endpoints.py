@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import false, func, or_, select
 
+from xueji.audit.dependencies import Audited
 from xueji.auth.dependencies import CurrentUser
 from xueji.auth.principal import Principal
 from xueji.auth.roles import Role
@@ -113,6 +114,7 @@ def get_template(
 
 @router.post(
     "/imports/{kind}",
+    dependencies=[Audited("import")],
     response_model=ImportJobOut,
     responses={
         202: {"model": ImportJobOut, "description": "A large file: the job runs; poll it"},

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Response
 
+from xueji.audit.dependencies import Audited
 from xueji.auth.dependencies import AdminUser, CurrentUser, require_roles
 from xueji.auth.principal import Principal
 from xueji.auth.roles import Role
@@ -102,7 +103,13 @@ def get_history(instance_id: str, session: DbSession, principal: CurrentUser) ->
     """Every step of an instance: who, what, when, with what data."""
     get_readable(session, principal, instance_id)
     events = repository.history_of(session, instance_id)
-    return [HistoryItem.model_validate(e, from_attributes=True) for e in events]
+    names = repository.display_names(session, {e.actor for e in events})
+    return [
+        HistoryItem.model_validate(e, from_attributes=True).model_copy(
+            update={"actor_name": names.get(e.actor)}
+        )
+        for e in events
+    ]
 
 
 Manager = Depends(require_roles(Role.REGISTRAR))
@@ -114,7 +121,10 @@ LIFECYCLE: dict[int | str, dict[str, Any]] = {
 
 
 @router.post(
-    "/process-instances/{instance_id}/suspend", response_model=InstanceDetail, responses=LIFECYCLE
+    "/process-instances/{instance_id}/suspend",
+    dependencies=[Audited("instance.suspend")],
+    response_model=InstanceDetail,
+    responses=LIFECYCLE,
 )
 def suspend_instance(instance_id: str, session: DbSession, principal: Principal = Manager):
     """Suspend a running instance: its tasks leave the inbox until it is resumed."""
@@ -123,7 +133,10 @@ def suspend_instance(instance_id: str, session: DbSession, principal: Principal 
 
 
 @router.post(
-    "/process-instances/{instance_id}/resume", response_model=InstanceDetail, responses=LIFECYCLE
+    "/process-instances/{instance_id}/resume",
+    dependencies=[Audited("instance.resume")],
+    response_model=InstanceDetail,
+    responses=LIFECYCLE,
 )
 def resume_instance(instance_id: str, session: DbSession, principal: Principal = Manager):
     """Resume a suspended instance."""
@@ -132,7 +145,10 @@ def resume_instance(instance_id: str, session: DbSession, principal: Principal =
 
 
 @router.post(
-    "/process-instances/{instance_id}/terminate", response_model=InstanceDetail, responses=LIFECYCLE
+    "/process-instances/{instance_id}/terminate",
+    dependencies=[Audited("instance.terminate")],
+    response_model=InstanceDetail,
+    responses=LIFECYCLE,
 )
 def terminate_instance(
     instance_id: str, session: DbSession, runtime: AppRuntime, principal: Principal = Manager

@@ -17,6 +17,7 @@ from xueji.models import (
     ProcessDefinition,
     ProcessInstance,
     Station,
+    User,
     UserTask,
 )
 from xueji.models.states import UserTaskState
@@ -213,6 +214,16 @@ def history_of(session: Session, instance_id: str) -> list[HistoryEvent]:
             .order_by(HistoryEvent.id)
         )
     )
+
+
+def display_names(session: Session, usernames: set[str]) -> dict[str, str]:
+    """The display names of the users among these usernames (one query)."""
+    if not usernames:
+        return {}
+    rows = session.execute(
+        select(User.username, User.display_name).where(User.username.in_(usernames))
+    )
+    return {username: name for username, name in rows}
 
 
 def incidents(session: Session, *, open_only: bool = True) -> list[Incident]:

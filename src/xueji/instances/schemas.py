@@ -113,6 +113,8 @@ class HistoryItem(BaseModel):
     id: int
     at: datetime
     actor: str
+    # the actor's display name (a person's name, a station's name), None for the system
+    actor_name: str | None = None
     kind: str
     element_id: str | None
     element_name: str | None

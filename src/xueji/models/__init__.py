@@ -7,6 +7,7 @@ from xueji.models.events import OutboxEvent, Webhook, WebhookDelivery
 from xueji.models.history import HistoryEvent
 from xueji.models.imports import ImportJob
 from xueji.models.instances import Incident, ProcessInstance
+from xueji.models.operations import AuditEntry, WorkerHeartbeat
 from xueji.models.records import (
     Admission,
     Attachment,
@@ -45,6 +46,8 @@ __all__ = [
     "Webhook",
     "WebhookDelivery",
     "ApiToken",
+    "AuditEntry",
+    "WorkerHeartbeat",
     "Base",
     "Deployment",
     "Form",

@@ -38,6 +38,9 @@ class User(Base):
     # Stamped into each access token issued; bumped when the user is disabled, which ends
     # every session they had (tokens carrying an older one are refused, enabled again or not).
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Set by an administrator's password reset and on accounts made with a one-time password
+    # (check-in): every API call but POST /auth/password is refused until a new one is chosen.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default="0")
 
     roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin")
     station = relationship("Station", lazy="joined")

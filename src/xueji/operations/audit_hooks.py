@@ -1,7 +1,6 @@
-"""The one door every administrative action of operations/ goes through.
-
-For now each action is a history line of the instance it touched (kind `admin_action`);
-the audit log takes these calls over when it exists, with the same arguments."""
+"""The one door every administrative action of operations/ goes through: an entry of the
+audit log (xueji.audit), and a history line of the instance it touched (kind
+`admin_action`), so that the case's own history shows it too."""
 
 from __future__ import annotations
 
@@ -10,6 +9,7 @@ from typing import Any
 from fastapi import Request
 from sqlalchemy.orm import Session
 
+from xueji.audit.service import record
 from xueji.auth.principal import Principal
 from xueji.history.service import record_event
 
@@ -27,6 +27,7 @@ def audited(
 ) -> None:
     """Record who did `action` (instance.migrate, instance.repair.move, …) to `target`, from
     where, with the state before and after, in the caller's transaction."""
+    record(session, principal, request, action, target, before, after)
     if instance_id is None:
         return
     record_event(

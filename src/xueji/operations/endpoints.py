@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from xueji.audit.dependencies import Audited
 from xueji.auth.dependencies import AdminUser
 from xueji.db.dependencies import DbSession
 from xueji.instances.schemas import IncidentItem, InstanceDetail, instance_detail
@@ -48,6 +49,7 @@ def dry_run(
 
 @router.post(
     "/migrations",
+    dependencies=[Audited("instance.migrate", by_service=True)],
     response_model=MigrationReport,
     responses={**ADMINS, 404: {"description": "No such definition version"}},
 )
@@ -68,7 +70,10 @@ def run_migration(
 
 
 @router.post(
-    "/process-instances/{instance_id}/move", response_model=InstanceDetail, responses=REPAIR
+    "/process-instances/{instance_id}/move",
+    dependencies=[Audited("instance.repair.move", by_service=True)],
+    response_model=InstanceDetail,
+    responses=REPAIR,
 )
 def move_instance(
     instance_id: str,
@@ -86,6 +91,7 @@ def move_instance(
 
 @router.put(
     "/process-instances/{instance_id}/variables/{name}",
+    dependencies=[Audited("instance.repair.set_variable", by_service=True)],
     response_model=InstanceDetail,
     responses=REPAIR,
 )
@@ -108,6 +114,7 @@ def set_variable(
 
 @router.post(
     "/incidents/{incident_id}/resolve",
+    dependencies=[Audited("incident.resolve", by_service=True)],
     response_model=IncidentItem,
     responses={
         **ADMINS,

@@ -1,6 +1,7 @@
 """Process logic: the Python that diagrams call by name (spiffworkflow:serviceTaskOperator),
 one module per process, named by its key (overdue.py: the deadline reminders every process
-shares; documents.py: storing generated documents), each calling the record domains only.
+shares; documents.py: storing generated documents; check_results.py: 正确 refused while a
+batch's checks found problems), each calling the record domains only.
 
 The modules register their operators with `@service` (registry.py); `registered_services()`
 imports them all and is called once, when the runtime is built (xueji.wiring).
@@ -24,6 +25,7 @@ MODULES = (
     "thesis",
     "teaching_management",
     "overdue",
+    "check_results",
 )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from xueji import clock
-from xueji.auth.service import create_user
+from xueji.auth.service import create_user, one_time_password
 from xueji.db.rows import must_get
 from xueji.errors import ServiceError
 from xueji.instances.context import StepContext
@@ -82,13 +82,14 @@ class _Unlisted:
         self.major = data["major"].strip()
         self.intake_year = data["year"]
         if problem := id_number_problem(self.id_number):
-            raise ServiceError(f"身份证号有误：{problem}")
+            raise ServiceError(problem)
 
 
 @service("open_checkin")
 def open_checkin(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     """Open the check-in of a candidate of the station: the student record (在籍) and the
-    student's account (username = exam number, password = last 6 of the ID number). A
+    student's account (username = exam number, a random one-time password in the step's data
+    as `initial_password` for the station to hand over, to be replaced at first login). A
     candidate the admissions list does not have (无录取信息) is checked in from the data the
     station typed; the qualification check then cannot be 正确 until the provincial
     admissions office has confirmed the admission."""
@@ -117,13 +118,15 @@ def open_checkin(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     major = find_major(session, admission.level, name=admission.major)
     if major is None:
         raise ServiceError(f"专业库中没有{admission.level}专业“{admission.major}”")
+    initial_password = one_time_password()
     user = create_user(
         session,
         exam_number,
-        admission.id_number[-6:],
+        initial_password,
         admission.name,
         ["student"],
         station.code,
+        must_change_password=True,
     )
     student = Student(
         user_id=user.id,
@@ -148,6 +151,7 @@ def open_checkin(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "student": student.id,
         "username": exam_number,
+        "initial_password": initial_password,
         "name": admission.name,
         "gender": admission.gender,
         "id_number": admission.id_number,

@@ -87,16 +87,15 @@ def open_applications(session: Session, student_id: int, but: str) -> list[tuple
 
 def conflict(student: Student, kind: str, others: list[tuple[str, str]]) -> None:
     """Refuse an application that conflicts with the record or with an open application."""
-    for instance_id, other in others:
+    for _instance_id, other in others:
         if other == kind:
             raise StatusChangeConflict(
-                f"{student.name}已有一份未办结的{kind}申请（流程 {instance_id}），不能重复申请",
+                f"{student.name}已有一份未办结的{kind}申请，不能重复申请",
                 code="duplicate_application",
             )
         if OPPOSITE.get(kind) == other:
             raise StatusChangeConflict(
-                f"{student.name}有一份未办结的{other}申请（流程 {instance_id}），"
-                f"不能同时申请{kind}",
+                f"{student.name}有一份未办结的{other}申请，不能同时申请{kind}",
                 code="suspension_and_resumption",
             )
     if kind == "休学" and student.status == "休学":
@@ -157,7 +156,7 @@ def planned_change(
     elif kind == "个人信息更正":
         for name, value in (application.get("corrections") or {}).items():
             if name not in CORRECTABLE:
-                raise ServiceError(f"{name} cannot be corrected by a status change")
+                raise ServiceError(f"{name} 不能通过学籍异动更正")
             if name == "id_number":
                 value = value.upper()
                 if problem := id_number_problem(value):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from xueji import clock
+from xueji.audit.dependencies import Audited
 from xueji.auth.dependencies import AdminUser
 from xueji.db.dependencies import DbSession
 from xueji.errors import Conflict, NotFound
@@ -65,7 +66,9 @@ def list_jobs(principal: AdminUser, session: DbSession) -> dict:
     }
 
 
-@router.post("/deliveries/{delivery_id}/retry", responses=NOT_FOUND)
+@router.post(
+    "/deliveries/{delivery_id}/retry", dependencies=[Audited("delivery.retry")], responses=NOT_FOUND
+)
 def retry_delivery(delivery_id: RowId, principal: AdminUser, session: DbSession) -> dict:
     """Try a failed (or waiting) delivery again at the worker's next pass."""
     delivery = session.get(WebhookDelivery, delivery_id)
@@ -78,7 +81,7 @@ def retry_delivery(delivery_id: RowId, principal: AdminUser, session: DbSession)
     return {"id": delivery.id, "state": delivery.state}
 
 
-@router.post("/timers/{timer_id}/retry", responses=NOT_FOUND)
+@router.post("/timers/{timer_id}/retry", dependencies=[Audited("timer.retry")], responses=NOT_FOUND)
 def retry_timer(timer_id: RowId, principal: AdminUser, session: DbSession) -> dict:
     """Fire a pending or failed timer at the next worker pass (a failed one gets its attempts
     back)."""
@@ -89,7 +92,11 @@ def retry_timer(timer_id: RowId, principal: AdminUser, session: DbSession) -> di
     return {"id": timer.id, "state": timer.state}
 
 
-@router.post("/incidents/{incident_id}/resolve", responses=NOT_FOUND)
+@router.post(
+    "/incidents/{incident_id}/resolve",
+    dependencies=[Audited("incident.resolve")],
+    responses=NOT_FOUND,
+)
 def resolve_incident(incident_id: RowId, principal: AdminUser, session: DbSession) -> dict:
     """Mark an incident as dealt with."""
     incident = session.get(Incident, incident_id)

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 
 from xueji import clock
 from xueji.db.conflicts import is_transient
@@ -30,7 +30,7 @@ from xueji.instances.flows import TOP, context_for, finish_step
 from xueji.instances.incidents import record_incident
 from xueji.instances.repository import lock
 from xueji.instances.steps import load_workflow, run_step, step_guard
-from xueji.models import ProcessInstance, Timer
+from xueji.models import ProcessInstance, Timer, WorkerHeartbeat
 from xueji.models.states import InstanceState, TimerState
 from xueji.runtime import Runtime
 
@@ -207,11 +207,32 @@ def run_once(runtime: Runtime, now: datetime | None = None, worker: str | None =
     return report
 
 
+# Heartbeats of workers not heard of for this long are removed (restarts leave one per pid).
+HEARTBEAT_KEPT = timedelta(days=1)
+
+
+def beat(runtime: Runtime, worker: str) -> None:
+    """Note that `worker` finished a pass (what /api/v1/health/ready looks at)."""
+    now = clock.now()
+    with session_scope(runtime.db.writer) as session:
+        row = session.get(WorkerHeartbeat, worker)
+        if row is None:
+            session.add(WorkerHeartbeat(worker=worker, beat_at=now))
+        else:
+            row.beat_at = now
+        session.execute(
+            delete(WorkerHeartbeat).where(WorkerHeartbeat.beat_at < now - HEARTBEAT_KEPT)
+        )
+
+
 def run_forever(runtime: Runtime, stop: threading.Event, poll_seconds: float) -> None:
-    """Poll for due timers (and queued work) until `stop` is set."""
+    """Poll for due timers (and queued work) until `stop` is set; a heartbeat after every pass
+    that worked."""
+    worker = worker_name()
     while not stop.is_set():
         try:
-            run_once(runtime)
+            run_once(runtime, worker=worker)
+            beat(runtime, worker)
         except Exception:  # keep the worker alive; the next poll retries
             log.exception("worker pass failed")
         _pause(runtime, stop, poll_seconds)

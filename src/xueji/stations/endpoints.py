@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from xueji.audit.dependencies import Audited
 from xueji.auth.dependencies import AdminUser, CurrentUser
 from xueji.db.dependencies import DbSession
 from xueji.errors import Conflict, NotFound
@@ -43,6 +44,7 @@ def list_stations(session: DbSession, principal: CurrentUser) -> list[StationOut
 
 @router.post(
     "",
+    dependencies=[Audited("station.create")],
     status_code=201,
     response_model=StationOut,
     responses={409: {"description": "The code is taken"}},
@@ -58,7 +60,10 @@ def create_station(body: StationIn, session: DbSession, principal: AdminUser) ->
 
 
 @router.put(
-    "/{code}", response_model=StationOut, responses={404: {"description": "No such station"}}
+    "/{code}",
+    dependencies=[Audited("station.rename")],
+    response_model=StationOut,
+    responses={404: {"description": "No such station"}},
 )
 def rename_station(
     code: str, body: StationRename, session: DbSession, principal: AdminUser

@@ -17,13 +17,13 @@ def birth_date(id_number: str) -> date:
 
 
 def id_number_problem(id_number: str) -> str | None:
-    """Why an ID number is invalid, or None when it is valid."""
+    """Why an ID number is invalid (the sentence a person reads), or None when it is valid."""
     if len(id_number) != 18 or not id_number[:17].isdigit():
-        return "an ID number has 18 characters: 17 digits and a check digit"
+        return "身份证号应为 18 位：17 位数字加 1 位校验码"
     try:
         birth_date(id_number)
     except ValueError:
-        return "the birth date inside the ID number (digits 7-14) is not a date"
+        return "身份证号第 7–14 位的出生日期不是有效日期"
     if id_number[17].upper() != check_digit(id_number[:17]):
-        return "the check digit of the ID number is wrong"
+        return "身份证号校验位不正确"
     return None

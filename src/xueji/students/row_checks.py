@@ -88,7 +88,7 @@ def _value_problem(column: Column, value: str) -> str | None:
         if score is None or not 0 <= score <= 100:
             return "成绩应为 0 到 100 之间的数"
     if column.kind == "id_number" and (reason := id_number_problem(value)):
-        return f"身份证号无效（{reason}）"
+        return reason
     return None
 
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from xueji.audit.dependencies import Audited
 from xueji.auth.dependencies import CurrentUser
 from xueji.db.dependencies import DbSession
 from xueji.instances.repository import get_readable_task as get_readable
@@ -152,6 +153,7 @@ def unclaim_task(
 
 @router.post(
     "/{task_id}/assign",
+    dependencies=[Audited("task.assign")],
     response_model=TaskItem,
     responses={
         **NOT_FOUND,

@@ -1,12 +1,14 @@
 // What a person needs beside a form: the student, the station, the earlier steps and comments,
 // and the documents the instance has (uploads named in its data).
 import { Link } from 'react-router-dom';
-import { get } from '../api.js';
+import { downloadFile, errorText, get } from '../api.js';
 import { historyKindName, OUTCOMES, useLang, useT } from '../i18n.jsx';
+import { useState } from 'react';
+import { useAuth } from '../auth.jsx';
 import { cached, Loading, Time, useLoad, useStudent, Value } from './common.jsx';
 import { UploadLink } from './SchemaForm.jsx';
 
-const UPLOAD_KEY = /(^upload$|_upload$|_upload_id$|^upload_id$|_uploads$|^uploads$|^attachments$|_attachments$)/;
+const UPLOAD_KEY = /(^upload$|_upload$|_upload_id$|^upload_id$|_uploads$|^uploads$|^attachments$|_attachments$|^file$)/;
 
 // Every upload id in instance data: keys ending in _upload, lists of uploads, {upload: id} items.
 export function findUploads(data, path = '') {
@@ -55,7 +57,7 @@ export function useVariableTitles(processKey) {
     () => (processKey ? cached(`definition:${processKey}`, () => get(`/process-definitions/${processKey}`)) : Promise.resolve(null)),
     [processKey],
   );
-  const titles = { outcome: '审核结果', reason: '原因', comment: '审核意见' };
+  const titles = { outcome: '审核结果', reason: '原因', comment: '意见', ...(definition.data?.field_titles || {}) };
   const choices = {};
   Object.entries(definition.data?.start_form?.schema?.properties || {}).forEach(([key, prop]) => {
     if (prop.title) titles[key] = prop.title;
@@ -63,17 +65,20 @@ export function useVariableTitles(processKey) {
     if (Array.isArray(prop.oneOf)) choices[key] = new Map(prop.oneOf.map((c) => [c.const, c.title]));
   });
   Object.defineProperty(titles, CHOICES, { value: choices, enumerable: false });
+  // which fields a person reads is known once the titles are (an error shows what is known)
+  Object.defineProperty(titles, READY, { value: !processKey || !definition.loading, enumerable: false });
   return titles;
 }
 
 const CHOICES = Symbol('choices');
+const READY = Symbol('ready');
 
 // A review step's signature (sign_<step>, forms/signatures.py): who, when, their opinion.
 function Signature({ value }) {
   const t = useT();
   return (
     <span data-testid="signature">
-      {value.signer_name}（{value.signer}）· <Time value={value.signed_at} />
+      {value.signer_name} · <Time value={value.signed_at} />
       {value.opinion && <>{t('；意见：', '; opinion: ')}{value.opinion}</>}
     </span>
   );
@@ -83,39 +88,101 @@ function isSignature(key, value) {
   return key.startsWith('sign_') && value && typeof value === 'object' && typeof value.signer === 'string';
 }
 
+// A value a person reads: a chosen value by its name, an outcome in words, a signature.
+function shownValue(key, value, titles) {
+  const named = titles[CHOICES]?.[key]?.get(value);
+  if (isSignature(key, value)) return <Signature value={value} />;
+  if (named !== undefined) return named;
+  if (key === 'outcome' && OUTCOMES[value]) return OUTCOMES[value];
+  return <Value value={value} />;
+}
+
+// What a person reads of a case: the fields the forms name, by their titles; a list of fields
+// (the application) as labelled fields too. Everything else (the engine's and the services'
+// variables, uploads, JSON) only for an administrator, folded away.
+function readable(key, value, titles) {
+  if (isSignature(key, value)) return true;
+  if (!titles[key] || UPLOAD_KEY.test(key) || key.startsWith('spiff')) return false;
+  return value === null || typeof value !== 'object' || isPlainFields(value);
+}
+
+function isPlainFields(value) {
+  return !Array.isArray(value) && Object.values(value).every((v) => v === null || typeof v !== 'object');
+}
+
 export function Variables({ data, titles = {}, hidden = [] }) {
   const t = useT();
+  const { hasRole } = useAuth();
   const entries = Object.entries(data || {}).filter(([key]) => !hidden.includes(key));
-  if (!entries.length) return <p className="muted">{t('无', 'None')}</p>;
+  const shown = entries.filter(([key, value]) => readable(key, value, titles));
+  const technical = entries.filter(([key, value]) => !readable(key, value, titles));
+  if (titles[READY] === false) return <Loading />;
   return (
-    <dl className="variables">
-      {entries.map(([key, value]) => {
-        const named = titles[CHOICES]?.[key]?.get(value);
-        const signed = isSignature(key, value);
-        let shown = <Value value={value} />;
-        if (signed) shown = <Signature value={value} />;
-        else if (named !== undefined) shown = named;
-        else if (key === 'outcome' && OUTCOMES[value]) shown = OUTCOMES[value];
-        return (
-          <div key={key} className="variable">
-            <dt title={key}>{signed ? `${value.step}${t('（签署）', ' (signed)')}` : titles[key] || key}</dt>
-            <dd>{shown}</dd>
-          </div>
-        );
-      })}
-    </dl>
+    <>
+      {shown.length === 0 ? <p className="muted">{t('无', 'None')}</p> : (
+        <dl className="variables">
+          {shown.map(([key, value]) => (
+            isPlainFields(value ?? 0) && value && typeof value === 'object' && !isSignature(key, value)
+              ? Object.entries(value).map(([inner, v]) => (
+                <div key={`${key}.${inner}`} className="variable">
+                  <dt>{titles[inner] || inner}</dt><dd>{shownValue(inner, v, titles)}</dd>
+                </div>
+              ))
+              : (
+                <div key={key} className="variable">
+                  <dt>{isSignature(key, value) ? `${value.step}${t('（签署）', ' (signed)')}` : titles[key]}</dt>
+                  <dd>{shownValue(key, value, titles)}</dd>
+                </div>
+              )
+          ))}
+        </dl>
+      )}
+      {hasRole('admin') && technical.length > 0 && (
+        <details className="technical" data-testid="technical-data">
+          <summary>{t(`技术数据（${technical.length} 项，仅管理员可见）`, `Technical data (${technical.length}, admins only)`)}</summary>
+          <dl className="variables">
+            {technical.map(([key, value]) => (
+              <div key={key} className="variable"><dt>{key}</dt><dd><Value value={value} /></dd></div>
+            ))}
+          </dl>
+        </details>
+      )}
+    </>
   );
 }
 
-export function Documents({ data }) {
+function DocumentLink({ link }) {
+  const t = useT();
+  const [error, setError] = useState('');
+  async function open(event) {
+    event.preventDefault();
+    setError('');
+    try {
+      await downloadFile(link.url, link.title);
+    } catch (err) {
+      setError(errorText(err, t));
+    }
+  }
+  return (
+    <>
+      <a href={link.url} onClick={open} data-testid="document-link">{link.title}</a>
+      {error && <span className="error inline">{error}</span>}
+    </>
+  );
+}
+
+// The case's files: the documents its step works from (generated when followed: GET
+// /tasks/{id} `documents`), the files the services generated and the uploaded attachments.
+export function Documents({ data, links = [] }) {
   const t = useT();
   const uploads = findUploads(data);
-  if (!uploads.length) return null;
+  if (!uploads.length && !links.length) return null;
   return (
     <div className="card documents">
       <h3>{t('文件与材料', 'Documents')}</h3>
       <ul className="uploads">
-        {uploads.map((u) => <li key={u.id}><UploadLink id={u.id} /> <span className="muted small">{u.key}</span></li>)}
+        {links.map((link) => <li key={link.url}><DocumentLink link={link} /></li>)}
+        {uploads.map((u) => <li key={u.id}><UploadLink id={u.id} /></li>)}
       </ul>
     </div>
   );
@@ -140,10 +207,10 @@ export function EarlierSteps({ instanceId }) {
             return (
             <li key={h.id}>
               <div><strong>{h.element_name || historyKindName(h.kind, lang)}</strong></div>
-              <div className="muted small">{h.actor} · <Time value={h.at} /></div>
+              <div className="muted small">{signed ? signed.signer_name : (h.actor_name || h.actor)} · <Time value={h.at} /></div>
               {signed && (
                 <div data-testid="signature">
-                  {t('签署：', 'Signed by: ')}{signed.signer_name}（{signed.signer}）· <Time value={signed.signed_at} />
+                  {t('签署：', 'Signed by: ')}{signed.signer_name} · <Time value={signed.signed_at} />
                 </div>
               )}
               {signed?.opinion && <div>{t('意见：', 'Opinion: ')}{signed.opinion}</div>}

@@ -9,6 +9,7 @@ import localizeZh from 'ajv-i18n/localize/zh';
 import localizeEn from 'ajv-i18n/localize/en';
 import { ApiError, downloadUpload, errorText, get, request, translateServerMessage } from '../api.js';
 import { OUTCOMES, useLang, useT } from '../i18n.jsx';
+import PagedTableField from './PagedTable.jsx';
 
 const validators = {
   zh: customizeValidator({ AjvClass: Ajv2020 }, localizeZh),
@@ -73,9 +74,10 @@ function message(error, t, root) {
     case 'required': return t('此项为必填项', 'This field is required');
     case 'minLength': return p.limit <= 1 ? t('此项不能为空', 'Must not be empty') : t(`至少 ${p.limit} 个字符`, `At least ${p.limit} characters`);
     case 'maxLength': return t(`最多 ${p.limit} 个字符`, `At most ${p.limit} characters`);
-    case 'pattern': return target?.description
+    // the form's own sentence of what is expected (x-message), e.g. 联系电话应为 7 到 20 位数字
+    case 'pattern': return target?.['x-message'] || (target?.description
       ? t(`格式不正确（${target.description}）`, `Wrong format (${target.description})`)
-      : t('格式不正确', 'Wrong format');
+      : t('格式不正确', 'Wrong format'));
     case 'format': return p.format === 'date' ? t('请输入有效日期', 'Enter a valid date') : t('格式不正确', 'Wrong format');
     case 'enum': return t('请从可选项中选择', 'Choose one of the options');
     case 'const': return t('取值不正确', 'Wrong value');
@@ -389,12 +391,18 @@ export default function SchemaForm({
       extraErrors={extraErrors}
       formContext={{ student }}
       widgets={{ upload: UploadWidget, lookup: LookupWidget, suggest: SuggestWidget }}
-      fields={{ uploadList: UploadListField }}
+      fields={{ uploadList: UploadListField, pagedTable: PagedTableField }}
       onChange={(event) => onChange?.(clean(event.formData))}
       onSubmit={(event) => onSubmit(clean(event.formData))}
-      // A list of choices (oneOf of consts, filled by the server) starts unchosen, not on its
-      // first entry: nobody should apply for the first student of the list by accident.
-      experimental_defaultFormStateBehavior={{ emptyObjectFields: 'skipEmptyDefaults', constAsDefaults: 'skipOneOf' }}
+      // Nothing starts chosen or ticked: a list of choices (oneOf of consts, filled by the
+      // server) is not on its first entry, a confirmation (const: true) is not ticked, and a
+      // list with minItems is not filled with empty items (which the browser would then refuse
+      // as "至少 1 项" even when the list is not asked for, e.g. beside an uploaded file).
+      experimental_defaultFormStateBehavior={{
+        emptyObjectFields: 'skipEmptyDefaults',
+        constAsDefaults: 'never',
+        arrayMinItems: { populate: 'never' },
+      }}
       noHtml5Validate
       showErrorList="top"
       focusOnFirstError

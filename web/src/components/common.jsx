@@ -127,3 +127,10 @@ export function Value({ value }) {
   if (typeof value === 'object') return <code className="json">{JSON.stringify(value)}</code>;
   return <span>{String(value)}</span>;
 }
+
+// A station by its name (郑州函授站), its code while the list loads or when unknown.
+export function StationName({ code }) {
+  const stations = useLoad(() => cached('stations', () => get('/stations')), []);
+  const found = (stations.data || []).find((s) => s.code === code);
+  return <span title={code}>{found ? found.name : code}</span>;
+}

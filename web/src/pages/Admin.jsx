@@ -109,14 +109,45 @@ function Users() {
       setError(err.status === 409 ? t('用户名已存在', 'That user name is taken') : errorText(err, t));
     }
   }
+  async function setActive(user, active) {
+    setError('');
+    setMessage('');
+    try {
+      await request('PATCH', `/users/${encodeURIComponent(user.username)}`, { json: { is_active: active } });
+      users.reload();
+    } catch (err) {
+      setError(errorText(err, t));
+    }
+  }
+  async function resetPassword(user) {
+    setError('');
+    setMessage('');
+    if (!window.confirm(t(`重置 ${user.username} 的密码？其登录将全部失效。`, `Reset the password of ${user.username}? Their sessions end.`))) return;
+    try {
+      const reset = await post(`/users/${encodeURIComponent(user.username)}/password-reset`);
+      setMessage(t(`${user.username} 的一次性密码：${reset.password}（仅显示这一次；首次登录时须修改）`, `One-time password of ${user.username}: ${reset.password} (shown once; to be changed at first login)`));
+      users.reload();
+    } catch (err) {
+      setError(errorText(err, t));
+    }
+  }
   const set = (name) => (e) => setForm({ ...form, [name]: e.target.value });
   return (
     <div>
+      {message && <div className="notice" data-testid="users-message">{message}</div>}
       {users.loading && !users.data ? <Loading /> : users.error ? <ErrorBox error={users.error} /> : (
         <table className="grid">
-          <thead><tr><th>{t('用户名', 'User name')}</th><th>{t('姓名', 'Name')}</th><th>{t('角色', 'Roles')}</th><th>{t('函授站', 'Station')}</th><th>{t('状态', 'Active')}</th></tr></thead>
+          <thead><tr><th>{t('用户名', 'User name')}</th><th>{t('姓名', 'Name')}</th><th>{t('角色', 'Roles')}</th><th>{t('函授站', 'Station')}</th><th>{t('状态', 'Active')}</th><th>{t('操作', 'Actions')}</th></tr></thead>
           <tbody>{users.data.map((u) => (
-            <tr key={u.username}><td className="mono">{u.username}</td><td>{u.display_name}</td><td>{u.roles.map((r) => roleName(r, lang)).join('、')}</td><td>{u.station || '—'}</td><td>{u.is_active ? t('启用', 'active') : t('停用', 'inactive')}</td></tr>
+            <tr key={u.username} data-testid={`user-${u.username}`}>
+              <td className="mono">{u.username}</td><td>{u.display_name}</td><td>{u.roles.map((r) => roleName(r, lang)).join('、')}</td><td>{u.station || '—'}</td>
+              <td>{u.is_active ? t('启用', 'active') : t('停用', 'inactive')}{u.must_change_password ? t('（待改密码）', ' (must change password)') : ''}</td>
+              <td>
+                <button type="button" className="link" onClick={() => setActive(u, !u.is_active)}>{u.is_active ? t('停用', 'Disable') : t('启用', 'Enable')}</button>
+                {' '}
+                <button type="button" className="link" data-testid="reset-password" onClick={() => resetPassword(u)}>{t('重置密码', 'Reset password')}</button>
+              </td>
+            </tr>
           ))}</tbody>
         </table>
       )}
@@ -135,7 +166,6 @@ function Users() {
           ))}
         </fieldset>
         <ErrorBox>{error}</ErrorBox>
-        {message && <div className="notice">{message}</div>}
         <button type="submit">{t('创建', 'Create')}</button>
       </form>
     </div>

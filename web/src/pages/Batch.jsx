@@ -8,7 +8,7 @@ import { useT } from '../i18n.jsx';
 import SchemaForm from '../components/SchemaForm.jsx';
 import { DueDate, ErrorBox, Loading, processName, useDefinitions } from '../components/common.jsx';
 import { sameDecision } from './Inbox.jsx';
-import { flashAndGo, initialData } from './Task.jsx';
+import { flashAndGo } from './Task.jsx';
 
 export default function BatchPage() {
   const t = useT();
@@ -97,7 +97,7 @@ export default function BatchPage() {
           <SchemaForm
             schema={first.form?.schema}
             uiSchema={first.form?.ui_schema}
-            formData={formData ?? initialData(first.form?.schema, {})}
+            formData={formData ?? {}}
             onChange={(d) => { setFormData(d); if (serverErrors.length) setServerErrors([]); }}
             onSubmit={submit}
             serverErrors={serverErrors}

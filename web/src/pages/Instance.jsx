@@ -4,11 +4,14 @@ import { ApiError, errorText, get, getText, post } from '../api.js';
 import { useAuth } from '../auth.jsx';
 import { historyKindName, OUTCOMES, roleName, useLang, useT } from '../i18n.jsx';
 import Diagram from '../components/Diagram.jsx';
-import { DueDate, ErrorBox, Loading, StateBadge, StudentName, Time, useLoad, Value } from '../components/common.jsx';
+import { DueDate, ErrorBox, Loading, StateBadge, StationName, StudentName, Time, useLoad, Value } from '../components/common.jsx';
 import { Documents, useVariableTitles, Variables } from '../components/Context.jsx';
 import NotFound from './NotFound.jsx';
 
 const FLOW_NODE = /(Task|Event|Gateway|SubProcess|CallActivity)$/;
+
+// What a history line shows of its data to everyone: the decision and the words people wrote.
+const READABLE = ['outcome', 'reason', 'comment', 'statement', 'note', 'kind', 'effective_term'];
 
 export default function InstancePage() {
   const { id } = useParams();
@@ -44,7 +47,7 @@ export default function InstancePage() {
     });
     Object.entries(who).forEach(([elementId, h]) => {
       if (result[elementId] === 'done') {
-        notes.push({ id: elementId, text: `✓ ${h.actor}`, title: h.at, className: 'done-note' });
+        notes.push({ id: elementId, text: `✓ ${h.actor_name || h.actor}`, title: h.at, className: 'done-note' });
       }
     });
     if (xml.data) {
@@ -87,8 +90,8 @@ export default function InstancePage() {
             <span>{t('版本', 'Version')} v{data.version}</span>
             {data.business_key && <span>{t('业务编号：', 'Business key: ')}{data.business_key}</span>}
             {data.student && <span>{t('学生：', 'Student: ')}<StudentName id={data.student} /></span>}
-            {data.station && <span>{t('函授站：', 'Station: ')}{data.station}</span>}
-            <span>{t('发起：', 'Started: ')}{data.started_by} · <Time value={data.started_at} /></span>
+            {data.station && <span>{t('函授站：', 'Station: ')}<StationName code={data.station} /></span>}
+            <span>{t('发起：', 'Started: ')}{(history.data || []).find((h) => h.kind === 'instance_started')?.actor_name || data.started_by} · <Time value={data.started_at} /></span>
             {data.ended_at && <span>{t('结束：', 'Ended: ')}<Time value={data.ended_at} /></span>}
             {data.parent_id && <Link to={`/instances/${data.parent_id}`}>{t('上级流程', 'Parent')}</Link>}
           </div>
@@ -150,30 +153,43 @@ export default function InstancePage() {
             <h3>{t('办理记录', 'History')}</h3>
             {history.error ? <ErrorBox error={history.error} /> : (
               <ol className="timeline" data-testid="history">
-                {(history.data || []).map((h) => (
-                  <li key={h.id} className={`kind-${h.kind}`}>
-                    <div className="when"><Time value={h.at} /></div>
-                    <div>
-                      <strong>{historyKindName(h.kind, lang)}</strong>
-                      {h.element_name && <span> · {h.element_name}</span>}
-                      <span className="muted"> · {h.actor}</span>
-                    </div>
-                    {h.kind === 'task_completed' && h.data && Object.keys(h.data).length > 0 && (
-                      <div className="small">
-                        {Object.entries(h.data).map(([k, v]) => (
-                          <span key={k} className="kv">{titles[k] || k}：{k === 'outcome' ? (OUTCOMES[v] || v) : <Value value={v} />}</span>
-                        ))}
+                {(history.data || []).map((h) => {
+                  // a task made by a step waits for its role: it is not the act of whoever's
+                  // step made it
+                  const created = h.kind === 'task_created';
+                  const signed = h.element_id ? h.data?.[`sign_${h.element_id}`] : null;
+                  const shown = Object.entries(h.data || {}).filter(([k, v]) => READABLE.includes(k) && v !== null && v !== '');
+                  return (
+                    <li key={h.id} className={`kind-${h.kind}`} data-testid={`history-${h.kind}`}>
+                      <div className="when"><Time value={h.at} /></div>
+                      <div>
+                        <strong>{historyKindName(h.kind, lang)}</strong>
+                        {h.element_name && <span> · {h.element_name}</span>}
+                        {created
+                          ? <span className="muted"> · {t('待', 'for ')}{roleName(h.data?.role, lang)}{t('办理', '')}</span>
+                          : <span className="muted" data-testid="history-actor"> · {signed ? signed.signer_name : (h.actor_name || h.actor)}</span>}
                       </div>
-                    )}
-                  </li>
-                ))}
+                      {h.kind === 'task_completed' && (
+                        <div className="small">
+                          {shown.map(([k, v]) => (
+                            <span key={k} className="kv">{titles[k] || k}：{k === 'outcome' ? (OUTCOMES[v] || v) : <Value value={v} />}</span>
+                          ))}
+                          {signed?.opinion && <span className="kv" data-testid="history-opinion">{t('意见：', 'Opinion: ')}{signed.opinion}</span>}
+                        </div>
+                      )}
+                      {hasRole('admin') && h.data && Object.keys(h.data).length > 0 && (
+                        <details className="technical small"><summary>{t('技术数据', 'Technical data')}</summary><code className="json">{JSON.stringify(h.data)}</code></details>
+                      )}
+                    </li>
+                  );
+                })}
               </ol>
             )}
           </div>
         </section>
         <aside className="side-column">
           <div className="card">
-            <h3>{t('流程变量', 'Variables')}</h3>
+            <h3>{t('申请信息', 'Application')}</h3>
             <Variables data={data.variables} titles={titles} />
           </div>
           <Documents data={data.variables} />

@@ -87,7 +87,6 @@ export default function StartPage() {
                 <li key={d.key} className={d.key === key ? 'active' : ''}>
                   <Link to={`/start/${d.key}`} data-testid={`start-${d.key}`}>
                     <strong>{d.name}</strong>
-                    <span className="muted small">{d.key} · v{d.version}</span>
                   </Link>
                 </li>
               ))}

@@ -5,6 +5,7 @@ import { ApiError, downloadFile, get } from '../api.js';
 import { useT } from '../i18n.jsx';
 import BarChart from '../components/BarChart.jsx';
 import { ErrorBox, Loading, useLoad } from '../components/common.jsx';
+import ExportButtons from '../components/ExportButtons.jsx';
 
 const DIMENSIONS = [
   ['station', '按函授站', 'By station'],
@@ -108,6 +109,7 @@ export default function StatisticsPage() {
     <div className="page statistics-page">
       <div className="page-head">
         <h1>{t('学生学籍数据统计', 'Student statistics')}</h1>
+        <span className="no-print"><ExportButtons path="statistics/students" params={{ group_by: 'station,level,major,status' }} name="学籍数据统计" /></span>
         <label className="no-print">{t('年级（入学年份）', 'Intake year')}{' '}
           <select value={intake} onChange={(e) => setIntake(e.target.value)} data-testid="intake-filter">
             <option value="">{t('全部年级', 'All intakes')}</option>

@@ -4,6 +4,7 @@ import { get } from '../api.js';
 import { useAuth } from '../auth.jsx';
 import { useT } from '../i18n.jsx';
 import { ErrorBox, Loading, Pager, useLoad } from '../components/common.jsx';
+import ExportButtons from '../components/ExportButtons.jsx';
 
 export const LEVELS = ['专科', '本科', '专升本'];
 export const STATUSES = ['在籍', '已注册', '休学', '退学', '毕业', '结业', '入学资格取消'];
@@ -41,7 +42,7 @@ export default function StudentsPage() {
 
   return (
     <div className="page">
-      <div className="page-head"><h1>{t('学生学籍查询', 'Student records')}</h1></div>
+      <div className="page-head"><h1>{t('学生学籍查询', 'Student records')}</h1><ExportButtons path="students" params={query} name="学生名单" /></div>
       <form className="filters" onSubmit={search}>
         <label>{t('关键词', 'Search')}
           <input name="q" value={draft.q} onChange={set('q')} placeholder={t('姓名、学号、身份证号', 'name, number, ID')} />

@@ -5,20 +5,32 @@ import { useAuth } from '../auth.jsx';
 import { roleName, useLang, useT } from '../i18n.jsx';
 import { submittedText } from '../components/Outcomes.jsx';
 import SchemaForm from '../components/SchemaForm.jsx';
-import { DueDate, ErrorBox, Loading, processName, useDefinitions, useLoad } from '../components/common.jsx';
+import { DueDate, ErrorBox, Loading, processName, StationName, useDefinitions, useLoad } from '../components/common.jsx';
 import { Documents, EarlierSteps, StudentCard, useVariableTitles, Variables } from '../components/Context.jsx';
+import BatchRows, { batchProblems } from '../components/BatchRows.jsx';
 import NotFound from './NotFound.jsx';
 
 const DECISION_FIELDS = ['outcome', 'reason', 'comment'];
 
-// The form starts from the instance data it shows, except a decision: each reviewer decides anew.
-export function initialData(schema, data) {
-  const props = schema?.properties || {};
-  const decision = 'outcome' in props;
+// A form starts empty: each reviewer writes their own words and ticks their own
+// confirmations. What comes from the case: a readOnly field the person is shown to confirm
+// (修改学籍's 将要做的修改) or a proposal to confirm or edit (x-prefill: 7's 预毕业生名单).
+// When the step comes back for correction, what this step itself sent last time (its own
+// history line) comes back too: lists only when short enough for one screen or shown as a
+// paged table; never a decision (each time is decided anew) nor anything of a signed review.
+const PREFILL_ITEMS = 20;
+
+export function initialData(schema, data, earlier, uiSchema) {
   const initial = {};
-  Object.keys(props).forEach((key) => {
-    if (decision && DECISION_FIELDS.includes(key)) return;
-    if (data && data[key] !== undefined && data[key] !== null) initial[key] = data[key];
+  const ownEarlier = schema?.['x-signature'] ? null : earlier;
+  Object.entries(schema?.properties || {}).forEach(([key, prop]) => {
+    const fromCase = prop?.readOnly === true || prop?.['x-prefill'] === true;
+    if (fromCase && data && data[key] !== undefined && data[key] !== null) initial[key] = data[key];
+    const before = ownEarlier?.[key];
+    // a paged table shows ten rows at a time, however long the list
+    const paged = uiSchema?.[key]?.['ui:field'] === 'pagedTable';
+    if (!fromCase && !DECISION_FIELDS.includes(key) && before !== undefined && before !== null
+      && (paged || !(Array.isArray(before) && before.length > PREFILL_ITEMS))) initial[key] = before;
   });
   return initial;
 }
@@ -32,7 +44,7 @@ export default function TaskPage() {
   const { id } = useParams();
   const t = useT();
   const { lang } = useLang();
-  const { me } = useAuth();
+  const { me, hasRole } = useAuth();
   const navigate = useNavigate();
   const definitions = useDefinitions();
   const task = useLoad(() => get(`/tasks/${id}`), [id]);
@@ -41,7 +53,15 @@ export default function TaskPage() {
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const titles = useVariableTitles(task.data?.process_key);
-  const initial = useMemo(() => (task.data ? initialData(task.data.form?.schema, task.data.data) : {}), [task.data]);
+  const history = useLoad(
+    () => (task.data ? get(`/process-instances/${task.data.instance_id}/history`) : Promise.resolve(null)),
+    [task.data?.instance_id],
+  );
+  const initial = useMemo(() => {
+    if (!task.data) return {};
+    const earlier = (history.data || []).filter((h) => h.kind === 'task_completed' && h.element_id === task.data.element_id);
+    return initialData(task.data.form?.schema, task.data.data, earlier.at(-1)?.data, task.data.form?.ui_schema);
+  }, [task.data, history.data]);
 
   if (task.loading && !task.data) return <Loading />;
   if (task.error) {
@@ -55,6 +75,10 @@ export default function TaskPage() {
   const decision = 'outcome' in (schema.properties || {});
   const formProps = Object.keys(schema.properties || {}).filter((k) => !(decision && DECISION_FIELDS.includes(k)));
   const done = item.state !== 'ready';
+
+  const problems = batchProblems(item.data);
+  const rows = Array.isArray(item.data?.rows) ? item.data.rows : [];
+  const rowTitles = schema.properties?.rows?.items?.properties || {};
 
   async function submit(data) {
     setBusy(true);
@@ -95,7 +119,7 @@ export default function TaskPage() {
           <h1 data-testid="task-title">{item.name}</h1>
           <div className="meta">
             <span>{t('办理角色：', 'Role: ')}{roleName(item.role, lang)}</span>
-            {item.station && <span>{t('函授站：', 'Station: ')}{item.station}</span>}
+            {item.station && <span>{t('函授站：', 'Station: ')}<StationName code={item.station} /></span>}
             <span>{t('期限：', 'Due: ')}<DueDate value={item.due_at} /></span>
             <span>{t('办理人：', 'Assignee: ')}{item.assignee || t('未认领', 'unclaimed')}</span>
             <Link to={`/instances/${item.instance_id}`}>{t('查看流程图', 'View the diagram')}</Link>
@@ -103,7 +127,7 @@ export default function TaskPage() {
         </div>
         {!done && (
           <div className="head-actions">
-            {!item.assignee && <button type="button" className="secondary" onClick={() => act('claim')}>{t('认领', 'Claim')}</button>}
+            {!item.assignee && !hasRole('student') && <button type="button" className="secondary" onClick={() => act('claim')}>{t('认领', 'Claim')}</button>}
             {item.assignee === me.username && <button type="button" className="secondary" onClick={() => act('unclaim')}>{t('放弃认领', 'Release')}</button>}
           </div>
         )}
@@ -111,12 +135,21 @@ export default function TaskPage() {
       <div className="two-columns">
         <section className="main-column">
           {item.documentation && <div className="documentation card" data-testid="documentation"><h3>{t('办理说明', 'Instructions')}</h3><p>{item.documentation}</p></div>}
+          {(problems.length > 0 || rows.length > 0) && (
+            <BatchRows rows={rows} problems={problems} columnTitles={Object.fromEntries(Object.entries(rowTitles).map(([k, v]) => [k, v.title]))} />
+          )}
           <div className="card form-card">
             {done ? (
               <p className="muted">{t('该任务已办理。', 'This task is done.')}</p>
             ) : (
               <>
                 <ErrorBox>{error}</ErrorBox>
+                {schema['x-signature'] && (
+                  <p className="muted small" data-testid="signing-as">
+                    {t(`提交即由 ${me.display_name} 签署（按登录身份），签署时间为提交时间。`,
+                      `Submitting signs as ${me.display_name} (your login), at the time of submission.`)}
+                  </p>
+                )}
                 <SchemaForm
                   schema={schema}
                   uiSchema={item.form?.ui_schema}
@@ -135,10 +168,10 @@ export default function TaskPage() {
         <aside className="side-column">
           <StudentCard id={item.student} />
           <div className="card">
-            <h3>{t('申请与流程数据', 'Case data')}</h3>
+            <h3>{t('申请信息', 'Application')}</h3>
             <Variables data={item.data} titles={titles} hidden={formProps} />
           </div>
-          <Documents data={item.data} />
+          <Documents data={item.data} links={item.documents} />
           <EarlierSteps instanceId={item.instance_id} />
         </aside>
       </div>

@@ -1,0 +1,1 @@
+"""Administering accounts: users (create, disable, reset, roles, station) and API tokens."""

@@ -1,0 +1,1 @@
+"""The audit log: every administrative action, who did it, when, from where, before/after."""

@@ -1,0 +1,1 @@
+"""Health checks (/api/v1/health/live, /ready) and Prometheus metrics (/metrics)."""
