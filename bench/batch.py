@@ -76,7 +76,7 @@ def setup(runtime, students: int) -> list[int]:
             p.name: p.read_bytes()
             for p in (FIXTURES / "batch_child.bpmn", FIXTURES / "batch_parent.bpmn")
         }
-        deploy(session, files, "bench", 1 << 24)
+        deploy(session, files, "bench", 1 << 24, runtime.services)
     with runtime.db.reader() as session:
         return list(session.scalars(select(Student.id).order_by(Student.id)))
 
@@ -108,7 +108,7 @@ def run_batch(runtime, student_ids: list[int], timed_steps: int) -> dict:
         summary = session.scalar(
             select(UserTask).where(UserTask.instance_id == parent_id, UserTask.state == "ready")
         )
-        instance, _ = tasks.complete(session, runtime, REGISTRAR, summary.id, {})
+        instance = tasks.complete(session, runtime, REGISTRAR, summary.id, {}).instance
         assert instance.state == "completed"
         assert len(instance.variables["results"]) == len(student_ids)
     return {

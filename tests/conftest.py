@@ -21,6 +21,7 @@ from xueji.config import Settings, get_settings
 from xueji.db.migrate import upgrade
 from xueji.db.session import session_scope
 from xueji.demo import seed_demo
+from xueji.events.service import clear_webhook_cache
 from xueji.models import (
     Admission,
     ApiToken,
@@ -164,6 +165,7 @@ def db(runtime):
             session.execute(delete(User).where(User.id.in_(extra_users)))
         _restore(session, Station, runtime.demo_rows[Station])
     runtime.specs = type(runtime.specs)()
+    clear_webhook_cache()  # the rows were deleted in SQL, behind the cache's back
     return runtime
 
 

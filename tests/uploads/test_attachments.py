@@ -42,9 +42,10 @@ def test_a_completed_task_lists_its_upload_as_the_cases_attachment(client):
     case = apply(client, kind="休学")
     proof = upload(client, "stu1001", "证明.png", PNG)
     assert detail(client, case["id"])["attachments"] == []
-    complete(
+    done = complete(
         client, "stu1001", only_task(client, "stu1001"), {**FORM, "attachments": [proof["id"]]}
     )
+    assert [a["id"] for a in done["instance"]["attachments"]] == [proof["id"]]  # the answer too
     [attached] = detail(client, case["id"], "station1")["attachments"]
     assert attached == {
         "id": proof["id"], "file_name": "证明.png", "content_type": "image/png", "size": len(PNG)

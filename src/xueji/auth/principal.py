@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import false, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from xueji import clock
 from xueji.auth.roles import COLLEGE_WIDE, Role
@@ -54,6 +54,11 @@ def scope_filter(principal: Principal, station_column, student_column):
 
 def principal_from_user(session: Session, user: User) -> Principal:
     student_id = session.scalar(select(Student.id).where(Student.user_id == user.id))
+    return principal_of(user, student_id)
+
+
+def principal_of(user: User, student_id: int | None) -> Principal:
+    """The principal of a user row and their student record's id (None: not a student)."""
     return Principal(
         username=user.username,
         display_name=user.display_name,
@@ -90,9 +95,20 @@ def authenticate(session: Session, token: str, secret: str) -> Principal | None:
     claims = read_access_claims(token, secret)
     if claims is None:
         return None
-    user = session.scalar(select(User).where(User.username == claims["sub"]))
-    if user is None or not user.is_active:
+    # The user, their roles, station and student record in one statement (on every request).
+    found = (
+        session.execute(
+            select(User, Student.id)
+            .outerjoin(Student, Student.user_id == User.id)
+            .options(joinedload(User.roles))
+            .where(User.username == claims["sub"])
+        )
+        .unique()
+        .first()
+    )
+    if found is None:
         return None
-    if claims.get("epoch", 0) != user.session_epoch:
+    user, student_id = found
+    if not user.is_active or claims.get("epoch", 0) != user.session_epoch:
         return None
-    return principal_from_user(session, user)
+    return principal_of(user, student_id)

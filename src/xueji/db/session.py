@@ -8,6 +8,7 @@ writer waits for the first to commit and then sees its result, instead of failin
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +17,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 _IMMEDIATE = "xueji_begin_immediate"
+_HOLDS_WRITER_LOCK = "xueji_holds_writer_lock"
+# As long as SQLite's busy timeout: past it, BEGIN IMMEDIATE meets the busy handler itself.
+_WRITER_WAIT_SECONDS = 30
 
 
 def make_engine(url: str) -> Engine:
@@ -34,10 +38,34 @@ def make_engine(url: str) -> Engine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    # This process's writers queue here and each goes on the moment the one before it has
+    # committed, instead of retrying BEGIN IMMEDIATE in SQLite's busy handler, which sleeps
+    # in steps of up to 100 ms (writers in other processes still meet that). Held from
+    # BEGIN until the connection is back in the pool (after its COMMIT or ROLLBACK).
+    writers = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn):
         immediate = conn.get_execution_options().get(_IMMEDIATE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if immediate and writers.acquire(timeout=_WRITER_WAIT_SECONDS):
+            conn.info[_HOLDS_WRITER_LOCK] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        except BaseException:
+            _release(conn.info)
+            raise
+
+    def _release(info) -> None:
+        if info.pop(_HOLDS_WRITER_LOCK, False):
+            writers.release()
+
+    @event.listens_for(engine, "checkin")
+    def _sqlite_checkin(dbapi_connection, record):
+        _release(record.info)
+
+    @event.listens_for(engine, "invalidate")
+    def _sqlite_invalidate(dbapi_connection, record, exception):
+        _release(record.info)
 
     return engine
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from xueji.engine.specs import SpecCache
 from xueji.errors import NotFound
 from xueji.models import Form, ProcessDefinition
 
@@ -61,14 +62,24 @@ def dependency_documents(session: Session, definition: ProcessDefinition) -> lis
     return [(row.file_name, row.xml) for row in rows]
 
 
-def form_content(session: Session, definition: ProcessDefinition, name: str | None):
+def form_content(
+    session: Session,
+    definition: ProcessDefinition,
+    name: str | None,
+    cache: SpecCache | None = None,
+):
     """The content of form file `name` as deployed with this definition version (or, for a
-    form it does not pin, the latest deployed version of that file)."""
+    form it does not pin, the latest deployed version of that file); a pinned one from
+    `cache` when given (the hot path of a step)."""
     if not name:
         return None
     form_id = definition.forms.get(name)
     if form_id is not None:
-        form = session.get(Form, form_id)
-        return form.content if form else None
+
+        def load(form_id: int):
+            form = session.get(Form, form_id)
+            return form.content if form else None
+
+        return load(form_id) if cache is None else cache.form(form_id, load)
     form = latest_forms(session).get(name)
     return form.content if form else None

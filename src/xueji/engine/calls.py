@@ -140,3 +140,13 @@ def call_outputs(spec: ExternalCallActivity, children: list[dict[str, Any]]) -> 
         return {}
     element = spec.output_element or spec.element_variable or "item"
     return {spec.output_collection: [child.get(element) for child in children]}
+
+
+def has_call_activities(spec, subprocess_specs: dict) -> bool:
+    """Whether a process's diagrams hold a call activity (if not, its instances have no
+    children)."""
+    return any(
+        isinstance(task_spec, ExternalCallActivity)
+        for process in (spec, *subprocess_specs.values())
+        for task_spec in process.task_specs.values()
+    )

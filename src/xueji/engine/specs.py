@@ -1,4 +1,5 @@
-"""Parsed specs, cached per definition version (a version's XML never changes)."""
+"""Parsed specs, cached per definition version (a version's XML never changes), and the
+forms a version pins (a form row's content never changes either)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,21 @@ class SpecCache:
     def __init__(self, size: int = 256):
         self._size = size
         self._items: OrderedDict[int, tuple] = OrderedDict()
+        self._forms: OrderedDict[int, Any] = OrderedDict()
         self._lock = threading.Lock()
+
+    def form(self, form_id: int, load: Callable[[int], Any]) -> Any:
+        """The content of form row `form_id` (read-only: callers copy before changing it)."""
+        with self._lock:
+            if form_id in self._forms:
+                self._forms.move_to_end(form_id)
+                return self._forms[form_id]
+        content = load(form_id)
+        with self._lock:
+            self._forms[form_id] = content
+            while len(self._forms) > self._size * 4:
+                self._forms.popitem(last=False)
+        return content
 
     def get(self, definition: Versioned, dependencies: DependencyLoader) -> Any:
         with self._lock:

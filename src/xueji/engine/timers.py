@@ -40,3 +40,13 @@ def pending_timers(workflow: BpmnWorkflow) -> list[tuple[str, str | None, dateti
         due = TimerEventDefinition.get_datetime(value) if isinstance(value, str) else value
         result.append((str(task.id), getattr(task.task_spec, "bpmn_id", None), due))
     return result
+
+
+def has_timer_events(workflow: BpmnWorkflow) -> bool:
+    """Whether the workflow's diagrams hold a timer event at all (if not, it never waits on
+    one, and a step need not look for its timer rows)."""
+    return any(
+        isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
+        for spec in (workflow.spec, *workflow.subprocess_specs.values())
+        for task_spec in spec.task_specs.values()
+    )

@@ -4,10 +4,12 @@ event is lost, and none is sent for a change that rolled back."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from xueji.models import OutboxEvent, ProcessInstance, UserTask, Webhook, WebhookDelivery
@@ -38,21 +40,59 @@ FROM_HISTORY = {
     "step_failed": "instance.failed",
 }
 
-_WEBHOOKS = "xueji_active_webhooks"
+# Active webhooks are read once and shared by every request of the process, not selected
+# on every step: at most WEBHOOK_CACHE_SECONDS old. A change made in this process clears
+# the cache when its transaction commits; one made by another API process reaches this one
+# within WEBHOOK_CACHE_SECONDS (so an event in that window may miss a webhook just
+# registered elsewhere, or reach one just removed, whose delivery is then still sent).
+WEBHOOK_CACHE_SECONDS = 2.0
+_CHANGED = "xueji_webhooks_changed"
+_cache: tuple[float, list[tuple[int, list[str]]]] | None = None
+_cache_lock = threading.Lock()
 
 
 def _active_webhooks(session: Session) -> list[tuple[int, list[str]]]:
-    # Looked up once per transaction: events come in bursts within one step.
-    if _WEBHOOKS not in session.info:
-        session.info[_WEBHOOKS] = [
-            (hook.id, hook.event_types)
-            for hook in session.scalars(select(Webhook).where(Webhook.active))
-        ]
-    return session.info[_WEBHOOKS]
+    global _cache
+    with _cache_lock:
+        cached = _cache
+    if cached is not None and time.monotonic() - cached[0] < WEBHOOK_CACHE_SECONDS:
+        return cached[1]
+    read_at = time.monotonic()
+    hooks = [
+        (hook_id, list(types))
+        for hook_id, types in session.execute(
+            select(Webhook.id, Webhook.event_types).where(Webhook.active)
+        )
+    ]
+    if not session.info.get(_CHANGED):  # never share what this transaction has not committed
+        with _cache_lock:
+            _cache = (read_at, hooks)
+    return hooks
+
+
+def clear_webhook_cache() -> None:
+    """Read the webhooks afresh at the next event (after a change, or rows deleted in SQL)."""
+    global _cache
+    with _cache_lock:
+        _cache = None
 
 
 def forget_webhooks(session: Session) -> None:
-    session.info.pop(_WEBHOOKS, None)
+    """Webhooks were changed in this transaction: read them afresh now, and again for every
+    request once it has committed."""
+    session.info[_CHANGED] = True
+    clear_webhook_cache()
+
+
+@event.listens_for(Session, "after_commit")
+def _changed_webhooks_committed(session: Session) -> None:
+    if session.info.pop(_CHANGED, False):
+        clear_webhook_cache()
+
+
+@event.listens_for(Session, "after_rollback")
+def _changed_webhooks_rolled_back(session: Session) -> None:
+    session.info.pop(_CHANGED, None)
 
 
 def emit(
@@ -69,8 +109,11 @@ def emit(
 ) -> OutboxEvent:
     """Write one event (and its webhook deliveries) into the caller's transaction."""
     instance = session.get(ProcessInstance, instance_id) if instance_id else None
-    task = session.get(UserTask, task_id) if task_id else None
-    role = task.role if task is not None else (data or {}).get("role")
+    if data and "role" in data:  # a new task's role (its row may not be written yet)
+        role = data["role"]
+    else:
+        task = session.get(UserTask, task_id) if task_id else None
+        role = task.role if task is not None else None
     payload = {
         "type": event_type,
         "at": at.isoformat(),
@@ -97,13 +140,11 @@ def emit(
         payload=payload,
     )
     session.add(event)
-    hooks = [hook_id for hook_id, types in _active_webhooks(session) if event_type in types]
-    if hooks:
-        session.flush()
-        for hook_id in hooks:
+    for hook_id, types in _active_webhooks(session):
+        if event_type in types:  # written with the event in the step's one flush
             session.add(
                 WebhookDelivery(
-                    webhook_id=hook_id, event_id=event.id, state="pending", next_attempt_at=at
+                    webhook_id=hook_id, event=event, state="pending", next_attempt_at=at
                 )
             )
     return event

@@ -108,15 +108,15 @@ def attach(
     data: Any,
     instance: ProcessInstance,
     prefix: str = "",
-) -> None:
+) -> bool:
     """Record the uploads the accepted `data` names as the instance's attachments; 422 naming
     the field (`prefix` + its path) of one about another student, or used by another
-    student's case."""
+    student's case. Whether the data named any upload."""
     if not schema:
-        return
+        return False
     named = [(f, v) for f, _, v in _named(schema, data, []) if isinstance(v, int)]
     if not named:
-        return
+        return False
     ids = {v for _, v in named}
     uploads = {u.id: u for u in session.scalars(select(Upload).where(Upload.id.in_(ids)))}
     used_by: dict[int, set[int]] = {}  # upload id → the students of the cases that used it
@@ -165,6 +165,7 @@ def attach(
     if problems:
         raise FormInvalid(problems)
     session.flush()
+    return True
 
 
 def attachments_of(session: Session, instance_id: str) -> list[Upload]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 from sqlalchemy.orm import Session
 
 from xueji.auth.principal import Principal, scope_filter
 from xueji.auth.roles import COLLEGE_WIDE, Role
 from xueji.errors import NotFound
 from xueji.models import (
+    Attachment,
     HistoryEvent,
     Incident,
     ProcessDefinition,
@@ -45,6 +48,37 @@ def lock(session: Session, instance_id: str) -> ProcessInstance:
     if instance is None:
         raise NotFound(f"no process instance {instance_id!r}")
     return instance
+
+
+@dataclass(frozen=True)
+class Locked:
+    """A task's instance, locked, and what a step on it may skip looking up."""
+
+    instance: ProcessInstance
+    open_incidents: bool  # it has unresolved incidents
+    attachments: bool  # its forms named uploads
+
+
+def lock_by_task(session: Session, principal: Principal, task_id: str) -> Locked:
+    """The instance of a task the caller may work on, locked, with whether it has open
+    incidents and attachments, in one statement; 404 when there is no such task or it is
+    not theirs."""
+    task_instance = tasks_readable_by(principal, select(UserTask.instance_id)).where(
+        UserTask.id == task_id
+    )
+    open_incidents = exists().where(
+        Incident.instance_id == ProcessInstance.id, Incident.resolved_at.is_(None)
+    )
+    attachments = exists().where(Attachment.instance_id == ProcessInstance.id)
+    row = session.execute(
+        select(ProcessInstance, open_incidents.label("incidents"), attachments.label("files"))
+        .where(ProcessInstance.id == task_instance.scalar_subquery())
+        .with_for_update(of=ProcessInstance)
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None:
+        raise NotFound(f"no task {task_id!r}")
+    return Locked(row[0], bool(row[1]), bool(row[2]))
 
 
 def lock_many(session: Session, instance_ids: set[str]) -> None:
@@ -89,6 +123,20 @@ def tasks_readable_by(principal: Principal, query: Select | None = None) -> Sele
             and_(UserTask.role == Role.STUDENT, UserTask.student_id == principal.student_id)
         )
     return query.where(or_(*scopes) if scopes else false())
+
+
+def may_work_on(principal: Principal, task: UserTask) -> bool:
+    """tasks_readable_by's rule for a row in hand (the rows a step just wrote)."""
+    if principal.is_admin or task.role in principal.roles & COLLEGE_WIDE:
+        return True
+    if task.role in principal.roles & {Role.STATION, Role.ADVISOR}:
+        return principal.station_id is not None and task.station_id == principal.station_id
+    return (
+        task.role == Role.STUDENT
+        and Role.STUDENT in principal.roles
+        and principal.student_id is not None
+        and task.student_id == principal.student_id
+    )
 
 
 def get_readable_task(session: Session, principal: Principal, task_id: str) -> UserTask:

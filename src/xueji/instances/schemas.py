@@ -13,7 +13,7 @@ from xueji.auth.principal import Principal
 from xueji.events.outcomes import Outcome
 from xueji.forms.attachments import attachments_of
 from xueji.instances import repository
-from xueji.models import ProcessInstance, UserTask
+from xueji.models import ProcessInstance, Upload, UserTask
 
 
 class TaskItem(BaseModel):
@@ -214,9 +214,17 @@ def instance_item(instance: ProcessInstance, outcome: Outcome | None = None) -> 
 
 
 def instance_detail(
-    session: Session, principal: Principal, instance: ProcessInstance
+    session: Session,
+    principal: Principal,
+    instance: ProcessInstance,
+    *,
+    active_tasks: list[UserTask] | None = None,
+    children: list[str] | None = None,
+    attachments: list[Upload] | None = None,
 ) -> InstanceDetail:
-    """An instance as its reader sees it: the open tasks they may work on, incidents for admins."""
+    """An instance as its reader sees it: the open tasks they may work on, incidents for admins.
+    `active_tasks`, `children` and `attachments` when the caller has them already (a step
+    just wrote them, or knows there are none)."""
     incidents = []
     if principal.is_admin:
         incidents = [
@@ -231,12 +239,19 @@ def instance_detail(
     return InstanceDetail(
         **instance_item(instance).model_dump(),
         variables=instance.variables,
-        active_tasks=[task_item(t) for t in repository.open_tasks(session, principal, instance.id)],
+        active_tasks=[
+            task_item(t)
+            for t in (
+                repository.open_tasks(session, principal, instance.id)
+                if active_tasks is None
+                else active_tasks
+            )
+        ],
         pending_timers=[],
-        children=repository.child_ids(session, instance.id),
+        children=repository.child_ids(session, instance.id) if children is None else children,
         incidents=incidents,
         attachments=[
             AttachmentItem(id=u.id, file_name=u.file_name, content_type=u.content_type, size=u.size)
-            for u in attachments_of(session, instance.id)
+            for u in (attachments_of(session, instance.id) if attachments is None else attachments)
         ],
     )

@@ -19,9 +19,10 @@ from xueji.db.conflicts import CONCURRENT_CHANGE, is_transient
 from xueji.deadlines import due_at
 from xueji.definitions.repository import dependency_documents
 from xueji.engine import serializer
+from xueji.engine.calls import has_call_activities
 from xueji.engine.runner import StepError, StepOutcome, Workflow
 from xueji.engine.scripting import ServiceCrashed
-from xueji.engine.timers import pending_timers
+from xueji.engine.timers import has_timer_events, pending_timers
 from xueji.errors import (
     ConcurrentChange,
     Conflict,
@@ -34,6 +35,7 @@ from xueji.errors import (
 from xueji.history.service import record_event
 from xueji.instances.context import StepContext
 from xueji.instances.incidents import resolve_succeeded
+from xueji.instances.repository import child_ids
 from xueji.instances.summaries import task_summary
 from xueji.models import ProcessDefinition, ProcessInstance, Timer, UserTask
 from xueji.models.states import InstanceState, TimerState, UserTaskState
@@ -48,6 +50,12 @@ MAX_STATE_BYTES = 16 * 2**20
 
 def specs_for(runtime: Runtime, session: Session, definition: ProcessDefinition) -> Any:
     return runtime.specs.get(definition, lambda d: dependency_documents(session, d))
+
+
+def children_of(session: Session, runtime: Runtime, instance: ProcessInstance) -> list[str]:
+    """The ids of an instance's children (not looked up when its diagrams call nothing)."""
+    spec, subprocess_specs = specs_for(runtime, session, instance.definition)
+    return child_ids(session, instance.id) if has_call_activities(spec, subprocess_specs) else []
 
 
 def new_workflow(runtime: Runtime, session: Session, definition: ProcessDefinition) -> Workflow:
@@ -144,6 +152,8 @@ def sync_timers(
 ) -> None:
     """Make the timer rows of an instance what the engine waits for: new ones pending, gone
     ones fired (when due) or cancelled."""
+    if not has_timer_events(workflow):
+        return  # no timer in its diagrams, so no timer rows either
     waiting = {task_id: (element_id, due) for task_id, element_id, due in pending_timers(workflow)}
     rows = {
         row.task_id: row
@@ -216,11 +226,56 @@ def save_state(
     *,
     completed_task: UserTask | None = None,
     form_data: dict[str, Any] | None = None,
+    open_rows: list[UserTask] | None = None,
+    open_incidents: bool = True,
     describe: Describe | None = None,
 ) -> list[UserTask]:
     """Persist the workflow after a step and bring the inbox and history in line with it
-    (new tasks carry the case's summary as `describe`, the process's, gives it)."""
+    (new tasks carry the case's summary as `describe`, the process's, gives it).
+
+    `open_rows`: the instance's READY rows, when the caller read them after locking it;
+    `open_incidents=False` when it knows the instance has none (none to resolve then).
+    Everything is written by the one flush at the end (no autoflush in between: the rows of
+    a step would otherwise go out in several round trips, split by its SELECTs)."""
+    if open_rows is None:
+        open_rows = open_tasks(session, instance)
+    with session.no_autoflush:
+        created = _write_step(
+            session,
+            instance,
+            workflow,
+            outcome,
+            actor,
+            completed_task,
+            form_data,
+            open_rows,
+            describe,
+        )
+        if open_incidents:
+            done = [e.element_id for e in outcome.completed]
+            if completed_task is not None:
+                done.append(completed_task.element_id)
+            resolve_succeeded(session, instance.id, done)
+        try:
+            session.flush()
+        except StaleDataError:
+            raise Conflict(LOST_UPDATE) from None
+    return created
+
+
+def _write_step(
+    session: Session,
+    instance: ProcessInstance,
+    workflow: Workflow,
+    outcome: StepOutcome,
+    actor: str,
+    completed_task: UserTask | None,
+    form_data: dict[str, Any] | None,
+    open_rows: list[UserTask],
+    describe: Describe | None,
+) -> list[UserTask]:
     now = clock.now()
+    open_rows = [row for row in open_rows if row is not completed_task]
     if completed_task is not None:
         completed_task.state = UserTaskState.COMPLETED
         completed_task.completed_at = now
@@ -251,7 +306,6 @@ def save_state(
         )
 
     ready_ids = {task.id for task in outcome.ready}
-    open_rows = open_tasks(session, instance)
     open_ids = {row.id for row in open_rows}
     cancel_open_tasks(session, instance, actor, keep=ready_ids, rows=open_rows)
     created = []
@@ -309,12 +363,4 @@ def save_state(
     if outcome.finished and instance.state == InstanceState.RUNNING:
         instance.state, instance.ended_at = InstanceState.COMPLETED, now
         record_event(session, instance.id, actor, "instance_completed", at=now)
-    done = [e.element_id for e in outcome.completed]
-    if completed_task is not None:
-        done.append(completed_task.element_id)
-    resolve_succeeded(session, instance.id, done)
-    try:
-        session.flush()
-    except StaleDataError:
-        raise Conflict(LOST_UPDATE) from None
     return created

@@ -11,11 +11,12 @@ from xueji.auth.dependencies import CurrentUser
 from xueji.db.dependencies import DbSession
 from xueji.instances.repository import get_readable_task as get_readable
 from xueji.instances.schemas import CompleteResult, instance_detail, next_step, task_item
+from xueji.instances.steps import children_of
 from xueji.paging import Paging
 from xueji.runtime import AppRuntime
 from xueji.tasks import service
 from xueji.tasks.filters import Inbox, encode_cursor, inbox_dependency, page_after
-from xueji.tasks.repository import inbox_counts, inbox_processes, sort_value, waiting_steps
+from xueji.tasks.repository import inbox_counts, inbox_processes, sort_value
 from xueji.tasks.schemas import (
     AssignBody,
     CompleteBatchBody,
@@ -201,9 +202,17 @@ def complete_task(
 ) -> CompleteResult:
     """Complete a task with its form's data; the instance runs on to its next wait.
     `next_steps` says where the case waits now (every open step, whoever's)."""
-    instance, next_tasks = service.complete(session, runtime, principal, task_id, body.data)
+    done = service.complete(session, runtime, principal, task_id, body.data)
+    instance, next_tasks = done.instance, done.next_tasks
     return CompleteResult(
-        instance=instance_detail(session, principal, instance),
+        instance=instance_detail(
+            session,
+            principal,
+            instance,
+            active_tasks=next_tasks,  # the instance's open tasks the caller may work on
+            children=children_of(session, runtime, instance),
+            attachments=None if done.attachments else [],
+        ),
         next_tasks=[task_item(t) for t in next_tasks],
-        next_steps=[next_step(t) for t in waiting_steps(session, instance.id)],
+        next_steps=[next_step(t) for t in done.waiting],
     )

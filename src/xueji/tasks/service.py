@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from xueji import clock
 from xueji.auth.principal import Principal, principal_from_user
@@ -30,24 +31,58 @@ from xueji.forms.validation import overwrites
 from xueji.history.service import record_event
 from xueji.instances.flows import TOP, context_for, finish_step
 from xueji.instances.repository import get_readable_task as get_readable
-from xueji.instances.repository import lock, lock_many
+from xueji.instances.repository import lock_by_task, lock_many, may_work_on
 from xueji.instances.repository import tasks_readable_by as readable_by
 from xueji.instances.schemas import task_item
 from xueji.instances.steps import load_workflow, run_step, step_guard
 from xueji.models import ProcessInstance, User, UserTask
 from xueji.models.states import InstanceState, UserTaskState
 from xueji.runtime import Runtime
+from xueji.tasks.repository import waiting_steps
 from xueji.tasks.schemas import DocumentLink, TaskDetail
+
+
+@dataclass
+class OpenTask:
+    """A task about to be worked on, with what the step needs of its instance."""
+
+    task: UserTask
+    instance: ProcessInstance  # locked
+    open_rows: list[UserTask]  # the instance's open tasks, read after locking it
+    open_incidents: bool  # whether the instance has unresolved incidents
+    attachments: bool  # whether the instance's forms named uploads
+
+
+class Completed(NamedTuple):
+    """What a completion leaves: the instance, its open tasks (oldest first) the caller may
+    work on and all of them (whoever's), and whether it may have attachments."""
+
+    instance: ProcessInstance
+    next_tasks: list[UserTask]
+    waiting: list[UserTask]
+    attachments: bool
 
 
 def _open_task(
     session: Session, principal: Principal, task_id: str, version: int | None = None
-) -> tuple[UserTask, ProcessInstance]:
-    """The task and its instance, locked, or 404/409 when it cannot be worked on now, or
-    when `version` (the one the caller read) is given and the task has changed since."""
-    task = get_readable(session, principal, task_id)
-    instance = lock(session, task.instance_id)
-    session.refresh(task)
+) -> OpenTask:
+    """The task, its instance (locked) and the instance's open tasks as they are now that it
+    is locked, or 404/409 when the task cannot be worked on now, or when `version` (the one
+    the caller read) is given and the task has changed since."""
+    locked = lock_by_task(session, principal, task_id)
+    instance = locked.instance
+    open_rows = list(
+        session.scalars(
+            select(UserTask)
+            .where(UserTask.instance_id == instance.id, UserTask.state == UserTaskState.READY)
+            .options(lazyload(UserTask.instance))  # the instance is in hand, locked
+            .execution_options(populate_existing=True)
+        )
+    )
+    task = next((row for row in open_rows if row.id == task_id), None)
+    if task is None:  # not open any more: read it for the answer
+        task = get_readable(session, principal, task_id)
+        session.refresh(task)
     if task.state != UserTaskState.READY:
         raise Conflict(f"the task is already {task.state}")
     if instance.state != InstanceState.RUNNING:
@@ -57,14 +92,15 @@ def _open_task(
             f"the task changed since you read it (version {version}, now {task.version}; "
             f"assignee: {task.assignee or 'none'})"
         )
-    return task, instance
+    return OpenTask(task, instance, open_rows, locked.open_incidents, locked.attachments)
 
 
 def claim(
     session: Session, principal: Principal, task_id: str, version: int | None = None
 ) -> UserTask:
     """Take a task nobody holds (claiming one's own again changes nothing)."""
-    task, instance = _open_task(session, principal, task_id, version)
+    opened = _open_task(session, principal, task_id, version)
+    task, instance = opened.task, opened.instance
     if task.assignee == principal.username:
         return task
     if task.assignee is not None:
@@ -86,7 +122,8 @@ def claim(
 def unclaim(
     session: Session, principal: Principal, task_id: str, version: int | None = None
 ) -> UserTask:
-    task, instance = _open_task(session, principal, task_id, version)
+    opened = _open_task(session, principal, task_id, version)
+    task, instance = opened.task, opened.instance
     if task.assignee is None:
         return task
     if task.assignee != principal.username and not principal.has_role(Role.REGISTRAR):
@@ -118,7 +155,8 @@ def assign(
     they may not know that it was just assigned to them) needs the `version` the caller
     read, which must still be the task's: they saw whom they take it from. Then the caller
     may hand on a task they hold, and registrars (and admins) may take it from anyone."""
-    task, instance = _open_task(session, principal, task_id, version)
+    opened = _open_task(session, principal, task_id, version)
+    task, instance = opened.task, opened.instance
     if not (principal.has_role(Role.REGISTRAR) or task.role in principal.roles):
         raise Forbidden("only registrars or holders of the task's role may assign it")
     if task.assignee is not None:
@@ -152,14 +190,15 @@ def assign(
 
 def complete(
     session: Session, runtime: Runtime, principal: Principal, task_id: str, data: dict[str, Any]
-) -> tuple[ProcessInstance, list[UserTask]]:
+) -> Completed:
     """Complete a task with its form's data and advance the instance, all in one transaction."""
-    task, instance = _open_task(session, principal, task_id)
+    opened = _open_task(session, principal, task_id)
+    task, instance, open_rows = opened.task, opened.instance, opened.open_rows
     if task.assignee not in (None, principal.username):
         raise Conflict(f"the task is claimed by {task.assignee}")
-    schema = form_content(session, instance.definition, task.form)
+    schema = form_content(session, instance.definition, task.form, runtime.specs)
     data = choices.prepare(session, principal, schema, data, instance.station_id, instance.id)
-    attachments.attach(session, principal, schema, data, instance)
+    attached = attachments.attach(session, principal, schema, data, instance)
     data = signed(schema, data, principal, task.element_id, task.name, clock.now())
     with step_guard(instance, principal.username):
         workflow = load_workflow(runtime, session, instance)
@@ -185,7 +224,7 @@ def complete(
                 redo = {"task_id": task.id, "data": serializer.plain(data)}
                 exc.incident["data"] = {"retry": redo}
             raise
-        finish_step(
+        created = finish_step(
             session,
             runtime,
             instance,
@@ -194,15 +233,20 @@ def complete(
             principal.username,
             completed_task=task,
             form_data=data,
+            open_rows=open_rows,
+            open_incidents=opened.open_incidents,
         )
-    next_tasks = list(
-        session.scalars(
-            readable_by(principal).where(
-                UserTask.instance_id == instance.id, UserTask.state == UserTaskState.READY
-            )
-        )
+    if outcome.calls or outcome.thrown:  # the cascade may have changed the instance's tasks
+        ready = waiting_steps(session, instance.id)
+    else:  # the rows the step kept open and the ones it created
+        ready = [row for row in open_rows if row.state == UserTaskState.READY] + created
+    waiting = sorted(ready, key=lambda t: (t.created_at, t.id))
+    return Completed(
+        instance,
+        [row for row in waiting if may_work_on(principal, row)],
+        waiting,
+        opened.attachments or attached,
     )
-    return instance, next_tasks
 
 
 def complete_batch(
@@ -245,7 +289,7 @@ def complete_batch(
     instances: list[str] = []
     for index, (task_id, data) in enumerate(items):
         try:
-            instance, _next = complete(session, runtime, principal, task_id, data)
+            instance = complete(session, runtime, principal, task_id, data).instance
         except XuejiError as exc:
             _name_item(exc, index, task_id)
             raise

@@ -1,0 +1,147 @@
+"""The service under test as real processes: `xueji serve` under uvicorn (one or more) and
+`xueji worker`, on a fresh SQLite file or PostgreSQL database; their CPU time and memory
+read from /proc."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+XUEJI = Path(sys.executable).parent / "xueji"
+PG_SERVER = os.environ.get(
+    "XUEJI_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+FIXTURES = Path(__file__).parent / "fixtures"
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Database:
+    """A fresh database of one kind, dropped (PostgreSQL) when closed."""
+
+    def __init__(self, kind: str, workdir: Path):
+        self.kind = kind
+        if kind == "sqlite":
+            self.url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+            self._admin = None
+        else:
+            self.name = f"xueji_bench_{uuid.uuid4().hex[:8]}"
+            self._admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+            with self._admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+            self.url = make_url(PG_SERVER).set(database=self.name).render_as_string(False)
+
+    def close(self) -> None:
+        if self._admin is not None:
+            with self._admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+            self._admin.dispose()
+
+
+class Service:
+    """`serves` API processes (the first migrates and seeds the demo accounts) and a worker."""
+
+    def __init__(self, database: Database, workdir: Path, serves: int = 1):
+        empty = workdir / "empty"
+        empty.mkdir(exist_ok=True)
+        self.env = {
+            **os.environ,
+            "XUEJI_DATABASE_URL": database.url,
+            "XUEJI_DATA_DIR": str(workdir),
+            "XUEJI_SECRET_KEY": "bench-secret-key-0123456789-0123456789",
+            "XUEJI_PROCESSES_DIR": str(empty),
+            "XUEJI_FORMS_DIR": str(empty),
+            "XUEJI_RUN_WORKER": "0",
+            "XUEJI_DEMO": "1",
+            "XUEJI_PASSWORD_HASHING": "fast",  # logins are not what is measured
+        }
+        self.workdir = workdir
+        self.serves = serves
+        self.processes: list[subprocess.Popen] = []
+        self.urls: list[str] = []
+
+    def __enter__(self) -> Service:
+        for _ in range(self.serves):
+            port = free_port()
+            log = open(self.workdir / f"serve-{port}.log", "w")  # noqa: SIM115
+            self.processes.append(
+                subprocess.Popen(
+                    [str(XUEJI), "serve", "--port", str(port)],
+                    env=self.env,
+                    cwd=ROOT,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+            url = f"http://127.0.0.1:{port}"
+            _wait_ready(url, self.processes[-1])
+            self.urls.append(url)
+        log = open(self.workdir / "worker.log", "w")  # noqa: SIM115
+        self.processes.append(
+            subprocess.Popen(
+                [str(XUEJI), "worker"], env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+            )
+        )
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def cpu_ms(self) -> float:
+        """CPU time (user + system) of every service process and their children so far."""
+        return sum(_tree_cpu_ms(p.pid) for p in self.processes)
+
+    def rss_mb(self) -> float:
+        """Resident memory of the first API process (without its script workers)."""
+        for line in Path(f"/proc/{self.processes[0].pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmRSS")
+
+
+def _wait_ready(url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"xueji serve exited with {process.returncode}")
+        try:
+            if httpx.get(url + "/openapi.json", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("xueji serve did not start")
+
+
+def _tree_cpu_ms(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    # utime, stime, and the waited-for children's cutime, cstime (fields 14-17)
+    own = sum(int(v) for v in fields[11:15]) * 1000 / _TICKS
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += (task / "children").read_text().split()
+    return own + sum(_tree_cpu_ms(int(child)) for child in children)
