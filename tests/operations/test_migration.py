@@ -172,3 +172,37 @@ def test_a_call_waiting_for_its_children_moves_only_to_one_calling_the_same_proc
     [summary] = call(client, "GET", "/tasks", user="registrar")["items"]
     assert summary["instance_id"] == caller["id"]
     assert call(client, "GET", f"/process-instances/{caller['id']}")["version"] == 3
+
+
+def test_a_waiting_timer_the_new_version_lacks_blocks_the_move_and_keeps_its_row(client, db):
+    """A case waits for a deadline the new version dropped: the boundary timer has no target,
+    so the case stays where it is (its timer row still pending) rather than losing a timer."""
+    source = (FIXTURES / "deadline.bpmn").read_text(encoding="utf-8")
+    deploy(client, ("deadline.bpmn", source.encode()))
+    case = call(
+        client, "POST", "/process-definitions/deadline/start", {"variables": {}}, "station1", 201
+    )
+    [(timer_task, _, state)] = timers_of(db, case["id"])
+    assert state == "pending"
+    # v2: no deadline on 上报 any more (no boundary timer, no 催报 branch).
+    start, end = source.index("<bpmn:boundaryEvent"), source.index("<bpmn:endEvent")
+    plain = source[:start] + source[end:]
+    for gone in (
+        "<bpmn:flowNodeRef>late</bpmn:flowNodeRef>",
+        "<bpmn:flowNodeRef>late_end</bpmn:flowNodeRef>",
+        "<bpmn:flowNodeRef>chase</bpmn:flowNodeRef>",
+        '<bpmn:endEvent id="late_end" name="逾期处理完毕"><bpmn:incoming>f4</bpmn:incoming></bpmn:endEvent>',
+        '<bpmn:sequenceFlow id="f3" sourceRef="late" targetRef="chase" />',
+        '<bpmn:sequenceFlow id="f4" sourceRef="chase" targetRef="late_end" />',
+    ):
+        assert gone in plain, gone
+        plain = plain.replace(gone, "")
+    deploy(client, ("deadline.bpmn", plain.encode()))
+
+    moved = {"key": "deadline", "target_version": 2}
+    [item] = call(client, "POST", "/migrations/dry-run", moved)["instances"]
+    assert [(b["element_id"], b["code"]) for b in item["blockers"]] == [("late", "NoTarget")]
+    assert call(client, "POST", "/migrations", moved)["migrated"] == 0
+    assert timers_of(db, case["id"]) == [(timer_task, "late", "pending")]
+    assert run_once(db, DUE + timedelta(minutes=1)).fired == 1
+    assert [t["element_id"] for t in active(client, case["id"])] == ["chase"]
