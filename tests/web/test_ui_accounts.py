@@ -32,7 +32,8 @@ def test_a_reset_password_is_replaced_at_login_and_the_audit_log_shows_it(page, 
     page.click("[data-testid=user-clerk_s02] [data-testid=reset-password]")
     shown = page.inner_text("[data-testid=users-message]")
     one_time = shown.split("：", 1)[1].split("（", 1)[0]
-    assert "待改密码" in page.inner_text("[data-testid=user-clerk_s02]")
+    # the list is read again after the reset: wait for it rather than race it
+    page.locator("[data-testid=user-clerk_s02]", has_text="待改密码").wait_for()
     screenshot(page, "password_reset_shown")
     page.click("text=退出登录")
 
