@@ -34,7 +34,7 @@ function Cell({ id, prop, value, onChange, disabled }) {
 }
 
 export default function PagedTableField(props) {
-  const { schema, formData, onChange, disabled, readonly, errorSchema, fieldPathId, idSchema, uiSchema } = props;
+  const { schema, formData, onChange, disabled, readonly, errorSchema, fieldPathId, idSchema } = props;
   const t = useT();
   const [page, setPage] = useState(1);
   const id = fieldPathId?.$id || idSchema?.$id || 'root';
@@ -56,12 +56,10 @@ export default function PagedTableField(props) {
     });
     send(next);
   }
-  const help = uiSchema?.['ui:help'];
   const errors = errorSchema?.__errors || [];
   return (
     <div className="form-group field field-array paged-table" data-testid="paged-table">
       <label className="control-label" htmlFor={`${id}__add`}>{schema.title}</label>
-      {help && <div className="help-block">{help}</div>}
       <p className="muted small">{t(`共 ${items.length} 行，每页 ${PER_PAGE} 行`, `${items.length} rows, ${PER_PAGE} a page`)}</p>
       <div className="table-scroll">
         <table className="grid compact">

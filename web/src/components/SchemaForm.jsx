@@ -10,6 +10,7 @@ import localizeEn from 'ajv-i18n/localize/en';
 import { ApiError, downloadUpload, errorText, get, request, translateServerMessage } from '../api.js';
 import { OUTCOMES, useLang, useT } from '../i18n.jsx';
 import PagedTableField from './PagedTable.jsx';
+import StudentListField from './StudentList.jsx';
 
 const validators = {
   zh: customizeValidator({ AjvClass: Ajv2020 }, localizeZh),
@@ -337,9 +338,13 @@ function prepareUiSchema(schema, uiSchema) {
 }
 
 // Drop what a person left empty: blank strings, unset values and empty optional objects, so
-// that "not filled in" is absent, as the schema means it (minProperties, required).
+// that "not filled in" is absent, as the schema means it (minProperties, required). A list's
+// row stays, even while empty: it is the row just added (添加一行) and about to be filled in.
 export function clean(value, root = true) {
-  if (Array.isArray(value)) return value.map((v) => clean(v, false)).filter((v) => v !== undefined);
+  if (Array.isArray(value)) {
+    const row = (v) => v && typeof v === 'object' && !Array.isArray(v);
+    return value.map((v) => clean(v, row(v))).filter((v) => v !== undefined);
+  }
   if (value && typeof value === 'object') {
     const out = {};
     Object.entries(value).forEach(([key, v]) => {
@@ -359,7 +364,7 @@ function prepareSchema(schema) {
 }
 
 export default function SchemaForm({
-  schema, uiSchema, formData, onChange, onSubmit, serverErrors, student, submitLabel, disabled, children, formId,
+  schema, uiSchema, formData, onChange, onSubmit, serverErrors, student, problems, submitLabel, disabled, children, formId,
 }) {
   const t = useT();
   const { lang } = useLang();
@@ -389,9 +394,9 @@ export default function SchemaForm({
       transformErrors={transformErrors}
       translateString={translator(lang)}
       extraErrors={extraErrors}
-      formContext={{ student }}
+      formContext={{ student, problems }}
       widgets={{ upload: UploadWidget, lookup: LookupWidget, suggest: SuggestWidget }}
-      fields={{ uploadList: UploadListField, pagedTable: PagedTableField }}
+      fields={{ uploadList: UploadListField, pagedTable: PagedTableField, studentList: StudentListField }}
       onChange={(event) => onChange?.(clean(event.formData))}
       onSubmit={(event) => onSubmit(clean(event.formData))}
       // Nothing starts chosen or ticked: a list of choices (oneOf of consts, filled by the

@@ -158,6 +158,7 @@ export default function TaskPage() {
                   onSubmit={submit}
                   serverErrors={serverErrors}
                   student={item.student}
+                  problems={problems}
                   disabled={busy}
                   submitLabel={t('提交', 'Submit')}
                 />
