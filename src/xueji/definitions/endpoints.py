@@ -132,6 +132,38 @@ def _field_titles(session, definition: ProcessDefinition) -> dict[str, str]:
     return {key: next(iter(names)) for key, names in titles.items() if len(names) == 1}
 
 
+def _field_choices(session, definition: ProcessDefinition) -> dict[str, dict[str, str]]:
+    """Per top-level field, the names the version's forms give its values (a schema's oneOf
+    titles, or its enum with the UI schema's ui:enumNames); a field whose forms name a value
+    differently keeps only the values they agree on."""
+    named: dict[str, dict[str, set[str]]] = {}
+    for name in definition.forms:
+        if not name.endswith(".schema.json"):
+            continue
+        content = form_content(session, definition, name)
+        ui = form_content(session, definition, name.replace(".schema.json", ".uischema.json"))
+        properties = content.get("properties") if isinstance(content, dict) else None
+        for key, prop in (properties or {}).items():
+            if not isinstance(prop, dict):
+                continue
+            pairs = [
+                (c["const"], c["title"])
+                for c in prop.get("oneOf") or []
+                if isinstance(c, dict) and isinstance(c.get("title"), str) and "const" in c
+            ]
+            shown = (ui or {}).get(key) if isinstance(ui, dict) else None
+            names = shown.get("ui:enumNames") if isinstance(shown, dict) else None
+            if isinstance(prop.get("enum"), list) and isinstance(names, list):
+                pairs += list(zip(prop["enum"], names, strict=False))
+            for value, title in pairs:
+                if isinstance(value, str) and isinstance(title, str):
+                    named.setdefault(key, {}).setdefault(value, set()).add(title)
+    return {
+        key: {value: next(iter(titles)) for value, titles in values.items() if len(titles) == 1}
+        for key, values in named.items()
+    }
+
+
 def _detail(session, definition: ProcessDefinition, principal: Principal) -> DefinitionDetail:
     versions = session.scalars(
         select(ProcessDefinition.version)
@@ -157,6 +189,7 @@ def _detail(session, definition: ProcessDefinition, principal: Principal) -> Def
         start_role=definition.start_role,
         start_form=FormOut(schema=schema, ui_schema=ui_schema),
         field_titles=_field_titles(session, definition),
+        field_choices=_field_choices(session, definition),
         lanes=[LaneOut(name=n, role=r) for n, r in definition.lanes.items()],
         versions=list(versions),
         instance_counts=counts,

@@ -57,6 +57,8 @@ class DefinitionDetail(DefinitionItem):
     start_form: FormOut
     # the titles of the fields of every form the version uses, for showing a case's data
     field_titles: dict[str, str] = Field(default_factory=dict)
+    # a chosen value's name as the forms show it (ui:enumNames, oneOf titles), per field
+    field_choices: dict[str, dict[str, str]] = Field(default_factory=dict)
     lanes: list[LaneOut]
     versions: list[int]
     instance_counts: dict[str, Any]

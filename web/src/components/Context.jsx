@@ -59,6 +59,10 @@ export function useVariableTitles(processKey) {
   );
   const titles = { outcome: '审核结果', reason: '原因', comment: '意见', ...(definition.data?.field_titles || {}) };
   const choices = {};
+  // a value the forms name (ui:enumNames, oneOf titles) is shown by that name
+  Object.entries(definition.data?.field_choices || {}).forEach(([key, names]) => {
+    choices[key] = new Map(Object.entries(names));
+  });
   Object.entries(definition.data?.start_form?.schema?.properties || {}).forEach(([key, prop]) => {
     if (prop.title) titles[key] = prop.title;
     // a chosen value is shown by its name (the start form's list, filled for this user)
