@@ -6,13 +6,14 @@ import io
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import delete, select, update
 
 from tests.helpers import auth, complete, deploy_processes, history_kinds, only_task, tasks_of
 from xueji.db.session import session_scope
 from xueji.models import Course, Grade, ProcessInstance, Student, Upload
 from xueji.scheduler.worker import run_once
+from xueji.spreadsheets import to_bytes
 from xueji.uploads.service import content_of
 from xueji.uploads.storage import storage_for
 
@@ -332,3 +333,69 @@ def test_makeup_term_adds_the_next_attempt(client, db, processes, ids):
 def course_id(db, code):
     with db.db.reader() as session:
         return session.scalar(select(Course.id).where(Course.code == code))
+
+
+SHEET_HEADER = ["XH 学号", "XM 姓名", "KCDM 课程代码", "XQ 学期", "KSLX 考试类型", "CJ 成绩"]
+
+
+def upload_sheet(client, lines):
+    """A 成绩登记表 as the station fills it (header, then 学号, 姓名, 课程, 学期, 类型, 成绩)."""
+    workbook = Workbook()
+    workbook.active.append(SHEET_HEADER)
+    for line in lines:
+        workbook.active.append(line)
+    response = client.post(
+        "/api/v1/uploads",
+        files={"file": ("成绩登记表.xlsx", to_bytes(workbook), "application/octet-stream")},
+        headers=auth(client, "station1"),
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def test_uploaded_grade_sheet_is_checked_like_the_import_and_records_as_typed(
+    client, db, processes, ids
+):
+    numbers = {u: f"202501000{i}" for i, u in enumerate(S01_STUDENTS, 1)}
+    with session_scope(db.db.writer) as session:
+        for username, number in numbers.items():
+            session.execute(
+                update(Student).where(Student.id == ids[username]).values(student_number=number)
+            )
+    with db.db.reader() as session:
+        names = {u: session.get(Student, ids[u]).name for u in S01_STUDENTS}
+    start(client)
+    take_exams(client, *S01_STUDENTS)
+    typed = [
+        ("stu1001", "C01", 85),
+        ("stu1001", "C02", 55),
+        ("stu1002", "C01", 70),
+        ("stu1003", "C01", 40),
+        ("stu1003", "C02", 90),
+    ]
+    lines = [[numbers[u], names[u], c, "2027-春", "考试", s] for u, c, s in typed]
+    bad = [list(line) for line in lines]
+    bad[1][3] = "2026-秋"  # sheet line 3: another term
+    bad[4][5] = 105  # sheet line 6: not a score
+    task = only_task(client, "station1")
+    complete(client, "station1", task, {"source": "upload", "upload": upload_sheet(client, bad)})
+
+    again = only_task(client, "station1")
+    assert again["name"] == "函授站登录考试成绩上报学院"
+    detail = client.get(f"/api/v1/tasks/{again['id']}", headers=auth(client, "station1")).json()
+    found = [
+        (p["row"], p["XM"], p["column"], p["message"]) for p in detail["data"]["check"]["problems"]
+    ]
+    assert found == [
+        (3, names["stu1001"], "XQ", "不是本学期（2027-春）"),
+        (6, names["stu1003"], "CJ", "成绩应为 0 到 100 之间的数"),
+    ]
+    assert detail["data"]["check"]["scores"] == []
+    assert grades_of(db) == []
+    assert tasks_of(client, "grades") == []  # nothing went on to the college
+
+    complete(client, "station1", again, {"source": "upload", "upload": upload_sheet(client, lines)})
+    complete(client, "grades", only_task(client, "grades"), {"outcome": "approved"})
+    assert grades_of(db, kind="考试") == [
+        (ids[u], c, "2027-春", 0, "考试", s, s >= 60, True) for u, c, s in typed
+    ]

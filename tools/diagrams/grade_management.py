@@ -53,9 +53,14 @@ def _main() -> Diagram:
         "station",
         form="grade_management_entry",
         ui=True,
-        doc="按学期成绩单登录本站学生的考试成绩（0–100 分，60 分及格）。"
-        "已批准免修、免试的课程不需登录。学院审核未通过的，原因见“原因”，修改后重新上报。",
+        doc="按学期成绩单登录本站学生的考试成绩（0–100 分，60 分及格），逐行录入，"
+        "或下载成绩登记表填好后上传。已批准免修、免试的课程不需登录。上传的成绩登记表有误的，"
+        "问题逐行列出，改正后重新上传；学院审核未通过的，原因见“原因”，修改后重新上报。",
     )
+    d.service(
+        "load_entry", "读取并校验函授站成绩", "station", "load_station_grades", result="check"
+    )
+    d.xor("entry_result", "成绩登记表校验结果", "station")
     d.service("check_entry", "核对函授站上报成绩", "station", "check_station_grades")
     d.user("audit", "学院审核", "grades", form="review", ui=True)
     d.xor("audit_decision", "学院审核意见", "grades")
@@ -87,7 +92,10 @@ def _main() -> Diagram:
         "each_student",
         "station_entry",
     )
-    d.chain("station_entry", "check_entry", "audit", "audit_decision")
+    d.chain("station_entry", "load_entry", "entry_result")
+    d.flow("entry_result", "station_entry", "有误", 'len(check["problems"]) > 0')
+    d.flow("entry_result", "check_entry", "无误", default=True)
+    d.chain("check_entry", "audit", "audit_decision")
     d.flow("audit_decision", "station_entry", "未通过", REJECTED)
     d.flow("audit_decision", "record_grades", "通过", APPROVED)
     d.chain("record_grades", "transcripts", "two_copies")

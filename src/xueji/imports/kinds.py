@@ -20,7 +20,7 @@ from xueji.auth.principal import Principal
 from xueji.auth.roles import Role
 from xueji.models import Admission, Grade, StatusChange, Student
 from xueji.process_logic import graduation_registration as graduation
-from xueji.students import grades
+from xueji.students import grade_sheet, grades
 from xueji.students import registration_file as rf
 from xueji.students import row_checks as rc
 from xueji.students.row_checks import Column, problem
@@ -279,59 +279,10 @@ def _write_graduates(ctx: Context, lines: Lines) -> int:
 
 # --- 成绩登记表 -------------------------------------------------------------------------
 
-GRADE_KINDS = ("考试", "补考", "清考", "免修")
-GRADE_COLUMNS = (
-    Column("XH", "学号", required=True, max_length=15),
-    Column("XM", "姓名", required=True, max_length=40),
-    Column("KCDM", "课程代码", required=True, max_length=20),
-    Column("XQ", "学期", required=True, kind="term"),
-    Column("KSLX", "考试类型", required=True, codes=GRADE_KINDS),
-    Column("CJ", "成绩", kind="score"),
-)
-
 
 def _check_grades(ctx: Context, lines: Lines) -> list[dict]:
-    """Process 8's rule of what may be entered (grades.entry_problem) on each row."""
-    session = ctx.session
-    wanted = {row["XH"] for _, row in lines if row["XH"]}
-    students = {
-        s.student_number: s
-        for s in session.scalars(select(Student).where(Student.student_number.is_not(None)))
-        if s.student_number in wanted
-    }
-    official = grades.official_grades(session, [s.id for s in students.values()])
-    recorded = set(
-        session.execute(select(Grade.student_id, Grade.course_id, Grade.term, Grade.attempt))
-    )
-    found = []
-    for line, row in lines:
-        found += ctx.refs.course_problems(line, row, "KCDM")
-        if row["KSLX"] != "免修" and not row["CJ"]:
-            found.append(problem(line, row, "CJ", "必填项为空（免修以外须填成绩）"))
-        student = students.get(row["XH"])
-        if student is None:
-            found.append(problem(line, row, "XH", "学籍库中没有此学号"))
-            continue
-        if not ctx.principal.sees_all_stations and student.station_id != ctx.principal.station_id:
-            found.append(problem(line, row, "XH", "不是本函授站的学生"))
-            continue
-        if row["XM"] != student.name:
-            found.append(problem(line, row, "XM", f"与学籍库不一致（学籍库：{student.name}）"))
-        course = ctx.refs.courses.get(row["KCDM"])
-        if course is None:
-            continue
-        previous = official.get((student.id, course.id), [])
-        if reason := grades.entry_problem(
-            student.name, course.name, previous, row["XQ"], row["KSLX"]
-        ):
-            found.append(problem(line, row, "KCDM", reason))
-            continue
-        attempt = grades.next_attempt(previous)
-        if (student.id, course.id, row["XQ"], attempt) in recorded:
-            found.append(problem(line, row, "KCDM", "此成绩已登记，待学院审核"))
-            continue
-        ctx.found[line] = (student.id, course.id, attempt)
-    return found
+    station_id = None if ctx.principal.sees_all_stations else ctx.principal.station_id
+    return grade_sheet.record_problems(ctx.session, ctx.refs, lines, station_id, ctx.found)
 
 
 def _write_grades(ctx: Context, lines: Lines) -> int:
@@ -393,8 +344,8 @@ KINDS: dict[str, Kind] = {
         Kind(
             "grades",
             "成绩登记表",
-            GRADE_COLUMNS,
-            ("XH+KCDM+XQ",),
+            grade_sheet.COLUMNS,
+            grade_sheet.UNIQUE,
             (Role.GRADES, Role.REGISTRAR, Role.STATION),
             _check_grades,
             _write_grades,

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from xueji.auth.principal import Principal
 from xueji.db.session import Database, session_scope
 from xueji.errors import Forbidden, InvalidInput, NotFound
-from xueji.imports import files
 from xueji.imports.kinds import KINDS, Context, Kind, Lines
 from xueji.students import row_checks as rc
+from xueji.students import sheet_reading
 
 MODES = ("all_or_nothing", "valid_only")
 CHUNK = 2000  # rows checked, and rows written, between two progress reports
@@ -48,8 +48,8 @@ def read_file(
     kind: Kind, content: bytes, file_name: str, progress: Callable[[int], None] | None = None
 ) -> Lines:
     try:
-        _, lines = files.read(content, file_name, kind.columns, progress)
-    except files.FileUnreadable as exc:
+        _, lines = sheet_reading.read(content, file_name, kind.columns, progress)
+    except sheet_reading.FileUnreadable as exc:
         raise InvalidInput(f"{file_name}：{exc}") from None
     return lines
 

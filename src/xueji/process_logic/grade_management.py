@@ -23,9 +23,11 @@ from xueji import clock
 from xueji.db.rows import must_get
 from xueji.errors import ServiceError
 from xueji.instances.context import StepContext
-from xueji.models import Course, Grade, ProcessInstance, Station, Student
-from xueji.process_logic.documents import store_document
+from xueji.models import Course, Grade, ProcessInstance, Station, Student, Upload
+from xueji.process_logic.documents import store_document, upload_content
 from xueji.process_logic.registry import service
+from xueji.students import grade_sheet, sheet_reading
+from xueji.students import row_checks as rc
 from xueji.students.grades import (
     MAKEUPS,
     PASS_MARK,
@@ -331,12 +333,81 @@ def record_exemptions(step: StepContext, data: dict[str, Any]) -> dict[str, Any]
 # 4–6 函授站登录考试成绩, 学院审核, 录入学院管理信息系统 ---------------------------------------
 
 
+def _sheet_problems(
+    step: StepContext, session: Session, data: dict[str, Any], lines, found: dict[int, Any]
+) -> list[dict]:
+    """The uploaded 成绩登记表's rows checked as the `grades` import checks them (each row by
+    itself, unique in the file, against the records), then against this instance: its term,
+    kind of exam and courses."""
+    term, kind = data["term"], data.get("kind") or "考试"
+    courses = _term_courses(step, session, data)
+    problems = rc.check_rows(
+        grade_sheet.COLUMNS, [r for _, r in lines], grade_sheet.UNIQUE, [n for n, _ in lines]
+    )
+    bad = {p["row"] for p in problems}
+    good = [(n, r) for n, r in lines if n not in bad]
+    problems += grade_sheet.record_problems(
+        session, rc.References(session), good, step.station_id(), found
+    )
+    for line, row in good:
+        if row["XQ"] != term:
+            problems.append(rc.problem(line, row, "XQ", f"不是本学期（{term}）"))
+        if row["KSLX"] != kind:
+            problems.append(rc.problem(line, row, "KSLX", f"本流程登录的是{kind}成绩"))
+        if row["KCDM"] not in courses:
+            problems.append(rc.problem(line, row, "KCDM", f"不是本学期（{term}）的课程"))
+    return sorted(problems, key=lambda p: (p["row"], p["column"] or ""))
+
+
+@service("load_station_grades")
+def load_station_grades(step: StepContext, data: dict[str, Any]) -> dict[str, Any]:
+    """The scores the station entered: the rows of the form, or its uploaded 成绩登记表 read
+    and checked; a sheet with problems names them (行号, 姓名, 字段, 问题) for a corrected
+    upload, and none of its scores go on."""
+    session = step.session
+    if data.get("source") != "upload":
+        return {"source": "rows", "problems": [], "scores": data["scores"]}
+    upload = session.get(Upload, data["upload"])
+    if upload is None or upload.station_id != step.instance().station_id:
+        raise ServiceError(f"本站没有上传编号为 {data['upload']} 的文件")
+    try:
+        _, lines = sheet_reading.read(
+            upload_content(step, upload), upload.file_name, grade_sheet.COLUMNS
+        )
+    except sheet_reading.FileUnreadable as exc:
+        raise ServiceError(f"{upload.file_name}：{exc}") from None
+    if not lines:
+        raise ServiceError(f"{upload.file_name} 中没有成绩")
+    found: dict[int, Any] = {}
+    problems = _sheet_problems(step, session, data, lines, found)
+    courses = {c.id: c.code for c in _term_courses(step, session, data).values()}
+    scores = (
+        [
+            {
+                "student": found[line][0],
+                "course": courses[found[line][1]],
+                "score": float(row["CJ"]),
+            }
+            for line, row in lines
+        ]
+        if not problems
+        else []
+    )
+    return {
+        "source": "upload",
+        "count": len(lines),
+        "problems": problems,
+        "columns": grade_sheet.TITLES,
+        "scores": scores,
+    }
+
+
 def _checked_scores(step: StepContext, session: Session, data: dict[str, Any]) -> list[Entry]:
     """The station's scores as entries to record, or a refusal naming every problem."""
     instance = step.instance()
     term, kind = data["term"], data.get("kind") or "考试"
     courses = _term_courses(step, session, data)
-    scores = data.get("scores") or []
+    scores = data["check"]["scores"]
     students = {s.id: s for s in _students(session, {row["student"] for row in scores})}
     official = official_grades(session, list(students))
     errors, entries, seen = [], [], set()

@@ -79,6 +79,11 @@ export default function TaskPage() {
   const problems = batchProblems(item.data);
   const rows = Array.isArray(item.data?.rows) ? item.data.rows : [];
   const rowTitles = schema.properties?.rows?.items?.properties || {};
+  // A checked file's column names, when its rows are not the form's (process 8's grade sheet).
+  const columnTitles = {
+    ...(item.data?.check?.columns || {}),
+    ...Object.fromEntries(Object.entries(rowTitles).map(([k, v]) => [k, v.title])),
+  };
 
   async function submit(data) {
     setBusy(true);
@@ -136,7 +141,7 @@ export default function TaskPage() {
         <section className="main-column">
           {item.documentation && <div className="documentation card" data-testid="documentation"><h3>{t('办理说明', 'Instructions')}</h3><p>{item.documentation}</p></div>}
           {(problems.length > 0 || rows.length > 0) && (
-            <BatchRows rows={rows} problems={problems} columnTitles={Object.fromEntries(Object.entries(rowTitles).map(([k, v]) => [k, v.title]))} />
+            <BatchRows rows={rows} problems={problems} columnTitles={columnTitles} />
           )}
           <div className="card form-card">
             {done ? (
