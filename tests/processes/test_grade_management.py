@@ -9,7 +9,16 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import delete, select, update
 
-from tests.helpers import auth, complete, deploy_processes, history_kinds, only_task, tasks_of
+from tests.helpers import (
+    FIXTURES,
+    auth,
+    complete,
+    deploy,
+    deploy_processes,
+    history_kinds,
+    only_task,
+    tasks_of,
+)
 from xueji.db.session import session_scope
 from xueji.models import Course, Grade, ProcessInstance, Student, Upload
 from xueji.scheduler.worker import run_once
@@ -398,4 +407,20 @@ def test_uploaded_grade_sheet_is_checked_like_the_import_and_records_as_typed(
     complete(client, "grades", only_task(client, "grades"), {"outcome": "approved"})
     assert grades_of(db, kind="考试") == [
         (ids[u], c, "2027-春", 0, "考试", s, s >= 60, True) for u, c, s in typed
+    ]
+
+
+def test_a_case_started_before_the_upload_path_records_its_typed_scores(client, db, processes, ids):
+    """A term started on the version before the upload path (no 成绩登记表 check step) runs on
+    under today's services: its typed scores are what 学院审核 records."""
+    before = (FIXTURES / "grade_management_before_upload.bpmn").read_bytes()
+    deploy(client, ("grade_management.bpmn", before))
+    instance = start(client)
+    assert variables(client, instance)["version"] == 2
+    take_exams(client, *S01_STUDENTS)
+    enter(client, ids, [("stu1001", "C01", 85), ("stu1003", "C02", 90)])
+    complete(client, "grades", only_task(client, "grades"), {"outcome": "approved"})
+    assert grades_of(db, kind="考试") == [
+        (ids["stu1001"], "C01", "2027-春", 0, "考试", 85, True, True),
+        (ids["stu1003"], "C02", "2027-春", 0, "考试", 90, True, True),
     ]

@@ -407,7 +407,9 @@ def _checked_scores(step: StepContext, session: Session, data: dict[str, Any]) -
     instance = step.instance()
     term, kind = data["term"], data.get("kind") or "考试"
     courses = _term_courses(step, session, data)
-    scores = data["check"]["scores"]
+    # a case started on a version before the upload path (no load_entry step) has only the
+    # scores typed in the form
+    scores = data["check"]["scores"] if "check" in data else data["scores"]
     students = {s.id: s for s in _students(session, {row["student"] for row in scores})}
     official = official_grades(session, list(students))
     errors, entries, seen = [], [], set()
