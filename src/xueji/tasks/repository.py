@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, contains_eager, defer, joinedload
 
 from xueji import clock
 from xueji.auth.principal import Principal
+from xueji.db.hints import likely
 from xueji.instances.repository import readable_by as instances_readable_by
 from xueji.instances.repository import tasks_readable_by
 from xueji.models import ProcessDefinition, ProcessInstance, Station, Student, UserTask
@@ -59,7 +60,7 @@ def inbox_query(principal: Principal) -> Select:
     query = (
         select(UserTask)
         .join(ProcessInstance, ProcessInstance.id == UserTask.instance_id)
-        .where(OPEN, ProcessInstance.state == InstanceState.RUNNING)
+        .where(OPEN, likely(ProcessInstance.state == InstanceState.RUNNING))
         .options(defer(UserTask.data), LIST_COLUMNS)
     )
     return tasks_readable_by(principal, query)
