@@ -4,6 +4,7 @@ their own segment after the dated ones, and a walk in either direction sees each
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -158,6 +159,8 @@ def test_a_deep_page_is_a_range_of_a_partial_index(client, db, open_tasks, usern
         assert f"({column},id){operator}(?,?))" in plan, plan
         assert "TEMP B-TREE" not in plan, plan
     else:
-        assert f"using {index} on user_tasks" in plan, plan
+        # PostgreSQL chooses between the two partial indexes by its statistics; either way
+        # the cursor is the index's condition.
+        assert re.search(rf"using ix_user_tasks_open_(scoped_)?{key} on user_tasks", plan), plan
         assert f"ROW({column}, (id)::text) {operator} ROW(" in plan, plan
         assert "Sort" not in plan and "Filter: (ROW" not in plan, plan
