@@ -29,8 +29,14 @@ from xueji.db.session import session_scope  # noqa: E402
 from xueji.models import ProcessDefinition, ProcessInstance, Station, Student, UserTask  # noqa: E402
 from xueji.paging import Page  # noqa: E402
 from xueji.startup import prepare  # noqa: E402
-from xueji.tasks.filters import Inbox, encode_cursor, page_after  # noqa: E402
-from xueji.tasks.repository import InboxFilters, filtered_inbox, inbox_counts, sort_value  # noqa: E402
+from xueji.tasks.repository import (  # noqa: E402
+    InboxFilters,
+    filtered_inbox,
+    inbox_counts,
+    keyset_page,
+    keyset_segments,
+    sort_value,
+)
 from xueji.wiring import build_runtime  # noqa: E402
 
 
@@ -76,6 +82,7 @@ def seed(runtime, count: int) -> tuple[Principal, str]:
                 {
                     "id": instance_id,
                     "definition_id": definition.id,
+                    "definition_key": definition.key,
                     "business_key": f"YD-{n}",
                     "station_id": s["station_id"],
                     "student_id": ids[s["student_number"]],
@@ -161,11 +168,10 @@ def main() -> None:
 
             rows = list(session.scalars(query.limit(per_page * (depth - 1))))
             last = rows[-1]
-            cursor = encode_cursor([sort_value(last, "due"), last.id])
-            inbox = Inbox(query, due)
+            after = (sort_value(last, "due"), last.id)
 
             def cursor_page():
-                found = list(session.scalars(page_after(inbox, cursor).limit(per_page)))
+                found = keyset_page(session, keyset_segments(query, "due", after), per_page)
                 return f"page {depth}: {len(found)} rows (no count)"
 
             def search():

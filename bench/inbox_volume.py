@@ -1,16 +1,19 @@
 """The inbox at volume: open tasks of one station (and completed ones beside them) written in
 bulk SQL straight into the service's database, then `GET /tasks` timed as that station's
-user, on the first page and the last."""
+user: the first page, one in the middle and the last by keyset cursor, and the last as the
+first page of the reversed sort."""
 
 from __future__ import annotations
 
-import math
 import time
 from contextlib import closing
+from datetime import datetime
 
 import httpx
 from load import login, p95
 from sqlalchemy import Engine, create_engine, text
+
+from xueji.tasks.filters import encode_cursor
 
 PER_INSTANCE = 100  # seeded tasks per seeded instance
 PAGE = 50
@@ -75,17 +78,34 @@ def seed(engine: Engine, start: int, count: int, state: str) -> None:
             conn.execute(text("ANALYZE process_instances"))
 
 
-def timed_pages(client: httpx.Client, rounds: int) -> tuple[float, float, int]:
-    """(p95 ms of the first page, p95 ms of the last page, total) of the caller's inbox."""
+def _cursor_before(client: httpx.Client, offset: int) -> str:
+    """The cursor of the page that starts `offset` rows into the inbox (oldest first): made
+    from the row before it, which one offset request finds (outside the timings)."""
+    page = client.get("/tasks", params={"page": (offset - 1) // 200 + 1, "per_page": 200})
+    row = page.json()["items"][(offset - 1) % 200]
+    return encode_cursor([datetime.fromisoformat(row["created_at"]), row["id"]])
+
+
+def timed_pages(client: httpx.Client, rounds: int) -> tuple[dict[str, float], int]:
+    """p95 ms of the caller's inbox by page (the first, with its total; one in the middle and
+    the last by cursor; the last as the first of the reversed sort) and the total."""
     total = client.get("/tasks", params={"per_page": PAGE}).json()["total"]
-    last = max(1, math.ceil(total / PAGE))
-    first_ms, last_ms = [], []
-    for _ in range(rounds):
-        for page, into in ((1, first_ms), (last, last_ms)):
+    pages = {
+        "first": {},
+        "deep": {"cursor": _cursor_before(client, total // 2)},
+        "last": {"cursor": _cursor_before(client, max(1, total - PAGE))},
+        "reversed": {"sort": "-created"},
+    }
+    timings: dict[str, list[float]] = {name: [] for name in pages}
+    for round_ in range(rounds + 1):  # the first warms the caches, untimed
+        for name, params in pages.items():
             began = time.perf_counter()
-            client.get("/tasks", params={"page": page, "per_page": PAGE}).raise_for_status()
-            into.append((time.perf_counter() - began) * 1000)
-    return p95(first_ms), p95(last_ms), total
+            page = client.get("/tasks", params={"per_page": PAGE, **params})
+            page.raise_for_status()
+            if round_:
+                timings[name].append((time.perf_counter() - began) * 1000)
+            assert len(page.json()["items"]) == min(PAGE, total), (name, page.text)
+    return {name: p95(ms) for name, ms in timings.items()}, total
 
 
 def label(count: int) -> str:
@@ -93,21 +113,28 @@ def label(count: int) -> str:
 
 
 def inbox(url: str, database_url: str, small: int, large: int, completed: int, rounds: int):
-    """inbox_p95_ms_<small>, _<large>, inbox_last_page_p95_ms_<large>, inbox_growth_ratio."""
+    """inbox_p95_ms_<size> (the first page) at both sizes, the deep, last and reversed pages'
+    at both, and inbox_growth_ratio: the largest of each page's p95 at the large size over
+    its p95 at the small one."""
     engine = create_engine(database_url)
     try:
         seed(engine, 0, small, "ready")
         with closing(login(url)) as client:
-            small_p95, _last, seen_small = timed_pages(client, rounds)
+            at_small, seen_small = timed_pages(client, rounds)
             seed(engine, small, large - small, "ready")
             seed(engine, 0, completed, "completed")
-            large_p95, last_p95, seen_large = timed_pages(client, rounds)
+            at_large, seen_large = timed_pages(client, rounds)
     finally:
         engine.dispose()
-    return {
-        f"inbox_p95_ms_{label(small)}": small_p95,
-        f"inbox_p95_ms_{label(large)}": large_p95,
-        f"inbox_last_page_p95_ms_{label(large)}": last_p95,
-        "inbox_growth_ratio": max(large_p95, last_p95) / small_p95,
+    figures = {}
+    for size, timings in ((small, at_small), (large, at_large)):
+        figures[f"inbox_p95_ms_{label(size)}"] = timings["first"]
+        for name in ("deep", "last", "reversed"):
+            figures[f"inbox_{name}_page_p95_ms_{label(size)}"] = timings[name]
+    growth = {name: at_large[name] / at_small[name] for name in at_small}
+    return figures | {
+        "inbox_growth_ratio": max(growth.values()),
+        # the pages without a total: what the seek into the index costs at depth
+        "inbox_cursor_growth_ratio": max(growth["deep"], growth["last"]),
         "inbox_open_tasks_seen": [seen_small, seen_large],
     }

@@ -30,9 +30,14 @@ class Page:
         self.per_page = per_page
 
     def fetch(self, session: Session, query: Select) -> tuple[list, int]:
-        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
         rows = session.scalars(query.offset((self.page - 1) * self.per_page).limit(self.per_page))
-        return list(rows.unique()), total or 0
+        return list(rows.unique()), self.count(session, query)
+
+    @staticmethod
+    def count(session: Session, query: Select) -> int:
+        """How many rows the query gives (its order aside)."""
+        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        return total or 0
 
 
 Paging = Annotated[Page, Depends()]

@@ -15,7 +15,6 @@ from xueji.models.states import UserTaskState
 class UserTask(Base):
     __tablename__ = "user_tasks"
     __table_args__ = (
-        Index("ix_user_tasks_inbox", "state", "role", "station_id"),
         # The inbox pages open tasks by (due_at|created_at, id): partial indexes of open rows
         # only, so that finished tasks (most of the table, in time) are not in them.
         Index(
@@ -31,6 +30,22 @@ class UserTask(Base):
             "id",
             postgresql_where=text("state = 'ready'"),
             sqlite_where=text("state = 'ready'"),
+        ),
+        # The same within a role and station (a station's inbox): entered at the scope and
+        # the cursor at once, however small the station's share of all open tasks. (They
+        # replace an index on (state, role, station_id), which SQLite preferred for the
+        # inbox and then sorted every open task of the scope for a page.)
+        *(
+            Index(
+                f"ix_user_tasks_open_scoped_{key}",
+                "role",
+                "station_id",
+                column,
+                "id",
+                postgresql_where=text("state = 'ready'"),
+                sqlite_where=text("state = 'ready'"),
+            )
+            for key, column in (("due", "due_at"), ("created", "created_at"))
         ),
     )
 

@@ -15,8 +15,14 @@ from xueji.instances.steps import children_of
 from xueji.paging import Paging
 from xueji.runtime import AppRuntime
 from xueji.tasks import service
-from xueji.tasks.filters import Inbox, encode_cursor, inbox_dependency, page_after
-from xueji.tasks.repository import inbox_counts, inbox_processes, sort_value
+from xueji.tasks.filters import Inbox, decoded_cursor, encode_cursor, inbox_dependency
+from xueji.tasks.repository import (
+    inbox_counts,
+    inbox_processes,
+    keyset_page,
+    keyset_segments,
+    sort_value,
+)
 from xueji.tasks.schemas import (
     AssignBody,
     CompleteBatchBody,
@@ -55,12 +61,16 @@ def list_tasks(
 
     Paged by `page` and `per_page`, or by `cursor` (the `next_cursor` of the page before;
     keyset paging, any depth at the same cost): a cursor page leaves `total` out (null), the
-    first page gives it."""
-    if cursor is None:
-        rows, total = paging.fetch(session, inbox.query)
+    first page gives it. The last page is the first of the reversed sort (`-due`)."""
+    total = None
+    if cursor is not None or paging.page == 1:
+        after = decoded_cursor(cursor, inbox.filters.sort) if cursor is not None else None
+        segments = keyset_segments(inbox.query, inbox.filters.sort, after)
+        rows = keyset_page(session, segments, paging.per_page)
+        if cursor is None:
+            total = paging.count(session, inbox.query)
     else:
-        rows = list(session.scalars(page_after(inbox, cursor).limit(paging.per_page)).unique())
-        total = None
+        rows, total = paging.fetch(session, inbox.query)
     full = len(rows) == paging.per_page
     last = rows[-1] if full else None
     return TaskPage(

@@ -20,7 +20,7 @@ from xueji.auth.roles import ROLES, role_for_lane
 from xueji.deadlines import BEIJING
 from xueji.errors import InvalidInput
 from xueji.paging import MAX_ID
-from xueji.tasks.repository import SORT_KEYS, InboxFilters, after, filtered_inbox
+from xueji.tasks.repository import SORT_KEYS, InboxFilters, filtered_inbox
 
 Text = Annotated[str | None, Query(min_length=1, max_length=120)]
 
@@ -145,12 +145,15 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def page_after(inbox: Inbox, cursor: str) -> Select:
-    """The inbox from the row after the cursor's on (keyset paging)."""
+def decoded_cursor(cursor: str, sort: str) -> tuple[Any, str]:
+    """The (sort value, id) of the row an `encode_cursor` cursor of the list in order `sort`
+    continues after."""
     try:
         value, task_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(task_id, str) or not isinstance(value, str | None):
             raise ValueError
-        return after(inbox.query, inbox.filters.sort, value, task_id)
+        if value is not None and SORT_KEYS[sort.removeprefix("-")].key != "subject_name":
+            return datetime.fromisoformat(value), task_id
+        return value, task_id
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise _problem("cursor", "not a cursor this list gave") from None
