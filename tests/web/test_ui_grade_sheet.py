@@ -81,6 +81,9 @@ def _sheet(path, bad: bool = False):
 def _upload_and_submit(page, file):
     """On the station's task page: upload the sheet in the form and submit."""
     page.get_by_role("radio", name="上传成绩登记表").check()
+    # the field says, and the file chooser offers, what a spreadsheet field takes
+    assert page.inner_text("[data-testid=upload-takes]") == "XLSX 表格"
+    assert page.get_attribute("#root_upload", "accept").startswith(".xlsx")
     page.set_input_files("#root_upload", file)
     page.wait_for_selector(".uploads a:has-text('成绩登记表')")
     page.click("button:has-text('提交')")

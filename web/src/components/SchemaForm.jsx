@@ -110,12 +110,27 @@ export function serverErrorSchema(detail, t) {
   return schema;
 }
 
+// What an upload field takes, by its `x-upload` kind (forms/attachments.py KINDS): the
+// browser's file filter and the words shown beside the button.
+const UPLOAD_KINDS = {
+  image: ['.jpg,.jpeg,.png,image/jpeg,image/png', ['JPEG 或 PNG 图片', 'JPEG or PNG images']],
+  document: ['.jpg,.jpeg,.png,.pdf,image/jpeg,image/png,application/pdf', ['JPEG、PNG 图片或 PDF 文件', 'JPEG/PNG images or PDF files']],
+  spreadsheet: ['.xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', ['XLSX 表格', 'XLSX spreadsheets']],
+};
+const ANY_UPLOAD = ['.jpg,.jpeg,.png,.pdf,.xlsx,image/jpeg,image/png,application/pdf', ['JPEG、PNG、PDF 或 XLSX', 'JPEG, PNG, PDF or XLSX']];
+
+function uploadKind(schema) {
+  const kind = schema?.['x-upload'] ?? schema?.items?.['x-upload'];
+  return UPLOAD_KINDS[kind] || ANY_UPLOAD;
+}
+
 function UploadWidget(props) {
-  const { id, value, onChange, disabled, readonly, registry } = props;
+  const { id, value, onChange, disabled, readonly, registry, schema } = props;
   const context = registry?.formContext || {};
   return (
     <UploadBox
       id={id}
+      kind={uploadKind(schema)}
       ids={value === undefined || value === null ? [] : [value]}
       multiple={false}
       disabled={disabled || readonly}
@@ -207,6 +222,7 @@ function UploadListField(props) {
       <label className="control-label" htmlFor={id}>{schema.title}</label>
       <UploadBox
         id={id}
+        kind={uploadKind(schema)}
         ids={Array.isArray(formData) ? formData : []}
         multiple
         disabled={disabled || readonly}
@@ -218,7 +234,8 @@ function UploadListField(props) {
   );
 }
 
-export function UploadBox({ id, ids, multiple, disabled, student, onChange }) {
+export function UploadBox({ id, ids, multiple, disabled, student, onChange, kind = ANY_UPLOAD }) {
+  const [accept, [takesZh, takesEn]] = kind;
   const t = useT();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
@@ -244,7 +261,7 @@ export function UploadBox({ id, ids, multiple, disabled, student, onChange }) {
       } else if (err instanceof ApiError && err.status === 413) {
         setError(t('文件太大', 'The file is too large'));
       } else if (err instanceof ApiError && err.status === 422) {
-        setError(t('只接受 JPEG、PNG 图片、PDF 或 XLSX 文件', 'Only JPEG/PNG images, PDF or XLSX files'));
+        setError(t(`只接受${takesZh}`, `Only ${takesEn}`));
       } else {
         setError(errorText(err, t));
       }
@@ -269,9 +286,9 @@ export function UploadBox({ id, ids, multiple, disabled, student, onChange }) {
       {!disabled && (
         <label className="file-button">
           <input id={id} type="file" multiple={multiple} disabled={busy} onChange={upload}
-            accept=".jpg,.jpeg,.png,.pdf,.xlsx,image/jpeg,image/png,application/pdf" />
+            accept={accept} />
           <span className="button secondary">{multiple ? t('选择文件上传', 'Choose files') : t('选择文件上传', 'Choose a file')}</span>
-          <span className="muted small">{t('JPEG、PNG、PDF 或 XLSX', 'JPEG, PNG, PDF or XLSX')}</span>
+          <span className="muted small" data-testid="upload-takes">{t(takesZh, takesEn)}</span>
         </label>
       )}
       {busy && <span className="muted">{t('上传中…', 'Uploading…')}</span>}
