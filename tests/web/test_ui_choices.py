@@ -76,7 +76,10 @@ def test_a_long_list_is_searched_in_the_lookup_widget(page, deployed, monkeypatc
     page.click("text=发起流程")
     page.click("[data-testid=start-daily_records]")
     page.wait_for_selector("#root_student__search")
+    # the whole (first) list is shown until the search's answer replaces it: wait for that
+    page.locator("#root_student option", has_text="王芳").wait_for(state="attached")
     page.fill("#root_student__search", "张")
+    page.locator("#root_student option", has_text="王芳").wait_for(state="detached")
     page.locator("#root_student option", has_text="张伟").wait_for(state="attached")
     found = _options(page, "#root_student")
     assert not any("王芳" in o for o in found) and not any("刘洋" in o for o in found), found
