@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from xueji.auth.principal import Principal, scope_filter
 from xueji.documents import sheets
-from xueji.documents.layout import Kit, Letterhead, content_width
+from xueji.documents.layout import Kit, Letterhead, column_widths, content_width
 from xueji.models import Admission, Station, Student
 
 HEADER = ["函授站", "层次", "专业", "录取人数", "报到人数", "未报到人数", "报到率"]
@@ -73,13 +73,12 @@ def head(intake: int, station: str | None) -> Letterhead:
 
 def pdf(kit: Kit, letterhead: Letterhead, rows: list[Row]) -> bytes:
     width = content_width()
-    widths = [34, 16, 0, 22, 22, 24, 20]
-    widths[2] = width / mm - sum(widths)
+    widths = column_widths([34, 16, 0, 22, 22, 24, 20], width)
     story: list[Flowable] = kit.heading_for(letterhead)
     story += kit.closing_table(
         HEADER,
         _rows(rows),
-        [w * mm for w in widths],
+        widths,
         [Spacer(1, 6 * mm), kit.seal_boxes(["函授站", "学院学籍管理部门"], width)],
         totals=_totals(rows),
         centered=(1, 3, 4, 5, 6),

@@ -12,7 +12,14 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from xueji.documents import sheets
-from xueji.documents.layout import Kit, Letterhead, Signature, content_width, station_label
+from xueji.documents.layout import (
+    Kit,
+    Letterhead,
+    Signature,
+    column_widths,
+    content_width,
+    station_label,
+)
 from xueji.models import Course, SchoolClass, Station, Student
 from xueji.students.grades import failed_courses, is_exemption, is_failed, standing_grades
 
@@ -61,12 +68,11 @@ def makeup_sheet_pdf(kit: Kit, data: MakeupSheet) -> bytes:
     story: list[Flowable] = kit.heading_for(data.head)
     story.append(kit.p("补考日期：____________　　任课教师：____________"))
     story.append(Spacer(1, 2 * mm))
-    widths = [12, 30, 24, 12, 30, 18, 20, 0]
-    widths[7] = width / mm - sum(widths)
+    widths = column_widths([12, 30, 24, 12, 30, 18, 20, 0], width)
     story += kit.closing_table(
         MAKEUP_HEADER,
         data.rows,
-        [w * mm for w in widths],
+        widths,
         [
             Spacer(1, 6 * mm),
             kit.signatures(

@@ -387,6 +387,13 @@ def content_width(wide: bool = False) -> float:
     return (landscape(A4) if wide else A4)[0] - 30 * mm - 12
 
 
+def column_widths(millimetres: Sequence[float], width: float) -> list[float]:
+    """A table's column widths in points from widths in mm, the one given as 0 taking what
+    the others leave of `width`."""
+    rest = width / mm - sum(millimetres)
+    return [(w or rest) * mm for w in millimetres]
+
+
 def station_label(name: str, code: str) -> str:
     return f"{name}（{code}）"
 

@@ -13,7 +13,16 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from xueji.documents import sheets
-from xueji.documents.layout import GRID, SHADE, Kit, Letterhead, content_width, day, station_label
+from xueji.documents.layout import (
+    GRID,
+    SHADE,
+    Kit,
+    Letterhead,
+    column_widths,
+    content_width,
+    day,
+    station_label,
+)
 from xueji.models import Student
 
 LIST_HEADER = ["序号", "学号", "姓名", "性别", "身份证号", "层次", "专业", "照片", "本人签字"]
@@ -57,15 +66,14 @@ def collection_list(
 
 def collection_list_pdf(kit: Kit, data: CollectionList) -> bytes:
     width = content_width()
-    widths = [12, 28, 20, 12, 40, 14, 0, 16, 22]
-    widths[6] = width / mm - sum(widths)
+    widths = column_widths([12, 28, 20, 12, 40, 14, 0, 16, 22], width)
     story: list[Flowable] = kit.heading_for(data.head)
     story.append(kit.p("采集时间：____________　　采集地点：________________________"))
     story.append(Spacer(1, 2 * mm))
     story += kit.closing_table(
         LIST_HEADER,
         data.rows,
-        [w * mm for w in widths],
+        widths,
         [Spacer(1, 6 * mm), kit.seal_boxes(["函授站", "新华图片社"], width)],
         totals=data.totals,
         span_totals=True,

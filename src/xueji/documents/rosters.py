@@ -14,7 +14,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from xueji.documents import sheets
-from xueji.documents.layout import Kit, Letterhead, content_width, day, station_label
+from xueji.documents.layout import Kit, Letterhead, column_widths, content_width, day, station_label
 from xueji.models import SchoolClass, Station, Student
 from xueji.students.graduation import graduation_problem, season_name, season_window
 
@@ -67,13 +67,12 @@ def class_roster(
 
 def class_roster_pdf(kit: Kit, roster: Roster, cells: list[list[str]]) -> bytes:
     width = content_width(wide=True)
-    widths = [12, 30, 26, 12, 22, 42, 14, 0, 18, 22, 18, 20]
-    widths[7] = width / mm - sum(widths)
+    widths = column_widths([12, 30, 26, 12, 22, 42, 14, 0, 18, 22, 18, 20], width)
     story: list[Flowable] = kit.heading_for(roster.head)
     story += kit.closing_table(
         CLASS_HEADER,
         cells,
-        [w * mm for w in widths],
+        widths,
         [Spacer(1, 6 * mm), kit.seal_boxes(["函授站", "学院学籍管理部门"], width)],
         totals=[_gender_total(roster.students)] + [""] * (len(CLASS_HEADER) - 1),
         span_totals=True,
@@ -137,8 +136,7 @@ def _seal_row(n: int, s: Student, id_number) -> list[str]:
 
 def seal_list_pdf(kit: Kit, head: Letterhead, students: list[Student], id_number) -> bytes:
     width = content_width()
-    widths = [12, 28, 24, 12, 40, 22, 14, 0]
-    widths[7] = width / mm - sum(widths)
+    widths = column_widths([12, 28, 24, 12, 40, 22, 14, 0], width)
     story: list[Flowable] = kit.heading_for(head)
     groups = [list(members) for _, members in groupby(students, key=_group)]
     ending = [
@@ -162,7 +160,7 @@ def seal_list_pdf(kit: Kit, head: Letterhead, students: list[Student], id_number
             "centered": (0, 1, 3, 5, 6),
         }
         rows = [_seal_row(n, s, id_number) for n, s in enumerate(group, start=1)]
-        columns = [w * mm for w in widths]
+        columns = widths
         if index == len(groups) - 1:
             story += kit.closing_table(SEAL_HEADER, rows, columns, ending, **options)
         else:

@@ -12,7 +12,15 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from xueji.documents import sheets
-from xueji.documents.layout import Kit, Letterhead, Signature, content_width, day, station_label
+from xueji.documents.layout import (
+    Kit,
+    Letterhead,
+    Signature,
+    column_widths,
+    content_width,
+    day,
+    station_label,
+)
 from xueji.models import Course, SchoolClass, Station, Student
 from xueji.students.grades import is_exemption, standing_grades, term_order
 
@@ -167,12 +175,11 @@ def blank_sheet_pdf(kit: Kit, data: BlankSheet) -> bytes:
         kit.p("考核方式：□考试　□考查　　　任课教师：____________　　考试日期：____________")
     )
     story.append(Spacer(1, 2 * mm))
-    widths = [12, 32, 24, 12, 24, 24, 24, 0]
-    widths[7] = width / mm - sum(widths)
+    widths = column_widths([12, 32, 24, 12, 24, 24, 24, 0], width)
     story += kit.closing_table(
         SHEET_HEADER,
         data.rows,
-        [w * mm for w in widths],
+        widths,
         [
             Spacer(1, 6 * mm),
             kit.signatures(
