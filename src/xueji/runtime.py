@@ -41,7 +41,7 @@ class Runtime:
     stopping: threading.Event = field(default_factory=threading.Event)
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 

@@ -33,7 +33,7 @@ def resolve_principal(
     return principal
 
 
-def current_principal(
+async def current_principal(
     principal: Annotated[Principal, Depends(resolve_principal)],
 ) -> Principal:
     require_current_password(principal)
@@ -48,7 +48,7 @@ PasswordChanger = Annotated[Principal, Depends(resolve_principal)]
 def require_roles(*roles: str):
     """A dependency that lets through admins and holders of any of `roles`."""
 
-    def guard(principal: CurrentUser) -> Principal:
+    async def guard(principal: CurrentUser) -> Principal:
         if not principal.has_role(*roles):
             raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
         return principal

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import false, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from xueji import clock
 from xueji.auth.roles import COLLEGE_WIDE, Role
 from xueji.auth.tokens import API_TOKEN_PREFIX, hash_api_token, read_access_claims
-from xueji.models import ApiToken, Student, User
+from xueji.models import ApiToken, Station, Student, User, user_roles
 
 
 @dataclass(frozen=True)
@@ -95,20 +95,39 @@ def authenticate(session: Session, token: str, secret: str) -> Principal | None:
     claims = read_access_claims(token, secret)
     if claims is None:
         return None
-    # The user, their roles, station and student record in one statement (on every request).
-    found = (
-        session.execute(
-            select(User, Student.id)
-            .outerjoin(Student, Student.user_id == User.id)
-            .options(joinedload(User.roles))
-            .where(User.username == claims["sub"])
+    # The user, their roles, station and student record in one statement (on every
+    # request): plain columns, one row per role, no ORM objects to build.
+    rows = session.execute(
+        select(
+            User.id,
+            User.display_name,
+            User.station_id,
+            User.is_active,
+            User.session_epoch,
+            User.must_change_password,
+            Station.code,
+            Student.id,
+            user_roles.c.role_key,
         )
-        .unique()
-        .first()
+        .outerjoin(Station, Station.id == User.station_id)
+        .outerjoin(Student, Student.user_id == User.id)
+        .outerjoin(user_roles, user_roles.c.user_id == User.id)
+        .where(User.username == claims["sub"])
+    ).all()
+    if not rows:
+        return None
+    user_id, display_name, station_id, active, epoch, must_change, station_code, student_id, _ = (
+        rows[0]
     )
-    if found is None:
+    if not active or claims.get("epoch", 0) != epoch:
         return None
-    user, student_id = found
-    if not user.is_active or claims.get("epoch", 0) != user.session_epoch:
-        return None
-    return principal_of(user, student_id)
+    return Principal(
+        username=claims["sub"],
+        display_name=display_name,
+        roles=frozenset(row.role_key for row in rows if row.role_key is not None),
+        station_id=station_id,
+        station_code=station_code,
+        student_id=student_id,
+        user_id=user_id,
+        must_change_password=must_change,
+    )

@@ -2,30 +2,46 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
-
-log = logging.getLogger(__name__)
+from starlette.concurrency import run_in_threadpool
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    runtime = request.app.state.runtime
-    factory = runtime.db.reader if request.method in _READ_METHODS else runtime.db.writer
-    session = factory()
+def _commit(session: Session) -> None:
     try:
-        yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+def _abandon(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """An async dependency, so that making the session (no I/O: the connection is taken at
+    its first statement, in the endpoint's thread) costs no trip to the thread pool; the
+    commit (or rollback) and close are one trip there after the endpoint."""
+    runtime = request.app.state.runtime
+    factory = runtime.db.reader if request.method in _READ_METHODS else runtime.db.writer
+    session = factory()
+    try:
+        yield session
+    except BaseException:
+        await run_in_threadpool(_abandon, session)
+        raise
+    await run_in_threadpool(_commit, session)
 
 
 DbSession = Annotated[Session, Depends(get_session, scope="function")]

@@ -63,7 +63,7 @@ def inbox_dependency(*extra: str) -> Callable[..., Inbox]:
     """The dependency of an endpoint that lists the inbox; `extra` names the endpoint's own
     other query parameters (paging, format), which are then not unknown."""
 
-    def inbox(
+    async def inbox(
         request: Request,
         principal: CurrentUser,
         q: Annotated[str | None, Query(min_length=1, max_length=60)] = None,
