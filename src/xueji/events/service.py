@@ -10,8 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
+from xueji.db import pending_rows
 from xueji.models import OutboxEvent, ProcessInstance, UserTask, Webhook, WebhookDelivery
 
 EVENT_TYPES = (
@@ -47,6 +48,9 @@ FROM_HISTORY = {
 # registered elsewhere, or reach one just removed, whose delivery is then still sent).
 WEBHOOK_CACHE_SECONDS = 2.0
 _CHANGED = "xueji_webhooks_changed"
+# Set once a transaction wrote an event as an ORM object (it had webhook deliveries).
+_AS_OBJECTS = "xueji_outbox_as_objects"
+OUTBOX = OutboxEvent.__table__
 _cache: tuple[float, list[tuple[int, list[str]]]] | None = None
 _cache_lock = threading.Lock()
 
@@ -106,7 +110,7 @@ def emit(
     element_id: str | None = None,
     element_name: str | None = None,
     data: dict[str, Any] | None = None,
-) -> OutboxEvent:
+) -> None:
     """Write one event (and its webhook deliveries) into the caller's transaction."""
     instance = session.get(ProcessInstance, instance_id) if instance_id else None
     if data and "role" in data:  # a new task's role (its row may not be written yet)
@@ -129,22 +133,35 @@ def emit(
         "role": role,
         "data": data or {},
     }
-    event = OutboxEvent(
-        type=event_type,
-        at=at,
-        instance_id=instance_id,
-        task_id=task_id,
-        station_id=instance.station_id if instance else None,
-        student_id=instance.student_id if instance else None,
-        role=role,
-        payload=payload,
-    )
-    session.add(event)
-    for hook_id, types in _active_webhooks(session):
-        if event_type in types:  # written with the event in the step's one flush
-            session.add(
-                WebhookDelivery(
-                    webhook_id=hook_id, event=event, state="pending", next_attempt_at=at
-                )
+    row = {
+        "type": event_type,
+        "at": at,
+        "instance_id": instance_id,
+        "task_id": task_id,
+        "station_id": instance.station_id if instance else None,
+        "student_id": instance.student_id if instance else None,
+        "role": role,
+        "payload": payload,
+    }
+    hooks = [hook_id for hook_id, types in _active_webhooks(session) if event_type in types]
+    if not hooks and not session.info.get(_AS_OBJECTS):
+        pending_rows.add(session, OUTBOX, row)  # with the step's other rows, in one INSERT
+        return
+    # Its deliveries refer to the event's id: from here on this transaction's events are ORM
+    # objects (those queued before it first), so that their ids keep the order they came in.
+    session.info[_AS_OBJECTS] = True
+    session.add_all([OutboxEvent(**earlier) for earlier in pending_rows.take(session, OUTBOX)])
+    outbox_event = OutboxEvent(**row)
+    session.add(outbox_event)
+    for hook_id in hooks:  # written with the event in the step's one flush
+        session.add(
+            WebhookDelivery(
+                webhook_id=hook_id, event=outbox_event, state="pending", next_attempt_at=at
             )
-    return event
+        )
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _events_as_rows_again(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None and not transaction.nested:
+        session.info.pop(_AS_OBJECTS, None)

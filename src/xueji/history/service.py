@@ -8,8 +8,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from xueji import clock
+from xueji.db import pending_rows
 from xueji.events.service import FROM_HISTORY, emit
 from xueji.models import HistoryEvent
+
+HISTORY = HistoryEvent.__table__
 
 
 def record_event(
@@ -23,24 +26,30 @@ def record_event(
     task_id: str | None = None,
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
-) -> HistoryEvent:
-    event = HistoryEvent(
-        instance_id=instance_id,
-        actor=actor,
-        kind=kind,
-        element_id=element_id,
-        element_name=element_name,
-        task_id=task_id,
-        data=data or {},
-        at=at or clock.now(),
+) -> None:
+    """One history line (and the outbox event it stands for), written with the session's
+    next statement or commit (`xueji.db.pending_rows`)."""
+    at = at or clock.now()
+    pending_rows.add(
+        session,
+        HISTORY,
+        {
+            "instance_id": instance_id,
+            "at": at,
+            "actor": actor,
+            "kind": kind,
+            "element_id": element_id,
+            "element_name": element_name,
+            "task_id": task_id,
+            "data": data or {},
+        },
     )
-    session.add(event)
     event_type = FROM_HISTORY.get(kind)
     if event_type is not None:
         emit(
             session,
             event_type,
-            event.at,
+            at,
             instance_id=instance_id,
             task_id=task_id,
             actor=actor,
@@ -48,4 +57,3 @@ def record_event(
             element_name=element_name,
             data=data,
         )
-    return event

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from xueji import clock
+from xueji.db import pending_rows
 from xueji.db.conflicts import CONCURRENT_CHANGE, is_transient
 from xueji.deadlines import due_at
 from xueji.definitions.repository import dependency_documents
@@ -236,7 +237,8 @@ def save_state(
     `open_rows`: the instance's READY rows, when the caller read them after locking it;
     `open_incidents=False` when it knows the instance has none (none to resolve then).
     Everything is written by the one flush at the end (no autoflush in between: the rows of
-    a step would otherwise go out in several round trips, split by its SELECTs)."""
+    a step would otherwise go out in several round trips, split by its SELECTs), then its
+    history lines and outbox events, one INSERT each (`xueji.db.pending_rows`)."""
     if open_rows is None:
         open_rows = open_tasks(session, instance)
     with session.no_autoflush:
@@ -260,6 +262,7 @@ def save_state(
             session.flush()
         except StaleDataError:
             raise Conflict(LOST_UPDATE) from None
+        pending_rows.write(session)
     return created
 
 

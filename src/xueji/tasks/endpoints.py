@@ -68,7 +68,9 @@ def list_tasks(
         segments = keyset_segments(inbox.query, inbox.filters.sort, after)
         rows = keyset_page(session, segments, paging.per_page)
         if cursor is None:
-            total = paging.count(session, inbox.query)
+            # a first page that is not full holds the whole inbox: no count needed
+            full_page = len(rows) == paging.per_page
+            total = paging.count(session, inbox.query) if full_page else len(rows)
     else:
         rows, total = paging.fetch(session, inbox.query)
     full = len(rows) == paging.per_page

@@ -41,12 +41,16 @@ class InboxFilters:
 # What a list of tasks shows of their instances (from the query's own join) and definitions:
 # not the instance's state and data nor the diagram's XML, which a page would otherwise read
 # for every row (and an offset page for every row it skips).
-LIST_COLUMNS = contains_eager(UserTask.instance).options(
-    defer(ProcessInstance.engine_state),
-    defer(ProcessInstance.variables),
-    joinedload(ProcessInstance.definition).load_only(
-        ProcessDefinition.key, ProcessDefinition.version, ProcessDefinition.name
+LIST_COLUMNS = (
+    contains_eager(UserTask.instance).options(
+        defer(ProcessInstance.engine_state),
+        defer(ProcessInstance.variables),
+        joinedload(ProcessInstance.definition).load_only(
+            ProcessDefinition.key, ProcessDefinition.version, ProcessDefinition.name
+        ),
     ),
+    # the 学号 in the page's own query (not a second one by the relationship's selectin)
+    joinedload(UserTask.student).load_only(Student.name, Student.student_number),
 )
 
 
@@ -61,7 +65,7 @@ def inbox_query(principal: Principal) -> Select:
         select(UserTask)
         .join(ProcessInstance, ProcessInstance.id == UserTask.instance_id)
         .where(OPEN, likely(ProcessInstance.state == InstanceState.RUNNING))
-        .options(defer(UserTask.data), LIST_COLUMNS)
+        .options(defer(UserTask.data), *LIST_COLUMNS)
     )
     return tasks_readable_by(principal, query)
 
