@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import false, or_, select
+from sqlalchemy import bindparam, false, or_, select
 from sqlalchemy.orm import Session
 
 from xueji import clock
@@ -71,6 +71,27 @@ def principal_of(user: User, student_id: int | None) -> Principal:
     )
 
 
+# The user, their roles, station and student record in one statement (on every request):
+# plain columns, one row per role, no ORM objects to build; the statement built once.
+_USER_BY_NAME = (
+    select(
+        User.id,
+        User.display_name,
+        User.station_id,
+        User.is_active,
+        User.session_epoch,
+        User.must_change_password,
+        Station.code,
+        Student.id,
+        user_roles.c.role_key,
+    )
+    .outerjoin(Station, Station.id == User.station_id)
+    .outerjoin(Student, Student.user_id == User.id)
+    .outerjoin(user_roles, user_roles.c.user_id == User.id)
+    .where(User.username == bindparam("username"))
+)
+
+
 def authenticate(session: Session, token: str, secret: str) -> Principal | None:
     """The principal a bearer token stands for, or None.
 
@@ -95,25 +116,7 @@ def authenticate(session: Session, token: str, secret: str) -> Principal | None:
     claims = read_access_claims(token, secret)
     if claims is None:
         return None
-    # The user, their roles, station and student record in one statement (on every
-    # request): plain columns, one row per role, no ORM objects to build.
-    rows = session.execute(
-        select(
-            User.id,
-            User.display_name,
-            User.station_id,
-            User.is_active,
-            User.session_epoch,
-            User.must_change_password,
-            Station.code,
-            Student.id,
-            user_roles.c.role_key,
-        )
-        .outerjoin(Station, Station.id == User.station_id)
-        .outerjoin(Student, Student.user_id == User.id)
-        .outerjoin(user_roles, user_roles.c.user_id == User.id)
-        .where(User.username == claims["sub"])
-    ).all()
+    rows = session.execute(_USER_BY_NAME, {"username": claims["sub"]}).all()
     if not rows:
         return None
     user_id, display_name, station_id, active, epoch, must_change, station_code, student_id, _ = (

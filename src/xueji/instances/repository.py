@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, or_, select
 from sqlalchemy.orm import Session
 
 from xueji.auth.principal import Principal, scope_filter
@@ -21,6 +21,9 @@ from xueji.models import (
     UserTask,
 )
 from xueji.models.states import UserTaskState
+
+# The names of the caller's station and student record in scoped task queries.
+SCOPE_STATION, SCOPE_STUDENT = "scope_station", "scope_student"
 
 
 def readable_by(principal: Principal, query: Select | None = None) -> Select:
@@ -63,22 +66,44 @@ def lock_by_task(session: Session, principal: Principal, task_id: str) -> Locked
     """The instance of a task the caller may work on, locked, with whether it has open
     incidents and attachments, in one statement; 404 when there is no such task or it is
     not theirs."""
-    task_instance = tasks_readable_by(principal, select(UserTask.instance_id)).where(
-        UserTask.id == task_id
-    )
-    open_incidents = exists().where(
-        Incident.instance_id == ProcessInstance.id, Incident.resolved_at.is_(None)
-    )
-    attachments = exists().where(Attachment.instance_id == ProcessInstance.id)
+    shape = (principal.roles, principal.station_id is None, principal.student_id is None)
     row = session.execute(
-        select(ProcessInstance, open_incidents.label("incidents"), attachments.label("files"))
-        .where(ProcessInstance.id == task_instance.scalar_subquery())
-        .with_for_update(of=ProcessInstance)
-        .execution_options(populate_existing=True)
+        _lock_statement(shape, principal),
+        {
+            "task_id": task_id,
+            SCOPE_STATION: principal.station_id,
+            SCOPE_STUDENT: principal.student_id,
+        },
     ).first()
     if row is None:
         raise NotFound(f"no task {task_id!r}")
     return Locked(row[0], bool(row[1]), bool(row[2]))
+
+
+_LOCK_STATEMENTS: dict[tuple, Select] = {}
+
+
+def _lock_statement(shape: tuple, principal: Principal) -> Select:
+    """lock_by_task's statement for callers of one shape (roles, and whether they have a
+    station and a student record), built once (building and keying it cost more than
+    running it); the caller's station, student and the task are its parameters."""
+    statement = _LOCK_STATEMENTS.get(shape)
+    if statement is None:
+        task_instance = tasks_readable_by(principal, select(UserTask.instance_id)).where(
+            UserTask.id == bindparam("task_id")
+        )
+        open_incidents = exists().where(
+            Incident.instance_id == ProcessInstance.id, Incident.resolved_at.is_(None)
+        )
+        attachments = exists().where(Attachment.instance_id == ProcessInstance.id)
+        statement = (
+            select(ProcessInstance, open_incidents.label("incidents"), attachments.label("files"))
+            .where(ProcessInstance.id == task_instance.scalar_subquery())
+            .with_for_update(of=ProcessInstance)
+            .execution_options(populate_existing=True)
+        )
+        _LOCK_STATEMENTS[shape] = statement
+    return statement
 
 
 def lock_many(session: Session, instance_ids: set[str]) -> None:
@@ -115,13 +140,15 @@ def tasks_readable_by(principal: Principal, query: Select | None = None) -> Sele
     wide = sorted(principal.roles & COLLEGE_WIDE)
     if wide:
         scopes.append(UserTask.role.in_(wide))
+    # The caller's station and student are named parameters, so that a statement built for
+    # one caller serves every caller with the same roles (`lock_by_task`).
     for role in sorted(principal.roles & {Role.STATION, Role.ADVISOR}):
         if principal.station_id is not None:
-            scopes.append(and_(UserTask.role == role, UserTask.station_id == principal.station_id))
+            station = bindparam(SCOPE_STATION, principal.station_id)
+            scopes.append(and_(UserTask.role == role, UserTask.station_id == station))
     if Role.STUDENT in principal.roles and principal.student_id is not None:
-        scopes.append(
-            and_(UserTask.role == Role.STUDENT, UserTask.student_id == principal.student_id)
-        )
+        student = bindparam(SCOPE_STUDENT, principal.student_id)
+        scopes.append(and_(UserTask.role == Role.STUDENT, UserTask.student_id == student))
     return query.where(or_(*scopes) if scopes else false())
 
 

@@ -48,7 +48,9 @@ class ProcessDefinition(Base):
     name: Mapped[str] = mapped_column(String(200))
     file_name: Mapped[str] = mapped_column(String(200))
     # The file exactly as uploaded (bytes decoded as UTF-8 are returned byte for byte).
-    xml: Mapped[str] = mapped_column(Text)
+    # Deferred: read when asked for (parsing a spec, serving the file), not with every
+    # instance that joins its definition on every step and inbox row.
+    xml: Mapped[str] = mapped_column(Text, deferred=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"))
     deployed_by: Mapped[str] = mapped_column(String(80))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, lazyload
 
 from xueji import clock
@@ -63,6 +63,15 @@ class Completed(NamedTuple):
     attachments: bool
 
 
+# An instance's open tasks as they are now (built once: it runs on every claim and step).
+_OPEN_ROWS = (
+    select(UserTask)
+    .where(UserTask.instance_id == bindparam("instance_id"), UserTask.state == UserTaskState.READY)
+    .options(lazyload(UserTask.instance))  # the instance is in hand, locked
+    .execution_options(populate_existing=True)
+)
+
+
 def _open_task(
     session: Session, principal: Principal, task_id: str, version: int | None = None
 ) -> OpenTask:
@@ -71,14 +80,7 @@ def _open_task(
     the caller read) is given and the task has changed since."""
     locked = lock_by_task(session, principal, task_id)
     instance = locked.instance
-    open_rows = list(
-        session.scalars(
-            select(UserTask)
-            .where(UserTask.instance_id == instance.id, UserTask.state == UserTaskState.READY)
-            .options(lazyload(UserTask.instance))  # the instance is in hand, locked
-            .execution_options(populate_existing=True)
-        )
-    )
+    open_rows = list(session.scalars(_OPEN_ROWS, {"instance_id": instance.id}))
     task = next((row for row in open_rows if row.id == task_id), None)
     if task is None:  # not open any more: read it for the answer
         task = get_readable(session, principal, task_id)
