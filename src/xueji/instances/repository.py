@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, exists, false, or_, select
 from sqlalchemy.orm import Session
 
 from xueji.auth.principal import Principal, scope_filter
@@ -144,10 +144,10 @@ def tasks_readable_by(principal: Principal, query: Select | None = None) -> Sele
     # one caller serves every caller with the same roles (`lock_by_task`).
     for role in sorted(principal.roles & {Role.STATION, Role.ADVISOR}):
         if principal.station_id is not None:
-            station = bindparam(SCOPE_STATION, principal.station_id)
+            station = bindparam(SCOPE_STATION, principal.station_id, type_=Integer)
             scopes.append(and_(UserTask.role == role, UserTask.station_id == station))
     if Role.STUDENT in principal.roles and principal.student_id is not None:
-        student = bindparam(SCOPE_STUDENT, principal.student_id)
+        student = bindparam(SCOPE_STUDENT, principal.student_id, type_=Integer)
         scopes.append(and_(UserTask.role == Role.STUDENT, UserTask.student_id == student))
     return query.where(or_(*scopes) if scopes else false())
 
