@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, delete, exists, select, text, update
 from sqlalchemy.engine import make_url
 
 from xueji.app import create_app
+from xueji.auth import principal_cache
 from xueji.config import Settings, get_settings
 from xueji.db.migrate import upgrade
 from xueji.db.session import session_scope
@@ -166,6 +167,7 @@ def db(runtime):
         _restore(session, Station, runtime.demo_rows[Station])
     runtime.specs = type(runtime.specs)()
     clear_webhook_cache()  # the rows were deleted in SQL, behind the cache's back
+    principal_cache.of(runtime.db.shared).forget()  # and the users restored
     return runtime
 
 

@@ -98,7 +98,8 @@ def authenticate(session: Session, token: str, secret: str) -> Principal | None:
     Read afresh on every request, so that a change takes effect with the next one: an API
     token that is revoked or past its expiry is refused; an access token is refused when its
     user is gone or disabled, or was disabled after the token was issued (enabled again or
-    not: the token's `epoch` is older than the user's `session_epoch`)."""
+    not: the token's `epoch` is older than the user's `session_epoch`). (Requests take
+    people's principals from `xueji.auth.principal_cache`, which keeps them briefly.)"""
     if token.startswith(API_TOKEN_PREFIX):
         row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_api_token(token)))
         if row is None or row.revoked_at is not None or row.expires_at <= clock.now():
@@ -116,16 +117,32 @@ def authenticate(session: Session, token: str, secret: str) -> Principal | None:
     claims = read_access_claims(token, secret)
     if claims is None:
         return None
-    rows = session.execute(_USER_BY_NAME, {"username": claims["sub"]}).all()
+    state = read_user(session, claims["sub"])
+    if state is None or not state.active or claims.get("epoch", 0) != state.epoch:
+        return None
+    return state.principal
+
+
+@dataclass(frozen=True)
+class UserState:
+    """What a user's row says of their tokens: the session epoch they must carry, whether
+    they may sign in, and the principal they stand for."""
+
+    epoch: int
+    active: bool
+    principal: Principal
+
+
+def read_user(session: Session, username: str) -> UserState | None:
+    """The user's state, read afresh (one statement), or None when there is no such user."""
+    rows = session.execute(_USER_BY_NAME, {"username": username}).all()
     if not rows:
         return None
     user_id, display_name, station_id, active, epoch, must_change, station_code, student_id, _ = (
         rows[0]
     )
-    if not active or claims.get("epoch", 0) != epoch:
-        return None
-    return Principal(
-        username=claims["sub"],
+    principal = Principal(
+        username=username,
         display_name=display_name,
         roles=frozenset(row.role_key for row in rows if row.role_key is not None),
         station_id=station_id,
@@ -134,3 +151,4 @@ def authenticate(session: Session, token: str, secret: str) -> Principal | None:
         user_id=user_id,
         must_change_password=must_change,
     )
+    return UserState(epoch, active, principal)

@@ -11,12 +11,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 _IMMEDIATE = "xueji_begin_immediate"
+SHARED = "xueji_shared"
 _HOLDS_WRITER_LOCK = "xueji_holds_writer_lock"
 # As long as SQLite's busy timeout: past it, BEGIN IMMEDIATE meets the busy handler itself.
 _WRITER_WAIT_SECONDS = 30
@@ -77,6 +79,9 @@ class Database:
     engine: Engine
     reader: sessionmaker[Session]
     writer: sessionmaker[Session]
+    # What this process keeps of this database across sessions (caches, by name); every
+    # session of the two factories carries the same dict as `session.info[SHARED]`.
+    shared: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_sqlite(self) -> bool:
@@ -89,10 +94,12 @@ class Database:
 def open_database(url: str) -> Database:
     engine = make_engine(url)
     writer_engine = engine.execution_options(**{_IMMEDIATE: True})
+    shared: dict[str, Any] = {}
     return Database(
         engine=engine,
-        reader=sessionmaker(engine, expire_on_commit=False),
-        writer=sessionmaker(writer_engine, expire_on_commit=False),
+        reader=sessionmaker(engine, expire_on_commit=False, info={SHARED: shared}),
+        writer=sessionmaker(writer_engine, expire_on_commit=False, info={SHARED: shared}),
+        shared=shared,
     )
 
 
