@@ -68,9 +68,10 @@ def list_tasks(
         segments = keyset_segments(inbox.query, inbox.filters.sort, after)
         rows = keyset_page(session, segments, paging.per_page)
         if cursor is None:
-            total = paging.count(session, inbox.query)
+            total = paging.count(session, inbox.counted)
     else:
-        rows, total = paging.fetch(session, inbox.query)
+        rows = paging.rows(session, inbox.query)
+        total = paging.count(session, inbox.counted)
     full = len(rows) == paging.per_page
     last = rows[-1] if full else None
     return TaskPage(
@@ -89,7 +90,7 @@ def count_tasks(session: DbSession, principal: CurrentUser, inbox: CountsInbox) 
     """How many tasks the inbox's tabs hold (all, mine, unassigned, overdue) with the same
     search and filters as GET /tasks, and the processes the whole inbox has tasks of."""
     return TaskCounts(
-        **inbox_counts(session, principal, inbox.query),
+        **inbox_counts(session, principal, inbox.counted),
         process_keys=inbox_processes(session, principal),
     )
 
