@@ -1,14 +1,20 @@
 """A suspended instance's open tasks leave the inbox and its counts until it is resumed, by
-the flag they carry (UserTask.suspended), so that the inbox's counts read user_tasks alone."""
+the flag they carry (UserTask.suspended), so that the inbox's counts read user_tasks alone;
+the first page counts its total up to a cap."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import event
+from sqlalchemy import delete, event, insert, select
 
 from tests.helpers import auth
 from tests.perf.conftest import BENCH
-from xueji.models import UserTask
+from xueji import clock
+from xueji.db.session import session_scope
+from xueji.models import Station, UserTask
+from xueji.tasks.endpoints import TOTAL_CAP, list_tasks
 
 
 def get(client, path: str, username: str = "station1", **params) -> dict:
@@ -113,3 +119,47 @@ def test_the_counts_of_a_station_s_inbox_read_user_tasks_alone(client, db, case)
         assert "JOIN process_instances" in searched
     finally:
         event.remove(db.db.engine, "before_cursor_execute", record)
+
+
+def test_the_first_page_counts_its_total_up_to_the_cap(client, db, case):
+    """Beyond TOTAL_CAP open tasks the first page says TOTAL_CAP and `total_capped`; the
+    counts stay exact, and so does a filtered first page below the cap."""
+    [task] = case["active_tasks"]
+    now = clock.now()
+    with session_scope(db.db.writer) as session:
+        station = session.scalar(select(Station.id).where(Station.code == "S01"))
+        session.execute(
+            insert(UserTask),
+            [
+                {
+                    "id": f"bulk-{n:05d}",
+                    "instance_id": case["id"],
+                    "element_id": "t1",
+                    "name": "第1步",
+                    "role": "station",
+                    "station_id": station,
+                    "state": "ready",
+                    "kind": "bulk" if n < 10 else None,
+                    "created_at": now + timedelta(seconds=n),
+                    "version": 1,
+                }
+                for n in range(TOTAL_CAP)
+            ],
+        )
+    first = get(client, "/tasks")
+    assert (first["total"], first["total_capped"]) == (TOTAL_CAP, True)
+    assert first["items"][0]["id"] == task["id"]
+    assert get(client, "/tasks/counts")["all"] == TOTAL_CAP + 1
+    assert get(client, "/tasks", sort="-created")["total_capped"] is True
+    # a cursor page has no total; a page by number counts exactly
+    assert get(client, "/tasks", cursor=first["next_cursor"])["total"] is None
+    assert get(client, "/tasks", page=2)["total"] == TOTAL_CAP + 1
+    narrowed = get(client, "/tasks", kind="bulk")
+    assert (narrowed["total"], narrowed["total_capped"]) == (10, False)
+    # exactly at the cap it is exact
+    with session_scope(db.db.writer) as session:
+        session.execute(delete(UserTask).where(UserTask.id == "bulk-00000"))
+    assert get(client, "/tasks")["total"] == TOTAL_CAP
+    assert get(client, "/tasks")["total_capped"] is False
+    # the endpoint's description (OpenAPI) tells the cap
+    assert f"{TOTAL_CAP:,}" in (list_tasks.__doc__ or "")

@@ -208,8 +208,15 @@ def inbox_counts(session: Session, principal: Principal, query: Select) -> dict[
 
 def count_up_to(session: Session, query: Select, cap: int) -> tuple[int, bool]:
     """How many rows a `counted_inbox` holds, counted up to `cap` (the rows beyond are not
-    read), and whether there are more than that."""
-    ids = query.with_only_columns(UserTask.id, maintain_column_froms=True).limit(cap + 1)
+    read), and whether there are more than that. The rows are taken in the order of a partial
+    index of open tasks, so that they are read from it: unordered, PostgreSQL may choose a
+    sequential scan for the first `cap` rows, which reads all the finished tasks in its way
+    (and, synchronised with other scans of a large table, starts anywhere in it)."""
+    ids = (
+        query.with_only_columns(UserTask.id, maintain_column_froms=True)
+        .order_by(UserTask.created_at, UserTask.id)
+        .limit(cap + 1)
+    )
     total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
     return min(total, cap), total > cap
 
