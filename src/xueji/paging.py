@@ -26,8 +26,12 @@ class Page:
         self.per_page = per_page
 
     def fetch(self, session: Session, query: Select) -> tuple[list, int]:
+        return self.rows(session, query), self.count(session, query)
+
+    def rows(self, session: Session, query: Select) -> list:
+        """The rows of this page (by offset)."""
         rows = session.scalars(query.offset((self.page - 1) * self.per_page).limit(self.per_page))
-        return list(rows.unique()), self.count(session, query)
+        return list(rows.unique())
 
     @staticmethod
     def count(session: Session, query: Select) -> int:

@@ -67,7 +67,8 @@ def open_tasks(client, db) -> list[dict]:
         others = [
             *(task(n, state="completed", completed_at=now) for n in range(100, 110)),
             *(task(n, station_id=stations["S02"]) for n in range(200, 205)),
-            task(300, instance_id="i-suspended"),
+            # written as suspending writes it: the instance's open tasks marked suspended
+            task(300, instance_id="i-suspended", suspended=True),
         ]
         session.execute(insert(UserTask), [*mine, *others])
     return mine

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from xueji import clock
@@ -17,8 +17,16 @@ from xueji.forms import attachments, choices
 from xueji.history.service import record_event
 from xueji.instances import flows
 from xueji.instances.repository import lock
-from xueji.models import Incident, ProcessDefinition, ProcessInstance, Station, Student, Timer
-from xueji.models.states import UNFINISHED, InstanceState, TimerState
+from xueji.models import (
+    Incident,
+    ProcessDefinition,
+    ProcessInstance,
+    Station,
+    Student,
+    Timer,
+    UserTask,
+)
+from xueji.models.states import UNFINISHED, InstanceState, TimerState, UserTaskState
 from xueji.paging import MAX_ID
 from xueji.runtime import Runtime
 
@@ -101,6 +109,14 @@ def _change_state(
         raise Conflict(f"the instance is {instance.state}; it cannot be {new_state}")
     now = clock.now()
     instance.state, instance.updated_at = new_state, now
+    # The open tasks carry the instance's suspension (UserTask.suspended), in one UPDATE
+    # that bumps their versions like every change of a task row.
+    session.execute(
+        update(UserTask)
+        .where(UserTask.instance_id == instance.id, UserTask.state == UserTaskState.READY)
+        .values(suspended=new_state == InstanceState.SUSPENDED, version=UserTask.version + 1)
+        .execution_options(synchronize_session="fetch")
+    )
     record_event(session, instance.id, principal.username, kind, at=now)
     return instance
 

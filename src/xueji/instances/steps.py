@@ -329,6 +329,7 @@ def _write_step(
             form=task.form,
             ui_form=task.ui_form,
             state=UserTaskState.READY,
+            suspended=instance.state == InstanceState.SUSPENDED,
             created_at=now,
             due_at=due_at(task.due, variables, now),
             **summary,

@@ -5,32 +5,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, or_, text
+from sqlalchemy import JSON, ForeignKey, Index, String, false, or_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from xueji.db.base import Base
 from xueji.models.states import UserTaskState
 
+# The rows the inbox shows: open tasks of instances not suspended. Written as each database
+# renders `state = 'ready' AND NOT suspended` (SQLite's booleans are 0 and 1), since SQLite
+# uses a partial index only for a query that says the same in its text.
+INBOX_ROWS = {
+    "postgresql_where": text("state = 'ready' AND NOT suspended"),
+    "sqlite_where": text("state = 'ready' AND suspended = 0"),
+}
+
 
 class UserTask(Base):
     __tablename__ = "user_tasks"
     __table_args__ = (
-        # The inbox pages open tasks by (due_at|created_at, id): partial indexes of open rows
-        # only, so that finished tasks (most of the table, in time) are not in them.
-        Index(
-            "ix_user_tasks_open_due",
-            "due_at",
-            "id",
-            postgresql_where=text("state = 'ready'"),
-            sqlite_where=text("state = 'ready'"),
-        ),
-        Index(
-            "ix_user_tasks_open_created",
-            "created_at",
-            "id",
-            postgresql_where=text("state = 'ready'"),
-            sqlite_where=text("state = 'ready'"),
-        ),
+        # The inbox pages open tasks by (due_at|created_at, id): partial indexes of the rows
+        # it shows only, so that finished tasks (most of the table, in time) and those of
+        # suspended instances are not in them, and a count of a scope reads the index alone.
+        Index("ix_user_tasks_open_due", "due_at", "id", **INBOX_ROWS),
+        Index("ix_user_tasks_open_created", "created_at", "id", **INBOX_ROWS),
         # The same within a role and station (a station's inbox): entered at the scope and
         # the cursor at once, however small the station's share of all open tasks. (They
         # replace an index on (state, role, station_id), which SQLite preferred for the
@@ -42,8 +39,7 @@ class UserTask(Base):
                 "station_id",
                 column,
                 "id",
-                postgresql_where=text("state = 'ready'"),
-                sqlite_where=text("state = 'ready'"),
+                **INBOX_ROWS,
             )
             for key, column in (("due", "due_at"), ("created", "created_at"))
         ),
@@ -61,6 +57,12 @@ class UserTask(Base):
     ui_form: Mapped[str | None] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(20))  # ready | completed | cancelled
     assignee: Mapped[str | None] = mapped_column(String(80), index=True)
+    # Whether its instance is suspended, kept on the row (as Camunda keeps SUSPENSION_STATE_
+    # on its tasks) so that the inbox and its counts need not join the instances. The rule,
+    # for READY rows: true exactly while the instance's state is 'suspended'. Suspend and
+    # resume set it on the instance's READY tasks (instances/service.py), a step gives its
+    # new tasks the instance's (instances/steps.py); other rows keep what they had.
+    suspended: Mapped[bool] = mapped_column(default=False, server_default=false())
     due_at: Mapped[datetime | None]
     # Set by the deadline timer: when it became overdue, and how many escalations went out.
     overdue_at: Mapped[datetime | None]

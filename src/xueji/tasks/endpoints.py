@@ -17,6 +17,7 @@ from xueji.runtime import AppRuntime
 from xueji.tasks import service
 from xueji.tasks.filters import Inbox, decoded_cursor, encode_cursor, inbox_dependency
 from xueji.tasks.repository import (
+    count_up_to,
     inbox_counts,
     inbox_processes,
     keyset_page,
@@ -41,6 +42,10 @@ NOT_FOUND = {404: {"description": "No such task, or not yours"}}
 CHANGED = {409: {"description": "Completed already, claimed by someone else, or moved on"}}
 
 
+# The first page counts its total up to this many tasks: an exact count of a large inbox costs
+# what reading all of it does (tens of milliseconds at 100,000), on every first page.
+TOTAL_CAP = 10_000
+
 TasksInbox = Annotated[Inbox, Depends(inbox_dependency("page", "per_page", "cursor"))]
 CountsInbox = Annotated[Inbox, Depends(inbox_dependency())]
 BAD_FILTER = {422: {"description": "An unknown query parameter or sort key, or a bad value"}}
@@ -61,23 +66,28 @@ def list_tasks(
 
     Paged by `page` and `per_page`, or by `cursor` (the `next_cursor` of the page before;
     keyset paging, any depth at the same cost): a cursor page leaves `total` out (null), the
-    first page gives it. The last page is the first of the reversed sort (`-due`)."""
-    total = None
+    first page gives it, counted up to 10,000: beyond that `total` is 10,000 and
+    `total_capped` true (GET /tasks/counts counts exactly). A page by `page` > 1 counts
+    exactly. The last page is the first of the reversed sort (`-due`)."""
+    total, capped = None, False
     if cursor is not None or paging.page == 1:
         after = decoded_cursor(cursor, inbox.filters.sort) if cursor is not None else None
         segments = keyset_segments(inbox.query, inbox.filters.sort, after)
         rows = keyset_page(session, segments, paging.per_page)
         if cursor is None:
-            # a first page that is not full holds the whole inbox: no count needed
-            full_page = len(rows) == paging.per_page
-            total = paging.count(session, inbox.query) if full_page else len(rows)
+            if len(rows) < paging.per_page:  # a first page that is not full is the inbox
+                total, capped = len(rows), False
+            else:
+                total, capped = count_up_to(session, inbox.counted, TOTAL_CAP)
     else:
-        rows, total = paging.fetch(session, inbox.query)
+        rows = paging.rows(session, inbox.query)
+        total = paging.count(session, inbox.counted)
     full = len(rows) == paging.per_page
     last = rows[-1] if full else None
     return TaskPage(
         items=[task_item(t) for t in rows],
         total=total,
+        total_capped=capped,
         page=paging.page,
         per_page=paging.per_page,
         next_cursor=encode_cursor([sort_value(last, inbox.filters.sort), last.id])
@@ -91,7 +101,7 @@ def count_tasks(session: DbSession, principal: CurrentUser, inbox: CountsInbox) 
     """How many tasks the inbox's tabs hold (all, mine, unassigned, overdue) with the same
     search and filters as GET /tasks, and the processes the whole inbox has tasks of."""
     return TaskCounts(
-        **inbox_counts(session, principal, inbox.query),
+        **inbox_counts(session, principal, inbox.counted),
         process_keys=inbox_processes(session, principal),
     )
 

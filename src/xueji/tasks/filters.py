@@ -20,17 +20,19 @@ from xueji.auth.roles import ROLES, role_for_lane
 from xueji.deadlines import BEIJING
 from xueji.errors import InvalidInput
 from xueji.paging import MAX_ID
-from xueji.tasks.repository import SORT_KEYS, InboxFilters, filtered_inbox
+from xueji.tasks.repository import SORT_KEYS, InboxFilters, counted_inbox, filtered_inbox
 
 Text = Annotated[str | None, Query(min_length=1, max_length=120)]
 
 
 @dataclass(frozen=True)
 class Inbox:
-    """The caller's inbox with its filters applied, ordered by `filters.sort`."""
+    """The caller's inbox with its filters applied, ordered by `filters.sort`, and the same
+    rows unordered for counting them (without the instances unless a filter needs them)."""
 
     query: Select
     filters: InboxFilters
+    counted: Select
 
 
 def _problem(field: str, message: str) -> InvalidInput:
@@ -116,7 +118,7 @@ def inbox_dependency(*extra: str) -> Callable[..., Inbox]:
                 sort=sort,
             ),
         )
-        return Inbox(filtered_inbox(principal, filters), filters)
+        return Inbox(filtered_inbox(principal, filters), filters, counted_inbox(principal, filters))
 
     return inbox
 

@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, not_, or_, select, tuple_
 from sqlalchemy.orm import Session, contains_eager, defer, joinedload
 
 from xueji import clock
 from xueji.auth.principal import Principal
-from xueji.db.hints import likely
 from xueji.instances.repository import readable_by as instances_readable_by
 from xueji.instances.repository import tasks_readable_by
 from xueji.models import ProcessDefinition, ProcessInstance, Station, Student, UserTask
@@ -54,20 +53,30 @@ LIST_COLUMNS = (
 )
 
 
-# The open state written into the SQL, not bound: SQLite uses a partial index of open tasks
-# (WHERE state = 'ready') only for a query that says the same in its text.
-OPEN = UserTask.state == literal(UserTaskState.READY, literal_execute=True)
+# The rows the inbox shows, written into the SQL as the partial indexes of open tasks say it
+# (models/tasks.py INBOX_ROWS; the state not bound): SQLite uses a partial index only for a
+# query that says the same in its text. An instance that is not running (suspended) has its
+# open tasks marked `suspended`, so no join to the instances is needed to leave them out.
+OPEN = and_(
+    UserTask.state == literal(UserTaskState.READY, literal_execute=True),
+    not_(UserTask.suspended),
+)
+
+
+def inbox_rows(principal: Principal) -> Select:
+    """READY tasks of running instances the caller may work on, from user_tasks alone (for
+    counts: the instance's columns are not read)."""
+    return tasks_readable_by(principal, select(UserTask).where(OPEN))
 
 
 def inbox_query(principal: Principal) -> Select:
-    """READY tasks of running instances the caller may work on, oldest first."""
-    query = (
-        select(UserTask)
+    """READY tasks of running instances the caller may work on, with what a list shows of
+    their instances."""
+    return (
+        inbox_rows(principal)
         .join(ProcessInstance, ProcessInstance.id == UserTask.instance_id)
-        .where(OPEN, likely(ProcessInstance.state == InstanceState.RUNNING))
         .options(defer(UserTask.data), *LIST_COLUMNS)
     )
-    return tasks_readable_by(principal, query)
 
 
 # Sort keys of the inbox (api.md's `due_at` and `created_at` too) and the columns they order by.
@@ -83,14 +92,28 @@ SORT_KEYS = {
 def filtered_inbox(principal: Principal, filters: InboxFilters) -> Select:
     """The inbox narrowed by the list's filters, in the filters' order (ties by id; rows
     without the sort value last)."""
-    query = inbox_query(principal)
-    f = filters
-    if f.process_key:
-        query = query.where(
-            ProcessInstance.definition_id.in_(
-                select(ProcessDefinition.id).where(ProcessDefinition.key == f.process_key)
-            )
+    query = _narrowed(inbox_query(principal), principal, filters)
+    column, descending = SORT_KEYS[filters.sort.removeprefix("-")], filters.sort.startswith("-")
+    if descending:
+        return query.order_by(column.desc().nulls_last(), UserTask.id.desc())
+    return query.order_by(column.asc().nulls_last(), UserTask.id)
+
+
+def counted_inbox(principal: Principal, filters: InboxFilters) -> Select:
+    """The rows of `filtered_inbox` unordered, for counting them: from user_tasks alone
+    unless a filter is on the instance's columns (`q` searches business keys too)."""
+    if filters.q or filters.business_key or filters.process_key:
+        query = inbox_rows(principal).join(
+            ProcessInstance, ProcessInstance.id == UserTask.instance_id
         )
+    else:
+        query = inbox_rows(principal)
+    return _narrowed(query, principal, filters)
+
+
+def _narrowed(query: Select, principal: Principal, f: InboxFilters) -> Select:
+    if f.process_key:
+        query = query.where(ProcessInstance.definition_key == f.process_key)
     if f.q:
         query = query.where(_search(f.q))
     conditions = [
@@ -109,10 +132,7 @@ def filtered_inbox(principal: Principal, filters: InboxFilters) -> Select:
     for given, condition in conditions:
         if given:
             query = query.where(condition())
-    column, descending = SORT_KEYS[f.sort.removeprefix("-")], f.sort.startswith("-")
-    if descending:
-        return query.order_by(column.desc().nulls_last(), UserTask.id.desc())
-    return query.order_by(column.asc().nulls_last(), UserTask.id)
+    return query
 
 
 def _station_ids(code: str | None) -> Select:
@@ -177,27 +197,42 @@ def keyset_page(session: Session, segments: list[Select], limit: int) -> list[Us
 
 
 def inbox_counts(session: Session, principal: Principal, query: Select) -> dict[str, int]:
-    """The tabs' counts (all, mine, unassigned, overdue) of a filtered inbox, in one query."""
-    ids = query.order_by(None).with_only_columns(UserTask.id).subquery()
+    """The tabs' counts (all, mine, unassigned, overdue) of a `counted_inbox`, in one query."""
     row = session.execute(
-        select(
+        query.with_only_columns(
             func.count(),
             func.count(case((UserTask.assignee == principal.username, 1))),
             func.count(case((UserTask.assignee.is_(None), 1))),
             func.count(case((UserTask.overdue_clause(clock.now()), 1))),
-        ).where(UserTask.id.in_(select(ids.c.id)))
+            maintain_column_froms=True,
+        )
     ).one()
     return dict(zip(("all", "mine", "unassigned", "overdue"), row, strict=True))
+
+
+def count_up_to(session: Session, query: Select, cap: int) -> tuple[int, bool]:
+    """How many rows a `counted_inbox` holds, counted up to `cap` (the rows beyond are not
+    read), and whether there are more than that. The rows are taken in the order of a partial
+    index of open tasks, so that they are read from it: unordered, PostgreSQL may choose a
+    sequential scan for the first `cap` rows, which reads all the finished tasks in its way
+    (and, synchronised with other scans of a large table, starts anywhere in it)."""
+    ids = (
+        query.with_only_columns(UserTask.id, maintain_column_froms=True)
+        .order_by(UserTask.created_at, UserTask.id)
+        .limit(cap + 1)
+    )
+    total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    return min(total, cap), total > cap
 
 
 def inbox_processes(session: Session, principal: Principal) -> list[str]:
     """The keys of the processes the caller's whole inbox holds tasks of."""
     keys = (
-        inbox_query(principal)
-        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-        .with_only_columns(ProcessDefinition.key)
+        inbox_rows(principal)
+        .join(ProcessInstance, ProcessInstance.id == UserTask.instance_id)
+        .with_only_columns(ProcessInstance.definition_key)
         .distinct()
-        .order_by(ProcessDefinition.key)
+        .order_by(ProcessInstance.definition_key)
     )
     return list(session.scalars(keys))
 

@@ -26,8 +26,10 @@ class TaskDetail(TaskItem):
 
 class TaskPage(BaseModel):
     items: list[TaskItem]
-    # Left out (null) on a page asked for by `cursor`.
+    # Left out (null) on a page asked for by `cursor`; on the first page counted up to a cap.
     total: int | None
+    # The first page's `total` is the cap, and there are more (GET /tasks/counts: how many).
+    total_capped: bool = False
     page: int
     per_page: int
     # Give it as `cursor` for the next page; null on the last page.

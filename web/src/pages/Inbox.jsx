@@ -86,11 +86,23 @@ export default function Inbox() {
     () => get('/tasks', { ...VIEWS[view], ...filters, sort, per_page: PER_PAGE, ...(cursor ? { cursor } : {}) }),
     [key, cursor],
   );
-  const counts = useLoad(() => get('/tasks/counts', filters), [JSON.stringify(filters), tasks.data]);
-  const [total, setTotal] = useState(null);
+  const filtersKey = JSON.stringify(filters);
+  const counts = useLoad(
+    async () => ({ ...(await get('/tasks/counts', filters)), filtersKey }),
+    [filtersKey, tasks.data],
+  );
+  // The first page's total, and whether it stopped at the server's cap (total_capped).
+  const [firstPage, setFirstPage] = useState({ total: null, capped: false });
 
   useEffect(() => setSelected([]), [key]);
-  useEffect(() => { if (tasks.data && tasks.data.total !== null) setTotal(tasks.data.total); }, [tasks.data]);
+  useEffect(() => {
+    if (tasks.data && tasks.data.total !== null) setFirstPage({ total: tasks.data.total, capped: tasks.data.total_capped });
+  }, [tasks.data]);
+  // How many tasks the list holds: the counts' (exact) for this view and these filters, else
+  // the first page's until they come (which may be the cap: then shown as "10000+").
+  const exact = counts.data?.filtersKey === filtersKey ? counts.data[view] : null;
+  const total = exact ?? firstPage.total;
+  const totalText = exact ?? (firstPage.total === null ? '…' : `${firstPage.total}${firstPage.capped ? '+' : ''}`);
 
   const items = tasks.data?.items || [];
   const processes = useMemo(() => {
@@ -265,7 +277,7 @@ export default function Inbox() {
       )}
       <div className="pager">
         <button type="button" className="secondary" disabled={page <= 1} onClick={() => setCursors(cursors.slice(0, -1))} data-testid="page-prev">{t('上一页', 'Previous')}</button>
-        <span data-testid="page-info">{t(`第 ${page} / ${pages} 页 · 共 ${total ?? '…'} 项`, `Page ${page} of ${pages} · ${total ?? '…'} tasks`)}</span>
+        <span data-testid="page-info">{t(`第 ${page} / ${pages} 页 · 共 ${totalText} 项`, `Page ${page} of ${pages} · ${totalText} tasks`)}</span>
         <button type="button" className="secondary" disabled={!tasks.data?.next_cursor} onClick={() => setCursors([...cursors, tasks.data.next_cursor])} data-testid="page-next">{t('下一页', 'Next')}</button>
       </div>
     </div>
