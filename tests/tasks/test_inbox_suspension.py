@@ -109,12 +109,13 @@ def test_the_counts_of_a_station_s_inbox_read_user_tasks_alone(client, db, case)
 
     event.listen(db.db.engine, "before_cursor_execute", record)
     try:
-        assert get(client, "/tasks")["total"] == 1
+        # a full first page (per_page 1) counts its total; one that is not full needs none
+        assert get(client, "/tasks", per_page=1)["total"] == 1
         assert get(client, "/tasks/counts")["all"] == 1
         assert len(counts) == 2, counts
         assert all("process_instances" not in s for s in counts), counts
         counts.clear()
-        assert get(client, "/tasks", q="BK-1")["total"] == 1
+        assert get(client, "/tasks", q="BK-1", per_page=1)["total"] == 1
         [searched] = counts
         assert "JOIN process_instances" in searched
     finally:
