@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, not_, or_, select, tuple_
-from sqlalchemy.orm import Session, contains_eager, defer, joinedload
+from sqlalchemy.orm import Session, contains_eager, defer, joinedload, lazyload, load_only
 
 from xueji import clock
 from xueji.auth.principal import Principal
@@ -42,12 +42,13 @@ class InboxFilters:
 # for every row (and an offset page for every row it skips).
 LIST_COLUMNS = (
     contains_eager(UserTask.instance).options(
-        defer(ProcessInstance.engine_state),
-        defer(ProcessInstance.variables),
+        load_only(ProcessInstance.business_key, ProcessInstance.definition_id),
         joinedload(ProcessInstance.definition).load_only(
             ProcessDefinition.key, ProcessDefinition.version, ProcessDefinition.name
         ),
+        lazyload(ProcessInstance.station),  # a task names its own station
     ),
+    joinedload(UserTask.station).load_only(Station.code, Station.name),
     # the 学号 in the page's own query (not a second one by the relationship's selectin)
     joinedload(UserTask.student).load_only(Student.name, Student.student_number),
 )
