@@ -10,7 +10,7 @@ from xueji.audit.dependencies import Audited
 from xueji.auth.dependencies import AdminUser, CurrentUser, require_roles
 from xueji.auth.principal import Principal
 from xueji.auth.roles import Role
-from xueji.db.dependencies import DbSession
+from xueji.db.dependencies import DbSession, committed
 from xueji.definitions.repository import get_definition
 from xueji.events.outcomes import latest_outcomes
 from xueji.instances import repository, service
@@ -44,15 +44,19 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
         422: {"description": "Start form invalid, or the first step failed"},
     },
 )
-def start_process(
+async def start_process(
     key: str, body: StartBody, session: DbSession, principal: CurrentUser, runtime: AppRuntime
 ) -> InstanceDetail:
     """Start the latest version of a process with the start form's variables."""
-    definition = get_definition(session, key)
-    instance = service.start_instance(
-        session, runtime, principal, definition, body.business_key, body.variables
-    )
-    return instance_detail(session, principal, instance)
+
+    def work() -> InstanceDetail:
+        definition = get_definition(session, key)
+        instance = service.start_instance(
+            session, runtime, principal, definition, body.business_key, body.variables
+        )
+        return instance_detail(session, principal, instance)
+
+    return await committed(session, work)
 
 
 @router.get("/process-instances", response_model=InstancePage)

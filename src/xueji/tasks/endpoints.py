@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
 
 from xueji.audit.dependencies import Audited
 from xueji.auth.dependencies import CurrentUser
-from xueji.db.dependencies import DbSession
+from xueji.db.dependencies import DbSession, committed
 from xueji.instances.repository import get_readable_task as get_readable
 from xueji.instances.schemas import CompleteResult, instance_detail, next_step, task_item
 from xueji.instances.steps import children_of
-from xueji.paging import Paging
+from xueji.paging import Page, Paging
 from xueji.runtime import AppRuntime
 from xueji.tasks import service
 from xueji.tasks.filters import Inbox, decoded_cursor, encode_cursor, inbox_dependency
@@ -52,7 +53,7 @@ BAD_FILTER = {422: {"description": "An unknown query parameter or sort key, or a
 
 
 @router.get("", response_model=TaskPage, responses=BAD_FILTER)
-def list_tasks(
+async def list_tasks(
     session: DbSession,
     inbox: TasksInbox,
     paging: Paging,
@@ -69,6 +70,10 @@ def list_tasks(
     first page gives it, counted up to 10,000: beyond that `total` is 10,000 and
     `total_capped` true (GET /tasks/counts counts exactly). A page by `page` > 1 counts
     exactly. The last page is the first of the reversed sort (`-due`)."""
+    return await committed(session, lambda: _task_page(session, inbox, paging, cursor))
+
+
+def _task_page(session: Session, inbox: Inbox, paging: Page, cursor: str | None) -> TaskPage:
     total, capped = None, False
     if cursor is not None or paging.page == 1:
         after = decoded_cursor(cursor, inbox.filters.sort) if cursor is not None else None
@@ -97,12 +102,15 @@ def list_tasks(
 
 
 @router.get("/counts", response_model=TaskCounts, responses=BAD_FILTER)
-def count_tasks(session: DbSession, principal: CurrentUser, inbox: CountsInbox) -> TaskCounts:
+async def count_tasks(session: DbSession, principal: CurrentUser, inbox: CountsInbox) -> TaskCounts:
     """How many tasks the inbox's tabs hold (all, mine, unassigned, overdue) with the same
     search and filters as GET /tasks, and the processes the whole inbox has tasks of."""
-    return TaskCounts(
-        **inbox_counts(session, principal, inbox.counted),
-        process_keys=inbox_processes(session, principal),
+    return await committed(
+        session,
+        lambda: TaskCounts(
+            **inbox_counts(session, principal, inbox.counted),
+            process_keys=inbox_processes(session, principal),
+        ),
     )
 
 
@@ -134,12 +142,16 @@ def complete_tasks(
 
 
 @router.get("/{task_id}", response_model=TaskDetail, responses=NOT_FOUND)
-def get_task(
+async def get_task(
     task_id: str, session: DbSession, principal: CurrentUser, runtime: AppRuntime
 ) -> TaskDetail:
     """A task with its form (JSON Schema + UI schema), the data it shows and its documentation."""
-    task = get_readable(session, principal, task_id)
-    return service.task_detail(session, runtime, principal, task)
+
+    def work() -> TaskDetail:
+        task = get_readable(session, principal, task_id)
+        return service.task_detail(session, runtime, principal, task)
+
+    return await committed(session, work)
 
 
 STALE = {
@@ -215,7 +227,7 @@ def assign_task(
         422: {"description": "Form invalid (each field named), or the step failed"},
     },
 )
-def complete_task(
+async def complete_task(
     task_id: str,
     body: CompleteBody,
     session: DbSession,
@@ -224,17 +236,21 @@ def complete_task(
 ) -> CompleteResult:
     """Complete a task with its form's data; the instance runs on to its next wait.
     `next_steps` says where the case waits now (every open step, whoever's)."""
-    done = service.complete(session, runtime, principal, task_id, body.data)
-    instance, next_tasks = done.instance, done.next_tasks
-    return CompleteResult(
-        instance=instance_detail(
-            session,
-            principal,
-            instance,
-            active_tasks=next_tasks,  # the instance's open tasks the caller may work on
-            children=children_of(session, runtime, instance),
-            attachments=None if done.attachments else [],
-        ),
-        next_tasks=[task_item(t) for t in next_tasks],
-        next_steps=[next_step(t) for t in done.waiting],
-    )
+
+    def work() -> CompleteResult:
+        done = service.complete(session, runtime, principal, task_id, body.data)
+        instance, next_tasks = done.instance, done.next_tasks
+        return CompleteResult(
+            instance=instance_detail(
+                session,
+                principal,
+                instance,
+                active_tasks=next_tasks,  # the instance's open tasks the caller may work on
+                children=children_of(session, runtime, instance),
+                attachments=None if done.attachments else [],
+            ),
+            next_tasks=[task_item(t) for t in next_tasks],
+            next_steps=[next_step(t) for t in done.waiting],
+        )
+
+    return await committed(session, work)
