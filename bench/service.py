@@ -97,6 +97,8 @@ class Service:
                 [str(XUEJI), "worker"], env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
             )
         )
+        # Its start (imports, its first pass: about a second of CPU) is not what is measured.
+        _wait_ready(self.urls[0], self.processes[-1], "/api/v1/health/ready")
         return self
 
     def __exit__(self, *exc) -> None:
@@ -120,18 +122,19 @@ class Service:
         raise RuntimeError("no VmRSS")
 
 
-def _wait_ready(url: str, process: subprocess.Popen) -> None:
+def _wait_ready(url: str, process: subprocess.Popen, path: str = "/openapi.json") -> None:
+    """Until `url` answers `path` with 200 (the worker: until /health/ready sees its pass)."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"xueji serve exited with {process.returncode}")
+            raise RuntimeError(f"{process.args[1:]} exited with {process.returncode}")
         try:
-            if httpx.get(url + "/openapi.json", timeout=2).status_code == 200:
+            if httpx.get(url + path, timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise RuntimeError("xueji serve did not start")
+    raise RuntimeError(f"{process.args[1:]} did not start")
 
 
 def _tree_cpu_ms(pid: int) -> float:
