@@ -9,25 +9,10 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from xueji.db.session import abandon, commit_and_close
+
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 T = TypeVar("T")
-
-
-def _commit(session: Session) -> None:
-    try:
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-
-def _abandon(session: Session) -> None:
-    try:
-        session.rollback()
-    finally:
-        session.close()
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -41,10 +26,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     except BaseException:
-        await run_in_threadpool(_abandon, session)
+        await run_in_threadpool(abandon, session)
         raise
     if session.in_transaction():
-        await run_in_threadpool(_commit, session)
+        await run_in_threadpool(commit_and_close, session)
     else:
         session.close()
 

@@ -108,9 +108,26 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     session = factory()
     try:
         yield session
+    except BaseException:
+        abandon(session)
+        raise
+    commit_and_close(session)
+
+
+def commit_and_close(session: Session) -> None:
+    """Commit the session's work (rolled back if the commit fails) and close it."""
+    try:
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.close()
+
+
+def abandon(session: Session) -> None:
+    """Roll the session's work back and close it."""
+    try:
+        session.rollback()
     finally:
         session.close()
