@@ -1,4 +1,5 @@
-"""Statements, commits and flushes of one completion and one inbox page, counted in-process
+"""Statements, commits and flushes of one completion and of an inbox page (one that is not full,
+and a full one, which counts the rest), counted in-process
 (bench/counting.py) on the real app over a fresh database with the demo accounts."""
 
 from __future__ import annotations
@@ -85,4 +86,12 @@ def _count(client: TestClient, engine) -> tuple[dict[str, int], list[str]]:
         client.get("/api/v1/tasks", headers=station).raise_for_status()
     result["sql_statements_per_inbox_page"] = len(page.statements)
     shown.append("inbox page: " + page.summary())
+    # a full first page (one of two open tasks) also counts the inbox for its total
+    client.post(
+        "/api/v1/process-definitions/bench_ten_steps/start", json={"variables": {}}, headers=station
+    ).raise_for_status()
+    with Counted(engine) as full:
+        client.get("/api/v1/tasks", params={"per_page": 1}, headers=station).raise_for_status()
+    result["sql_statements_per_full_inbox_page"] = len(full.statements)
+    shown.append("full inbox page: " + full.summary())
     return result, shown

@@ -194,9 +194,8 @@ def measure(kinds: list[str], size: dict, show_sql: bool) -> dict:
         figures["flushes_per_complete"] = max(
             figures.get("flushes_per_complete", 0), found["flushes_per_complete"]
         )
-        figures["sql_statements_per_inbox_page"] = max(
-            figures.get("sql_statements_per_inbox_page", 0), found["sql_statements_per_inbox_page"]
-        )
+        for key in ("sql_statements_per_inbox_page", "sql_statements_per_full_inbox_page"):
+            figures[key] = max(figures.get(key, 0), found[key])
     return figures
 
 
