@@ -1,6 +1,6 @@
 """Statements, commits and flushes of one completion and of an inbox page (one that is not full,
-and a full one, which counts the rest), counted in-process
-(bench/counting.py) on the real app over a fresh database with the demo accounts."""
+and a full one, which counts the rest), counted in-process (bench/counting.py) on the real app
+over a fresh database with the demo accounts."""
 
 from __future__ import annotations
 
