@@ -69,7 +69,7 @@ def serve(
         get_settings.cache_clear()
     settings = get_settings()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    service = create_app(settings)
+    service = create_app(settings, freeze_startup=True)
     stopping = service.state.runtime.stopping
 
     class Server(uvicorn.Server):
