@@ -1,5 +1,5 @@
 """Append-only rows the ORM need not track (history lines, outbox events), gathered per
-session and written by one INSERT per table with every row of it (an executemany), after the
+session and written by one INSERT per table with every row of it, after the
 session's own flush, instead of one ORM object each (and, on SQLite, one INSERT … RETURNING
 each). Nothing reads them back as objects; queries in the same transaction still see them:
 
@@ -18,6 +18,8 @@ from sqlalchemy import Table, event
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 _KEY = "xueji.pending_rows"
+# Rows of one INSERT (well below SQLite's 32,766 parameters at a dozen columns a row).
+_CHUNK = 500
 
 
 def add(session: Session, table: Table, row: dict[str, Any]) -> None:
@@ -39,7 +41,10 @@ def write(session: Session) -> None:
     session.flush()
     connection = session.connection()
     for table, rows in pending.items():
-        connection.execute(table.insert(), rows)
+        # one INSERT … VALUES (…), (…) a chunk: for the few rows of a step cheaper than an
+        # executemany (psycopg runs that as a pipeline of statements)
+        for start in range(0, len(rows), _CHUNK):
+            connection.execute(table.insert().values(rows[start : start + _CHUNK]))
 
 
 @event.listens_for(Session, "before_commit")
