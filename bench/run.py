@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -35,9 +36,11 @@ from engine_floor import engine_step_ms  # noqa: E402
 from service import Database, Service  # noqa: E402
 
 RESULTS = HERE / "results" / "latest.json"
+# Service figures are the median of this many rounds (the machine's speed drifts).
+ROUNDS = 3
 QUICK = {
     "floor_instances": 20,
-    "single_instances": 8,
+    "single_instances": 9,
     "clients": 4,
     "seconds": 8,
     "inbox": (1_000, 10_000, 100_000),
@@ -73,7 +76,7 @@ TARGETS = {
 }
 
 
-def _service_figures(kind: str, workdir: Path, size: dict, floor: dict) -> dict:
+def _service_figures(kind: str, workdir: Path, size: dict) -> dict:
     workdir.mkdir(parents=True, exist_ok=True)
     database = Database(kind, workdir)
     figures: dict = {}
@@ -83,30 +86,50 @@ def _service_figures(kind: str, workdir: Path, size: dict, floor: dict) -> dict:
             load.deploy(url)
             with closing(load.login(url)) as client:
                 load.single_client(client, 2)  # warm up
-                cpu = service.cpu_ms()
-                single = load.single_client(client, size["single_instances"])
-                cpu_per_instance = (service.cpu_ms() - cpu) / size["single_instances"]
-            complete_p50 = load.p50(single.complete_ms)
-            figures |= {
-                "api_complete_ms_p50": complete_p50,
-                "api_complete_ms_p95": load.p95(single.complete_ms),
-                "api_to_engine_ratio": complete_p50 / floor["engine_step_ms"],
-                # CPU of the service processes per instance (its start, and ten times
-                # the inbox and a completion) over ten bare engine cycles' CPU
-                "service_cpu_ms_per_instance": cpu_per_instance,
-                "service_cpu_to_engine_ratio": cpu_per_instance
-                / (10 * floor["engine_step_cpu_ms"]),
-                "inbox_by_instance_ms_p50": load.p50(single.inbox_ms),
-                "instance_ms_single_client": load.p50(single.instance_ms),
-            }
-            rate, _ = load.concurrent(service.urls, size["clients"], size["seconds"])
-            figures["throughput_instances_per_s"] = rate
+                figures |= _single_client(service, client, size)
+            # the median of three loads in turn (the machine's speed drifts over minutes)
+            rates = [
+                load.concurrent(service.urls, size["clients"], size["seconds"] / ROUNDS)[0]
+                for _ in range(ROUNDS)
+            ]
+            figures["throughput_instances_per_s"] = statistics.median(rates)
+            figures["throughput_instances_per_s_rounds"] = rates
             figures |= _memory(service, size["touched"], size["clients"])
             small, large, completed = size["inbox"]
             figures |= inbox.inbox(url, database.url, small, large, completed, size["inbox_rounds"])
     finally:
         database.close()
     return figures
+
+
+def _single_client(service: Service, client, size: dict) -> dict:
+    """One client's instances in ROUNDS rounds, each right after a measure of the engine's
+    floor of its own, so that a ratio compares two figures of the same minute: the median
+    round's figures (every round's ratio in `api_to_engine_ratio_rounds`)."""
+    rounds = []
+    for _ in range(ROUNDS):
+        step = engine_step_ms(max(5, size["floor_instances"] // ROUNDS))
+        cpu = service.cpu_ms()
+        single = load.single_client(client, max(1, size["single_instances"] // ROUNDS))
+        cpu_per_instance = (service.cpu_ms() - cpu) / single.instances
+        complete_p50 = load.p50(single.complete_ms)
+        rounds.append(
+            {
+                "api_complete_ms_p50": complete_p50,
+                "api_complete_ms_p95": load.p95(single.complete_ms),
+                "api_to_engine_ratio": complete_p50 / step["engine_step_ms"],
+                "engine_step_ms_beside": step["engine_step_ms"],
+                # CPU of the service processes per instance (its start, and ten times
+                # the inbox and a completion) over ten bare engine cycles' CPU
+                "service_cpu_ms_per_instance": cpu_per_instance,
+                "service_cpu_to_engine_ratio": cpu_per_instance / (10 * step["engine_step_cpu_ms"]),
+                "inbox_by_instance_ms_p50": load.p50(single.inbox_ms),
+                "instance_ms_single_client": load.p50(single.instance_ms),
+            }
+        )
+    rounds.sort(key=lambda r: r["api_to_engine_ratio"])
+    median = rounds[len(rounds) // 2]
+    return median | {"api_to_engine_ratio_rounds": [r["api_to_engine_ratio"] for r in rounds]}
 
 
 def _memory(service: Service, touched: int, clients: int) -> dict:
@@ -176,7 +199,7 @@ def measure(kinds: list[str], size: dict, show_sql: bool) -> dict:
             if show_sql:
                 print(f"--- {kind}\n" + "\n".join(shown), file=sys.stderr)
             per_db = found
-            per_db |= _service_figures(kind, workdir / "service", size, floor)
+            per_db |= _service_figures(kind, workdir / "service", size)
             pg = Database(kind, workdir) if kind == "pg" else None
             try:
                 per_db |= _batch(pg.url if pg else "", size["batch"])

@@ -53,10 +53,10 @@ def _lines(session, instance_id: str) -> int:
     )
 
 
-def test_many_rows_in_chunks_and_read_back_before_the_commit(db, deployed_any):
+def test_many_rows_written_and_read_back_before_the_commit(db, deployed_any):
     with session_scope(db.db.writer) as session:
         instance_id = _instance(session)
-        for n in range(1201):  # three INSERTs of up to 500 rows
+        for n in range(1201):
             record_event(session, instance_id, "test", "note", data={"n": n})
         assert _lines(session, instance_id) == 1201  # a query writes them first
     with session_scope(db.db.reader) as session:
