@@ -7,15 +7,14 @@ import os
 import socket
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, delete, exists, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import delete, exists, select, update
 
+from tests.helpers import postgres_database
 from xueji.app import create_app
 from xueji.auth import principal_cache
 from xueji.config import Settings, get_settings
@@ -98,14 +97,8 @@ def database_url(tmp_path_factory):
     if not server:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
         return
-    name = f"xueji_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(make_url(server).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with postgres_database(server, "xueji_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -11,8 +10,8 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
 
+from tests.helpers import postgres_database
 from xueji.db.migrate import alembic_config
 from xueji.models import Base, Deployment, ProcessDefinition, ProcessInstance
 
@@ -43,16 +42,8 @@ def empty_database(tmp_path):
     if not server:
         yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
         return
-    name = f"xueji_migration_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(make_url(server).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database(server, "xueji_migration") as url:
+        yield url
 
 
 def test_the_suspension_of_open_tasks_is_backfilled_from_their_instances(empty_database):

@@ -36,9 +36,9 @@ from pathlib import Path
 import httpx
 import pytest
 from SpiffWorkflow.task import TaskState
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
+from tests.helpers import postgres_database
 from tests.reliability.test_races_many import check_instance
 from tests.test_cli_subprocess import CLI, SECRET_KEY, Server, http, login, make_env, run
 from xueji.config import Settings
@@ -75,18 +75,8 @@ def crash_figures(figures) -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def database_url() -> Iterator[str]:
-    name = f"xueji_crash_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(
-        make_url(SERVER_URL).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database(SERVER_URL, "xueji_crash_test") as url:
+        yield url
 
 
 @dataclass
