@@ -5,12 +5,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 
+from xueji import clock
+from xueji.db.session import session_scope
+from xueji.models import Station, UserTask
+
 FIXTURES = Path(__file__).parent / "fixtures"
+# The benchmark's ten-task process and its one-field form (bench/fixtures).
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "fixtures"
 
 
 def token(client, username: str, password: str = "demo") -> str:
@@ -46,6 +53,37 @@ def postgres_database(server: str, prefix: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def deploy_bench(client) -> dict:
+    """Deploy the benchmark's ten-task process (`bench_ten_steps`) and its form."""
+    return deploy(client, *((p.name, p.read_bytes()) for p in sorted(BENCH.iterdir())))
+
+
+def add_open_tasks(runtime, instance_id: str, count: int, kind_of=lambda n: None) -> None:
+    """`count` open tasks of S01's station role in one instance, written in bulk SQL, one
+    second apart from now (ids bulk-00000 …; `kind_of(n)` their kind)."""
+    now = clock.now()
+    with session_scope(runtime.db.writer) as session:
+        station = session.scalar(select(Station.id).where(Station.code == "S01"))
+        session.execute(
+            insert(UserTask),
+            [
+                {
+                    "id": f"bulk-{n:05d}",
+                    "instance_id": instance_id,
+                    "element_id": "t1",
+                    "name": "第1步",
+                    "role": "station",
+                    "station_id": station,
+                    "state": "ready",
+                    "kind": kind_of(n),
+                    "created_at": now + timedelta(seconds=n),
+                    "version": 1,
+                }
+                for n in range(count)
+            ],
+        )
 
 
 def deploy(client, *names_or_files, expect: int = 201):

@@ -5,28 +5,20 @@ transaction that ends without commit."""
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from tests.helpers import auth
+from tests.helpers import deploy_bench
 from xueji.clock import now
 from xueji.db.session import session_scope
 from xueji.history.service import record_event
 from xueji.models import HistoryEvent, ProcessDefinition, ProcessInstance
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "fixtures"
-
 
 @pytest.fixture
 def deployed_any(client):
-    files = [
-        ("files", (p.name, p.read_bytes()))
-        for p in (BENCH / "bench_note.schema.json", BENCH / "bench_ten_steps.bpmn")
-    ]
-    response = client.post("/api/v1/deployments", files=files, headers=auth(client, "admin"))
-    assert response.status_code == 201, response.text
+    deploy_bench(client)
 
 
 def _instance(session) -> str:

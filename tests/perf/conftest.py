@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.helpers import auth
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "fixtures"
+from tests.helpers import auth, deploy_bench
 
 
 @pytest.fixture
 def ten_steps(client):
     """An instance of the bench's ten-task process, its first task done (caches warm)."""
-    files = [
-        ("files", (p.name, p.read_bytes()))
-        for p in (BENCH / "bench_note.schema.json", BENCH / "bench_ten_steps.bpmn")
-    ]
-    response = client.post("/api/v1/deployments", files=files, headers=auth(client, "admin"))
-    assert response.status_code == 201, response.text
+    deploy_bench(client)
     response = client.post(
         "/api/v1/process-definitions/bench_ten_steps/start",
         json={"variables": {}},

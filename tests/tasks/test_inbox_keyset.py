@@ -10,8 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, insert, select
 
-from tests.helpers import auth
-from tests.perf.conftest import BENCH
+from tests.helpers import auth, deploy_bench
 from xueji import clock
 from xueji.db.session import session_scope
 from xueji.models import ProcessDefinition, ProcessInstance, Station, UserTask
@@ -23,9 +22,7 @@ OPEN = 61  # the station's open tasks: a third without a due date, dates and nam
 def open_tasks(client, db) -> list[dict]:
     """S01's open station tasks (as inserted), beside ones it must not see: completed ones,
     another station's, and one of a suspended instance."""
-    files = [("files", (p.name, p.read_bytes())) for p in sorted(BENCH.iterdir())]
-    response = client.post("/api/v1/deployments", files=files, headers=auth(client, "admin"))
-    assert response.status_code == 201, response.text
+    deploy_bench(client)
     now = clock.now().replace(microsecond=0)
     with session_scope(db.db.writer) as session:
         definition = session.scalar(

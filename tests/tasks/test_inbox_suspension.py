@@ -4,16 +4,12 @@ the first page counts its total up to a cap."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from sqlalchemy import delete, event, insert, select
+from sqlalchemy import delete, event
 
-from tests.helpers import auth
-from tests.perf.conftest import BENCH
-from xueji import clock
+from tests.helpers import add_open_tasks, auth, deploy_bench
 from xueji.db.session import session_scope
-from xueji.models import Station, UserTask
+from xueji.models import UserTask
 from xueji.tasks.endpoints import TOTAL_CAP, list_tasks
 
 
@@ -33,9 +29,7 @@ def post(client, path: str, username: str = "registrar", body: dict | None = Non
 def case(client) -> dict:
     """A running instance of the bench's ten-task process at S01, business key BK-1, its
     first task (for the station) open."""
-    files = [("files", (p.name, p.read_bytes())) for p in sorted(BENCH.iterdir())]
-    response = client.post("/api/v1/deployments", files=files, headers=auth(client, "admin"))
-    assert response.status_code == 201, response.text
+    deploy_bench(client)
     return post(
         client,
         "/process-definitions/bench_ten_steps/start",
@@ -126,27 +120,7 @@ def test_the_first_page_counts_its_total_up_to_the_cap(client, db, case):
     """Beyond TOTAL_CAP open tasks the first page says TOTAL_CAP and `total_capped`; the
     counts stay exact, and so does a filtered first page below the cap."""
     [task] = case["active_tasks"]
-    now = clock.now()
-    with session_scope(db.db.writer) as session:
-        station = session.scalar(select(Station.id).where(Station.code == "S01"))
-        session.execute(
-            insert(UserTask),
-            [
-                {
-                    "id": f"bulk-{n:05d}",
-                    "instance_id": case["id"],
-                    "element_id": "t1",
-                    "name": "第1步",
-                    "role": "station",
-                    "station_id": station,
-                    "state": "ready",
-                    "kind": "bulk" if n < 10 else None,
-                    "created_at": now + timedelta(seconds=n),
-                    "version": 1,
-                }
-                for n in range(TOTAL_CAP)
-            ],
-        )
+    add_open_tasks(db, case["id"], TOTAL_CAP, kind_of=lambda n: "bulk" if n < 10 else None)
     first = get(client, "/tasks")
     assert (first["total"], first["total_capped"]) == (TOTAL_CAP, True)
     assert first["items"][0]["id"] == task["id"]

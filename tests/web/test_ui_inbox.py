@@ -8,10 +8,9 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from tests.helpers import ROOT, auth, deploy_processes
-from tests.perf.conftest import BENCH
+from tests.helpers import ROOT, add_open_tasks, auth, deploy_bench, deploy_processes
 from tests.processes.test_status_change import PAST_TERM
 from tests.web.ui import login
 from xueji import clock
@@ -20,7 +19,7 @@ from xueji.auth.roles import Role
 from xueji.db.session import session_scope
 from xueji.definitions.repository import get_definition
 from xueji.instances.service import start_instance
-from xueji.models import Station, Student, UserTask
+from xueji.models import Station, Student
 from xueji.tasks.endpoints import TOTAL_CAP
 
 ARTIFACTS = ROOT / "var" / "artifacts"
@@ -166,35 +165,14 @@ def test_a_student_sees_no_claim_button_on_their_own_task(page, deployed):
 def test_an_inbox_beyond_the_total_cap_shows_the_exact_count(page, db, deployed):
     """The first page counts its total up to TOTAL_CAP (total_capped); the footer and the
     page count come from GET /tasks/counts, which counts exactly."""
-    files = [("files", (p.name, p.read_bytes())) for p in sorted(BENCH.iterdir())]
-    response = deployed.post("/api/v1/deployments", files=files, headers=auth(deployed, "admin"))
-    assert response.status_code == 201, response.text
+    deploy_bench(deployed)
     started = deployed.post(
         "/api/v1/process-definitions/bench_ten_steps/start",
         json={"variables": {}},
         headers=auth(deployed, "station1"),
     )
     assert started.status_code == 201, started.text
-    now = clock.now()
-    with session_scope(db.db.writer) as session:
-        station = session.scalar(select(Station.id).where(Station.code == "S01"))
-        session.execute(
-            insert(UserTask),
-            [
-                {
-                    "id": f"bulk-{n:05d}",
-                    "instance_id": started.json()["id"],
-                    "element_id": "t1",
-                    "name": "第1步",
-                    "role": "station",
-                    "station_id": station,
-                    "state": "ready",
-                    "created_at": now + timedelta(seconds=n),
-                    "version": 1,
-                }
-                for n in range(TOTAL_CAP + 50)
-            ],
-        )
+    add_open_tasks(db, started.json()["id"], TOTAL_CAP + 50)
     total = TOTAL_CAP + 51
     first = deployed.get("/api/v1/tasks", headers=auth(deployed, "station1")).json()
     assert (first["total"], first["total_capped"]) == (TOTAL_CAP, True)
