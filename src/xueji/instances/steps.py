@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from xueji import clock
@@ -182,14 +182,18 @@ def sync_timers(
             )
 
 
+# An instance's open tasks as they are now (built once: it runs on every claim and step).
+_OPEN_TASKS = (
+    select(UserTask)
+    .where(UserTask.instance_id == bindparam("instance_id"), UserTask.state == UserTaskState.READY)
+    .options(lazyload(UserTask.instance))  # the instance is in hand (the caller's, locked)
+    .execution_options(populate_existing=True)
+)
+
+
 def open_tasks(session: Session, instance: ProcessInstance) -> list[UserTask]:
-    return list(
-        session.scalars(
-            select(UserTask).where(
-                UserTask.instance_id == instance.id, UserTask.state == UserTaskState.READY
-            )
-        )
-    )
+    """The instance's READY task rows, read afresh."""
+    return list(session.scalars(_OPEN_TASKS, {"instance_id": instance.id}))
 
 
 def cancel_open_tasks(

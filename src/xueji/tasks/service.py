@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from xueji import clock
 from xueji.auth.principal import Principal, principal_from_user
@@ -34,7 +34,7 @@ from xueji.instances.repository import get_readable_task as get_readable
 from xueji.instances.repository import lock_by_task, lock_many, may_work_on
 from xueji.instances.repository import tasks_readable_by as readable_by
 from xueji.instances.schemas import task_item
-from xueji.instances.steps import load_workflow, run_step, step_guard
+from xueji.instances.steps import load_workflow, open_tasks, run_step, step_guard
 from xueji.models import ProcessInstance, User, UserTask
 from xueji.models.states import InstanceState, UserTaskState
 from xueji.runtime import Runtime
@@ -63,15 +63,6 @@ class Completed(NamedTuple):
     attachments: bool
 
 
-# An instance's open tasks as they are now (built once: it runs on every claim and step).
-_OPEN_ROWS = (
-    select(UserTask)
-    .where(UserTask.instance_id == bindparam("instance_id"), UserTask.state == UserTaskState.READY)
-    .options(lazyload(UserTask.instance))  # the instance is in hand, locked
-    .execution_options(populate_existing=True)
-)
-
-
 def _open_task(
     session: Session, principal: Principal, task_id: str, version: int | None = None
 ) -> OpenTask:
@@ -80,7 +71,7 @@ def _open_task(
     the caller read) is given and the task has changed since."""
     locked = lock_by_task(session, principal, task_id)
     instance = locked.instance
-    open_rows = list(session.scalars(_OPEN_ROWS, {"instance_id": instance.id}))
+    open_rows = open_tasks(session, instance)
     task = next((row for row in open_rows if row.id == task_id), None)
     if task is None:  # not open any more: read it for the answer
         task = get_readable(session, principal, task_id)
