@@ -10,12 +10,14 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cached_property
 from typing import Annotated, Any
 
 from fastapi import Query, Request
 from sqlalchemy import Select
 
 from xueji.auth.dependencies import CurrentUser
+from xueji.auth.principal import Principal
 from xueji.auth.roles import ROLES, role_for_lane
 from xueji.deadlines import BEIJING
 from xueji.errors import InvalidInput
@@ -27,12 +29,21 @@ Text = Annotated[str | None, Query(min_length=1, max_length=120)]
 
 @dataclass(frozen=True)
 class Inbox:
-    """The caller's inbox with its filters applied, ordered by `filters.sort`, and the same
-    rows unordered for counting them (without the instances unless a filter needs them)."""
+    """The caller's inbox with its filters: `query` ordered by `filters.sort`, `counted` the
+    same rows unordered for counting them (without the instances unless a filter needs them),
+    each built when an endpoint first asks for it (a page by cursor counts nothing, the
+    counts list nothing)."""
 
-    query: Select
+    principal: Principal
     filters: InboxFilters
-    counted: Select
+
+    @cached_property
+    def query(self) -> Select:
+        return filtered_inbox(self.principal, self.filters)
+
+    @cached_property
+    def counted(self) -> Select:
+        return counted_inbox(self.principal, self.filters)
 
 
 def _problem(field: str, message: str) -> InvalidInput:
@@ -118,7 +129,7 @@ def inbox_dependency(*extra: str) -> Callable[..., Inbox]:
                 sort=sort,
             ),
         )
-        return Inbox(filtered_inbox(principal, filters), filters, counted_inbox(principal, filters))
+        return Inbox(principal, filters)
 
     return inbox
 
