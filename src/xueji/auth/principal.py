@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, false, or_, select
 from sqlalchemy.orm import Session
 
 from xueji import clock
 from xueji.auth.roles import COLLEGE_WIDE, Role
-from xueji.auth.tokens import API_TOKEN_PREFIX, hash_api_token, read_access_claims
+from xueji.auth.tokens import hash_api_token
 from xueji.models import ApiToken, Station, Student, User, user_roles
 
 
@@ -92,35 +93,22 @@ _USER_BY_NAME = (
 )
 
 
-def authenticate(session: Session, token: str, secret: str) -> Principal | None:
-    """The principal a bearer token stands for, or None.
-
-    Read afresh on every request, so that a change takes effect with the next one: an API
-    token that is revoked or past its expiry is refused; an access token is refused when its
-    user is gone or disabled, or was disabled after the token was issued (enabled again or
-    not: the token's `epoch` is older than the user's `session_epoch`). (Requests take
-    people's principals from `xueji.auth.principal_cache`, which keeps them briefly.)"""
-    if token.startswith(API_TOKEN_PREFIX):
-        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_api_token(token)))
-        if row is None or row.revoked_at is not None or row.expires_at <= clock.now():
-            return None
-        return Principal(
-            username=f"token:{row.name}",
-            display_name=row.name,
-            roles=frozenset({row.role_key}),
-            station_id=row.station_id,
-            station_code=row.station.code if row.station else None,
-            student_id=None,
-            user_id=None,
-            api_token_id=row.id,
-        )
-    claims = read_access_claims(token, secret)
-    if claims is None:
+def api_token_principal(session: Session, token: str) -> Principal | None:
+    """The principal of an integration's API token, read afresh (on every request: a token
+    revoked or past its expiry is refused at once), or None."""
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_api_token(token)))
+    if row is None or row.revoked_at is not None or row.expires_at <= clock.now():
         return None
-    state = read_user(session, claims["sub"])
-    if state is None or not state.active or claims.get("epoch", 0) != state.epoch:
-        return None
-    return state.principal
+    return Principal(
+        username=f"token:{row.name}",
+        display_name=row.name,
+        roles=frozenset({row.role_key}),
+        station_id=row.station_id,
+        station_code=row.station.code if row.station else None,
+        student_id=None,
+        user_id=None,
+        api_token_id=row.id,
+    )
 
 
 @dataclass(frozen=True)
@@ -152,3 +140,12 @@ def read_user(session: Session, username: str) -> UserState | None:
         must_change_password=must_change,
     )
     return UserState(epoch, active, principal)
+
+
+def accepted(state: UserState | None, claims: dict[str, Any]) -> Principal | None:
+    """The principal an access token's claims stand for, given its user's state: None when the
+    user is gone or disabled, or was disabled after the token was issued (enabled again or
+    not: the token's `epoch` is older than the user's `session_epoch`)."""
+    if state is None or not state.active or claims.get("epoch", 0) != state.epoch:
+        return None
+    return state.principal

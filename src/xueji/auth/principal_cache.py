@@ -24,7 +24,13 @@ from typing import Any
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from xueji.auth.principal import Principal, UserState, authenticate, read_user
+from xueji.auth.principal import (
+    Principal,
+    UserState,
+    accepted,
+    api_token_principal,
+    read_user,
+)
 from xueji.auth.tokens import API_TOKEN_PREFIX, read_access_claims
 from xueji.db.session import SHARED
 from xueji.models import Student, User, user_roles
@@ -102,7 +108,7 @@ def cached(shared: dict[str, Any], token: str, secret: str) -> Principal | None 
 def fresh(session: Session, token: str, secret: str) -> Principal | None:
     """The token's principal read from the database, and kept for the next requests."""
     if token.startswith(API_TOKEN_PREFIX):
-        return authenticate(session, token, secret)
+        return api_token_principal(session, token)
     claims = read_access_claims(token, secret)
     if claims is None:
         return None
@@ -110,13 +116,9 @@ def fresh(session: Session, token: str, secret: str) -> Principal | None:
     cache = of(shared) if shared is not None else None
     generation, read_at = (cache.generation() if cache else 0), time.monotonic()
     state = read_user(session, claims["sub"])
-    if state is None:
-        return None
-    if cache is not None and _CHANGED not in session.info:  # nothing uncommitted kept
-        cache.put(claims["sub"], state, read_at, generation)
-    if not state.active or claims.get("epoch", 0) != state.epoch:
-        return None
-    return state.principal
+    if state is not None and cache is not None and _CHANGED not in session.info:
+        cache.put(claims["sub"], state, read_at, generation)  # nothing uncommitted kept
+    return accepted(state, claims)
 
 
 def _forget(session: Session, usernames: set[str] | None) -> None:
