@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,11 @@ import jwt
 
 API_TOKEN_PREFIX = "xjt_"
 _ALGORITHM = "HS256"
+# Tokens whose signature was verified, with their claims: a client sends the same token with
+# every request, and decoding it again (base64, JSON, HMAC, PyJWT's checks) is a good part of
+# a cheap request. An entry still answers only until the token's `exp`. Cleared when full.
+_VERIFIED: dict[tuple[str, str], dict[str, Any]] = {}
+_VERIFIED_MAX = 4096
 
 
 def create_access_token(
@@ -31,7 +37,11 @@ def create_access_token(
 
 
 def read_access_claims(token: str, secret: str) -> dict[str, Any] | None:
-    """The claims of a valid, unexpired access token (`sub`, `epoch`, …), else None."""
+    """The claims of a valid, unexpired access token (`sub`, `epoch`, …), else None. The
+    claims are shared between callers: read them, never change them."""
+    claims = _VERIFIED.get((token, secret))
+    if claims is not None:
+        return claims if time.time() < claims["exp"] else None
     try:
         claims = jwt.decode(
             token, secret, algorithms=[_ALGORITHM], options={"require": ["sub", "exp", "iat"]}
@@ -40,6 +50,9 @@ def read_access_claims(token: str, secret: str) -> dict[str, Any] | None:
         return None
     if claims.get("typ") != "access" or not isinstance(claims.get("epoch", 0), int):
         return None
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        _VERIFIED.clear()
+    _VERIFIED[(token, secret)] = claims
     return claims
 
 
