@@ -1,6 +1,7 @@
 """Statements, commits and flushes of one completion and of an inbox page (one that is not full,
 and a full one, which counts the rest), counted in-process (bench/counting.py) on the real app
-over a fresh database with the demo accounts."""
+over a fresh database with the demo accounts; on PostgreSQL also the exchanges with the server
+of a completion and of a page (the driver's BEGIN and COMMIT and the pool's pings included)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from counting import Counted
+from counting import Counted, Exchanges
 from fastapi.testclient import TestClient
 from service import FIXTURES, ROOT
 
@@ -49,12 +50,12 @@ def counts(database_url: str | None) -> tuple[dict[str, int], list[str]]:
         app = create_app(settings, runtime, prepare_on_start=False)
         try:
             with TestClient(app) as client:
-                return _count(client, runtime.db.engine)
+                return _count(client, runtime.db.engines, not runtime.db.is_sqlite)
         finally:
             runtime.db.dispose()
 
 
-def _count(client: TestClient, engine) -> tuple[dict[str, int], list[str]]:
+def _count(client: TestClient, engines, exchanges: bool) -> tuple[dict[str, int], list[str]]:
     admin, station = _login(client, "admin"), _login(client, "station1")
     files = [
         ("files", (p.name, p.read_bytes()))
@@ -69,7 +70,7 @@ def _count(client: TestClient, engine) -> tuple[dict[str, int], list[str]]:
     result: dict[str, int] = {}
     shown = []
     for step in range(3):  # the last one counts: caches are warm, as in a running service
-        with Counted(engine) as completion:
+        with Counted(*engines) as completion, Exchanges(*engines if exchanges else ()) as sent:
             done = client.post(
                 f"/api/v1/tasks/{task_id}/complete", json={"data": {"note": "好"}}, headers=station
             )
@@ -80,17 +81,24 @@ def _count(client: TestClient, engine) -> tuple[dict[str, int], list[str]]:
             "commits_per_complete": completion.commits,
             "flushes_per_complete": completion.flushes,
         }
+        if exchanges:
+            result["exchanges_per_complete"] = sent.total
         if step == 2:
             shown.append("complete: " + completion.summary())
-    with Counted(engine) as page:
+            if exchanges:
+                shown.append("complete: " + sent.summary())
+    with Counted(*engines) as page, Exchanges(*engines if exchanges else ()) as sent:
         client.get("/api/v1/tasks", headers=station).raise_for_status()
     result["sql_statements_per_inbox_page"] = len(page.statements)
     shown.append("inbox page: " + page.summary())
+    if exchanges:
+        result["exchanges_per_inbox_page"] = sent.total
+        shown.append("inbox page: " + sent.summary())
     # a full first page (one of two open tasks) also counts the inbox for its total
     client.post(
         "/api/v1/process-definitions/bench_ten_steps/start", json={"variables": {}}, headers=station
     ).raise_for_status()
-    with Counted(engine) as full:
+    with Counted(*engines) as full:
         client.get("/api/v1/tasks", params={"per_page": 1}, headers=station).raise_for_status()
     result["sql_statements_per_full_inbox_page"] = len(full.statements)
     shown.append("full inbox page: " + full.summary())

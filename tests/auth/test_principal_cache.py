@@ -24,7 +24,7 @@ def _user_reads(counted: Counted) -> list[str]:
 def test_a_second_request_reads_no_user(client, db):
     headers = auth(client, "station1")
     client.get("/api/v1/me", headers=headers).raise_for_status()
-    with Counted(db.db.engine) as counted:
+    with Counted(*db.db.engines) as counted:
         client.get("/api/v1/me", headers=headers).raise_for_status()
     assert _user_reads(counted) == [], counted.summary()
 
@@ -91,6 +91,6 @@ def test_api_tokens_are_read_on_every_request(client, db):
     assert made.status_code == 201, made.text
     headers = {"Authorization": f"Bearer {made.json()['token']}"}
     client.get("/api/v1/tasks", headers=headers).raise_for_status()
-    with Counted(db.db.engine) as counted:
+    with Counted(*db.db.engines) as counted:
         client.get("/api/v1/tasks", headers=headers).raise_for_status()
     assert any("FROM api_tokens" in s for s in counted.statements), counted.summary()

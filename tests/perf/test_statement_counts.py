@@ -19,7 +19,7 @@ MAX_STATEMENTS_PER_FULL_INBOX_PAGE = 3  # today 2: the page and the count of the
 
 def test_a_completion_is_one_flush_one_commit_and_few_statements(client, db, ten_steps):
     task_id = ten_steps["next_tasks"][0]["id"]
-    with Counted(db.db.engine) as counted:
+    with Counted(*db.db.engines) as counted:
         done = complete(client, task_id)
     assert counted.commits == 1, counted.summary()
     assert counted.flushes == 1, counted.summary()
@@ -37,7 +37,7 @@ def test_a_completion_is_one_flush_one_commit_and_few_statements(client, db, ten
 
 def test_an_inbox_page_is_few_statements(client, db, ten_steps):
     headers = auth(client, "station1")
-    with Counted(db.db.engine) as counted:
+    with Counted(*db.db.engines) as counted:
         response = client.get("/api/v1/tasks", headers=headers)
     assert response.status_code == 200, response.text
     assert response.json()["total"] == 1
@@ -52,7 +52,7 @@ def test_a_full_first_page_counts_the_rest(client, db, ten_steps):
     )
     assert started.status_code == 201, started.text
     client.get("/api/v1/me", headers=headers).raise_for_status()  # the caller read
-    with Counted(db.db.engine) as counted:
+    with Counted(*db.db.engines) as counted:
         response = client.get("/api/v1/tasks", params={"per_page": 1}, headers=headers)
     assert response.status_code == 200, response.text
     assert response.json()["total"] == 2

@@ -139,11 +139,13 @@ def test_a_deep_page_is_a_range_of_a_partial_index(client, db, open_tasks, usern
         if "FROM user_tasks" in statement and "LIMIT" in statement:
             ran.append((statement, parameters))
 
-    event.listen(db.db.engine, "before_cursor_execute", record)
+    for engine in db.db.engines:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         assert _page(client, username, sort=sort, per_page=5, cursor=first["next_cursor"])["items"]
     finally:
-        event.remove(db.db.engine, "before_cursor_execute", record)
+        for engine in db.db.engines:
+            event.remove(engine, "before_cursor_execute", record)
     assert len(ran) == 1  # the page came from the dated segment alone
     plan = _plan(db, *ran[0])
     key = sort.removeprefix("-")
