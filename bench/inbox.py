@@ -171,7 +171,7 @@ def main() -> None:
             after = (sort_value(last, "due"), last.id)
 
             def cursor_page():
-                found = keyset_page(session, keyset_segments(query, "due", after), per_page)
+                found = keyset_page(session, keyset_segments(query, "due", after), per_page, {})
                 return f"page {depth}: {len(found)} rows (no count)"
 
             def search():

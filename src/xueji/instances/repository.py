@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, exists, false, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    false,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from xueji.auth.principal import Principal, scope_filter
@@ -139,17 +150,22 @@ def tasks_readable_by(principal: Principal, query: Select | None = None) -> Sele
     scopes: list[ColumnElement[bool]] = []
     wide = sorted(principal.roles & COLLEGE_WIDE)
     if wide:
-        scopes.append(UserTask.role.in_(wide))
+        scopes.append(UserTask.role.in_([_role(role) for role in wide]))
     # The caller's station and student are named parameters, so that a statement built for
-    # one caller serves every caller with the same roles (`lock_by_task`).
+    # one caller serves every caller with the same roles (`lock_by_task`, the inbox's pages).
     for role in sorted(principal.roles & {Role.STATION, Role.ADVISOR}):
         if principal.station_id is not None:
             station = bindparam(SCOPE_STATION, principal.station_id, type_=Integer)
-            scopes.append(and_(UserTask.role == role, UserTask.station_id == station))
+            scopes.append(and_(UserTask.role == _role(role), UserTask.station_id == station))
     if Role.STUDENT in principal.roles and principal.student_id is not None:
         student = bindparam(SCOPE_STUDENT, principal.student_id, type_=Integer)
-        scopes.append(and_(UserTask.role == Role.STUDENT, UserTask.student_id == student))
+        scopes.append(and_(UserTask.role == _role(Role.STUDENT), UserTask.student_id == student))
     return query.where(or_(*scopes) if scopes else false())
+
+
+def _role(role: str) -> ColumnElement[str]:
+    """A role in the SQL itself: statements kept per set of roles hold no other value."""
+    return literal(role, literal_execute=True)
 
 
 def may_work_on(principal: Principal, task: UserTask) -> bool:

@@ -22,7 +22,7 @@ from xueji.tasks.repository import (
     inbox_counts,
     inbox_processes,
     keyset_page,
-    keyset_segments,
+    page_statements,
     sort_value,
 )
 from xueji.tasks.schemas import (
@@ -77,8 +77,8 @@ def _task_page(session: Session, inbox: Inbox, paging: Page, cursor: str | None)
     total, capped = None, False
     if cursor is not None or paging.page == 1:
         after = decoded_cursor(cursor, inbox.filters.sort) if cursor is not None else None
-        segments = keyset_segments(inbox.query, inbox.filters.sort, after)
-        rows = keyset_page(session, segments, paging.per_page)
+        segments, parameters = page_statements(inbox.principal, inbox.filters, after)
+        rows = keyset_page(session, segments, paging.per_page, parameters)
         if cursor is None:
             if len(rows) < paging.per_page:  # a first page that is not full is the inbox
                 total, capped = len(rows), False

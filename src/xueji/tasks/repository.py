@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, not_, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import Session, contains_eager, defer, joinedload, lazyload, load_only
 
 from xueji import clock
 from xueji.auth.principal import Principal
+from xueji.instances.repository import SCOPE_STATION, SCOPE_STUDENT, tasks_readable_by
 from xueji.instances.repository import readable_by as instances_readable_by
-from xueji.instances.repository import tasks_readable_by
 from xueji.models import ProcessDefinition, ProcessInstance, Station, Student, UserTask
 from xueji.models.states import InstanceState, UserTaskState
 
@@ -113,22 +126,38 @@ def counted_inbox(principal: Principal, filters: InboxFilters) -> Select:
 
 
 def _narrowed(query: Select, principal: Principal, f: InboxFilters) -> Select:
+    """The filters that are given, each value a parameter named as in `_parameters` (so that
+    `page_statements` can keep the statement for the next caller with other values)."""
     if f.process_key:
-        query = query.where(ProcessInstance.definition_key == f.process_key)
+        query = query.where(
+            ProcessInstance.definition_key == bindparam("process_key", f.process_key)
+        )
     if f.q:
         query = query.where(_search(f.q))
     conditions = [
-        (f.instance_id, lambda: UserTask.instance_id == f.instance_id),
-        (f.business_key, lambda: ProcessInstance.business_key == f.business_key),
-        (f.step, lambda: or_(UserTask.element_id == f.step, UserTask.name == f.step)),
+        (f.instance_id, lambda: UserTask.instance_id == bindparam("instance_id", f.instance_id)),
+        (
+            f.business_key,
+            lambda: ProcessInstance.business_key == bindparam("business_key", f.business_key),
+        ),
+        (
+            f.step,
+            lambda: or_(
+                UserTask.element_id == bindparam("step", f.step),
+                UserTask.name == bindparam("step", f.step),
+            ),
+        ),
         (f.station, lambda: UserTask.station_id.in_(_station_ids(f.station))),
-        (f.kind, lambda: UserTask.kind == f.kind),
-        (f.role, lambda: UserTask.role == f.role),
-        (f.student, lambda: UserTask.student_id == f.student),
-        (f.due_before, lambda: UserTask.due_at < f.due_before),
-        (f.mine, lambda: UserTask.assignee == principal.username),
+        (f.kind, lambda: UserTask.kind == bindparam("kind", f.kind)),
+        (f.role, lambda: UserTask.role == bindparam("role", f.role)),
+        (f.student, lambda: UserTask.student_id == bindparam("student", f.student)),
+        (
+            f.due_before,
+            lambda: UserTask.due_at < bindparam("due_before", f.due_before, UserTask.due_at.type),
+        ),
+        (f.mine, lambda: UserTask.assignee == bindparam("username", principal.username)),
         (f.unassigned, lambda: UserTask.assignee.is_(None)),
-        (f.overdue, lambda: UserTask.overdue_clause(clock.now())),
+        (f.overdue, lambda: UserTask.overdue_clause(bindparam("now", clock.now(), _NOW_TYPE))),
     ]
     for given, condition in conditions:
         if given:
@@ -136,19 +165,49 @@ def _narrowed(query: Select, principal: Principal, f: InboxFilters) -> Select:
     return query
 
 
+_NOW_TYPE = UserTask.due_at.type
+
+
+def _parameters(principal: Principal, f: InboxFilters) -> dict[str, Any]:
+    """The value of every parameter `_narrowed` and `tasks_readable_by` may name."""
+    q = f.q or ""
+    return {
+        SCOPE_STATION: principal.station_id,
+        SCOPE_STUDENT: principal.student_id,
+        "username": principal.username,
+        "now": clock.now(),
+        "process_key": f.process_key,
+        "instance_id": f.instance_id,
+        "business_key": f.business_key,
+        "step": f.step,
+        "station_code": f.station,
+        "kind": f.kind,
+        "role": f.role,
+        "student": f.student,
+        "due_before": f.due_before,
+        "q": q,
+        "q_upper": q.upper(),
+        "q_pattern": _pattern(q),
+    }
+
+
 def _station_ids(code: str | None) -> Select:
-    return select(Station.id).where(Station.code == code)
+    return select(Station.id).where(Station.code == bindparam("station_code", code))
+
+
+def _pattern(q: str) -> str:
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _search(q: str) -> ColumnElement[bool]:
     """Student name, 学号, ID number, business key, or words of the summary."""
-    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    exact, upper, pattern = (
+        bindparam("q", q),
+        bindparam("q_upper", q.upper()),
+        bindparam("q_pattern", _pattern(q)),
+    )
     students = select(Student.id).where(
-        or_(
-            Student.student_number == q,
-            Student.id_number == q.upper(),
-            Student.name == q,
-        )
+        or_(Student.student_number == exact, Student.id_number == upper, Student.name == exact)
     )
     return or_(
         UserTask.student_id.in_(students),
@@ -168,9 +227,10 @@ def keyset_segments(query: Select, sort: str, cursor: tuple[Any, str] | None) ->
     the ordered selects of its segments: rows with a sort value, then rows without one (in
     `filtered_inbox`'s order, nulls last). Each is one range of a partial index of open tasks
     in its own order, entered at the cursor by a row-value comparison (a seek, not a walk
-    from the index's start); a cursor without a value is in the second segment already."""
+    from the index's start); a cursor without a value is in the second segment already.
+    The cursor's row and the page's size are parameters (`after_value`, `after_id`, `limit`)."""
     column, descending = SORT_KEYS[sort.removeprefix("-")], sort.startswith("-")
-    query = query.order_by(None)
+    query = query.order_by(None).limit(bindparam("limit", type_=Integer))
     order = [column.desc(), UserTask.id.desc()] if descending else [column, UserTask.id]
     if not column.nullable:
         dated, undated = query.order_by(*order), []
@@ -180,20 +240,75 @@ def keyset_segments(query: Select, sort: str, cursor: tuple[Any, str] | None) ->
     if cursor is None:
         return [dated, *undated]
     value, task_id = cursor
+    after_id = bindparam("after_id", task_id)
     if value is None:
-        beyond = UserTask.id < task_id if descending else UserTask.id > task_id
+        beyond = UserTask.id < after_id if descending else UserTask.id > after_id
         return [segment.where(beyond) for segment in undated]
-    row, at = tuple_(column, UserTask.id), tuple_(literal(value, column.type), literal(task_id))
+    row, at = (
+        tuple_(column, UserTask.id),
+        tuple_(bindparam("after_value", value, column.type), after_id),
+    )
     return [dated.where(row < at if descending else row > at), *undated]
 
 
-def keyset_page(session: Session, segments: list[Select], limit: int) -> list[UserTask]:
+# page_statements' segments by the shape of the caller and of the page (which filters are
+# given, the sort, the kind of cursor); values are the parameters of each execution.
+_PAGES: dict[tuple, list[Select]] = {}
+_PAGES_MAX = 1024
+_PAGE_PARAMETERS = {"limit", "after_value", "after_id"}
+
+
+def page_statements(
+    principal: Principal, filters: InboxFilters, cursor: tuple[Any, str] | None
+) -> tuple[list[Select], dict[str, Any]]:
+    """`keyset_segments` of the caller's filtered inbox, and the parameters of this caller,
+    filters and cursor. The statements are built once per shape (building one, and keying it
+    for SQLAlchemy's compiled cache, cost about as much as running it)."""
+    after = "none" if cursor is None else "undated" if cursor[0] is None else "dated"
+    shape = (
+        principal.roles,
+        principal.station_id is None,
+        principal.student_id is None,
+        tuple(bool(value) for value in astuple(filters)[:-1]),
+        filters.sort,
+        after,
+    )
+    segments = _PAGES.get(shape)
+    if segments is None:
+        segments = keyset_segments(filtered_inbox(principal, filters), filters.sort, cursor)
+        for segment in segments:
+            _check_parameters(segment)
+        if len(_PAGES) >= _PAGES_MAX:
+            _PAGES.clear()
+        _PAGES[shape] = segments
+    parameters = _parameters(principal, filters)
+    if cursor is not None:
+        parameters |= {"after_value": cursor[0], "after_id": cursor[1]}
+    return segments, parameters
+
+
+def _check_parameters(statement: Select) -> None:
+    """Every value in a kept statement is one of the named parameters each execution gives:
+    none of the first caller's values may reach the next."""
+    binds = statement.compile().binds.values()
+    named = set(_parameters(_NOBODY, InboxFilters())) | _PAGE_PARAMETERS
+    stray = sorted(b.key for b in binds if not b.literal_execute and b.key not in named)
+    if stray:
+        raise RuntimeError(f"an inbox statement holds values of its own: {stray}")
+
+
+_NOBODY = Principal("", "", frozenset(), None, None, None, None)
+
+
+def keyset_page(
+    session: Session, segments: list[Select], limit: int, parameters: dict[str, Any]
+) -> list[UserTask]:
     """The first `limit` rows of the segments in turn (the next is read only if needed)."""
     rows: list[UserTask] = []
     for segment in segments:
         if len(rows) == limit:
             break
-        rows += session.scalars(segment.limit(limit - len(rows))).unique()
+        rows += session.scalars(segment, {**parameters, "limit": limit - len(rows)}).unique()
     return rows
 
 
