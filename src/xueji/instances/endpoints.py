@@ -24,6 +24,7 @@ from xueji.instances.schemas import (
     instance_detail,
     instance_item,
 )
+from xueji.instances.steps import children_of
 from xueji.paging import IdFilter, Paging
 from xueji.runtime import AppRuntime
 
@@ -51,10 +52,16 @@ async def start_process(
 
     def work() -> InstanceDetail:
         definition = get_definition(session, key)
-        instance = service.start_instance(
+        instance, attached = service.start_instance(
             session, runtime, principal, definition, body.business_key, body.variables
         )
-        return instance_detail(session, principal, instance)
+        return instance_detail(
+            session,
+            principal,
+            instance,
+            children=children_of(session, runtime, instance),
+            attachments=None if attached else [],
+        )
 
     return await committed(session, work)
 

@@ -192,7 +192,18 @@ def create_instance(
         if parent is not None:
             started["inputs"] = serializer.plain(variables)  # what a retry starts again with
         record_event(session, instance.id, actor, "instance_started", data=started, at=now)
-        finish_step(session, runtime, instance, workflow, outcome, actor, cascade=cascade)
+        # A new instance has no open tasks and no incidents yet: none to read.
+        finish_step(
+            session,
+            runtime,
+            instance,
+            workflow,
+            outcome,
+            actor,
+            cascade=cascade,
+            open_rows=[],
+            open_incidents=False,
+        )
     return instance
 
 

@@ -194,23 +194,28 @@ def task_item(task: UserTask) -> TaskItem:
 
 
 def instance_item(instance: ProcessInstance, outcome: Outcome | None = None) -> InstanceItem:
-    return InstanceItem(
-        id=instance.id,
-        key=instance.definition.key,
-        version=instance.definition.version,
-        name=instance.definition.name,
-        state=instance.state,
-        business_key=instance.business_key,
-        station=instance.station.code if instance.station else None,
-        station_name=instance.station.name if instance.station else None,
-        student=instance.student_id,
-        parent_id=instance.parent_id,
-        started_by=instance.started_by,
-        started_at=instance.started_at,
-        updated_at=instance.updated_at,
-        ended_at=instance.ended_at,
-        outcome=outcome,
-    )
+    return InstanceItem(**_item_fields(instance), outcome=outcome)
+
+
+def _item_fields(instance: ProcessInstance) -> dict[str, Any]:
+    """InstanceItem's fields of an instance (InstanceDetail's too, without a model between)."""
+    definition, station = instance.definition, instance.station
+    return {
+        "id": instance.id,
+        "key": definition.key,
+        "version": definition.version,
+        "name": definition.name,
+        "state": instance.state,
+        "business_key": instance.business_key,
+        "station": station.code if station else None,
+        "station_name": station.name if station else None,
+        "student": instance.student_id,
+        "parent_id": instance.parent_id,
+        "started_by": instance.started_by,
+        "started_at": instance.started_at,
+        "updated_at": instance.updated_at,
+        "ended_at": instance.ended_at,
+    }
 
 
 def instance_detail(
@@ -237,7 +242,8 @@ def instance_detail(
             for i in repository.incidents_of(session, instance.id)
         ]
     return InstanceDetail(
-        **instance_item(instance).model_dump(),
+        **_item_fields(instance),
+        outcome=None,
         variables=instance.variables,
         active_tasks=[
             task_item(t)

@@ -75,8 +75,9 @@ def start_instance(
     definition: ProcessDefinition,
     business_key: str | None,
     variables: dict[str, Any],
-) -> ProcessInstance:
-    """Start an instance of a definition version and run it to its first wait."""
+) -> tuple[ProcessInstance, bool]:
+    """Start an instance of a definition version and run it to its first wait; and whether
+    its start form named uploads (its attachments)."""
     if not may_start(principal, definition):
         raise Forbidden(f"your roles may not start {definition.key!r}")
     schema = form_content(session, definition, definition.start_form)
@@ -92,8 +93,8 @@ def start_instance(
         student_id=student_id,
         business_key=business_key,
     )
-    attachments.attach(session, principal, schema, variables, instance)
-    return instance
+    attached = attachments.attach(session, principal, schema, variables, instance)
+    return instance, attached
 
 
 def _change_state(
