@@ -85,7 +85,7 @@ def run_batch(runtime, student_ids: list[int], timed_steps: int) -> dict:
     began = time.perf_counter()
     with session_scope(runtime.db.writer) as session:
         definition = get_definition(session, "batch_parent")
-        parent = start_instance(
+        parent, _attached = start_instance(
             session, runtime, REGISTRAR, definition, "bench", {"students": student_ids}
         )
         parent_id = parent.id
