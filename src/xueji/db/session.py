@@ -34,11 +34,15 @@ _WRITER_WAIT_SECONDS = 30
 # the same rule), and pinging it would add a round trip to every request.
 PING_AFTER_IDLE_SECONDS = 1.0
 _IDLE_SINCE = "xueji_idle_since"
+# PostgreSQL connections of one process: writers and readers together at most as many as the
+# thread pool runs requests at once (anyio's 40).
+_WRITERS, _MORE_WRITERS = 10, 10
+_READERS, _MORE_READERS = 5, 15
 
 
 def make_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
-        return _ping_when_idle(create_engine(url, pool_size=10, max_overflow=20))
+        return _ping_when_idle(create_engine(url, pool_size=_WRITERS, max_overflow=_MORE_WRITERS))
 
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -87,7 +91,9 @@ def make_engine(url: str) -> Engine:
 def make_reader_engine(url: str) -> Engine:
     """PostgreSQL's engine of read-only work: autocommit, and read-only on the server."""
     engine = _ping_when_idle(
-        create_engine(url, isolation_level="AUTOCOMMIT", pool_size=5, max_overflow=15)
+        create_engine(
+            url, isolation_level="AUTOCOMMIT", pool_size=_READERS, max_overflow=_MORE_READERS
+        )
     )
 
     @event.listens_for(engine, "connect")
