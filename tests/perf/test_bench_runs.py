@@ -1,6 +1,6 @@
-"""The README's benchmark command, run as the README says (a subprocess, a fresh
+"""The README's benchmark commands, run as the README says (a subprocess, a fresh
 interpreter): `bench/run.py --quick` reports every figure of issue 14 for SQLite and writes
-them as JSON. Its timings are the machine's; what is checked here is that every figure is
+them as JSON; `bench/ab.py` compares the tree with a revision. Its timings are the machine's; what is checked here is that every figure is
 there and the exact counts meet their targets (the suite runs it once, on SQLite: the
 PostgreSQL run of the suite leaves it out)."""
 
@@ -61,3 +61,22 @@ def test_the_quick_benchmark_reports_every_figure(tmp_path):
     assert figures["flushes_per_complete_sqlite"] == 1
     assert result["run"]["setting"] == "quick" and result["run"]["databases"] == ["sqlite"]
     assert "| api_to_engine_ratio_sqlite" in done.stdout  # the table
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("XUEJI_TEST_DATABASE_URL")), reason="run once, with the SQLite suite"
+)
+def test_the_side_by_side_comparison_runs():
+    """`bench/ab.py` (the README's way to compare a change with a revision before it) drives
+    both versions in turns and prints their medians side by side."""
+    done = subprocess.run(
+        [sys.executable, "bench/ab.py", "--base", "HEAD", "--turns", "1", "--instances", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "turn 1 base: complete_ms_p50" in done.stdout
+    assert "turn 1 this: complete_ms_p50" in done.stdout
+    assert "| service_cpu_ms_per_instance |" in done.stdout
