@@ -60,7 +60,10 @@ class Exchanges:
     do not see is counted too: the driver's BEGIN and COMMIT, and the pool's pings.
 
     An exchange is what ends with the server's ReadyForQuery: one statement, a BEGIN, a
-    COMMIT, a ping, or an executemany (sent as one pipeline)."""
+    COMMIT, a ping, or an executemany (sent as one pipeline). psycopg prepares a statement
+    on a connection the fifth time it runs there, in an exchange of its own (a Parse alone):
+    those are counted apart (`prepares`), so that `total` is what every request costs once
+    its connections are warm, whichever of the pool's connections it was given."""
 
     def __init__(self, *engines: Engine):
         self.engines = list(dict.fromkeys(engines))
@@ -107,9 +110,27 @@ class Exchanges:
                 sent += 1
         return sent
 
+    def _exchanges(self) -> list[list[str]]:
+        """The messages the client sent in each exchange, in order."""
+        exchanges, sent = [], []
+        for line in self.lines:
+            fields = line.split("\t")
+            if len(fields) < 3:
+                continue
+            if fields[0] == "F":
+                sent.append(fields[2])
+            elif fields[0] == "B" and fields[2] == "ReadyForQuery":
+                exchanges.append(sent)
+                sent = []
+        return exchanges
+
     @property
     def total(self) -> int:
-        return sum(1 for line in self.lines if line.split("\t")[0:3:2] == ["B", "ReadyForQuery"])
+        return sum(1 for sent in self._exchanges() if sent != ["Parse", "Sync"])
+
+    @property
+    def prepares(self) -> int:
+        return sum(1 for sent in self._exchanges() if sent == ["Parse", "Sync"])
 
     @property
     def begins(self) -> int:
@@ -126,5 +147,5 @@ class Exchanges:
     def summary(self) -> str:
         return (
             f"{self.total} exchanges ({self.begins} BEGIN, {self.commits} COMMIT, "
-            f"{self.pings} pings)"
+            f"{self.pings} pings; and {self.prepares} statements prepared)"
         )

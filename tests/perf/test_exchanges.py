@@ -34,3 +34,19 @@ def test_a_completion_is_its_statements_in_one_transaction(client, db, ten_steps
         complete(client, task_id)
     assert (exchanges.begins, exchanges.commits, exchanges.pings) == (1, 1, 0), exchanges.summary()
     assert exchanges.total == len(counted.statements) + 2, exchanges.summary()
+
+
+def test_a_statement_prepared_on_its_fifth_run_is_counted_apart(db):
+    """psycopg prepares a statement on a connection the fifth time it runs there, in an
+    exchange of its own: that one is counted as a preparation, not as the request's cost
+    (which of the pool's connections a request gets decides when it happens)."""
+    with db.db.engine.connect() as connection:
+        with Exchanges(db.db.engine) as exchanges:
+            dbapi_connection = connection.connection.dbapi_connection
+            exchanges._trace(dbapi_connection, None, None)
+            for n in range(7):
+                dbapi_connection.execute("SELECT %s::int", (n,)).fetchall()
+            exchanges._untrace(dbapi_connection, None)
+        connection.rollback()
+    # seven statements and their transaction's BEGIN, and one preparation
+    assert (exchanges.total, exchanges.prepares) == (7 + 1, 1), exchanges.summary()
