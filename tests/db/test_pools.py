@@ -55,7 +55,8 @@ def _kill_pooled_connections(database) -> None:
             killed = connection.execute(
                 text(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                    "WHERE datname = :name AND pid <> pg_backend_pid() "
+                    "AND backend_type = 'client backend'"
                 ),
                 {"name": database.engine.url.database},
             ).all()
