@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src")]
 
 from openpyxl import Workbook  # noqa: E402
-from sqlalchemy import create_engine, delete, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from service import postgres_database  # noqa: E402  (bench/service.py)
+from sqlalchemy import delete, func, select  # noqa: E402
 
 from xueji.auth.principal import Principal  # noqa: E402
 from xueji.db.migrate import upgrade  # noqa: E402
@@ -91,16 +91,8 @@ def fresh_database(tmp: str) -> Iterator[str]:
     if not server:
         yield f"sqlite:///{tmp}/bench-{uuid.uuid4().hex[:6]}.sqlite3"
         return
-    name = f"xueji_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(make_url(server).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database(server, "xueji_bench") as url:
+        yield url
 
 
 def free_port() -> int:

@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -31,26 +33,38 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@contextmanager
+def postgres_database(server: str, prefix: str) -> Iterator[str]:
+    """A new database on the PostgreSQL server of `server` (a URL), dropped afterwards: its URL.
+    (The suite's fixtures use it too, from tests/helpers.py.)"""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(make_url(server).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 class Database:
     """A fresh database of one kind, dropped (PostgreSQL) when closed."""
 
     def __init__(self, kind: str, workdir: Path):
         self.kind = kind
+        self._made = None
         if kind == "sqlite":
             self.url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-            self._admin = None
         else:
-            self.name = f"xueji_bench_{uuid.uuid4().hex[:8]}"
-            self._admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
-            with self._admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{self.name}"'))
-            self.url = make_url(PG_SERVER).set(database=self.name).render_as_string(False)
+            self._made = postgres_database(PG_SERVER, "xueji_bench")
+            self.url = self._made.__enter__()
 
     def close(self) -> None:
-        if self._admin is not None:
-            with self._admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-            self._admin.dispose()
+        if self._made is not None:
+            self._made.__exit__(None, None, None)
+            self._made = None
 
 
 class Service:

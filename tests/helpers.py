@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, select
 
+from bench.service import postgres_database  # noqa: F401  (the suite's fixtures import it from here)
 from xueji import clock
 from xueji.db.session import session_scope
 from xueji.models import Station, UserTask
@@ -38,21 +35,6 @@ def auth(client, username: str) -> dict[str, str]:
 
 
 _tokens: dict[tuple, str] = {}
-
-
-@contextmanager
-def postgres_database(server: str, prefix: str) -> Iterator[str]:
-    """A new database on the PostgreSQL server of `server` (a URL), dropped afterwards: its URL."""
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(make_url(server).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def deploy_bench(client) -> dict:

@@ -20,7 +20,7 @@ def _postgresql_only(db):
         pytest.skip("exchanges with a server: PostgreSQL only")
 
 
-def test_an_inbox_page_is_one_exchange(client, db, ten_steps):
+def test_an_inbox_page_sends_no_begin_commit_or_ping(client, db, ten_steps):
     headers = auth(client, "station1")
     client.get("/api/v1/tasks", headers=headers).raise_for_status()  # a pooled connection
     with Exchanges(*db.db.engines) as exchanges, Counted(*db.db.engines) as counted:
